@@ -1,0 +1,34 @@
+"""Alembic environment: uses the connection handed in by services.migrate, or the URL."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import create_engine
+from sqlmodel import SQLModel
+
+import services.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from services.config import get_settings
+
+config = context.config
+target_metadata = SQLModel.metadata
+
+
+def _run(connection: object) -> None:
+    context.configure(
+        connection=connection,  # type: ignore[arg-type]
+        target_metadata=target_metadata,
+        render_as_batch=True,  # SQLite cannot ALTER most things; batch mode copies tables
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+connection = config.attributes.get("connection")
+if connection is not None:
+    _run(connection)
+else:
+    url = config.get_main_option("sqlalchemy.url") or get_settings().database_url
+    with create_engine(url).connect() as conn:
+        _run(conn)
+        conn.commit()

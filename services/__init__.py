@@ -1,0 +1,1 @@
+"""The service: HTTP API, storage, authentication, logging and the command line."""

@@ -1,0 +1,26 @@
+"""Plain-dict rendering of journey views: the hot path skips response-model validation."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+import orjson
+from fastapi import Response
+
+from services.journeys import JourneyView
+
+
+def json_response(data: Any, status_code: int = 200) -> Response:
+    """JSON bytes straight from orjson (dates and dataclasses included), no re-validation."""
+    return Response(orjson.dumps(data), status_code=status_code, media_type="application/json")
+
+
+def journey_json(view: JourneyView) -> dict[str, Any]:
+    """A journey view as JSON-ready data (the shape of ``schemas.JourneyOut``)."""
+    out = asdict(view)
+    out["available_events"] = [
+        {"event": o.event, "allowed": o.allowed, "reasons": list(o.reasons)}
+        for o in view.available_events
+    ]
+    return out

@@ -1,0 +1,107 @@
+"""The FastAPI application: lifespan, routers, error answers, health checks."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+import states
+from services import logging as service_logging
+from services.api import auth, children, deadlines, journeys, users
+from services.api.deps import AppServices
+from services.config import Settings, get_settings
+from services.db import make_engine
+from services.journeys import JourneyService
+from services.migrate import upgrade
+from workflow.errors import EngineError
+
+log = structlog.get_logger("permanence.app")
+
+
+def build_services(settings: Settings) -> AppServices:
+    """Engine, machines and services for one process (machines are built here, once)."""
+    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    if settings.auto_migrate:
+        upgrade(engine)
+    registry = states.build_registry()
+    return AppServices(
+        settings=settings,
+        engine=engine,
+        registry=registry,
+        journeys=JourneyService(engine, registry, settings.policy()),
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The application; ``settings`` default to the environment's."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        service_logging.configure(settings.log_level, settings.log_format)
+        services = build_services(settings)
+        app.state.services = services
+        log.info("started", database=services.engine.dialect.name)
+        try:
+            yield
+        finally:
+            services.engine.dispose()
+
+    app = FastAPI(
+        title="Permanence panels",
+        version="0.1.0",
+        description="Case progression for children's permanence panels.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(service_logging.RequestLogMiddleware)
+
+    for router in (auth.router, children.router, journeys.router, deadlines.router, users.router):
+        app.include_router(router, prefix="/api/v1")
+
+    @app.exception_handler(EngineError)
+    async def engine_error(_request: Request, exc: EngineError) -> JSONResponse:
+        return JSONResponse(exc.body(), status_code=exc.status_code)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_request: Request, exc: HTTPException) -> JSONResponse:
+        codes = {401: "unauthorised", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+        return JSONResponse(
+            {"error": codes.get(exc.status_code, "error"), "message": str(exc.detail)},
+            status_code=exc.status_code,
+            headers=exc.headers,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}" for e in exc.errors()
+        ]
+        return JSONResponse(
+            {"error": "invalid_request", "message": "The request is not valid.", "errors": errors},
+            status_code=422,
+        )
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"])
+    def readyz(request: Request) -> Any:
+        """The database answers."""
+        try:
+            with request.app.state.services.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:  # any failure means not ready
+            log.warning("not_ready", error=type(exc).__name__)
+            return JSONResponse({"status": "unavailable"}, status_code=503)
+        return {"status": "ok"}
+
+    return app

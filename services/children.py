@@ -1,0 +1,176 @@
+"""Children: record, update, find. Each write is one transaction with its audit entry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, and_, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from services import audit
+from services.access import CHILD_EDIT_ROLES, Principal, child_refusal
+from services.clock import now_utc
+from services.db import read_connection, write_connection
+from services.journeys import AccessDenied, C, D, J, NotFound
+from services.schemas import ChildCreate, ChildUpdate
+from services.users import U
+from states.roles import SOCIAL_WORKER
+from workflow.errors import EngineError, InvalidData, StaleVersion
+
+
+class DuplicateReference(EngineError):
+    status_code = 409
+    code = "duplicate_reference"
+
+
+def _check_social_worker(conn: Any, user_id: int, team: str) -> None:
+    row = conn.execute(select(U.c.roles, U.c.team, U.c.active).where(U.c.id == user_id)).first()
+    if row is None or not row.active or SOCIAL_WORKER not in row.roles:
+        raise InvalidData(
+            "The allocated social worker must be an active user with the social_worker role.",
+            errors=[f"allocated_social_worker_id {user_id} is not a social worker"],
+        )
+    if row.team != team:
+        raise InvalidData(
+            "The allocated social worker must belong to the child's team.",
+            errors=[f"allocated_social_worker_id {user_id} is not in team {team}"],
+        )
+
+
+def create_child(engine: Engine, body: ChildCreate, principal: Principal) -> int:
+    """Record a child; a social worker's or team manager's child joins their own team."""
+    if principal.roles.isdisjoint(CHILD_EDIT_ROLES):
+        raise AccessDenied("Only social workers and managers may record a child.")
+    team = body.team or principal.team
+    if not team:
+        raise InvalidData("The child's team is required.", errors=["team is required"])
+    refusal = child_refusal(principal, team, write=True)
+    if refusal:
+        raise AccessDenied(refusal)
+    allocated = body.allocated_social_worker_id
+    if allocated is None and SOCIAL_WORKER in principal.roles:
+        allocated = principal.user_id
+    stamp = now_utc()
+    try:
+        with write_connection(engine) as conn:
+            if allocated is not None:
+                _check_social_worker(conn, allocated, team)
+            child_id = conn.execute(
+                insert(C).values(
+                    **body.model_dump(exclude={"team", "allocated_social_worker_id"}),
+                    team=team,
+                    allocated_social_worker_id=allocated,
+                    version=1,
+                    created_at=stamp,
+                    updated_at=stamp,
+                )
+            ).inserted_primary_key[0]  # type: ignore[index]
+            audit.record(
+                conn,
+                actor_id=principal.user_id,
+                action="child_created",
+                entity="child",
+                entity_id=child_id,
+                details={"reference": body.reference, "team": team},
+            )
+    except IntegrityError as exc:
+        raise DuplicateReference(f"A child with reference {body.reference!r} exists.") from exc
+    return int(child_id)
+
+
+def update_child(engine: Engine, child_id: int, body: ChildUpdate, principal: Principal) -> None:
+    """Change a child's details; a stale ``expected_version`` is refused."""
+    changes = body.model_dump(exclude={"expected_version"}, exclude_unset=True)
+    with write_connection(engine) as conn:
+        row = conn.execute(select(C.c.team, C.c.version).where(C.c.id == child_id)).first()
+        if row is None:
+            raise NotFound(f"There is no child {child_id}.")
+        refusal = child_refusal(principal, row.team, write=True)
+        if refusal or principal.roles.isdisjoint(CHILD_EDIT_ROLES):
+            raise AccessDenied(refusal or "Only social workers and managers may edit a child.")
+        allocated = changes.get("allocated_social_worker_id")
+        if allocated is not None:
+            _check_social_worker(conn, allocated, row.team)
+        result = conn.execute(
+            update(C)
+            .where(and_(C.c.id == child_id, C.c.version == body.expected_version))
+            .values(**changes, version=C.c.version + 1, updated_at=now_utc())
+        )
+        if result.rowcount != 1:
+            raise StaleVersion(
+                "The child's record has changed since you loaded it; reload and try again.",
+                current_version=row.version,
+            )
+        if "allocated_social_worker_id" in changes:
+            # Open deadlines follow the case to its new social worker.
+            conn.execute(
+                update(D)
+                .where(
+                    and_(
+                        D.c.child_id == child_id,
+                        D.c.status == "open",
+                        D.c.owner_role == SOCIAL_WORKER,
+                    )
+                )
+                .values(owner_id=allocated)
+            )
+        audit.record(
+            conn,
+            actor_id=principal.user_id,
+            action="child_updated",
+            entity="child",
+            entity_id=child_id,
+            details={"fields": sorted(changes)},
+        )
+
+
+def get_child(engine: Engine, child_id: int, principal: Principal) -> dict[str, Any]:
+    """A child with a summary of its journeys."""
+    with read_connection(engine) as conn:
+        row = conn.execute(select(C).where(C.c.id == child_id)).first()
+        if row is None:
+            raise NotFound(f"There is no child {child_id}.")
+        refusal = child_refusal(principal, row.team, write=False)
+        if refusal:
+            raise AccessDenied(refusal)
+        journeys = conn.execute(
+            select(J.c.id, J.c.type, J.c.state, J.c.status, J.c.version)
+            .where(J.c.child_id == child_id)
+            .order_by(J.c.id)
+        ).all()
+    out = dict(row._mapping)
+    out["journeys"] = [dict(j._mapping) for j in journeys]
+    return out
+
+
+def search_children(
+    engine: Engine,
+    principal: Principal,
+    *,
+    team: str | None = None,
+    q: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """Children the principal may see, by team and by reference or name."""
+    teams = principal.visible_teams()
+    if teams is not None and not teams:
+        raise AccessDenied("Your roles give no access to children's records.")
+    query = select(C)
+    if teams is not None:
+        query = query.where(C.c.team.in_(teams))
+    if team:
+        query = query.where(C.c.team == team)
+    if q:
+        pattern = f"%{q.lower()}%"
+        query = query.where(
+            or_(
+                func.lower(C.c.reference).like(pattern),
+                func.lower(C.c.given_name).like(pattern),
+                func.lower(C.c.family_name).like(pattern),
+                func.lower(C.c.given_name + " " + C.c.family_name).like(pattern),
+            )
+        )
+    query = query.order_by(C.c.reference).limit(limit).offset(offset)
+    with read_connection(engine) as conn:
+        return [dict(r._mapping) for r in conn.execute(query)]

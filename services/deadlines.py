@@ -1,0 +1,70 @@
+"""Listing deadlines across the children a user may see."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from services.access import Principal
+from services.db import read_connection
+from services.journeys import AccessDenied, C, D, J
+from services.users import U
+
+DEADLINE_STATUSES = ("open", "met", "cancelled")
+
+
+def list_deadlines(
+    engine: Engine,
+    principal: Principal,
+    *,
+    due_before: date | None = None,
+    status: str | None = "open",
+    team: str | None = None,
+    owner_id: int | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """Deadlines with their journey, child reference and owner, soonest first."""
+    teams = principal.visible_teams()
+    if teams is not None and not teams:
+        raise AccessDenied("Your roles give no access to children's records.")
+    query = (
+        select(
+            D.c.id,
+            D.c.journey_id,
+            J.c.type.label("journey_type"),
+            D.c.child_id,
+            C.c.reference.label("child_reference"),
+            C.c.team,
+            D.c.kind,
+            D.c.ref,
+            D.c.due_on,
+            D.c.status,
+            D.c.met_on,
+            D.c.owner_id,
+            U.c.username.label("owner"),
+            D.c.owner_role,
+        )
+        .select_from(
+            D.join(J, J.c.id == D.c.journey_id)
+            .join(C, C.c.id == D.c.child_id)
+            .outerjoin(U, U.c.id == D.c.owner_id)
+        )
+        .order_by(D.c.due_on, D.c.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    if teams is not None:
+        query = query.where(C.c.team.in_(teams))
+    if team:
+        query = query.where(C.c.team == team)
+    if status:
+        query = query.where(D.c.status == status)
+    if due_before:
+        query = query.where(D.c.due_on < due_before)
+    if owner_id is not None:
+        query = query.where(D.c.owner_id == owner_id)
+    with read_connection(engine) as conn:
+        return [dict(r._mapping) for r in conn.execute(query)]

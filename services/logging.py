@@ -1,0 +1,162 @@
+"""Structured logs (structlog): JSON in production, readable on a terminal.
+
+Children's names and dates of birth must never reach a log line. Rather than hunt for them
+(a deny-list misses the new field someone adds next year), only keys on an allow-list pass
+through with their values; anything else is kept as a key with its value withheld.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+import uuid
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+ALLOWED_KEYS = frozenset(
+    {
+        "event",
+        "level",
+        "timestamp",
+        "logger",
+        "request_id",
+        "method",
+        "path",
+        "status",
+        "duration_ms",
+        "user_id",
+        "journey_id",
+        "journey_type",
+        "child_id",
+        "child_reference",
+        "event_name",
+        "from_state",
+        "to_state",
+        "version",
+        "error",
+        "code",
+        "count",
+        "host",
+        "port",
+        "database",
+        "demo",
+        "exc_info",
+        "exception",
+        "kind",
+        "deadline_id",
+        "sent",
+        "due",
+        "as_of",
+        "channel",
+        "notification_id",
+        "attempt",
+        "meeting_id",
+        "panel",
+        "positional_args",
+        "color_message",
+        "client",
+    }
+)
+WITHHELD = "[withheld]"
+
+
+def allow_list(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> Any:
+    """Keep only allow-listed keys' values; others are withheld (their names stay visible)."""
+    for key in list(event_dict):
+        if key not in ALLOWED_KEYS and not key.startswith("_"):
+            event_dict[key] = WITHHELD
+    return event_dict
+
+
+def configure(level: str = "INFO", fmt: str = "auto") -> None:
+    """Set up structlog and route the standard library's loggers through it."""
+    use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        allow_list,
+    ]
+    renderer: Any = (
+        structlog.processors.JSONRenderer() if use_json else structlog.dev.ConsoleRenderer()
+    )
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[structlog.stdlib.ExtraAdder(), *shared],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info if use_json else (lambda _l, _m, e: e),
+            renderer,
+        ],
+    )
+    handler = logging.StreamHandler()
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "apscheduler"):
+        lg = logging.getLogger(name)
+        lg.handlers[:] = []
+        lg.propagate = True
+    # Our own middleware logs each request (with no query string); uvicorn's would repeat it.
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
+    # transitions logs every state entry at INFO: noise, and a cost on the hot path.
+    logging.getLogger("transitions").setLevel(logging.WARNING)
+
+
+class RequestLogMiddleware:
+    """Gives every request an id (bound to every log line) and logs one line per request.
+
+    Only the path is logged, never the query string: a search for a child's name is in it.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.log = structlog.get_logger("permanence.http")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _header(scope, b"x-request-id") or uuid.uuid4().hex
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            self.log.info(
+                "request",
+                method=scope["method"],
+                path=scope["path"],
+                status=status,
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            )
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            text = value.decode("latin-1")[:64]
+            return text if text.replace("-", "").isalnum() else None
+    return None

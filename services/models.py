@@ -1,0 +1,124 @@
+"""The tables. Alembic migrations in ``migrations/`` create them; this module describes them.
+
+Table instances do not validate on construction, so input is validated by the API schemas
+(:mod:`services.schemas`) before it reaches a table.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, Column, Index, Integer, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class User(SQLModel, table=True):
+    """Someone who signs in. ``user`` is reserved in PostgreSQL, hence the table name."""
+
+    __tablename__: ClassVar[Any] = "app_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(index=True, unique=True, max_length=100)
+    display_name: str = Field(default="", max_length=200)
+    email: str | None = Field(default=None, max_length=254)
+    password_hash: str
+    roles: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    team: str | None = Field(default=None, index=True, max_length=100)
+    active: bool = True
+    created_at: datetime
+
+
+class Child(SQLModel, table=True):
+    """A child in the local authority's care. Names and date of birth stay out of logs."""
+
+    __tablename__: ClassVar[Any] = "child"
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(unique=True, index=True, max_length=50)
+    given_name: str = Field(max_length=100)
+    family_name: str = Field(max_length=100)
+    date_of_birth: date
+    looked_after_since: date | None = None
+    legal_status: str | None = Field(default=None, max_length=50)
+    team: str = Field(index=True, max_length=100)
+    allocated_social_worker_id: int | None = Field(default=None, foreign_key="app_user.id")
+    version: int = Field(default=1, sa_column=Column(Integer, nullable=False, default=1))
+    created_at: datetime
+    updated_at: datetime
+
+
+class Journey(SQLModel, table=True):
+    """One permanence journey of a child: a state machine instance."""
+
+    __tablename__: ClassVar[Any] = "journey"
+    __table_args__ = (Index("ix_journey_child_type_status", "child_id", "type", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    child_id: int = Field(foreign_key="child.id")
+    type: str = Field(max_length=50)
+    state: str = Field(max_length=50)
+    status: str = Field(default="active", max_length=10)
+    version: int = Field(sa_column=Column(Integer, nullable=False))
+    definition_version: int
+    started_on: date
+    closed_on: date | None = None
+    outcome: str | None = Field(default=None, max_length=50)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime
+    updated_at: datetime
+
+
+class JourneyEvent(SQLModel, table=True):
+    """Append-only history of a journey: who did what, when it happened, when it was entered."""
+
+    __tablename__: ClassVar[Any] = "journey_event"
+    __table_args__ = (UniqueConstraint("journey_id", "journey_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    journey_id: int = Field(foreign_key="journey.id", index=True)
+    journey_version: int
+    event: str = Field(max_length=50)
+    from_state: str | None = Field(default=None, max_length=50)
+    to_state: str = Field(max_length=50)
+    occurred_on: date
+    recorded_at: datetime
+    actor_id: int = Field(foreign_key="app_user.id")
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Deadline(SQLModel, table=True):
+    """A dated obligation of a journey, computed from the dates recorded in its events."""
+
+    __tablename__: ClassVar[Any] = "deadline"
+    __table_args__ = (
+        Index("ix_deadline_journey_status", "journey_id", "status"),
+        Index("ix_deadline_status_due", "status", "due_on"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    journey_id: int = Field(foreign_key="journey.id")
+    child_id: int = Field(foreign_key="child.id", index=True)
+    kind: str = Field(max_length=50)
+    ref: str = Field(default="", max_length=50)
+    due_on: date
+    owner_id: int | None = Field(default=None, foreign_key="app_user.id", index=True)
+    owner_role: str = Field(max_length=50)
+    status: str = Field(default="open", max_length=10)
+    met_on: date | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class AuditLog(SQLModel, table=True):
+    """Append-only record of every write outside journey events (and of sign-ins)."""
+
+    __tablename__: ClassVar[Any] = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(index=True)
+    actor_id: int | None = Field(default=None, foreign_key="app_user.id")
+    action: str = Field(max_length=50)
+    entity: str = Field(max_length=50)
+    entity_id: int | None = None
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -1,0 +1,113 @@
+"""Users: creation, sign-in and loading the signed-in principal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import Engine, insert, select
+
+from services import audit
+from services.access import Principal
+from services.auth import hash_password, verify_password
+from services.clock import now_utc
+from services.db import read_connection, write_connection
+from services.models import User
+from states.roles import ALL_ROLES
+from workflow.errors import EngineError
+
+U = User.__table__  # type: ignore[attr-defined]
+
+
+class UserError(EngineError):
+    status_code = 422
+    code = "invalid_user"
+
+
+def create_user(
+    engine: Engine,
+    *,
+    username: str,
+    password: str,
+    roles: Iterable[str],
+    team: str | None = None,
+    display_name: str = "",
+    email: str | None = None,
+    actor_id: int | None = None,
+) -> int:
+    """Create a user and return its id. Roles must be those of DOMAIN.md."""
+    roles = sorted(set(roles))
+    unknown = [r for r in roles if r not in ALL_ROLES]
+    if not username.strip():
+        raise UserError("A username is required.")
+    if not roles or unknown:
+        raise UserError(
+            f"Unknown or missing roles: {', '.join(unknown) or 'none given'}.",
+            roles=list(ALL_ROLES),
+        )
+    if len(password) < 8:
+        raise UserError("A password needs at least 8 characters.")
+    with write_connection(engine) as conn:
+        if conn.execute(select(U.c.id).where(U.c.username == username)).first():
+            raise UserError(f"User {username!r} already exists.")
+        user_id = conn.execute(
+            insert(U).values(
+                username=username,
+                display_name=display_name or username,
+                email=email,
+                password_hash=hash_password(password),
+                roles=roles,
+                team=team,
+                active=True,
+                created_at=now_utc(),
+            )
+        ).inserted_primary_key[0]  # type: ignore[index]
+        audit.record(
+            conn,
+            actor_id=actor_id,
+            action="user_created",
+            entity="user",
+            entity_id=user_id,
+            details={"username": username, "roles": roles, "team": team},
+        )
+    return int(user_id)
+
+
+def authenticate(engine: Engine, username: str, password: str) -> int | None:
+    """The user id if the credentials are right and the user is active; audits the attempt."""
+    with read_connection(engine) as conn:
+        row = conn.execute(
+            select(U.c.id, U.c.password_hash, U.c.active).where(U.c.username == username)
+        ).one_or_none()
+    ok = verify_password(row.password_hash if row else None, password) and bool(row and row.active)
+    with write_connection(engine) as conn:
+        audit.record(
+            conn,
+            actor_id=row.id if row else None,
+            action="sign_in" if ok else "sign_in_failed",
+            entity="user",
+            entity_id=row.id if row else None,
+            details={"username": username},
+        )
+    return int(row.id) if ok and row else None
+
+
+def load_principal(engine: Engine, user_id: int) -> Principal | None:
+    """The active user ``user_id`` as a principal, or None."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(U.c.id, U.c.username, U.c.roles, U.c.team, U.c.active).where(U.c.id == user_id)
+        ).one_or_none()
+    if row is None or not row.active:
+        return None
+    return Principal(row.id, row.username, frozenset(row.roles), row.team)
+
+
+def list_users(engine: Engine) -> list[dict[str, object]]:
+    """Every user without password hashes (for administrators)."""
+    with read_connection(engine) as conn:
+        rows = conn.execute(
+            select(
+                U.c.id, U.c.username, U.c.display_name, U.c.email, U.c.roles, U.c.team, U.c.active
+            ).order_by(U.c.username)
+        ).all()
+    return [dict(r._mapping) for r in rows]

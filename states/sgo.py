@@ -1,0 +1,205 @@
+"""Special guardianship: the support plan and its sign-off, to the order.
+
+Who may sign off depends on the additional funding asked for above the means-tested
+assessment (the scheme of delegation, configurable in :class:`workflow.definition.Policy`).
+Additional funding needs three quotes before it can be approved, except for support inside
+a commissioned placement. Prospective special guardians give feedback on the plan before it
+goes to court.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from states.roles import CASEWORK, PANEL_CHAIR, SERVICE_DIRECTOR, SERVICE_MANAGER, TEAM_MANAGER
+from workflow.definition import (
+    Context,
+    Event,
+    Field,
+    JourneyDefinition,
+    MeetDeadline,
+    OpenDeadline,
+    State,
+)
+
+REQUIRED_QUOTES = 3
+SIGNERS = (TEAM_MANAGER, SERVICE_MANAGER, SERVICE_DIRECTOR)
+
+_PLAN_FIELDS = (
+    Field("means_tested_amount", "decimal", minimum=0, label="Means-tested allowance (£/year)"),
+    Field(
+        "additional_funding",
+        "decimal",
+        required=True,
+        minimum=0,
+        label="Additional funding above the means-tested assessment (£/year)",
+    ),
+    Field("quotes_received", "integer", minimum=0, label="Quotes received"),
+    Field("commissioned_placement", "boolean", label="Support inside a commissioned placement"),
+)
+
+
+def _amount(ctx: Context) -> float:
+    return float(ctx.get("additional_funding") or 0)
+
+
+def signers_for(ctx: Context) -> tuple[str, ...]:
+    """The roles the scheme of delegation allows to sign off this plan's funding."""
+    amount = _amount(ctx)
+    for limit, roles in ctx.policy.sgo_delegation:
+        if limit is None or amount <= limit:
+            return roles
+    return ()
+
+
+def _within_delegation(ctx: Context) -> str | None:
+    allowed = signers_for(ctx)
+    if ctx.actor_roles.isdisjoint(allowed):
+        return (
+            f"Additional funding of £{_amount(ctx):,.2f} must be signed off by "
+            f"{' or '.join(allowed) or 'nobody'} under the scheme of delegation."
+        )
+    return None
+
+
+def _three_quotes(ctx: Context) -> str | None:
+    if _amount(ctx) <= 0 or ctx.get("commissioned_placement"):
+        return None
+    quotes = int(ctx.get("quotes_received") or 0)
+    if quotes < REQUIRED_QUOTES:
+        return (
+            f"Additional funding needs {REQUIRED_QUOTES} quotes before it can be approved; "
+            f"{quotes} received."
+        )
+    return None
+
+
+def _filing_due(ctx: Context) -> date | None:
+    return ctx.date_of("court_filing_due")
+
+
+DEFINITION = JourneyDefinition(
+    type="sgo",
+    version=1,
+    title="Special guardianship support plan",
+    description="SGO assessment and support plan, signed off within the scheme of delegation.",
+    states=(
+        State("proposed", "Special guardianship proposed"),
+        State("assessment_in_progress", "Assessment in progress"),
+        State("support_plan_drafted", "Support plan drafted"),
+        State("awaiting_panel", "Awaiting panel sign-off"),
+        State("returned", "Returned for amendment"),
+        State("signed_off", "Support plan signed off"),
+        State("shared_with_carers", "Shared with the prospective special guardians"),
+        State("submitted_to_court", "Submitted to court"),
+        State("order_made", "Special guardianship order made", final=True, secured=True),
+        State("not_made", "Order not made", final=True),
+        State("withdrawn", "Withdrawn", final=True),
+    ),
+    start=Event(
+        "start",
+        (),
+        "proposed",
+        CASEWORK,
+        label="propose special guardianship",
+        fields=(
+            Field("carers_reference", "string"),
+            Field("court_filing_due", "date", label="Date the court expects the plan"),
+        ),
+        deadlines=(OpenDeadline("sgo_court_filing", _filing_due),),
+    ),
+    events=(
+        Event(
+            "start_assessment",
+            ("proposed",),
+            "assessment_in_progress",
+            CASEWORK,
+            label="start the assessment",
+            record_date_as="assessment_started_on",
+        ),
+        Event(
+            "draft_support_plan",
+            ("assessment_in_progress",),
+            "support_plan_drafted",
+            CASEWORK,
+            label="record the draft support plan",
+            fields=_PLAN_FIELDS,
+            record_date_as="plan_drafted_on",
+        ),
+        Event(
+            "submit_to_panel",
+            ("support_plan_drafted",),
+            "awaiting_panel",
+            CASEWORK,
+            label="submit the plan for sign-off",
+            record_date_as="submitted_to_panel_on",
+        ),
+        Event(
+            "sign_off",
+            ("awaiting_panel",),
+            "signed_off",
+            SIGNERS,
+            label="sign off the support plan",
+            guards=(_within_delegation, _three_quotes),
+            record_date_as="signed_off_on",
+        ),
+        Event(
+            "return_for_amendment",
+            ("awaiting_panel",),
+            "returned",
+            (*SIGNERS, PANEL_CHAIR),
+            label="return the plan for amendment",
+            fields=(Field("reason", "text", required=True),),
+        ),
+        Event(
+            "amend_plan",
+            ("returned",),
+            "support_plan_drafted",
+            CASEWORK,
+            label="amend the support plan",
+            fields=_PLAN_FIELDS,
+        ),
+        Event(
+            "share_with_carers",
+            ("signed_off",),
+            "shared_with_carers",
+            CASEWORK,
+            label="record the carers' feedback on the plan",
+            fields=(Field("carers_feedback", "text", required=True),),
+            record_date_as="shared_with_carers_on",
+        ),
+        Event(
+            "submit_to_court",
+            ("shared_with_carers",),
+            "submitted_to_court",
+            CASEWORK,
+            label="submit the plan to court",
+            record_date_as="submitted_to_court_on",
+            deadlines=(MeetDeadline("sgo_court_filing"),),
+        ),
+        Event(
+            "make_order",
+            ("submitted_to_court",),
+            "order_made",
+            CASEWORK,
+            label="record the special guardianship order",
+            record_date_as="order_made_on",
+        ),
+        Event(
+            "refuse_order",
+            ("submitted_to_court",),
+            "not_made",
+            CASEWORK,
+            label="record that the court made no order",
+            fields=(Field("reason", "text"),),
+        ),
+        Event(
+            "withdraw",
+            ("*",),
+            "withdrawn",
+            CASEWORK,
+            label="withdraw the special guardianship plan",
+            fields=(Field("reason", "text", required=True),),
+        ),
+    ),
+)

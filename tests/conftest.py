@@ -1,0 +1,256 @@
+"""Fixtures: a real database (SQLite file, or PostgreSQL when asked), the app, users, clients.
+
+Set PERMANENCE_TEST_DATABASE_URL to run the whole suite on PostgreSQL, e.g.
+``postgresql+psycopg://postgres@127.0.0.1:5432/test``. If that server does not answer, the
+tests skip with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+
+import states
+from services.access import Principal
+from services.app import create_app
+from services.config import Settings
+from services.db import make_engine
+from services.journeys import JourneyService
+from services.migrate import upgrade
+from services.users import create_user, load_principal
+
+PASSWORD = "test-password-1"
+TEST_DB_ENV = "PERMANENCE_TEST_DATABASE_URL"
+
+
+def _reset_postgres(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+            conn.commit()
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The database the suite runs on: a fresh SQLite file, or the PostgreSQL given."""
+    url = os.environ.get(TEST_DB_ENV)
+    if not url:
+        path = tmp_path_factory.mktemp("db") / "test.sqlite3"
+        return f"sqlite:///{path}"
+    try:
+        _reset_postgres(url)
+    except Exception as exc:  # no server: skip, saying why
+        pytest.skip(f"PostgreSQL at {url} is not reachable: {type(exc).__name__}: {exc}")
+    return url
+
+
+@pytest.fixture(scope="session")
+def migrated_engine(database_url: str) -> Iterator[Engine]:
+    """One engine for the session, migrated to head once."""
+    engine = make_engine(database_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+_TABLES = ("deadline", "journey_event", "journey", "child", "audit_log", "app_user")
+
+
+def _wipe(engine: Engine) -> None:
+    """Empty every table between tests (the append-only triggers are lifted for it)."""
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(_TABLES)} RESTART IDENTITY CASCADE"))
+            return
+        for table in _TABLES:
+            if table in ("journey_event", "audit_log"):
+                conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_delete"))
+                conn.execute(text(f"DELETE FROM {table}"))
+                conn.execute(
+                    text(
+                        f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+                        f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+                    )
+                )
+            else:
+                conn.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def engine(migrated_engine: Engine) -> Engine:
+    """The session's engine with every table emptied."""
+    _wipe(migrated_engine)
+    return migrated_engine
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    """Settings for a test app on the test database."""
+    return Settings(
+        database_url=database_url,
+        secret_key="test-secret-key-that-is-long-enough-for-hs256",
+        environment="test",
+        log_format="json",
+        auto_migrate=True,
+    )
+
+
+@pytest.fixture
+def app_client(engine: Engine, settings: Settings) -> Iterator[TestClient]:
+    """An unauthenticated client of a fresh app on the emptied database."""
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+@dataclass
+class Api:
+    """A signed-in API client with helpers for the common calls."""
+
+    client: TestClient
+    user_id: int
+    username: str
+
+    def get(self, path: str, **kw: Any) -> Any:
+        return self.client.get(f"/api/v1{path}", headers=self.headers, **kw)
+
+    def post(self, path: str, json: Any = None, **kw: Any) -> Any:
+        return self.client.post(f"/api/v1{path}", json=json, headers=self.headers, **kw)
+
+    def patch(self, path: str, json: Any = None) -> Any:
+        return self.client.patch(f"/api/v1{path}", json=json, headers=self.headers)
+
+    headers: dict[str, str] | None = None
+
+    def create_child(self, reference: str = "C-0001", **overrides: Any) -> dict[str, Any]:
+        """Record a child and return it (asserts success)."""
+        body = {
+            "reference": reference,
+            "given_name": "Testgiven",
+            "family_name": "Testfamily",
+            "date_of_birth": "2018-03-04",
+            "looked_after_since": "2025-12-18",
+            "legal_status": "interim_care_order",
+            **overrides,
+        }
+        response = self.post("/children", body)
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    def start(
+        self,
+        child_id: int,
+        journey_type: str,
+        started_on: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Start a journey and return it (asserts success)."""
+        body: dict[str, Any] = {"type": journey_type, "data": data or {}}
+        if started_on:
+            body["started_on"] = started_on
+        response = self.post(f"/children/{child_id}/journeys", body)
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    def fire(
+        self,
+        journey: dict[str, Any],
+        event: str,
+        occurred_on: str | None = None,
+        data: dict[str, Any] | None = None,
+        expect: int = 200,
+    ) -> dict[str, Any]:
+        """Fire an event at the journey's current version; assert the status code."""
+        body: dict[str, Any] = {
+            "event": event,
+            "expected_version": journey["version"],
+            "data": data or {},
+        }
+        if occurred_on:
+            body["occurred_on"] = occurred_on
+        response = self.post(f"/journeys/{journey['id']}/events", body)
+        assert response.status_code == expect, response.text
+        return dict(response.json())
+
+
+UserFactory = Callable[..., Api]
+
+
+@pytest.fixture
+def make_user(engine: Engine, app_client: TestClient) -> UserFactory:
+    """Create a user with roles (and a team) and return a signed-in API client for them."""
+
+    def factory(username: str, *roles: str, team: str | None = None) -> Api:
+        user_id = create_user(engine, username=username, password=PASSWORD, roles=roles, team=team)
+        response = app_client.post(
+            "/api/v1/auth/token", data={"username": username, "password": PASSWORD}
+        )
+        assert response.status_code == 200, response.text
+        token = response.json()["access_token"]
+        return Api(app_client, user_id, username, {"Authorization": f"Bearer {token}"})
+
+    return factory
+
+
+@pytest.fixture
+def sw(make_user: UserFactory) -> Api:
+    """A social worker in team north."""
+    return make_user("sw.north", "social_worker", team="north")
+
+
+@pytest.fixture
+def tm(make_user: UserFactory) -> Api:
+    """A team manager in team north."""
+    return make_user("tm.north", "team_manager", team="north")
+
+
+@pytest.fixture
+def adm(make_user: UserFactory) -> Api:
+    """The agency decision maker."""
+    return make_user("adm", "adm")
+
+
+@pytest.fixture
+def chair(make_user: UserFactory) -> Api:
+    """The panel chair."""
+    return make_user("chair", "panel_chair")
+
+
+@pytest.fixture
+def journey_service(engine: Engine, settings: Settings) -> JourneyService:
+    """The journey service straight on the engine (no HTTP)."""
+    return JourneyService(engine, states.build_registry(), settings.policy())
+
+
+@pytest.fixture
+def principal_of(engine: Engine) -> Callable[[int], Principal]:
+    """Load a user's principal by id."""
+
+    def load(user_id: int) -> Principal:
+        principal = load_principal(engine, user_id)
+        assert principal is not None
+        return principal
+
+    return load
+
+
+def iso(value: date) -> str:
+    """A date as the API writes it."""
+    return value.isoformat()
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    """The repository's top folder."""
+    return Path(__file__).resolve().parent.parent
