@@ -8,6 +8,7 @@ tests skip with the reason.
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
 
 import states
 from services.access import Principal
@@ -31,29 +33,44 @@ PASSWORD = "test-password-1"
 TEST_DB_ENV = "PERMANENCE_TEST_DATABASE_URL"
 
 
-def _reset_postgres(url: str) -> None:
+def _private_schema(url: str) -> tuple[str, str]:
+    """A fresh schema for this test session, so concurrent runs on one database never meet."""
+    schema = f"test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+            conn.commit()
+    finally:
+        engine.dispose()
+    scoped = make_url(url).update_query_dict({"options": f"-csearch_path={schema}"})
+    return scoped.render_as_string(hide_password=False), schema
+
+
+def _drop_schema(url: str, schema: str) -> None:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
             conn.commit()
     finally:
         engine.dispose()
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The database the suite runs on: a fresh SQLite file, or the PostgreSQL given."""
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The database the suite runs on: a fresh SQLite file, or a private PostgreSQL schema."""
     url = os.environ.get(TEST_DB_ENV)
     if not url:
         path = tmp_path_factory.mktemp("db") / "test.sqlite3"
-        return f"sqlite:///{path}"
+        yield f"sqlite:///{path}"
+        return
     try:
-        _reset_postgres(url)
+        scoped, schema = _private_schema(url)
     except Exception as exc:  # no server: skip, saying why
         pytest.skip(f"PostgreSQL at {url} is not reachable: {type(exc).__name__}: {exc}")
-    return url
+    yield scoped
+    _drop_schema(url, schema)
 
 
 @pytest.fixture(scope="session")
@@ -254,3 +271,40 @@ def iso(value: date) -> str:
 def repo_root() -> Path:
     """The repository's top folder."""
     return Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class LiveServer:
+    """A real uvicorn server on a loopback port, for tests that need true concurrency."""
+
+    base_url: str
+
+
+@pytest.fixture
+def live_server(engine: Engine, settings: Settings) -> Iterator[LiveServer]:
+    """Serve the app with uvicorn in a background thread on a free loopback port."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        create_app(settings), host="127.0.0.1", port=port, log_config=None, access_log=False
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    try:
+        yield LiveServer(f"http://127.0.0.1:{port}")
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
