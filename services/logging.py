@@ -112,6 +112,10 @@ def configure(level: str = "INFO", fmt: str = "auto") -> None:
     logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
     # transitions logs every state entry at INFO: noise, and a cost on the hot path.
     logging.getLogger("transitions").setLevel(logging.WARNING)
+    # HTTP client libraries log whole URLs at INFO, query strings (and so searched names)
+    # included.
+    for name in ("httpx", "httpcore", "urllib3"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 class RequestLogMiddleware:

@@ -1,0 +1,87 @@
+"""No child's name or date of birth on any log line, across a whole journey."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+import structlog
+
+from services.logging import WITHHELD, allow_list
+from tests.conftest import Api
+
+GIVEN = "Zebedee"
+FAMILY = "Quillfeather"
+DOB = "2017-09-13"
+
+
+@pytest.fixture
+def log_output(sw: Api) -> Iterator[io.StringIO]:
+    """Everything the root logger writes, formatted exactly as the service formats it."""
+    root = logging.getLogger()
+    service_handler = root.handlers[0]  # installed by services.logging.configure at start-up
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)
+    handler.setFormatter(service_handler.formatter)
+    root.addHandler(handler)
+    try:
+        yield buffer
+    finally:
+        root.removeHandler(handler)
+
+
+def test_full_journey_logs_carry_no_name_or_birth_date(
+    sw: Api, adm: Api, log_output: io.StringIO
+) -> None:
+    child = sw.create_child("LOG-1", given_name=GIVEN, family_name=FAMILY, date_of_birth=DOB,
+                            looked_after_since="2025-01-06")
+    journey = sw.start(child["id"], "adoption")
+    steps = [
+        (sw, "link_raa", "2025-02-03", {"raa": "Adoption North"}),
+        (sw, "complete_cpr", "2025-03-03", {}),
+        (adm, "decide_sbpfa", "2025-03-10", {}),
+        (sw, "grant_placement_order", "2025-04-07", {}),
+        (sw, "propose_match", "2025-05-05", {"adopters_reference": "AD-9"}),
+        (adm, "approve_match", "2025-05-12", {}),
+        (sw, "move_in", "2025-06-02", {}),
+        (sw, "lodge_application", "2025-08-11", {}),
+        (sw, "grant_adoption_order", "2025-10-06", {}),
+    ]
+    for actor, event, on, data in steps:
+        journey = actor.fire(journey, event, on, data)
+    assert journey["state"] == "adopted"
+    # Searching by name puts the name in the query string: it must not reach the log.
+    found = sw.get("/children", params={"q": FAMILY}).json()
+    assert [c["reference"] for c in found] == ["LOG-1"]
+    # A refused write and a validation error log too.
+    sw.fire(journey, "change_plan", "2025-10-07", {"reason": FAMILY}, expect=409)
+
+    output = log_output.getvalue()
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert any('"path": "/api/v1/children"' in line for line in lines), "request lines logged"
+    assert len([line for line in lines if '"event": "request"' in line]) >= len(steps) + 3
+    for needle in (GIVEN, FAMILY, DOB):
+        assert needle not in output
+    for line in lines:
+        record = json.loads(line)  # JSON lines in production format
+        if record["event"] == "request":
+            assert record["request_id"]
+
+
+def test_allow_list_withholds_unknown_keys() -> None:
+    event = {"event": "x", "child_id": 3, "given_name": GIVEN, "date_of_birth": DOB}
+    out = allow_list(None, "info", event)
+    assert out["child_id"] == 3
+    assert out["given_name"] == WITHHELD
+    assert out["date_of_birth"] == WITHHELD
+
+
+def test_standard_library_records_go_through_the_allow_list(log_output: io.StringIO) -> None:
+    logging.getLogger("some.library").warning("hello", extra={"family_name": FAMILY})
+    structlog.get_logger("ours").info("thing", family_name=FAMILY, child_id=1)
+    output = log_output.getvalue()
+    assert FAMILY not in output
+    assert WITHHELD in output
