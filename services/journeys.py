@@ -312,52 +312,75 @@ class JourneyService:
         occurred_on: date,
         data: Mapping[str, Any] | None,
         principal: Principal,
+        conn: Connection | None = None,
     ) -> JourneyView:
-        """Fire ``event``: state, version, history and deadlines change together or not at all."""
-        with write_connection(self.engine) as conn:
-            row = self._load(conn, journey_id)
-            self._check_access(principal, row.team, write=True)
-            if row.version != expected_version:
-                raise StaleVersion(
-                    f"The journey has changed since you loaded it (version {row.version}, "
-                    f"you sent {expected_version}); reload and try again.",
-                    current_version=row.version,
-                )
-            jm = self.registry.get(row.type, row.definition_version)
-            plan = plan_event(
-                jm,
-                self._snapshot(row, self._open_deadlines(conn, journey_id)),
-                event=event,
-                occurred_on=occurred_on,
-                data=data,
-                actor=principal.actor,
-                today=today(),
-                policy=self.policy,
+        """Fire ``event``: state, version, history and deadlines change together or not at all.
+
+        ``conn`` lets a caller (the panel recording a decision) make the event part of its own
+        write transaction, so the decision and the journey's change commit together.
+        """
+        if conn is not None:
+            return self._fire(
+                conn, journey_id, event, expected_version, occurred_on, data, principal
             )
-            stamp = now_utc()
-            new_version = expected_version + 1
-            values: dict[str, Any] = {
-                "state": plan.to_state,
-                "version": new_version,
-                "data": plan.journey_data,
-                "updated_at": stamp,
-            }
-            if plan.closes:
-                values.update(status="closed", closed_on=plan.occurred_on, outcome=plan.outcome)
-            updated = conn.execute(
-                update(J)
-                .where(and_(J.c.id == journey_id, J.c.version == expected_version))
-                .values(**values)
+        with write_connection(self.engine) as own:
+            return self._fire(
+                own, journey_id, event, expected_version, occurred_on, data, principal
             )
-            if updated.rowcount != 1:
-                raise StaleVersion(
-                    "The journey was changed by someone else just now; reload and try again."
-                )
-            self._record(conn, journey_id, new_version, plan, principal, stamp)
-            self._apply_deadlines(
-                conn, journey_id, row.child_id, row.allocated_social_worker_id, plan, stamp
+
+    def _fire(
+        self,
+        conn: Connection,
+        journey_id: int,
+        event: str,
+        expected_version: int,
+        occurred_on: date,
+        data: Mapping[str, Any] | None,
+        principal: Principal,
+    ) -> JourneyView:
+        row = self._load(conn, journey_id)
+        self._check_access(principal, row.team, write=True)
+        if row.version != expected_version:
+            raise StaleVersion(
+                f"The journey has changed since you loaded it (version {row.version}, "
+                f"you sent {expected_version}); reload and try again.",
+                current_version=row.version,
             )
-            return self._view(conn, self._load(conn, journey_id), principal)
+        jm = self.registry.get(row.type, row.definition_version)
+        plan = plan_event(
+            jm,
+            self._snapshot(row, self._open_deadlines(conn, journey_id)),
+            event=event,
+            occurred_on=occurred_on,
+            data=data,
+            actor=principal.actor,
+            today=today(),
+            policy=self.policy,
+        )
+        stamp = now_utc()
+        new_version = expected_version + 1
+        values: dict[str, Any] = {
+            "state": plan.to_state,
+            "version": new_version,
+            "data": plan.journey_data,
+            "updated_at": stamp,
+        }
+        if plan.closes:
+            values.update(status="closed", closed_on=plan.occurred_on, outcome=plan.outcome)
+        updated = conn.execute(
+            update(J)
+            .where(and_(J.c.id == journey_id, J.c.version == expected_version))
+            .values(**values)
+        )
+        if updated.rowcount != 1:
+            raise StaleVersion(
+                "The journey was changed by someone else just now; reload and try again."
+            )
+        self._record(conn, journey_id, new_version, plan, principal, stamp)
+        self._apply_deadlines(
+            conn, journey_id, row.child_id, row.allocated_social_worker_id, plan, stamp
+        )
+        return self._view(conn, self._load(conn, journey_id), principal)
 
     @staticmethod
     def _record(
