@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 import states
+from notifications.api import ROUTERS as notification_routers
 from services import logging as service_logging
 from services.api import auth, children, deadlines, journeys, users
 from services.api.deps import AppServices
@@ -49,9 +50,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         services = build_services(settings)
         app.state.services = services
         log.info("started", database=services.engine.dialect.name)
+        # Reminders (issue 3): the scheduler only triggers sweeps; the database remembers.
+        scheduler = None
+        if settings.scheduler_enabled:
+            from notifications.scheduler import start_from_settings
+
+            scheduler = start_from_settings(services.engine, settings)
         try:
             yield
         finally:
+            if scheduler is not None:
+                scheduler.shutdown(wait=True)
             services.engine.dispose()
 
     app = FastAPI(
@@ -63,6 +72,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(service_logging.RequestLogMiddleware)
 
     for router in (auth.router, children.router, journeys.router, deadlines.router, users.router):
+        app.include_router(router, prefix="/api/v1")
+    for router in notification_routers:
         app.include_router(router, prefix="/api/v1")
 
     @app.exception_handler(EngineError)

@@ -6,6 +6,7 @@ import argparse
 import getpass
 import sys
 from collections.abc import Sequence
+from datetime import date
 
 from services.config import get_settings
 
@@ -89,6 +90,41 @@ def _user_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def _remind(args: argparse.Namespace) -> int:
+    from notifications.cli import remind
+    from services.logging import configure
+    from workflow.calendar import today_london
+
+    settings = get_settings()
+    configure(settings.log_level, settings.log_format)
+    code, output = remind(
+        settings,
+        as_of=args.as_of or today_london(),
+        dry_run=args.dry_run,
+        as_json=args.json,
+        deliver=not args.no_deliver,
+        digest=args.digest,
+    )
+    print(output)
+    return code
+
+
+def _scheduler(_args: argparse.Namespace) -> int:
+    from notifications.cli import run_scheduler
+    from services.logging import configure
+
+    settings = get_settings()
+    configure(settings.log_level, settings.log_format)
+    return run_scheduler(settings)
+
+
+def _iso_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from exc
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     parser = argparse.ArgumentParser(prog="permanence", description=__doc__)
@@ -112,6 +148,17 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--email")
     create.add_argument("--display-name")
     create.set_defaults(func=_user_create)
+
+    remind = sub.add_parser("remind", help="run the reminder sweep as of a date")
+    remind.add_argument("--as-of", type=_iso_date, default=None, help="YYYY-MM-DD (London)")
+    remind.add_argument("--dry-run", action="store_true", help="show, record nothing")
+    remind.add_argument("--json", action="store_true", help="print JSON")
+    remind.add_argument("--no-deliver", action="store_true", help="record, do not deliver")
+    remind.add_argument("--digest", action="store_true", help="queue the day's digests too")
+    remind.set_defaults(func=_remind)
+    sub.add_parser(
+        "scheduler", help="run the reminder scheduler (sweeps, delivery, digest)"
+    ).set_defaults(func=_scheduler)
     return parser
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import secrets
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from workflow.definition import Policy
@@ -35,6 +35,44 @@ class Settings(BaseSettings):
     sgo_team_manager_limit: float = 0.0
     sgo_service_manager_limit: float = 10000.0
     pack_lead_days: int = 14
+
+    # -- reminders and notifications (issue 3; see notifications/policy.py) --------------
+    # The in-process scheduler (APScheduler) that triggers sweeps, delivery and the digest.
+    # Off unless asked for; `permanence scheduler` runs it as its own process instead.
+    scheduler_enabled: bool = False
+    sweep_interval_minutes: int = 15
+    dispatch_interval_seconds: int = 30
+    digest_hour: int = 7
+    digest_minute: int = 30
+    # Reminder policy defaults (working days); per-kind overrides as JSON, e.g.
+    # PERMANENCE_REMINDER_OVERRIDES='{"final_hearing": {"before": [10, 2], "escalate": [1, 2, 3]}}'
+    reminder_before_days: list[int] = Field(default_factory=lambda: [5, 1])
+    reminder_on_due: bool = True
+    reminder_overdue: bool = True
+    escalation_days: list[int] = Field(default_factory=lambda: [1, 5, 10])
+    statutory_kinds: list[str] = Field(
+        default_factory=lambda: [
+            "first_review",
+            "second_review",
+            "permanence_plan",
+            "proceedings_26_weeks",
+        ]
+    )
+    statutory_escalation_days: list[int] = Field(default_factory=lambda: [1, 3, 5])
+    reminder_overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    # Email (SMTP). No host means no email is queued; the in-app inbox still works.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "permanence@localhost"
+    smtp_timeout_seconds: float = 10.0
+    # Optional webhook (e.g. a Teams incoming webhook): one JSON POST per reminder step.
+    webhook_url: str | None = None
+    notify_max_attempts: int = 6
+    notify_backoff_seconds: float = 30.0
 
     def policy(self) -> Policy:
         """The local rules journey definitions consult."""

@@ -59,6 +59,11 @@ ALLOWED_KEYS = frozenset(
         "positional_args",
         "color_message",
         "client",
+        # reminders (issue 3): ids, counts and step names only
+        "step",
+        "outbox_id",
+        "retrying",
+        "failed",
     }
 )
 WITHHELD = "[withheld]"

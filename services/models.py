@@ -122,3 +122,63 @@ class AuditLog(SQLModel, table=True):
     entity: str = Field(max_length=50)
     entity_id: int | None = None
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Notice(SQLModel, table=True):
+    """One reminder or escalation sent to one person about one deadline (issue 3).
+
+    The unique key (deadline, step, due_on, recipient) is what makes a second send
+    impossible. ``due_on`` is the deadline's due date the step was computed against: when a
+    deadline moves, its steps are computed afresh against the new date (the old ones simply
+    no longer come due), and a notice already sent for the old date stays as history.
+    """
+
+    __tablename__: ClassVar[Any] = "notice"
+    __table_args__ = (
+        UniqueConstraint(
+            "deadline_id", "step", "due_on", "recipient_id", name="uq_notice_once_per_recipient"
+        ),
+        Index("ix_notice_recipient_created", "recipient_id", "created_at"),
+        Index("ix_notice_category_ack", "category", "acknowledged_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    deadline_id: int = Field(foreign_key="deadline.id")
+    journey_id: int = Field(foreign_key="journey.id")
+    child_id: int = Field(foreign_key="child.id")
+    recipient_id: int = Field(foreign_key="app_user.id")
+    category: str = Field(max_length=12)  # reminder | escalation
+    step: str = Field(max_length=40)
+    deadline_kind: str = Field(max_length=50)
+    due_on: date
+    fire_on: date
+    swept_on: date
+    created_at: datetime
+    read_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+    acknowledged_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    ack_comment: str | None = Field(default=None, max_length=2000)
+
+
+class Outbox(SQLModel, table=True):
+    """A message waiting for (or done with) delivery on a channel: email or webhook.
+
+    Written in the transaction that records its notice, so a notice never exists without
+    its deliveries queued; ``dedupe_key`` is unique so a digest or webhook is queued once.
+    """
+
+    __tablename__: ClassVar[Any] = "outbox"
+    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    notice_id: int | None = Field(default=None, foreign_key="notice.id", index=True)
+    recipient_id: int | None = Field(default=None, foreign_key="app_user.id")
+    channel: str = Field(max_length=20)  # email | webhook
+    dedupe_key: str = Field(max_length=200, unique=True)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=10)  # pending | sending | sent | failed
+    attempts: int = 0
+    next_attempt_at: datetime
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime
+    sent_at: datetime | None = None

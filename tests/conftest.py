@@ -82,7 +82,16 @@ def migrated_engine(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-_TABLES = ("deadline", "journey_event", "journey", "child", "audit_log", "app_user")
+_TABLES = (
+    "outbox",
+    "notice",
+    "deadline",
+    "journey_event",
+    "journey",
+    "child",
+    "audit_log",
+    "app_user",
+)
 
 
 def _wipe(engine: Engine) -> None:

@@ -1,0 +1,118 @@
+"""The morning digest: one email per person listing what needs them today.
+
+A digest is queued in the outbox under the key ``digest:<user>:<date>``, unique, so however
+many processes or restarts run the digest job, each person gets one digest a day.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from typing import Any
+
+import structlog
+from sqlalchemy import Engine, and_, select
+
+from notifications.render import deadline_label, journey_title
+from notifications.sweep import C, D, J, N, O, _insert
+from services.clock import now_utc
+from services.db import write_connection
+from services.models import User
+from workflow.calendar import add_working_days, working_days_between
+
+U = User.__table__  # type: ignore[attr-defined]
+log = structlog.get_logger("permanence.digest")
+
+
+def _status(due_on: date, on: date) -> str:
+    if due_on > on:
+        days = working_days_between(on, due_on)
+        return f"due in {days} working day{'s' if days != 1 else ''}"
+    if due_on == on:
+        return "due today"
+    days = working_days_between(due_on, on)
+    return f"overdue by {days} working day{'s' if days != 1 else ''}"
+
+
+def queue_digests(engine: Engine, on: date, *, base_url: str, horizon: int = 5) -> int:
+    """Queue today's digest for every active user with an email and something to look at."""
+    until = add_working_days(on, horizon)
+    base = base_url.rstrip("/")
+    items: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    with write_connection(engine) as conn:
+        people = {
+            r.id
+            for r in conn.execute(
+                select(U.c.id).where(and_(U.c.active.is_(True), U.c.email.is_not(None)))
+            )
+        }
+        owned = conn.execute(
+            select(D.c.owner_id, D.c.journey_id, D.c.kind, D.c.due_on, J.c.type, C.c.reference)
+            .select_from(D.join(J, J.c.id == D.c.journey_id).join(C, C.c.id == D.c.child_id))
+            .where(and_(D.c.status == "open", D.c.due_on <= until, D.c.owner_id.is_not(None)))
+            .order_by(D.c.due_on, D.c.id)
+        )
+        for r in owned:
+            if r.owner_id in people:
+                items[r.owner_id].append(_item(r, r.due_on, on, base, _status(r.due_on, on)))
+        waiting = conn.execute(
+            select(
+                N.c.recipient_id,
+                N.c.journey_id,
+                N.c.deadline_kind.label("kind"),
+                N.c.due_on,
+                J.c.type,
+                C.c.reference,
+            )
+            .select_from(
+                N.join(D, D.c.id == N.c.deadline_id)
+                .join(J, J.c.id == N.c.journey_id)
+                .join(C, C.c.id == N.c.child_id)
+            )
+            .where(
+                and_(
+                    N.c.category == "escalation",
+                    N.c.acknowledged_at.is_(None),
+                    D.c.status == "open",
+                    D.c.due_on == N.c.due_on,
+                    N.c.fire_on <= on,
+                )
+            )
+            .order_by(N.c.due_on, N.c.id)
+        )
+        for r in waiting:
+            if r.recipient_id in people:
+                status = f"escalated to you, {_status(r.due_on, on)}: acknowledge it"
+                items[r.recipient_id].append(_item(r, r.due_on, on, base, status))
+        stamp = now_utc()
+        rows = [
+            {
+                "notice_id": None,
+                "recipient_id": user_id,
+                "channel": "email",
+                "dedupe_key": f"digest:{user_id}:{on.isoformat()}",
+                "payload": {"digest_on": on.isoformat(), "horizon": horizon, "items": found},
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": stamp,
+                "created_at": stamp,
+            }
+            for user_id, found in sorted(items.items())
+        ]
+        queued = 0
+        if rows:
+            queued = len(conn.execute(_insert(conn, O).returning(O.c.id), rows).all())
+    log.info("digest", as_of=on.isoformat(), count=queued)
+    return queued
+
+
+def _item(r: Any, due_on: date, on: date, base: str, status: str) -> dict[str, Any]:
+    # Reference, journey, deadline, date and link: what the digest template may show.
+    return {
+        "child_reference": r.reference,
+        "journey_title": journey_title(r.type),
+        "deadline_label": deadline_label(r.kind),
+        "due_on": due_on.isoformat(),
+        "status": status,
+        "link": f"{base}/journeys/{r.journey_id}",
+    }

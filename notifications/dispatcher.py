@@ -1,0 +1,286 @@
+"""The outbox dispatcher: delivers queued messages with retries and exponential backoff.
+
+Claiming is a short transaction that marks a batch ``sending`` with a lease (its
+``next_attempt_at`` moves a few minutes on), so a crashed dispatcher's rows are claimed again
+once the lease runs out and nothing is lost. On PostgreSQL the claim uses
+``FOR UPDATE SKIP LOCKED`` so several dispatchers share the work without taking the same
+row. After the last attempt a row is marked ``failed`` and kept, with its last error, for an
+operator to see and requeue. Delivery is at-least-once: a crash between sending and marking
+can repeat one email, never lose one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import Connection, Engine, and_, select, update
+
+from notifications import render
+from notifications.channels import EmailChannel, SmtpConfig, WebhookChannel
+from notifications.sweep import C, J, N, O, U
+from services.clock import now_utc
+from services.db import write_connection
+from workflow.calendar import working_days_between
+
+log = structlog.get_logger("permanence.dispatch")
+
+LEASE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class DispatchConfig:
+    """How the dispatcher delivers: channels, attempts, backoff, links."""
+
+    base_url: str
+    smtp: SmtpConfig | None = None
+    webhook_url: str | None = None
+    max_attempts: int = 6
+    backoff_seconds: float = 30.0
+    batch_size: int = 200
+
+
+def config_from_settings(settings: Any) -> DispatchConfig:
+    """The dispatcher's configuration from :class:`services.config.Settings`."""
+    smtp = None
+    if settings.smtp_host:
+        password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+        smtp = SmtpConfig(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            starttls=settings.smtp_starttls,
+            use_ssl=settings.smtp_ssl,
+            username=settings.smtp_username,
+            password=password,
+            sender=settings.smtp_from,
+            timeout=settings.smtp_timeout_seconds,
+        )
+    return DispatchConfig(
+        base_url=settings.base_url,
+        smtp=smtp,
+        webhook_url=settings.webhook_url,
+        max_attempts=settings.notify_max_attempts,
+        backoff_seconds=settings.notify_backoff_seconds,
+    )
+
+
+@dataclass
+class DispatchResult:
+    """What one dispatch pass did."""
+
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def step_label(step: str, due_on: date, fire_on: date) -> str:
+    """The timing a notice speaks of, from its step name and dates."""
+    if step.startswith("before_"):
+        days = int(step.removeprefix("before_"))
+        return f"due in {days} working day{'s' if days != 1 else ''}"
+    if step == "due":
+        return "due today"
+    if step == "overdue":
+        return "overdue"
+    if step.startswith("escalate_"):
+        days = working_days_between(due_on, fire_on)
+        role = step.removeprefix("escalate_").replace("_", " ")
+        return f"overdue by {days} working day{'s' if days != 1 else ''}: escalated to the {role}"
+    return step.replace("_", " ")
+
+
+def notice_context(row: Any, base_url: str) -> dict[str, str]:
+    """Template variables for a notice row (joined with its journey and child)."""
+    return render.context(
+        base_url=base_url,
+        child_reference=row.reference,
+        journey_id=row.journey_id,
+        journey_type=row.journey_type,
+        deadline_kind=row.deadline_kind,
+        due_on=row.due_on,
+        step_label=step_label(row.step, row.due_on, row.fire_on),
+        category=row.category,
+        notice_id=row.notice_id,
+    )
+
+
+def _claim(conn: Connection, now: datetime, limit: int) -> list[Any]:
+    due = (
+        select(O.c.id)
+        .where(and_(O.c.status.in_(("pending", "sending")), O.c.next_attempt_at <= now))
+        .order_by(O.c.next_attempt_at, O.c.id)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    ids = [r.id for r in conn.execute(due)]
+    if not ids:
+        return []
+    conn.execute(
+        update(O)
+        .where(O.c.id.in_(ids))
+        .values(status="sending", attempts=O.c.attempts + 1, next_attempt_at=now + LEASE)
+    )
+    return list(
+        conn.execute(
+            select(
+                O.c.id,
+                O.c.channel,
+                O.c.attempts,
+                O.c.payload,
+                O.c.notice_id,
+                U.c.email,
+                N.c.journey_id,
+                N.c.deadline_kind,
+                N.c.due_on,
+                N.c.fire_on,
+                N.c.step,
+                N.c.category,
+                J.c.type.label("journey_type"),
+                C.c.reference,
+            )
+            .select_from(
+                O.outerjoin(U, U.c.id == O.c.recipient_id)
+                .outerjoin(N, N.c.id == O.c.notice_id)
+                .outerjoin(J, J.c.id == N.c.journey_id)
+                .outerjoin(C, C.c.id == N.c.child_id)
+            )
+            .where(O.c.id.in_(ids))
+            .order_by(O.c.id)
+        )
+    )
+
+
+def _email(row: Any, config: DispatchConfig) -> tuple[str, str]:
+    if row.notice_id is None:  # a digest: its items were fixed when it was queued
+        payload = row.payload
+        items = "\n".join(
+            render.render("digest_item.txt", item).rstrip("\n") for item in payload["items"]
+        )
+        on = date.fromisoformat(payload["digest_on"])
+        text = render.render(
+            "digest_email.txt",
+            {
+                "digest_on_long": render.long_date(on),
+                "item_count": str(len(payload["items"])),
+                "horizon": str(payload.get("horizon", 5)),
+                "items": items,
+                "inbox_link": f"{config.base_url.rstrip('/')}/api/v1/notifications",
+            },
+        )
+    else:
+        name = "escalation_email.txt" if row.category == "escalation" else "reminder_email.txt"
+        text = render.render(name, notice_context(row, config.base_url))
+    return render.split_email(text)
+
+
+def _webhook_body(row: Any, config: DispatchConfig) -> dict[str, Any]:
+    values = notice_context(row, config.base_url)
+    return {
+        "text": render.render("webhook.txt", values).strip(),
+        "category": row.category,
+        "child_reference": row.reference,
+        "journey_id": row.journey_id,
+        "journey_type": row.journey_type,
+        "deadline_kind": row.deadline_kind,
+        "due_on": row.due_on.isoformat(),
+        "step": row.step,
+        "link": values["link"],
+    }
+
+
+def dispatch(
+    engine: Engine,
+    config: DispatchConfig,
+    *,
+    now: datetime | None = None,
+    clock: Callable[[], datetime] = now_utc,
+) -> DispatchResult:
+    """Deliver everything due by ``now`` (default: the clock), batch by batch."""
+    at = now or clock()
+    result = DispatchResult()
+    with EmailChannel(config.smtp) if config.smtp else _NoEmail() as email:
+        webhook = WebhookChannel(config.webhook_url) if config.webhook_url else None
+        while True:
+            with write_connection(engine) as conn:
+                rows = _claim(conn, at, config.batch_size)
+            if not rows:
+                break
+            outcomes: list[tuple[int, int, str | None]] = []
+            for row in rows:
+                error: str | None = None
+                try:
+                    if row.channel == "email":
+                        if not isinstance(email, EmailChannel):
+                            raise RuntimeError("email is not configured (PERMANENCE_SMTP_HOST)")
+                        if not row.email:
+                            raise RuntimeError("the recipient has no email address")
+                        subject, body = _email(row, config)
+                        email.send(row.email, subject, body)
+                    elif row.channel == "webhook":
+                        if webhook is None:
+                            raise RuntimeError("no webhook is configured")
+                        webhook.send(_webhook_body(row, config))
+                    else:
+                        raise RuntimeError(f"unknown channel {row.channel}")
+                except Exception as exc:  # any failure is retried; the row is never lost
+                    error = f"{type(exc).__name__}: {exc}"[:500]
+                    log.warning(
+                        "delivery_failed",
+                        channel=row.channel,
+                        outbox_id=row.id,
+                        attempt=row.attempts,
+                        error=type(exc).__name__,
+                    )
+                outcomes.append((row.id, row.attempts, error))
+            _finish(engine, outcomes, at, config, result)
+    if result.sent or result.retrying or result.failed:
+        log.info("dispatch", sent=result.sent, retrying=result.retrying, failed=result.failed)
+    return result
+
+
+def _finish(
+    engine: Engine,
+    outcomes: list[tuple[int, int, str | None]],
+    at: datetime,
+    config: DispatchConfig,
+    result: DispatchResult,
+) -> None:
+    with write_connection(engine) as conn:
+        sent = [outbox_id for outbox_id, _, error in outcomes if error is None]
+        if sent:
+            conn.execute(
+                update(O).where(O.c.id.in_(sent)).values(status="sent", sent_at=at, last_error=None)
+            )
+            result.sent += len(sent)
+        for outbox_id, attempts, error in outcomes:
+            if error is None:
+                continue
+            if attempts >= config.max_attempts:
+                values: dict[str, Any] = {"status": "failed", "last_error": error}
+                result.failed += 1
+                result.errors.append(error)
+            else:
+                delay = config.backoff_seconds * 2 ** (attempts - 1)
+                values = {
+                    "status": "pending",
+                    "last_error": error,
+                    "next_attempt_at": at + timedelta(seconds=delay),
+                }
+                result.retrying += 1
+                result.errors.append(error)
+            conn.execute(update(O).where(O.c.id == outbox_id).values(**values))
+
+
+class _NoEmail:
+    """Stands in for the email channel when no SMTP host is configured."""
+
+    def __enter__(self) -> _NoEmail:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        return None

@@ -1,0 +1,135 @@
+"""The scheduler (APScheduler 3.x): it only *triggers* work; the database remembers it.
+
+Jobs: a sweep as of today's London date every few minutes (and once at start, which is the
+catch-up after downtime), the dispatcher every few seconds, and the morning digest (a cron
+at the configured London time, and once at start if that time has passed today). Every job
+is idempotent against the database, so several processes each running this scheduler, or a
+job that runs twice, send nothing twice: the sweep holds a PostgreSQL advisory lock and
+relies on the notice's unique key; the digest's outbox key is unique per person and day.
+
+APScheduler 3.x cannot share a job store between processes, so jobs live in memory.
+Sweeps work on dates, not instants: a day on which the clocks change is swept like any other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import structlog
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import Engine
+
+from notifications.digest import queue_digests
+from notifications.dispatcher import DispatchConfig, config_from_settings, dispatch
+from notifications.policy import Policies, policies_from_settings
+from notifications.sweep import Channels, SweepResult, sweep
+from workflow.calendar import LONDON, today_london
+
+log = structlog.get_logger("permanence.scheduler")
+
+
+def channels_from_settings(settings: Any) -> Channels:
+    """Which channels sweeps queue for, from the settings."""
+    return Channels(email=bool(settings.smtp_host), webhook=bool(settings.webhook_url))
+
+
+@dataclass
+class ReminderJobs:
+    """The work the scheduler triggers, callable directly (tests, CLI) as well."""
+
+    engine: Engine
+    policies: Policies
+    channels: Channels
+    dispatch_config: DispatchConfig
+    digest_hour: int = 7
+    digest_minute: int = 30
+    today: Callable[[], date] = today_london
+    sweeps: list[SweepResult] = field(default_factory=list)
+
+    @classmethod
+    def from_settings(cls, engine: Engine, settings: Any, **kw: Any) -> ReminderJobs:
+        """Jobs configured from :class:`services.config.Settings`."""
+        return cls(
+            engine=engine,
+            policies=policies_from_settings(settings),
+            channels=channels_from_settings(settings),
+            dispatch_config=config_from_settings(settings),
+            digest_hour=settings.digest_hour,
+            digest_minute=settings.digest_minute,
+            **kw,
+        )
+
+    def run_sweep(self) -> None:
+        """Sweep as of today (London); skip if another process is sweeping."""
+        try:
+            result = sweep(
+                self.engine, self.policies, self.today(), channels=self.channels, wait=False
+            )
+            self.sweeps.append(result)
+        except Exception:  # a failed sweep is retried by the next run; log and carry on
+            log.exception("sweep_failed")
+
+    def run_dispatch(self) -> None:
+        """Deliver whatever the outbox holds that is due."""
+        try:
+            dispatch(self.engine, self.dispatch_config)
+        except Exception:
+            log.exception("dispatch_failed")
+
+    def run_digest(self) -> None:
+        """Queue today's digests (once per person per day, whoever else runs this)."""
+        if not self.channels.email:
+            return
+        try:
+            queue_digests(self.engine, self.today(), base_url=self.dispatch_config.base_url)
+        except Exception:
+            log.exception("digest_failed")
+
+    def digest_due_now(self) -> bool:
+        """Whether today's digest time has passed (for the catch-up at start)."""
+        now = datetime.now(LONDON)
+        return (now.hour, now.minute) >= (self.digest_hour, self.digest_minute)
+
+
+def build_scheduler(
+    jobs: ReminderJobs, *, sweep_minutes: int = 15, dispatch_seconds: int = 30
+) -> BackgroundScheduler:
+    """A scheduler (not yet started) running the jobs; Europe/London time."""
+    scheduler = BackgroundScheduler(
+        timezone=LONDON,
+        job_defaults={
+            # One run at a time per job; runs missed while busy collapse into one.
+            "coalesce": True,
+            "max_instances": 1,
+            "misfire_grace_time": 3600,
+        },
+    )
+    now = datetime.now(LONDON)
+    scheduler.add_job(
+        jobs.run_sweep, "interval", minutes=sweep_minutes, id="sweep", next_run_time=now
+    )
+    scheduler.add_job(
+        jobs.run_dispatch, "interval", seconds=dispatch_seconds, id="dispatch", next_run_time=now
+    )
+    scheduler.add_job(
+        jobs.run_digest, "cron", hour=jobs.digest_hour, minute=jobs.digest_minute, id="digest"
+    )
+    if jobs.digest_due_now():
+        scheduler.add_job(jobs.run_digest, id="digest_catch_up", next_run_time=now)
+    return scheduler
+
+
+def start_from_settings(engine: Engine, settings: Any) -> BackgroundScheduler:
+    """Build and start the scheduler the settings describe."""
+    jobs = ReminderJobs.from_settings(engine, settings)
+    scheduler = build_scheduler(
+        jobs,
+        sweep_minutes=settings.sweep_interval_minutes,
+        dispatch_seconds=settings.dispatch_interval_seconds,
+    )
+    scheduler.start()
+    log.info("scheduler_started")
+    return scheduler

@@ -1,0 +1,435 @@
+"""Reading and answering notices: the in-app inbox, escalations and the breach register.
+
+Access: the inbox is each user's own. Escalations and breaches are for managers: a team
+manager sees their team's children; service managers and the service director see all.
+An escalation may be acknowledged by its recipient or by anyone more senior on the ladder
+(team manager < service manager < service director); the acknowledgement goes to the
+append-only audit log in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Engine, and_, exists, or_, select, update
+from sqlalchemy.orm import aliased
+
+from notifications.dispatcher import step_label
+from notifications.policy import SENIORITY
+from notifications.render import deadline_label, journey_title, render
+from notifications.sweep import C, D, J, N, U
+from services import audit
+from services.access import Principal
+from services.clock import now_utc
+from services.db import read_connection, write_connection
+from states.roles import PANEL_CHAIR, SERVICE_DIRECTOR, SERVICE_MANAGER, TEAM_MANAGER
+from workflow.calendar import working_days_between
+from workflow.errors import EngineError
+
+MANAGER_ROLES = (TEAM_MANAGER, SERVICE_MANAGER, SERVICE_DIRECTOR)
+BREACH_ROLES = (*MANAGER_ROLES, PANEL_CHAIR)
+
+
+class NoticeNotFound(EngineError):
+    status_code = 404
+    code = "not_found"
+
+
+class NotAllowed(EngineError):
+    status_code = 403
+    code = "forbidden"
+
+
+class AlreadyAcknowledged(EngineError):
+    status_code = 409
+    code = "already_acknowledged"
+
+
+def _team_filter(principal: Principal, roles: tuple[str, ...]) -> frozenset[str] | None:
+    """The teams a manager's view is limited to (None = all), or 403."""
+    if principal.roles.isdisjoint(roles):
+        raise NotAllowed(f"This needs one of the roles: {', '.join(roles)}.")
+    if not principal.roles.isdisjoint({SERVICE_MANAGER, SERVICE_DIRECTOR, PANEL_CHAIR}):
+        return None
+    if not principal.team:
+        raise NotAllowed("A team manager needs a team to see its escalations.")
+    return frozenset({principal.team})
+
+
+# -- inbox --------------------------------------------------------------------------------
+
+
+def inbox(
+    engine: Engine,
+    principal: Principal,
+    base_url: str,
+    *,
+    unread_only: bool = False,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """The signed-in user's notices, newest first."""
+    query = (
+        select(
+            N.c.id,
+            N.c.id.label("notice_id"),
+            N.c.category,
+            N.c.step,
+            N.c.deadline_id,
+            N.c.deadline_kind,
+            N.c.due_on,
+            N.c.fire_on,
+            N.c.journey_id,
+            N.c.created_at,
+            N.c.read_at,
+            N.c.acknowledged_at,
+            J.c.type.label("journey_type"),
+            C.c.reference,
+        )
+        .select_from(N.join(J, J.c.id == N.c.journey_id).join(C, C.c.id == N.c.child_id))
+        .where(N.c.recipient_id == principal.user_id)
+        .order_by(N.c.created_at.desc(), N.c.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    if unread_only:
+        query = query.where(N.c.read_at.is_(None))
+    with read_connection(engine) as conn:
+        rows = conn.execute(query).all()
+    out = []
+    for r in rows:
+        label = step_label(r.step, r.due_on, r.fire_on)
+        values = {
+            "child_reference": r.reference,
+            "journey_title": journey_title(r.journey_type),
+            "deadline_label": deadline_label(r.deadline_kind),
+            "due_on": r.due_on.isoformat(),
+            "step_label": label,
+        }
+        out.append(
+            {
+                "id": r.id,
+                "category": r.category,
+                "step": r.step,
+                "message": render("inbox.txt", values).strip(),
+                "deadline_id": r.deadline_id,
+                "deadline_kind": r.deadline_kind,
+                "due_on": r.due_on,
+                "fire_on": r.fire_on,
+                "journey_id": r.journey_id,
+                "journey_type": r.journey_type,
+                "child_reference": r.reference,
+                "link": f"{base_url.rstrip('/')}/journeys/{r.journey_id}",
+                "created_at": r.created_at,
+                "read_at": r.read_at,
+                "acknowledged_at": r.acknowledged_at,
+            }
+        )
+    return out
+
+
+def mark_read(engine: Engine, notice_id: int, principal: Principal) -> datetime:
+    """Mark one of the user's own notices read (idempotent); 404 for anyone else's."""
+    with write_connection(engine) as conn:
+        row = conn.execute(
+            select(N.c.recipient_id, N.c.read_at).where(N.c.id == notice_id)
+        ).one_or_none()
+        # Someone else's notice answers 404 like a missing one: its existence is not theirs.
+        if row is None or row.recipient_id != principal.user_id:
+            raise NoticeNotFound(f"There is no notification {notice_id} for you.")
+        if row.read_at is not None:
+            read_at: datetime = row.read_at
+            return read_at
+        stamp = now_utc()
+        conn.execute(update(N).where(N.c.id == notice_id).values(read_at=stamp))
+        return stamp
+
+
+# -- escalations ----------------------------------------------------------------------------
+
+_N2 = aliased(N)
+
+
+def _acked_sibling() -> Any:
+    """Whether any escalation of the same deadline and due date has been acknowledged."""
+    return exists().where(
+        and_(
+            _N2.c.deadline_id == N.c.deadline_id,
+            _N2.c.due_on == N.c.due_on,
+            _N2.c.category == "escalation",
+            _N2.c.acknowledged_at.is_not(None),
+        )
+    )
+
+
+def escalation_status(row: Any) -> str:
+    """open, acknowledged, or resolved (the deadline was met, cancelled or moved)."""
+    if row.acknowledged_at is not None or row.sibling_acked:
+        return "acknowledged"
+    if row.deadline_status != "open" or row.deadline_due_on != row.due_on:
+        return "resolved"
+    return "open"
+
+
+def list_escalations(
+    engine: Engine,
+    principal: Principal,
+    *,
+    status: str = "open",
+    as_of: date,
+    notice_id: int | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """Escalations the principal may see, oldest first, filtered by status ('all' for all)."""
+    teams = _team_filter(principal, MANAGER_ROLES)
+    recipient = aliased(U)
+    acker = aliased(U)
+    query = (
+        select(
+            N.c.id,
+            N.c.step,
+            N.c.deadline_id,
+            N.c.deadline_kind,
+            N.c.due_on,
+            N.c.fire_on,
+            N.c.journey_id,
+            N.c.created_at,
+            N.c.acknowledged_at,
+            N.c.ack_comment,
+            N.c.recipient_id,
+            recipient.c.username.label("recipient"),
+            acker.c.username.label("acknowledged_by"),
+            D.c.status.label("deadline_status"),
+            D.c.due_on.label("deadline_due_on"),
+            D.c.met_on,
+            J.c.type.label("journey_type"),
+            C.c.reference,
+            C.c.team,
+            _acked_sibling().label("sibling_acked"),
+        )
+        .select_from(
+            N.join(D, D.c.id == N.c.deadline_id)
+            .join(J, J.c.id == N.c.journey_id)
+            .join(C, C.c.id == N.c.child_id)
+            .join(recipient, recipient.c.id == N.c.recipient_id)
+            .outerjoin(acker, acker.c.id == N.c.acknowledged_by_id)
+        )
+        .where(N.c.category == "escalation")
+        .order_by(N.c.fire_on, N.c.id)
+    )
+    if teams is not None:
+        query = query.where(C.c.team.in_(sorted(teams)))
+    if notice_id is not None:
+        query = query.where(N.c.id == notice_id)
+    if status == "open":
+        # Narrow in SQL; the exact status is computed below for every row alike.
+        query = query.where(
+            and_(N.c.acknowledged_at.is_(None), D.c.status == "open", D.c.due_on == N.c.due_on)
+        )
+    with read_connection(engine) as conn:
+        rows = conn.execute(query).all()
+    out = []
+    for r in rows:
+        state = escalation_status(r)
+        if status != "all" and state != status:
+            continue
+        out.append(
+            {
+                "id": r.id,
+                "status": state,
+                "level": r.step.removeprefix("escalate_"),
+                "step": r.step,
+                "recipient_id": r.recipient_id,
+                "recipient": r.recipient,
+                "deadline_id": r.deadline_id,
+                "deadline_kind": r.deadline_kind,
+                "due_on": r.due_on,
+                "escalated_on": r.fire_on,
+                "working_days_overdue": max(0, working_days_between(r.due_on, as_of))
+                if state == "open"
+                else None,
+                "journey_id": r.journey_id,
+                "journey_type": r.journey_type,
+                "child_reference": r.reference,
+                "team": r.team,
+                "acknowledged_at": r.acknowledged_at,
+                "acknowledged_by": r.acknowledged_by,
+                "comment": r.ack_comment,
+            }
+        )
+    return out[offset : offset + limit]
+
+
+def acknowledge(engine: Engine, notice_id: int, principal: Principal, comment: str) -> None:
+    """Acknowledge an escalation with a comment: its recipient or someone more senior."""
+    with write_connection(engine) as conn:
+        row = conn.execute(
+            select(
+                N.c.id,
+                N.c.category,
+                N.c.step,
+                N.c.recipient_id,
+                N.c.deadline_id,
+                N.c.due_on,
+                N.c.acknowledged_at,
+                C.c.team,
+            )
+            .select_from(N.join(C, C.c.id == N.c.child_id))
+            .where(N.c.id == notice_id)
+        ).one_or_none()
+        if row is None or row.category != "escalation":
+            raise NoticeNotFound(f"There is no escalation {notice_id}.")
+        level = SENIORITY.get(row.step.removeprefix("escalate_"), 0)
+        mine = row.recipient_id == principal.user_id
+        seniority = max((SENIORITY.get(r, 0) for r in principal.roles), default=0)
+        # Team managers rank lowest: "more senior" than a team-manager escalation starts at
+        # service manager, so no team manager can answer another team's escalation.
+        if not mine and seniority <= level:
+            raise NotAllowed(
+                "Only the person it was escalated to, or a more senior manager, "
+                "may acknowledge this escalation."
+            )
+        if row.acknowledged_at is not None:
+            raise AlreadyAcknowledged(f"Escalation {notice_id} has already been acknowledged.")
+        stamp = now_utc()
+        done = conn.execute(
+            update(N)
+            .where(and_(N.c.id == notice_id, N.c.acknowledged_at.is_(None)))
+            .values(
+                acknowledged_at=stamp,
+                acknowledged_by_id=principal.user_id,
+                ack_comment=comment,
+                read_at=stamp,
+            )
+        )
+        if done.rowcount != 1:
+            raise AlreadyAcknowledged(f"Escalation {notice_id} has already been acknowledged.")
+        audit.record(
+            conn,
+            actor_id=principal.user_id,
+            action="acknowledge_escalation",
+            entity="notice",
+            entity_id=notice_id,
+            details={
+                "deadline_id": row.deadline_id,
+                "step": row.step,
+                "due_on": row.due_on.isoformat(),
+                "recipient_id": row.recipient_id,
+                # The comment itself stays on the notice: free text may name a child, and
+                # the audit trail never does.
+                "comment_chars": len(comment),
+            },
+        )
+
+
+# -- breach register ------------------------------------------------------------------------
+
+
+def breaches(
+    engine: Engine,
+    principal: Principal,
+    *,
+    as_of: date,
+    team: str | None = None,
+    status: str = "all",
+    limit: int = 500,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """Every deadline missed: still open past its date, or met after it."""
+    teams = _team_filter(principal, BREACH_ROLES)
+    missed_open = and_(D.c.status == "open", D.c.due_on < as_of)
+    met_late = and_(D.c.status == "met", D.c.met_on > D.c.due_on)
+    condition = {"open": missed_open, "met_late": met_late}.get(status, or_(missed_open, met_late))
+    query = (
+        select(
+            D.c.id,
+            D.c.journey_id,
+            D.c.kind,
+            D.c.ref,
+            D.c.due_on,
+            D.c.status,
+            D.c.met_on,
+            D.c.owner_id,
+            J.c.type.label("journey_type"),
+            C.c.reference,
+            C.c.team,
+            U.c.username.label("owner"),
+        )
+        .select_from(
+            D.join(J, J.c.id == D.c.journey_id)
+            .join(C, C.c.id == D.c.child_id)
+            .outerjoin(U, U.c.id == D.c.owner_id)
+        )
+        .where(condition)
+        .order_by(D.c.due_on, D.c.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    if teams is not None:
+        query = query.where(C.c.team.in_(sorted(teams)))
+    if team:
+        query = query.where(C.c.team == team)
+    recipient = aliased(U)
+    acker = aliased(U)
+    with read_connection(engine) as conn:
+        rows = conn.execute(query).all()
+        escalations: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        ids = [r.id for r in rows]
+        if ids:
+            for e in conn.execute(
+                select(
+                    N.c.id,
+                    N.c.deadline_id,
+                    N.c.step,
+                    N.c.due_on,
+                    N.c.fire_on,
+                    N.c.acknowledged_at,
+                    N.c.ack_comment,
+                    recipient.c.username.label("recipient"),
+                    acker.c.username.label("acknowledged_by"),
+                )
+                .select_from(
+                    N.join(recipient, recipient.c.id == N.c.recipient_id).outerjoin(
+                        acker, acker.c.id == N.c.acknowledged_by_id
+                    )
+                )
+                .where(and_(N.c.deadline_id.in_(ids), N.c.category == "escalation"))
+                .order_by(N.c.fire_on, N.c.id)
+            ):
+                escalations[e.deadline_id].append(
+                    {
+                        "id": e.id,
+                        "level": e.step.removeprefix("escalate_"),
+                        "recipient": e.recipient,
+                        "escalated_on": e.fire_on,
+                        "for_due_on": e.due_on,
+                        "acknowledged_at": e.acknowledged_at,
+                        "acknowledged_by": e.acknowledged_by,
+                        "comment": e.ack_comment,
+                    }
+                )
+    out = []
+    for r in rows:
+        until = r.met_on if r.status == "met" else as_of
+        out.append(
+            {
+                "deadline_id": r.id,
+                "journey_id": r.journey_id,
+                "journey_type": r.journey_type,
+                "child_reference": r.reference,
+                "team": r.team,
+                "kind": r.kind,
+                "ref": r.ref,
+                "due_on": r.due_on,
+                "status": "met_late" if r.status == "met" else "open",
+                "met_on": r.met_on,
+                "owner": r.owner,
+                "days_late": (until - r.due_on).days,
+                "working_days_late": working_days_between(r.due_on, until),
+                "escalations": escalations.get(r.id, []),
+            }
+        )
+    return out
