@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 import states
 from notifications.api import ROUTERS as notification_routers
+from panels import api as panel_api
 from services import logging as service_logging
 from services.api import auth, children, deadlines, journeys, users
 from services.api.deps import AppServices
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router, prefix="/api/v1")
     for router in notification_routers:
         app.include_router(router, prefix="/api/v1")
+    app.include_router(panel_api.router, prefix="/api/v1")
 
     @app.exception_handler(EngineError)
     async def engine_error(_request: Request, exc: EngineError) -> JSONResponse:

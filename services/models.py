@@ -97,8 +97,13 @@ class Deadline(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    journey_id: int = Field(foreign_key="journey.id")
-    child_id: int = Field(foreign_key="child.id", index=True)
+    # A panel meeting's own deadline (minutes due) belongs to no journey and no child; every
+    # other deadline has both (migration 0003).
+    journey_id: int | None = Field(default=None, foreign_key="journey.id")
+    child_id: int | None = Field(default=None, foreign_key="child.id", index=True)
+    # The panel meeting a deadline hangs off (pack due before it, minutes due after it), so
+    # moving the meeting finds and moves them.
+    meeting_id: int | None = Field(default=None, foreign_key="panel_meeting.id", index=True)
     kind: str = Field(max_length=50)
     ref: str = Field(default="", max_length=50)
     due_on: date

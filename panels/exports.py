@@ -1,0 +1,189 @@
+"""The tracker as CSV and XLSX, and the minutes as printable HTML and PDF."""
+
+from __future__ import annotations
+
+import csv
+import io
+from html import escape
+from typing import Any
+
+from fpdf import FPDF
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+
+TRACKER_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("child_reference", "Child reference"),
+    ("team", "Team"),
+    ("journey_type", "Journey"),
+    ("state", "State"),
+    ("next_deadline", "Next deadline"),
+    ("next_deadline_due", "Due"),
+    ("overdue_deadlines", "Overdue"),
+    ("last_decision", "Last decision"),
+    ("last_decision_on", "Decided on"),
+    ("open_actions", "Open actions"),
+    ("next_action_due", "Next action due"),
+    ("next_review_on", "Back to panel"),
+    ("rag", "RAG"),
+)
+_RAG_FILL = {"red": "F4B6B6", "amber": "FFE699", "green": "C6E0B4"}
+
+
+def tracker_csv(rows: list[dict[str, Any]]) -> str:
+    """The tracker as CSV text (header row first)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([title for _, title in TRACKER_COLUMNS])
+    for row in rows:
+        writer.writerow(["" if row.get(k) is None else row.get(k) for k, _ in TRACKER_COLUMNS])
+    return out.getvalue()
+
+
+def tracker_xlsx(rows: list[dict[str, Any]], title: str) -> bytes:
+    """The tracker as an Excel workbook: one sheet, a header row, RAG cells coloured."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Tracker"
+    ws.append([t for _, t in TRACKER_COLUMNS])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    rag_col = len(TRACKER_COLUMNS)
+    for row in rows:
+        ws.append([row.get(k) for k, _ in TRACKER_COLUMNS])
+        fill = _RAG_FILL.get(str(row.get("rag")))
+        if fill:
+            ws.cell(row=ws.max_row, column=rag_col).fill = PatternFill(
+                "solid", start_color=fill, end_color=fill
+            )
+    ws.freeze_panes = "A2"
+    wb.properties.title = title
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def _decision_lines(entry: dict[str, Any]) -> list[tuple[str, str]]:
+    lines: list[tuple[str, str]] = []
+    for d in entry["decisions"]:
+        needs = {"will": "will", "will_not": "will not"}.get(d.get("meets_needs") or "", "")
+        lines.append(("Decision", str(d["outcome"]).replace("_", " ")))
+        if needs:
+            lines.append(("The placement will/will not meet the child's needs", needs))
+        lines.append(
+            (
+                "Additional resources agreed to promote the child's outcomes",
+                d.get("resources_child") or "None",
+            )
+        )
+        lines.append(
+            (
+                "Additional resources agreed to support the carers",
+                d.get("resources_carers") or "None",
+            )
+        )
+        if d.get("notes"):
+            lines.append(("Notes", d["notes"]))
+    for a in entry["actions"]:
+        lines.append(
+            ("Action", f"{a['description']} (owner: {a['owner_role']}, due {a['due_on']})")
+        )
+    if entry.get("review_weeks"):
+        lines.append(("Back to panel in", f"{entry['review_weeks']} weeks"))
+    return lines
+
+
+def minutes_html(minutes: dict[str, Any]) -> str:
+    """The minutes as a printable HTML page, following the Panel Decisions template."""
+    h: list[str] = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>{escape(minutes['panel'])}: minutes of {escape(minutes['held_on'])}</title>",
+        "<style>body{font-family:sans-serif;max-width:50em;margin:2em auto}"
+        "table{border-collapse:collapse;width:100%}td,th{border:1px solid #999;padding:4px;"
+        "vertical-align:top;text-align:left}h3{margin-top:1.5em}"
+        "@media print{h3{page-break-before:auto}}</style></head><body>",
+        f"<h1>{escape(minutes['panel'])}</h1>",
+        f"<p>Held on {escape(minutes['held_on'])} at {escape(minutes['start_time'])}. "
+        f"Status: {escape(str(minutes.get('status', 'draft')))}.</p>",
+        "<h2>Panel members</h2><p><strong>Present:</strong> "
+        + escape(", ".join(f"{p['seat']} {p['person']}".strip() for p in minutes["present"]))
+        + "</p><p><strong>Apologies:</strong> "
+        + escape(
+            ", ".join(
+                f"{a['seat']} {a['person']}".strip()
+                + (f" (represented by {a['representative']})" if a.get("representative") else "")
+                for a in minutes["apologies"]
+            )
+        )
+        + f"</p><p><strong>Note taker:</strong> {escape(minutes['note_taker'])}</p>",
+    ]
+    for part in minutes["parts"]:
+        h.append(f"<h2>{escape(part['title'])}</h2>")
+        if not part["items"]:
+            h.append("<p>No items.</p>")
+        for entry in part["items"]:
+            h.append(
+                f"<h3>Decisions regarding: {escape(entry['child_name'])} "
+                f"(age {entry['age']}, ref {escape(entry['child_reference'])})</h3><table>"
+            )
+            for label, value in _decision_lines(entry):
+                h.append(f"<tr><th>{escape(label)}</th><td>{escape(value)}</td></tr>")
+            h.append("</table>")
+    if minutes["rolled"]:
+        h.append("<h2>Rolled to the next meeting</h2><ul>")
+        for r in minutes["rolled"]:
+            h.append(f"<li>{escape(r['child_reference'])}: {escape(r['reason'] or '')}</li>")
+        h.append("</ul>")
+    h.append("</body></html>")
+    return "".join(h)
+
+
+def _latin(text: str) -> str:
+    # The core PDF fonts are Latin-1; replace what they cannot draw rather than fail.
+    return (
+        text.replace("\u2019", "'")
+        .replace("\u2013", "-")
+        .encode("latin-1", "replace")
+        .decode("latin-1")
+    )
+
+
+def minutes_pdf(minutes: dict[str, Any]) -> bytes:
+    """The minutes as a PDF (fpdf2, pure Python, core fonts)."""
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(auto=True, margin=15)
+    pdf.add_page()
+    width = pdf.w - pdf.l_margin - pdf.r_margin
+
+    def para(text: str, size: int = 10, style: str = "") -> None:
+        pdf.set_font("Helvetica", style, size)
+        pdf.multi_cell(width, size * 0.55, _latin(text), new_x="LMARGIN", new_y="NEXT")
+
+    para(minutes["panel"], 16, "B")
+    para(f"Permanence Panel Decisions. Held on {minutes['held_on']} at {minutes['start_time']}.")
+    para("Present: " + ", ".join(f"{p['seat']} {p['person']}".strip() for p in minutes["present"]))
+    para(
+        "Apologies: "
+        + ", ".join(
+            f"{a['seat']} {a['person']}".strip()
+            + (f" (represented by {a['representative']})" if a.get("representative") else "")
+            for a in minutes["apologies"]
+        )
+    )
+    para(f"Note taker: {minutes['note_taker']}")
+    for part in minutes["parts"]:
+        pdf.ln(2)
+        para(part["title"], 13, "B")
+        for entry in part["items"]:
+            para(
+                f"Decisions regarding: {entry['child_name']} (age {entry['age']}, "
+                f"ref {entry['child_reference']})",
+                11,
+                "B",
+            )
+            for label, value in _decision_lines(entry):
+                para(f"{label}: {value}")
+    if minutes["rolled"]:
+        para("Rolled to the next meeting", 13, "B")
+        for r in minutes["rolled"]:
+            para(f"{r['child_reference']}: {r['reason'] or ''}")
+    return bytes(pdf.output())

@@ -1,0 +1,165 @@
+"""The panel's tables (migration 0003 creates them). Staff names may appear; children's never:
+a child is always referred to by id (and reference where shown)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, Column, Index, Integer, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class PanelMeeting(SQLModel, table=True):
+    """One meeting of a panel. ``scheduled_for`` is the planner's date for it (its identity:
+    regenerating the planner never duplicates a moved meeting); ``meeting_date`` is when it
+    is actually held."""
+
+    __tablename__: ClassVar[Any] = "panel_meeting"
+    __table_args__ = (
+        UniqueConstraint("panel", "scheduled_for", name="uq_panel_meeting_slot"),
+        Index("ix_panel_meeting_panel_date", "panel", "meeting_date"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    panel: str = Field(max_length=50)
+    scheduled_for: date
+    meeting_date: date
+    start_time: str = Field(max_length=5)
+    length_minutes: int
+    status: str = Field(default="scheduled", max_length=12)  # scheduled | held | cancelled
+    reason: str | None = Field(default=None, max_length=500)
+    minutes_status: str = Field(default="none", max_length=10)  # none | draft | approved
+    minutes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    minutes_approved_at: datetime | None = None
+    minutes_approved_by: int | None = Field(default=None, foreign_key="app_user.id")
+    version: int = Field(default=1, sa_column=Column(Integer, nullable=False, default=1))
+    created_at: datetime
+    updated_at: datetime
+
+
+class PanelAttendance(SQLModel, table=True):
+    """A seat at one meeting: present, apologies (with a named representative) or absent."""
+
+    __tablename__: ClassVar[Any] = "panel_attendance"
+    __table_args__ = (UniqueConstraint("meeting_id", "member_key", name="uq_panel_attendance"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="panel_meeting.id", index=True)
+    member_key: str = Field(max_length=50)
+    user_id: int | None = Field(default=None, foreign_key="app_user.id")
+    person: str = Field(default="", max_length=200)
+    status: str = Field(max_length=15)  # present | apologies | absent
+    representative: str | None = Field(default=None, max_length=200)
+    recorded_at: datetime
+
+
+class PanelReferral(SQLModel, table=True):
+    """A journey referred to a meeting for a decision, with its pack."""
+
+    __tablename__: ClassVar[Any] = "panel_referral"
+    __table_args__ = (Index("ix_panel_referral_meeting_status", "meeting_id", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    panel: str = Field(max_length=50)
+    meeting_id: int = Field(foreign_key="panel_meeting.id")
+    journey_id: int = Field(foreign_key="journey.id", index=True)
+    child_id: int = Field(foreign_key="child.id", index=True)
+    decision_type: str = Field(max_length=50)
+    # awaiting_pack | accepted | not_listable | listed | decided | deferred | withdrawn
+    status: str = Field(default="awaiting_pack", max_length=15)
+    referred_by: int = Field(foreign_key="app_user.id")
+    referred_on: date
+    pack_due_on: date
+    pack_submitted_on: date | None = None
+    checklist: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    documents: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    funding: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    reason: str | None = Field(default=None, max_length=500)
+    history: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime
+    updated_at: datetime
+
+
+class PanelItem(SQLModel, table=True):
+    """One child on one meeting's agenda (or rolled from it, with the reason)."""
+
+    __tablename__: ClassVar[Any] = "panel_item"
+    __table_args__ = (Index("ix_panel_item_meeting_part", "meeting_id", "part", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="panel_meeting.id")
+    part: str = Field(max_length=50)
+    position: int
+    source: str = Field(max_length=30)  # referral | a cohort key
+    cohorts: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    child_id: int = Field(foreign_key="child.id", index=True)
+    journey_id: int | None = Field(default=None, foreign_key="journey.id")
+    referral_id: int | None = Field(default=None, foreign_key="panel_referral.id")
+    minutes: int
+    pinned: bool = False
+    status: str = Field(default="listed", max_length=10)  # listed | rolled | decided
+    reason: str | None = Field(default=None, max_length=500)
+    review_weeks: int | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class PanelDecision(SQLModel, table=True):
+    """A decision or recommendation on an item (Leicestershire's Panel Decisions template)."""
+
+    __tablename__: ClassVar[Any] = "panel_decision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="panel_item.id", index=True)
+    meeting_id: int = Field(foreign_key="panel_meeting.id", index=True)
+    child_id: int = Field(foreign_key="child.id")
+    journey_id: int | None = Field(default=None, foreign_key="journey.id")
+    outcome: str = Field(max_length=50)
+    event: str | None = Field(default=None, max_length=50)
+    journey_version: int | None = None
+    meets_needs: str | None = Field(default=None, max_length=10)  # will | will_not
+    resources_child: str = Field(default="", max_length=2000)
+    resources_carers: str = Field(default="", max_length=2000)
+    notes: str = Field(default="", max_length=4000)
+    funding: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    recorded_by: int = Field(foreign_key="app_user.id")
+    recorded_at: datetime
+
+
+class PanelAction(SQLModel, table=True):
+    """An action agreed at panel: an owner and a due date (a ``panel_action`` deadline)."""
+
+    __tablename__: ClassVar[Any] = "panel_action"
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="panel_meeting.id", index=True)
+    item_id: int = Field(foreign_key="panel_item.id")
+    child_id: int = Field(foreign_key="child.id", index=True)
+    journey_id: int = Field(foreign_key="journey.id")
+    description: str = Field(max_length=1000)
+    owner_id: int | None = Field(default=None, foreign_key="app_user.id")
+    owner_role: str = Field(max_length=50)
+    due_on: date
+    status: str = Field(default="open", max_length=10)  # open | done | cancelled
+    done_on: date | None = None
+    created_by: int = Field(foreign_key="app_user.id")
+    created_at: datetime
+    updated_at: datetime
+
+
+class PanelCase(SQLModel, table=True):
+    """A child the panel follows: when the chair wants the case back, and the last word."""
+
+    __tablename__: ClassVar[Any] = "panel_case"
+    __table_args__ = (UniqueConstraint("panel", "child_id", name="uq_panel_case"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    panel: str = Field(max_length=50)
+    child_id: int = Field(foreign_key="child.id")
+    journey_id: int | None = Field(default=None, foreign_key="journey.id")
+    review_weeks: int | None = None
+    next_review_on: date | None = None
+    last_meeting_id: int | None = Field(default=None, foreign_key="panel_meeting.id")
+    last_outcome: str | None = Field(default=None, max_length=50)
+    updated_at: datetime
