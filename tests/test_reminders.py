@@ -77,11 +77,16 @@ def _cached_hash(password: str) -> str:
     return _HASH[0]
 
 
+def make_staff(make_user: UserFactory, monkeypatch: pytest.MonkeyPatch) -> Staff:
+    """The people reminders and escalations reach (quickly)."""
+    monkeypatch.setattr(users, "hash_password", _cached_hash)
+    return Staff(make_user)
+
+
 @pytest.fixture
 def staff(make_user: UserFactory, monkeypatch: pytest.MonkeyPatch) -> Staff:
     """The people reminders and escalations reach."""
-    monkeypatch.setattr(users, "hash_password", _cached_hash)
-    return Staff(make_user)
+    return make_staff(make_user, monkeypatch)
 
 
 @pytest.fixture
