@@ -106,8 +106,19 @@ def _direction_is_open(ctx: Context) -> str | None:
         return None
     for d in ctx.journey_data.get("directions", []):
         if d["ref"] == ref:
-            return None if d["completed_on"] is None else f"Direction {ref} is already complete."
+            if d["completed_on"] is not None:
+                return f"Direction {ref} is already complete."
+            if ctx.occurred_on < date.fromisoformat(d["made_on"]):
+                return f"Direction {ref} cannot be completed before it was made ({d['made_on']})."
+            return None
     return f"There is no court direction {ref}."
+
+
+def _direction_due_after_made(ctx: Context) -> str | None:
+    due = ctx.event_data.get("due_on")
+    if due is not None and due < ctx.occurred_on:
+        return "A court direction cannot be due before the date it was made."
+    return None
 
 
 def _hearing_not_in_past(ctx: Context) -> str | None:
@@ -213,6 +224,7 @@ DEFINITION = JourneyDefinition(
                 Field("direction", "text", required=True),
                 Field("due_on", "date", required=True),
             ),
+            guards=(_direction_due_after_made,),
             facts=_add_direction,
             deadlines=(
                 OpenDeadline("court_direction", _latest_direction_due, ref=_latest_direction_ref),
