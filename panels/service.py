@@ -81,6 +81,14 @@ TRACKING_OUTCOMES: dict[str, str] = {
     "stop_tracking": "Permanence secured or no longer tracked",
 }
 PANEL_STAFF = (PANEL_ADMIN, PANEL_CHAIR)
+# Why referrals were not listed, as the themes report words them.
+_REPORTED = {
+    "late": "late pack",
+    "no_pack": "late pack",
+    "incomplete": "incomplete pack",
+    "full": "part full",
+    "cancelled": "meeting cancelled",
+}
 
 
 class PanelInvalid(EngineError):
@@ -517,6 +525,7 @@ class PanelService:
                     ref,
                     nxt,
                     f"The meeting on {row.meeting_date.isoformat()} was cancelled: {reason}",
+                    code="cancelled",
                 )
             conn.execute(
                 delete(I).where(and_(I.c.meeting_id == meeting_id, I.c.status != "decided"))
@@ -810,9 +819,14 @@ class PanelService:
         meeting: Any,
         reason: str,
         *,
+        code: str,
         status: str | None = None,
     ) -> str:
-        """Offer a referral the given meeting instead, with the reason shown on it."""
+        """Offer a referral the given meeting instead, with the reason shown on it.
+
+        ``code`` classifies the reason for reports: late, incomplete, no_pack, full,
+        cancelled or pinned.
+        """
         shown = f"{reason} Offered the meeting on {meeting.meeting_date.isoformat()}."
         history = [
             *ref.history,
@@ -820,6 +834,7 @@ class PanelService:
                 "on": today().isoformat(),
                 "from_meeting_id": ref.meeting_id,
                 "meeting_id": meeting.id,
+                "code": code,
                 "note": shown,
             },
         ]
@@ -922,7 +937,7 @@ class PanelService:
                 nxt = self._next_meeting(
                     conn, meeting.meeting_date, pack_by=max(submitted_on, today())
                 )
-                self._offer(conn, principal, ref, nxt, reason)
+                self._offer(conn, principal, ref, nxt, reason, code="incomplete")
                 self._audit(
                     conn,
                     principal,
@@ -940,7 +955,7 @@ class PanelService:
                         "a late pack cannot be listed for decision."
                     )
                     meeting = self._next_meeting(conn, meeting.meeting_date, pack_by=submitted_on)
-                    self._offer(conn, principal, ref, meeting, reason)
+                    self._offer(conn, principal, ref, meeting, reason, code="late")
                     self._audit(
                         conn,
                         principal,
@@ -1028,6 +1043,7 @@ class PanelService:
                 nxt,
                 f"No complete pack by {ref.pack_due_on.isoformat()}: it cannot be "
                 f"listed for decision on {meeting.meeting_date.isoformat()}.",
+                code="no_pack",
             )
 
     def build_agenda(
@@ -1083,7 +1099,7 @@ class PanelService:
                 if c.referral_id is not None:
                     nxt = nxt or self._next_meeting(conn, meeting.meeting_date)
                     ref = conn.execute(select(R).where(R.c.id == c.referral_id)).one()
-                    self._offer(conn, principal, ref, nxt, rolled.reason)
+                    self._offer(conn, principal, ref, nxt, rolled.reason, code="full")
             if rows:
                 conn.execute(insert(I), rows)
             listed = (
@@ -1188,7 +1204,7 @@ class PanelService:
                 (
                     date.fromisoformat(h["on"])
                     for h in ref.history
-                    if h.get("from_meeting_id") and "full" in h.get("note", "")
+                    if h.get("from_meeting_id") and h.get("code") == "full"
                 ),
                 None,
             )
@@ -1289,7 +1305,10 @@ class PanelService:
             if teams is not None and ref.team not in teams:
                 continue
             for h in ref.history:
-                if h.get("from_meeting_id") == meeting.id and "full" not in h.get("note", ""):
+                if h.get("from_meeting_id") == meeting.id and h.get("code") not in (
+                    "full",
+                    "pinned",
+                ):
                     not_listed.append(
                         {
                             "referral_id": ref.id,
@@ -1390,7 +1409,13 @@ class PanelService:
                 if item.referral_id is not None:
                     ref = conn.execute(select(R).where(R.c.id == item.referral_id)).one()
                     self._offer(
-                        conn, principal, ref, meeting, "Pinned by the chair.", status="listed"
+                        conn,
+                        principal,
+                        ref,
+                        meeting,
+                        "Pinned by the chair.",
+                        code="pinned",
+                        status="listed",
                     )
             conn.execute(update(I).where(I.c.id == item_id).values(**values))
             self._audit(conn, principal, "panel_item_pinned", "panel_item", item_id, pinned=pinned)
@@ -1439,7 +1464,10 @@ class PanelService:
                 label = TRACKING_OUTCOMES[outcome_key]
             journey = self._journey(conn, item.journey_id) if item.journey_id else None
             roles = self._event_roles(journey.type if journey else None, event)
-            _require(principal, PANEL_CHAIR, *roles)
+            # The chair records decisions; a decision whose event belongs to another role
+            # (the ADM's approval, a sign-off under the scheme of delegation) is recorded by
+            # that role. A social worker never records the panel's decision.
+            _require(principal, PANEL_CHAIR, *(r for r in roles if r != SOCIAL_WORKER))
             funding_check: dict[str, Any] = {}
             if (
                 dt is not None
@@ -2140,18 +2168,12 @@ class PanelService:
         refused: dict[str, int] = defaultdict(int)
         for r in refs:
             for h in r.history:
-                note = h.get("note", "")
                 on = h.get("on", "")
                 if not h.get("from_meeting_id") or not (start.isoformat() <= on <= end.isoformat()):
                     continue
-                if "incomplete" in note or "unanswered" in note:
-                    refused["incomplete pack"] += 1
-                elif "late" in note or "No complete pack" in note:
-                    refused["late pack"] += 1
-                elif "full" in note:
-                    refused["part full"] += 1
-                elif "cancelled" in note:
-                    refused["meeting cancelled"] += 1
+                label = _REPORTED.get(str(h.get("code")))
+                if label:
+                    refused[label] += 1
         return {
             "panel": self.config.panel.name,
             "from": start.isoformat(),

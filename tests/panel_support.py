@@ -1,0 +1,124 @@
+"""Helpers for the panel tests: users, journeys in the states a referral needs, packs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from panels.funding import QUESTION_KEYS
+from services.clock import today
+from tests.conftest import Api, UserFactory
+
+ALL_YES = "yes"
+
+
+def funding_form(annual_cost: float = 5000, quotes: int = 3, **extra: Any) -> dict[str, Any]:
+    """A complete Additional Funding Request."""
+    return {
+        "answers": {k: f"answer to {k}" for k in QUESTION_KEYS if k != "education"},
+        "annual_cost": annual_cost,
+        "duration_months": 24,
+        "quotes": [{"provider": f"Provider {n}", "amount": annual_cost} for n in range(quotes)],
+        "signed_by_social_worker": True,
+        "signed_by_team_manager": True,
+        **extra,
+    }
+
+
+@dataclass
+class People:
+    """The cast of a panel cycle."""
+
+    admin: Api
+    chair: Api
+    adm: Api
+    sw: Api
+    tm: Api
+    director: Api
+
+
+def people(make_user: UserFactory) -> People:
+    """Panel administrator, chair (also a service manager, as the ToRs' chairs are), ADM,
+    a social worker and team manager in team north, and a service director."""
+    return People(
+        admin=make_user("panel.admin", "panel_admin"),
+        chair=make_user("panel.chair", "panel_chair", "service_manager"),
+        adm=make_user("the.adm", "adm"),
+        sw=make_user("sw.north", "social_worker", team="north"),
+        tm=make_user("tm.north", "team_manager", team="north"),
+        director=make_user("director", "service_director"),
+    )
+
+
+def iso(d: date) -> str:
+    """ISO date."""
+    return d.isoformat()
+
+
+class Journeys:
+    """Children with journeys in the states the decision types need (all back-dated)."""
+
+    def __init__(self, sw: Api) -> None:
+        self.sw = sw
+        self.n = 0
+        self.start = today() - timedelta(days=400)
+
+    def child(self, **overrides: Any) -> dict[str, Any]:
+        """A new child of team north, looked after for over a year."""
+        self.n += 1
+        body = {"looked_after_since": iso(self.start), "team": "north",
+                "allocated_social_worker_id": self.sw.user_id, **overrides}
+        return self.sw.create_child(f"P-{self.n:04d}", **body)
+
+    def sgo_awaiting_panel(self, funding: float = 5000, quotes: int = 3) -> dict[str, Any]:
+        """An SGO journey with a support plan submitted to panel."""
+        c = self.child()
+        j = self.sw.start(c["id"], "sgo", iso(self.start))
+        d = iso(self.start + timedelta(days=5))
+        j = self.sw.fire(j, "start_assessment", d)
+        j = self.sw.fire(j, "draft_support_plan", d, {
+            "additional_funding": funding, "quotes_received": quotes, "means_tested_amount": 100})
+        return self.sw.fire(j, "submit_to_panel", d)
+
+    def ltf(self, state: str, kind: str = "mainstream", panel_date: date | None = None) -> dict[str, Any]:
+        """A long-term fostering journey at the matching meeting, or with its pack submitted."""
+        c = self.child()
+        j = self.sw.start(c["id"], "long_term_fostering", iso(self.start), {"placement_kind": kind})
+        j = self.sw.fire(j, "hold_matching_meeting", iso(self.start + timedelta(days=3)))
+        if state == "pack_submitted":
+            assert panel_date is not None
+            from states.checklists import BY_PLACEMENT_KIND
+
+            answers = {k: "yes" for k in BY_PLACEMENT_KIND[kind].item_keys}
+            j = self.sw.fire(j, "submit_pack", iso(panel_date - timedelta(days=20)),
+                             {"panel_date": iso(panel_date), "checklist": answers})
+        return j
+
+    def pwp(self) -> dict[str, Any]:
+        """Placed with parents (more than 12 months ago)."""
+        c = self.child(legal_status="care_order")
+        return self.sw.start(c["id"], "placed_with_parents", iso(self.start))
+
+    def permanence_second_review(self) -> dict[str, Any]:
+        """Permanence planning after the first review, awaiting the second."""
+        recent = today() - timedelta(days=60)
+        c = self.child(looked_after_since=iso(recent))
+        j = self.sw.start(c["id"], "permanence_planning", iso(recent))
+        return self.sw.fire(j, "hold_review", iso(recent + timedelta(days=10)))
+
+    def adoption(self) -> dict[str, Any]:
+        """A child with an adoption plan (on the adoption tracker)."""
+        c = self.child(legal_status="placement_order")
+        return self.sw.start(c["id"], "adoption", iso(self.start))
+
+
+def answers_for(config_checklist: Any, value: str = ALL_YES) -> dict[str, str]:
+    """Every item of a checklist answered ``value``."""
+    return {i.key: value for i in config_checklist.items}
+
+
+def ok(response: Any, status: int = 200) -> Any:
+    """The JSON of a response, asserting its status."""
+    assert response.status_code == status, response.text
+    return response.json()
