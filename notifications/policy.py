@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any, Literal
 
 from workflow.calendar import add_working_days
@@ -20,6 +21,12 @@ Category = Literal["reminder", "escalation"]
 # The escalation ladder, lowest first. A rung's position is its seniority.
 LADDER: tuple[Audience, ...] = ("team_manager", "service_manager", "service_director")
 SENIORITY: dict[str, int] = {role: i + 1 for i, role in enumerate(LADDER)}
+
+
+@lru_cache(maxsize=65536)
+def _shift(day: date, offset: int) -> date:
+    # A sweep asks this for every due row, and many rows share a date: cache it.
+    return add_working_days(day, offset)
 
 
 @dataclass(frozen=True)
@@ -33,7 +40,7 @@ class Step:
 
     def fire_on(self, due_on: date) -> date:
         """The London date this step falls due for a deadline due on ``due_on``."""
-        return due_on if self.offset == 0 else add_working_days(due_on, self.offset)
+        return due_on if self.offset == 0 else _shift(due_on, self.offset)
 
     def latest_due_on(self, as_of: date) -> date:
         """The latest due date whose step has fallen due by ``as_of``.

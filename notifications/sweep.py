@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from operator import itemgetter
+from typing import Any, NamedTuple
 
 import structlog
 from sqlalchemy import Connection, Engine, and_, exists, select, text
@@ -50,9 +51,11 @@ class Channels:
     webhook: bool = False
 
 
-@dataclass(frozen=True)
-class PlannedNotice:
-    """A notice the sweep records (or, in a dry run, would record)."""
+class PlannedNotice(NamedTuple):
+    """A notice the sweep records (or, in a dry run, would record).
+
+    A named tuple rather than a dataclass: a sweep makes tens of thousands of them.
+    """
 
     deadline_id: int
     journey_id: int
@@ -68,10 +71,14 @@ class PlannedNotice:
 
     def as_json(self) -> dict[str, Any]:
         """JSON-ready (dates as ISO strings)."""
-        out = asdict(self)
+        out = self._asdict()
         out["due_on"] = self.due_on.isoformat()
         out["fire_on"] = self.fire_on.isoformat()
         return out
+
+
+# Sort key: fire_on, deadline_id, step, recipient_id (by position: faster than a lambda).
+_ORDER = itemgetter(8, 0, 6, 9)
 
 
 @dataclass
@@ -206,7 +213,7 @@ def plan(
                         recipient=staff.usernames[person],
                     )
                 )
-    planned.sort(key=lambda p: (p.fire_on, p.deadline_id, p.step, p.recipient_id))
+    planned.sort(key=_ORDER)
     return planned, unaddressed
 
 
@@ -303,7 +310,7 @@ def _record(
                 outbox_rows.append(_outbox_row("webhook", inserted.id, notice, stamp))
     for chunk in _chunks(outbox_rows, _BATCH):
         conn.execute(_insert(conn, O), list(chunk))
-    recorded.sort(key=lambda p: (p.fire_on, p.deadline_id, p.step, p.recipient_id))
+    recorded.sort(key=_ORDER)
     return recorded, len(outbox_rows)
 
 
