@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 LegalStatus = Literal[
     "section_20",
@@ -54,6 +54,14 @@ class ChildUpdate(BaseModel):
     looked_after_since: date | None = None
     legal_status: LegalStatus | None = None
     allocated_social_worker_id: int | None = None
+
+    @field_validator("given_name", "family_name")
+    @classmethod
+    def _names_not_null(cls, value: str | None) -> str | None:
+        # Leave a name out to keep it; null would erase a required name.
+        if value is None:
+            raise ValueError("may be left out but not set to null")
+        return value
 
 
 class JourneySummary(BaseModel):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -31,7 +33,7 @@ def _coerce(spec: Field, value: Any) -> tuple[Any, str | None]:
     if kind == "integer":
         if isinstance(value, int) and not isinstance(value, bool):
             number: float = value
-        elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        elif isinstance(value, str) and re.fullmatch(r"\s*-?[0-9]{1,18}\s*", value):
             number = int(value)
         else:
             return None, f"{spec.name} must be a whole number"
@@ -44,7 +46,7 @@ def _coerce(spec: Field, value: Any) -> tuple[Any, str | None]:
                 number = float(str(value))
             except ValueError:
                 return None, f"{spec.name} must be a number"
-        if number != number:  # NaN
+        if not math.isfinite(number):  # NaN and infinity have no place in JSON
             return None, f"{spec.name} must be a number"
         return _bounded(spec, number, number)
     if kind == "checklist":
