@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from panels.config import FundingScheme
 
@@ -73,14 +73,16 @@ class FundingRequest(BaseModel):
     signed_by_social_worker: bool = False
     signed_by_team_manager: bool = False
 
-    @model_validator(mode="after")
-    def _known_questions(self) -> FundingRequest:
-        unknown = sorted(set(self.answers) - set(QUESTION_KEYS))
+    @field_validator("answers")
+    @classmethod
+    def _known_questions(cls, answers: dict[str, str]) -> dict[str, str]:
+        # A field validator (not a model one) so it is reported beside other field errors.
+        unknown = sorted(set(answers) - set(QUESTION_KEYS))
         if unknown:
             raise ValueError(
                 f"unknown questions {', '.join(unknown)}; the form asks {', '.join(QUESTION_KEYS)}"
             )
-        return self
+        return answers
 
     def unanswered(self) -> list[str]:
         """Questions left blank (question 7 is answered by ``education``)."""

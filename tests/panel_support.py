@@ -67,8 +67,12 @@ class Journeys:
     def child(self, **overrides: Any) -> dict[str, Any]:
         """A new child of team north, looked after for over a year."""
         self.n += 1
-        body = {"looked_after_since": iso(self.start), "team": "north",
-                "allocated_social_worker_id": self.sw.user_id, **overrides}
+        body = {
+            "looked_after_since": iso(self.start),
+            "team": "north",
+            "allocated_social_worker_id": self.sw.user_id,
+            **overrides,
+        }
         return self.sw.create_child(f"P-{self.n:04d}", **body)
 
     def sgo_awaiting_panel(self, funding: float = 5000, quotes: int = 3) -> dict[str, Any]:
@@ -77,11 +81,17 @@ class Journeys:
         j = self.sw.start(c["id"], "sgo", iso(self.start))
         d = iso(self.start + timedelta(days=5))
         j = self.sw.fire(j, "start_assessment", d)
-        j = self.sw.fire(j, "draft_support_plan", d, {
-            "additional_funding": funding, "quotes_received": quotes, "means_tested_amount": 100})
+        j = self.sw.fire(
+            j,
+            "draft_support_plan",
+            d,
+            {"additional_funding": funding, "quotes_received": quotes, "means_tested_amount": 100},
+        )
         return self.sw.fire(j, "submit_to_panel", d)
 
-    def ltf(self, state: str, kind: str = "mainstream", panel_date: date | None = None) -> dict[str, Any]:
+    def ltf(
+        self, state: str, kind: str = "mainstream", panel_date: date | None = None
+    ) -> dict[str, Any]:
         """A long-term fostering journey at the matching meeting, or with its pack submitted."""
         c = self.child()
         j = self.sw.start(c["id"], "long_term_fostering", iso(self.start), {"placement_kind": kind})
@@ -91,8 +101,12 @@ class Journeys:
             from states.checklists import BY_PLACEMENT_KIND
 
             answers = {k: "yes" for k in BY_PLACEMENT_KIND[kind].item_keys}
-            j = self.sw.fire(j, "submit_pack", iso(panel_date - timedelta(days=20)),
-                             {"panel_date": iso(panel_date), "checklist": answers})
+            j = self.sw.fire(
+                j,
+                "submit_pack",
+                iso(panel_date - timedelta(days=20)),
+                {"panel_date": iso(panel_date), "checklist": answers},
+            )
         return j
 
     def pwp(self) -> dict[str, Any]:

@@ -28,19 +28,47 @@ AL = AuditLog.__table__  # type: ignore[attr-defined]
 # Per preset: the decision the cycle takes, how to make a journey ready for it, the outcome
 # the chair records, and the journey state that outcome leads to.
 SPECS: dict[str, dict[str, Any]] = {
-    "wirral": {"type": "sgo_support_plan", "make": "sgo", "outcome": "sign_off",
-               "state": "signed_off", "cohort": "adoption"},
-    "sefton": {"type": "pwp_discharge", "make": "pwp", "outcome": "plan_discharge",
-               "state": "discharge_planned", "cohort": "adoption"},
-    "cypf": {"type": "permanence_plan", "make": "permanence", "outcome": "approve_plan",
-             "state": "plan_recorded", "cohort": "adoption",
-             "event_data": {"primary_plan": "long_term_fostering",
-                            "contingency_plan": "special_guardianship"}},
-    "leicestershire": {"type": "ltf_mainstream", "make": "ltf_meeting", "outcome": "recommend",
-                       "state": "panel_recommended", "then": ("approve", "approved"),
-                       "cohort": None},
-    "torbay": {"type": "sgo_support_plan", "make": "sgo", "outcome": "sign_off",
-               "state": "signed_off", "cohort": "adoption", "review_weeks": 4},
+    "wirral": {
+        "type": "sgo_support_plan",
+        "make": "sgo",
+        "outcome": "sign_off",
+        "state": "signed_off",
+        "cohort": "adoption",
+    },
+    "sefton": {
+        "type": "pwp_discharge",
+        "make": "pwp",
+        "outcome": "plan_discharge",
+        "state": "discharge_planned",
+        "cohort": "adoption",
+    },
+    "cypf": {
+        "type": "permanence_plan",
+        "make": "permanence",
+        "outcome": "approve_plan",
+        "state": "plan_recorded",
+        "cohort": "adoption",
+        "event_data": {
+            "primary_plan": "long_term_fostering",
+            "contingency_plan": "special_guardianship",
+        },
+    },
+    "leicestershire": {
+        "type": "ltf_mainstream",
+        "make": "ltf_meeting",
+        "outcome": "recommend",
+        "state": "panel_recommended",
+        "then": ("approve", "approved"),
+        "cohort": None,
+    },
+    "torbay": {
+        "type": "sgo_support_plan",
+        "make": "sgo",
+        "outcome": "sign_off",
+        "state": "signed_off",
+        "cohort": "adoption",
+        "review_weeks": 4,
+    },
 }
 
 
@@ -84,7 +112,8 @@ def test_full_cycle(
         assert all(
             date.fromisoformat(m["scheduled_for"]).weekday()
             == ["monday", "tuesday", "wednesday", "thursday", "friday"].index(
-                config.schedule.weekday)
+                config.schedule.weekday
+            )
             for m in planner
         )
     ok(cast.sw.post("/panel/meetings/generate", {}), 403)  # only the administrator plans
@@ -95,19 +124,37 @@ def test_full_cycle(
 
     # -- referrals: capacity + 1 on time (one overflows), one late, one incomplete --------
     factory = Journeys(cast.sw)
-    slots = part.capacity.total_minutes // max(dt.minutes or part.capacity.unit_minutes,
-                                               part.capacity.unit_minutes)
+    slots = part.capacity.total_minutes // max(
+        dt.minutes or part.capacity.unit_minutes, part.capacity.unit_minutes
+    )
     funding = funding_form() if dt.funding_scheme else None
     on_time: list[dict[str, Any]] = []
     for _ in range(slots + 1):
         j = _journey(factory, spec["make"])
-        ref = ok(cast.sw.post("/panel/referrals", {
-            "journey_id": j["id"], "decision_type": dt.key, "meeting_id": meeting["id"],
-            "referred_on": iso(m_pack - timedelta(days=7))}), 201)
+        ref = ok(
+            cast.sw.post(
+                "/panel/referrals",
+                {
+                    "journey_id": j["id"],
+                    "decision_type": dt.key,
+                    "meeting_id": meeting["id"],
+                    "referred_on": iso(m_pack - timedelta(days=7)),
+                },
+            ),
+            201,
+        )
         assert ref["pack_due_on"] == iso(m_pack)
-        ref = ok(cast.sw.post(f"/panel/referrals/{ref['id']}/pack", {
-            "checklist": answers_for(checklist), "documents": dt.documents,
-            "funding": funding, "submitted_on": iso(m_pack - timedelta(days=1))}))
+        ref = ok(
+            cast.sw.post(
+                f"/panel/referrals/{ref['id']}/pack",
+                {
+                    "checklist": answers_for(checklist),
+                    "documents": dt.documents,
+                    "funding": funding,
+                    "submitted_on": iso(m_pack - timedelta(days=1)),
+                },
+            )
+        )
         assert ref["status"] == "accepted" and ref["listable"], ref
         on_time.append(ref)
     if dt.on_pack_event:
@@ -115,26 +162,58 @@ def test_full_cycle(
         assert view["state"] == "pack_submitted"  # Leicestershire: the pack moves the journey
 
     late_j = _journey(factory, spec["make"])
-    late = ok(cast.sw.post("/panel/referrals", {
-        "journey_id": late_j["id"], "decision_type": dt.key, "meeting_id": meeting["id"],
-        "referred_on": iso(m_pack - timedelta(days=7))}), 201)
-    late = ok(cast.sw.post(f"/panel/referrals/{late['id']}/pack", {
-        "checklist": answers_for(checklist), "funding": funding,
-        "submitted_on": iso(m_pack + timedelta(days=1))}))
+    late = ok(
+        cast.sw.post(
+            "/panel/referrals",
+            {
+                "journey_id": late_j["id"],
+                "decision_type": dt.key,
+                "meeting_id": meeting["id"],
+                "referred_on": iso(m_pack - timedelta(days=7)),
+            },
+        ),
+        201,
+    )
+    late = ok(
+        cast.sw.post(
+            f"/panel/referrals/{late['id']}/pack",
+            {
+                "checklist": answers_for(checklist),
+                "funding": funding,
+                "submitted_on": iso(m_pack + timedelta(days=1)),
+            },
+        )
+    )
     assert late["meeting_id"] != meeting["id"]
     assert "late pack cannot be listed" in late["reason"], late["reason"]
     assert date.fromisoformat(late["meeting_date"]) > m_date
 
     bad_j = _journey(factory, spec["make"])
-    bad = ok(cast.sw.post("/panel/referrals", {
-        "journey_id": bad_j["id"], "decision_type": dt.key, "meeting_id": meeting["id"],
-        "referred_on": iso(m_pack - timedelta(days=7))}), 201)
+    bad = ok(
+        cast.sw.post(
+            "/panel/referrals",
+            {
+                "journey_id": bad_j["id"],
+                "decision_type": dt.key,
+                "meeting_id": meeting["id"],
+                "referred_on": iso(m_pack - timedelta(days=7)),
+            },
+        ),
+        201,
+    )
     answers = answers_for(checklist)
     missing_item = checklist.items[-1].key
     answers[missing_item] = "no"
-    bad = ok(cast.sw.post(f"/panel/referrals/{bad['id']}/pack", {
-        "checklist": answers, "funding": funding,
-        "submitted_on": iso(m_pack - timedelta(days=2))}))
+    bad = ok(
+        cast.sw.post(
+            f"/panel/referrals/{bad['id']}/pack",
+            {
+                "checklist": answers,
+                "funding": funding,
+                "submitted_on": iso(m_pack - timedelta(days=2)),
+            },
+        )
+    )
     assert bad["status"] == "awaiting_pack" and not bad["listable"]
     assert "incomplete" in bad["reason"] and missing_item in bad["reason"]
     assert bad["meeting_id"] != meeting["id"]
@@ -168,25 +247,58 @@ def test_full_cycle(
 
     # -- the chair reorders; decisions fire journey events --------------------------------
     first, second = referral_items[0], referral_items[1]
-    reordered = ok(cast.chair.post(f"/panel/meetings/{meeting['id']}/agenda/order",
-                                   {"part": dt.part, "item_ids": [second["id"], first["id"]]}))
+    reordered = ok(
+        cast.chair.post(
+            f"/panel/meetings/{meeting['id']}/agenda/order",
+            {"part": dt.part, "item_ids": [second["id"], first["id"]]},
+        )
+    )
     order = [i["id"] for p in reordered["parts"] if p["key"] == dt.part for i in p["items"]]
     assert order[:2] == [second["id"], first["id"]]
     ok(cast.sw.post(f"/panel/items/{first['id']}/decision", {"outcome": spec["outcome"]}), 403)
 
-    ok(cast.admin.post(f"/panel/meetings/{meeting['id']}/attendance", {"entries": [
-        {"member_key": config.chair().key, "status": "present", "person": "Chair Person"},
-        {"member_key": config.members[-1].key, "status": "apologies", "person": "A Member",
-         "representative": "Their Deputy"},
-    ]}))
+    ok(
+        cast.admin.post(
+            f"/panel/meetings/{meeting['id']}/attendance",
+            {
+                "entries": [
+                    {
+                        "member_key": config.chair().key,
+                        "status": "present",
+                        "person": "Chair Person",
+                    },
+                    {
+                        "member_key": config.members[-1].key,
+                        "status": "apologies",
+                        "person": "A Member",
+                        "representative": "Their Deputy",
+                    },
+                ]
+            },
+        )
+    )
     action_due = m_date + timedelta(days=14)
-    decision = ok(cast.chair.post(f"/panel/items/{first['id']}/decision", {
-        "outcome": spec["outcome"], "meets_needs": "will",
-        "resources_child": "Therapeutic support", "resources_carers": "Respite",
-        "notes": "Agreed", "event_data": spec.get("event_data", {}),
-        "review_weeks": spec.get("review_weeks"),
-        "actions": [{"description": "Send the support plan to the carers",
-                     "due_on": iso(action_due)}]}), 201)
+    decision = ok(
+        cast.chair.post(
+            f"/panel/items/{first['id']}/decision",
+            {
+                "outcome": spec["outcome"],
+                "meets_needs": "will",
+                "resources_child": "Therapeutic support",
+                "resources_carers": "Respite",
+                "notes": "Agreed",
+                "event_data": spec.get("event_data", {}),
+                "review_weeks": spec.get("review_weeks"),
+                "actions": [
+                    {
+                        "description": "Send the support plan to the carers",
+                        "due_on": iso(action_due),
+                    }
+                ],
+            },
+        ),
+        201,
+    )
     assert decision["event"] is not None
     journey = ok(cast.sw.get(f"/journeys/{first['journey_id']}"))
     assert journey["state"] == spec["state"]
@@ -204,12 +316,22 @@ def test_full_cycle(
     assert [(d["due_on"], d["status"]) for d in rows] == [(iso(action_due), "open")]
     assert action["owner_id"] == cast.sw.user_id
     if cohort_child is not None:
-        tracked_item = next(i for p in agenda["parts"] for i in p["items"]
-                            if i["child_id"] == cohort_child)
-        ok(cast.chair.post(f"/panel/items/{tracked_item['id']}/decision", {
-            "outcome": "actions_agreed", "review_weeks": 6,
-            "actions": [{"description": "Family finding update", "due_on": iso(action_due)}]}),
-           201)
+        tracked_item = next(
+            i for p in agenda["parts"] for i in p["items"] if i["child_id"] == cohort_child
+        )
+        ok(
+            cast.chair.post(
+                f"/panel/items/{tracked_item['id']}/decision",
+                {
+                    "outcome": "actions_agreed",
+                    "review_weeks": 6,
+                    "actions": [
+                        {"description": "Family finding update", "due_on": iso(action_due)}
+                    ],
+                },
+            ),
+            201,
+        )
 
     # -- minutes: due N working days after, approved, written to each child's record -------
     minutes = ok(cast.admin.post(f"/panel/meetings/{meeting['id']}/minutes"))
@@ -227,8 +349,12 @@ def test_full_cycle(
     pdf = cast.admin.get(f"/panel/meetings/{meeting['id']}/minutes?format=pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     ok(cast.sw.get(f"/panel/meetings/{meeting['id']}/minutes"), 403)  # minutes name children
-    approved = ok(cast.admin.post(f"/panel/meetings/{meeting['id']}/minutes/approve",
-                                  {"approved_on": iso(min(expected_due, today()))}))
+    approved = ok(
+        cast.admin.post(
+            f"/panel/meetings/{meeting['id']}/minutes/approve",
+            {"approved_on": iso(min(expected_due, today()))},
+        )
+    )
     assert approved["children_recorded"] >= 1
     assert cast.tm.user_id in approved["circulated_to"]
     assert cast.sw.user_id in approved["circulated_to"]
