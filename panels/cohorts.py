@@ -12,7 +12,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from sqlalchemy import Connection, and_, select
 
@@ -37,7 +36,6 @@ class JourneyRow:
     type: str
     state: str
     started_on: date
-    data: dict[str, Any]
     looked_after_since: date | None
     legal_status: str | None
     team: str
@@ -62,7 +60,6 @@ def load_journeys(conn: Connection) -> list[JourneyRow]:
             J.c.type,
             J.c.state,
             J.c.started_on,
-            J.c.data,
             C.c.looked_after_since,
             C.c.legal_status,
             C.c.team,
@@ -126,7 +123,8 @@ def members(
         if pwp is not None:
             if "placed_with_parents" in wanted:
                 add("placed_with_parents", pwp)
-            placed = date.fromisoformat(str(pwp.data.get("placed_on") or pwp.started_on))
+            # The journey starts on the day of placement (its start records placed_on).
+            placed = pwp.started_on
             if "placed_with_parents_12m" in wanted and placed < year_ago:
                 add("placed_with_parents_12m", pwp)
         if "looked_after_12m_no_plan" in wanted:

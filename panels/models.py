@@ -100,6 +100,8 @@ class PanelItem(SQLModel, table=True):
     pinned: bool = False
     status: str = Field(default="listed", max_length=10)  # listed | rolled | decided
     reason: str | None = Field(default=None, max_length=500)
+    # For a rolled item: the meeting it was first rolled from, so it goes first next time.
+    rolled_since: date | None = None
     review_weeks: int | None = None
     created_at: datetime
     updated_at: datetime

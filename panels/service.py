@@ -1084,18 +1084,11 @@ class PanelService:
             nxt = None
             for n, rolled in enumerate(built.rolled, start=1):
                 c = rolled.candidate
-                rows.append(
-                    self._item_row(
-                        meeting_id,
-                        c.part,
-                        1000 + n,
-                        c,
-                        rolled.minutes,
-                        "rolled",
-                        rolled.reason,
-                        stamp,
-                    )
+                row = self._item_row(
+                    meeting_id, c.part, 1000 + n, c, rolled.minutes, "rolled", rolled.reason, stamp
                 )
+                row["rolled_since"] = c.rolled_since or meeting.meeting_date
+                rows.append(row)
                 if c.referral_id is not None:
                     nxt = nxt or self._next_meeting(conn, meeting.meeting_date)
                     ref = conn.execute(select(R).where(R.c.id == c.referral_id)).one()
@@ -1152,6 +1145,7 @@ class PanelService:
             "pinned": c.pinned_position is not None,
             "status": status,
             "reason": reason,
+            "rolled_since": None,
             "review_weeks": None,
             "created_at": stamp,
             "updated_at": stamp,
@@ -1180,17 +1174,22 @@ class PanelService:
         }
         # When each (child, part) was first rolled since it was last on an agenda.
         rolled_since: dict[tuple[int, str], date] = {}
-        history = conn.execute(
-            select(I.c.child_id, I.c.part, I.c.status, M.c.meeting_date)
-            .select_from(I.join(M, M.c.id == I.c.meeting_id))
-            .where(and_(M.c.panel == self.key, M.c.meeting_date < on))
-            .order_by(M.c.meeting_date)
-        ).all()
-        for h in history:
-            if h.status == "rolled":
-                rolled_since.setdefault((h.child_id, h.part), h.meeting_date)
-            else:
-                rolled_since.pop((h.child_id, h.part), None)
+        previous = conn.execute(
+            select(M.c.id)
+            .where(and_(M.c.panel == self.key, M.c.meeting_date < on, M.c.status != "cancelled"))
+            .order_by(M.c.meeting_date.desc())
+            .limit(1)
+        ).first()
+        if previous is not None:
+            # Each rolled row carries the date it was first rolled, so one meeting back is
+            # enough to know how long an item has been waiting.
+            for h in conn.execute(
+                select(I.c.child_id, I.c.part, I.c.rolled_since).where(
+                    and_(I.c.meeting_id == previous.id, I.c.status == "rolled")
+                )
+            ):
+                if h.rolled_since is not None:
+                    rolled_since[(h.child_id, h.part)] = h.rolled_since
         next_due = cohort_rules.load_next_due(conn)
         for ref in conn.execute(
             select(R).where(
@@ -1297,10 +1296,11 @@ class PanelService:
             if r.status == "rolled" and (teams is None or r.team in teams)
         ]
         not_listed = []
+        # A referral offered away from this meeting always goes to a later one.
         for ref in conn.execute(
             select(R, C.c.reference, C.c.team)
-            .select_from(R.join(C, C.c.id == R.c.child_id))
-            .where(R.c.panel == self.key)
+            .select_from(R.join(C, C.c.id == R.c.child_id).join(M, M.c.id == R.c.meeting_id))
+            .where(and_(R.c.panel == self.key, M.c.meeting_date >= meeting.meeting_date))
         ).all():
             if teams is not None and ref.team not in teams:
                 continue

@@ -152,6 +152,7 @@ def upgrade() -> None:
         sa.Column("pinned", sa.Boolean(), nullable=False),
         sa.Column("status", _S(length=10), nullable=False),
         sa.Column("reason", _S(length=500), nullable=True),
+        sa.Column("rolled_since", sa.Date(), nullable=True),
         sa.Column("review_weeks", sa.Integer(), nullable=True),
         _stamp(),
         sa.Column("updated_at", _T(), nullable=False),
