@@ -3,21 +3,30 @@
 This is the hot path, so it speaks SQL through SQLAlchemy Core (a handful of statements per
 transition) rather than the ORM. The version check in the UPDATE is what refuses a
 concurrent edit: two writers with the same ``expected_version`` cannot both match it.
+
+Firing an event runs five kinds of statement in one write transaction: read the journey with
+its child, read the journey's deadlines, update the journey where the version still matches,
+append the audit event, write the deadline changes. The statements are built once at import
+and compiled once per dialect (:mod:`services.prepared`); the answer is built from what the
+transaction read plus what it wrote, rather than read back: the transaction holds the write
+lock (SQLite) or has just moved the version (PostgreSQL), so a re-read shows the same rows.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, insert, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, insert, select, update
 
 from services.access import Principal, child_refusal
 from services.clock import now_utc, today
 from services.db import read_connection, write_connection
 from services.models import Child, Deadline, Journey, JourneyEvent
+from services.prepared import Prepared
 from workflow.definition import ChildFacts, Policy
 from workflow.engine import (
     EventOption,
@@ -108,6 +117,143 @@ _JOURNEY_COLUMNS = (
 )
 
 
+def _p(name: str, column: Any) -> Any:
+    """A named bind parameter typed like ``column`` (so dates and JSON convert the same)."""
+    return bindparam(name, type_=column.type)
+
+
+_LOAD = Prepared(
+    select(*_JOURNEY_COLUMNS)
+    .select_from(J.join(C, C.c.id == J.c.child_id))
+    .where(J.c.id == _p("journey_id", J.c.id))
+)
+_DEADLINES = Prepared(
+    select(
+        D.c.id, D.c.kind, D.c.ref, D.c.due_on, D.c.status, D.c.met_on, D.c.owner_id, D.c.owner_role
+    )
+    .where(D.c.journey_id == _p("journey_id", D.c.journey_id))
+    .order_by(D.c.due_on, D.c.id)
+)
+_VERSION_MATCHES = and_(
+    J.c.id == _p("journey_id", J.c.id), J.c.version == _p("expected_version", J.c.version)
+)
+_ADVANCE = Prepared(
+    update(J)
+    .where(_VERSION_MATCHES)
+    .values(
+        state=_p("new_state", J.c.state),
+        version=_p("new_version", J.c.version),
+        data=_p("new_data", J.c.data),
+        updated_at=_p("stamp", J.c.updated_at),
+    )
+)
+_ADVANCE_AND_CLOSE = Prepared(
+    update(J)
+    .where(_VERSION_MATCHES)
+    .values(
+        state=_p("new_state", J.c.state),
+        version=_p("new_version", J.c.version),
+        data=_p("new_data", J.c.data),
+        updated_at=_p("stamp", J.c.updated_at),
+        status="closed",
+        closed_on=_p("new_closed_on", J.c.closed_on),
+        outcome=_p("new_outcome", J.c.outcome),
+    )
+)
+_EVENT_COLUMNS = (
+    "journey_id",
+    "journey_version",
+    "event",
+    "from_state",
+    "to_state",
+    "occurred_on",
+    "recorded_at",
+    "actor_id",
+    "data",
+)
+_RECORD = Prepared(insert(E).values({k: _p("p_" + k, E.c[k]) for k in _EVENT_COLUMNS}))
+_DEADLINE_COLUMNS = (
+    "journey_id",
+    "child_id",
+    "kind",
+    "ref",
+    "due_on",
+    "owner_id",
+    "owner_role",
+    "created_at",
+    "updated_at",
+)
+_OPEN_DEADLINE = Prepared(
+    insert(D)
+    .values({**{k: _p("p_" + k, D.c[k]) for k in _DEADLINE_COLUMNS}, "status": "open"})
+    .returning(D.c.id)
+)
+_CURRENT_DEADLINE = and_(
+    D.c.journey_id == _p("journey_id", D.c.journey_id),
+    D.c.kind == _p("kind", D.c.kind),
+    D.c.ref == _p("ref", D.c.ref),
+    D.c.status == "open",
+)
+_MOVE_DEADLINE = Prepared(
+    update(D)
+    .where(_CURRENT_DEADLINE)
+    .values(due_on=_p("new_due_on", D.c.due_on), updated_at=_p("stamp", D.c.updated_at))
+)
+_MEET_DEADLINE = Prepared(
+    update(D)
+    .where(_CURRENT_DEADLINE)
+    .values(
+        status="met", met_on=_p("new_met_on", D.c.met_on), updated_at=_p("stamp", D.c.updated_at)
+    )
+)
+_CANCEL_DEADLINE = Prepared(
+    update(D)
+    .where(_CURRENT_DEADLINE)
+    .values(status="cancelled", updated_at=_p("stamp", D.c.updated_at))
+)
+
+
+def _deadline_views(conn: Connection, journey_id: int) -> list[DeadlineView]:
+    """The journey's deadlines, soonest first (ties by id)."""
+    return [DeadlineView(*r) for r in _DEADLINES.all(conn, {"journey_id": journey_id})]
+
+
+def _deadlines_after(
+    before: list[DeadlineView], plan: TransitionPlan, new_ids: list[int], owner_id: int | None
+) -> list[DeadlineView]:
+    """What the deadline rows are once ``plan``'s changes are written (as a re-read shows)."""
+    rows = list(before)
+    opened = iter(new_ids)
+    for change in plan.deadline_changes:
+        if change.action == "open":
+            assert change.due_on is not None
+            rows.append(
+                DeadlineView(
+                    next(opened),
+                    change.kind,
+                    change.ref,
+                    change.due_on,
+                    "open",
+                    None,
+                    owner_id if change.owner_role == "social_worker" else None,
+                    change.owner_role,
+                )
+            )
+            continue
+        for i, d in enumerate(rows):
+            if d.kind != change.kind or d.ref != change.ref or d.status != "open":
+                continue
+            if change.action == "move":
+                assert change.due_on is not None
+                rows[i] = replace(d, due_on=change.due_on)
+            elif change.action == "meet":
+                rows[i] = replace(d, status="met", met_on=plan.occurred_on)
+            else:
+                rows[i] = replace(d, status="cancelled")
+    rows.sort(key=lambda d: (d.due_on, d.id))
+    return rows
+
+
 class JourneyService:
     """Journeys of children, stored in the database behind ``engine``."""
 
@@ -119,23 +265,10 @@ class JourneyService:
     # -- reading ---------------------------------------------------------------------------
 
     def _load(self, conn: Connection, journey_id: int) -> Any:
-        row = conn.execute(
-            select(*_JOURNEY_COLUMNS)
-            .select_from(J.join(C, C.c.id == J.c.child_id))
-            .where(J.c.id == journey_id)
-        ).one_or_none()
+        row = _LOAD.first(conn, {"journey_id": journey_id})
         if row is None:
             raise NotFound(f"There is no journey {journey_id}.")
         return row
-
-    @staticmethod
-    def _open_deadlines(conn: Connection, journey_id: int) -> dict[tuple[str, str], date]:
-        rows = conn.execute(
-            select(D.c.kind, D.c.ref, D.c.due_on).where(
-                and_(D.c.journey_id == journey_id, D.c.status == "open")
-            )
-        )
-        return {(r.kind, r.ref): r.due_on for r in rows}
 
     def _snapshot(
         self, row: Any, open_deadlines: Mapping[tuple[str, str], date]
@@ -149,17 +282,16 @@ class JourneyService:
             open_deadlines=open_deadlines,
         )
 
-    def _view(self, conn: Connection, row: Any, principal: Principal) -> JourneyView:
+    def _view(
+        self,
+        conn: Connection,
+        row: Any,
+        principal: Principal,
+        deadlines: list[DeadlineView] | None = None,
+    ) -> JourneyView:
         jm = self.registry.get(row.type, row.definition_version)
-        deadline_rows = conn.execute(
-            select(D).where(D.c.journey_id == row.id).order_by(D.c.due_on, D.c.id)
-        ).all()
-        deadlines = [
-            DeadlineView(
-                d.id, d.kind, d.ref, d.due_on, d.status, d.met_on, d.owner_id, d.owner_role
-            )
-            for d in deadline_rows
-        ]
+        if deadlines is None:
+            deadlines = _deadline_views(conn, row.id)
         open_deadlines = {(d.kind, d.ref): d.due_on for d in deadlines if d.status == "open"}
         snapshot = self._snapshot(row, open_deadlines)
         refusal = child_refusal(principal, row.team, write=True)
@@ -347,9 +479,11 @@ class JourneyService:
                 current_version=row.version,
             )
         jm = self.registry.get(row.type, row.definition_version)
+        deadlines = _deadline_views(conn, journey_id)
+        open_deadlines = {(d.kind, d.ref): d.due_on for d in deadlines if d.status == "open"}
         plan = plan_event(
             jm,
-            self._snapshot(row, self._open_deadlines(conn, journey_id)),
+            self._snapshot(row, open_deadlines),
             event=event,
             occurred_on=occurred_on,
             data=data,
@@ -360,27 +494,40 @@ class JourneyService:
         stamp = now_utc()
         new_version = expected_version + 1
         values: dict[str, Any] = {
-            "state": plan.to_state,
-            "version": new_version,
-            "data": plan.journey_data,
-            "updated_at": stamp,
+            "journey_id": journey_id,
+            "expected_version": expected_version,
+            "new_state": plan.to_state,
+            "new_version": new_version,
+            "new_data": plan.journey_data,
+            "stamp": stamp,
         }
         if plan.closes:
-            values.update(status="closed", closed_on=plan.occurred_on, outcome=plan.outcome)
-        updated = conn.execute(
-            update(J)
-            .where(and_(J.c.id == journey_id, J.c.version == expected_version))
-            .values(**values)
-        )
-        if updated.rowcount != 1:
+            values.update(new_closed_on=plan.occurred_on, new_outcome=plan.outcome)
+        advance = _ADVANCE_AND_CLOSE if plan.closes else _ADVANCE
+        if advance.rowcount(conn, values) != 1:
             raise StaleVersion(
                 "The journey was changed by someone else just now; reload and try again."
             )
         self._record(conn, journey_id, new_version, plan, principal, stamp)
-        self._apply_deadlines(
+        new_ids = self._apply_deadlines(
             conn, journey_id, row.child_id, row.allocated_social_worker_id, plan, stamp
         )
-        return self._view(conn, self._load(conn, journey_id), principal)
+        # The row as a re-read would return it (the JSON round trip included).
+        after = row._replace(
+            state=plan.to_state,
+            version=new_version,
+            data=json.loads(json.dumps(plan.journey_data)),
+        )
+        if plan.closes:
+            after = after._replace(
+                status="closed", closed_on=plan.occurred_on, outcome=plan.outcome
+            )
+        return self._view(
+            conn,
+            after,
+            principal,
+            _deadlines_after(deadlines, plan, new_ids, row.allocated_social_worker_id),
+        )
 
     @staticmethod
     def _record(
@@ -394,18 +541,19 @@ class JourneyService:
         data = dict(plan.event_data)
         if plan.deadline_changes:
             data["deadlines"] = [c.as_json() for c in plan.deadline_changes]
-        conn.execute(
-            insert(E).values(
-                journey_id=journey_id,
-                journey_version=version,
-                event=plan.event,
-                from_state=plan.from_state,
-                to_state=plan.to_state,
-                occurred_on=plan.occurred_on,
-                recorded_at=stamp,
-                actor_id=principal.user_id,
-                data=data,
-            )
+        _RECORD.rowcount(
+            conn,
+            {
+                "p_journey_id": journey_id,
+                "p_journey_version": version,
+                "p_event": plan.event,
+                "p_from_state": plan.from_state,
+                "p_to_state": plan.to_state,
+                "p_occurred_on": plan.occurred_on,
+                "p_recorded_at": stamp,
+                "p_actor_id": principal.user_id,
+                "p_data": data,
+            },
         )
 
     @staticmethod
@@ -416,38 +564,39 @@ class JourneyService:
         social_worker_id: int | None,
         plan: TransitionPlan,
         stamp: Any,
-    ) -> None:
+    ) -> list[int]:
+        """Write the plan's deadline changes; the ids of the deadlines opened, in order."""
+        new_ids: list[int] = []
         for change in plan.deadline_changes:
-            current = and_(
-                D.c.journey_id == journey_id,
-                D.c.kind == change.kind,
-                D.c.ref == change.ref,
-                D.c.status == "open",
-            )
             if change.action == "open":
-                conn.execute(
-                    insert(D).values(
-                        journey_id=journey_id,
-                        child_id=child_id,
-                        kind=change.kind,
-                        ref=change.ref,
-                        due_on=change.due_on,
-                        owner_id=social_worker_id if change.owner_role == "social_worker" else None,
-                        owner_role=change.owner_role,
-                        status="open",
-                        created_at=stamp,
-                        updated_at=stamp,
-                    )
+                row = _OPEN_DEADLINE.first(
+                    conn,
+                    {
+                        "p_journey_id": journey_id,
+                        "p_child_id": child_id,
+                        "p_kind": change.kind,
+                        "p_ref": change.ref,
+                        "p_due_on": change.due_on,
+                        "p_owner_id": social_worker_id
+                        if change.owner_role == "social_worker"
+                        else None,
+                        "p_owner_role": change.owner_role,
+                        "p_created_at": stamp,
+                        "p_updated_at": stamp,
+                    },
                 )
-            elif change.action == "move":
-                conn.execute(
-                    update(D).where(current).values(due_on=change.due_on, updated_at=stamp)
-                )
+                new_ids.append(int(row.id))
+                continue
+            current = {
+                "journey_id": journey_id,
+                "kind": change.kind,
+                "ref": change.ref,
+                "stamp": stamp,
+            }
+            if change.action == "move":
+                _MOVE_DEADLINE.rowcount(conn, {**current, "new_due_on": change.due_on})
             elif change.action == "meet":
-                conn.execute(
-                    update(D)
-                    .where(current)
-                    .values(status="met", met_on=plan.occurred_on, updated_at=stamp)
-                )
+                _MEET_DEADLINE.rowcount(conn, {**current, "new_met_on": plan.occurred_on})
             else:
-                conn.execute(update(D).where(current).values(status="cancelled", updated_at=stamp))
+                _CANCEL_DEADLINE.rowcount(conn, current)
+        return new_ids

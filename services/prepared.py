@@ -1,0 +1,144 @@
+"""Core statements compiled once per dialect and run on the driver's cursor (the hot path).
+
+Building a SQLAlchemy Core statement, computing its cache key and setting up an execution
+context costs far more than the database's own work for a one-row statement (measured on
+SQLite: 168 us for ``select(...).where(...)`` built per call, 34 us prebuilt, 6 us on the raw
+cursor). ``Prepared`` keeps what SQLAlchemy is good at - the SQL text for the dialect, the bind
+casts, and the type conversions (dates stored as ISO text on SQLite, JSON serialised the
+same way) - by compiling the statement once per dialect and reusing the types' own bind and
+result processors, so rows written here are byte-for-byte what a Core ``execute`` writes.
+
+Statements run on the connection's DBAPI connection, inside the transaction the
+:class:`~sqlalchemy.engine.Connection` already holds, so commit and rollback stay with it.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import Connection
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import Select, UpdateBase
+
+Processor = Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    positional: tuple[str, ...] | None  # bind names in order, for qmark/numeric drivers
+    defaults: dict[str, Any]  # values of literal binds (e.g. status = 'open')
+    bind_processors: tuple[tuple[str, Processor], ...]
+    row_type: Any  # a namedtuple class for statements that return rows
+    result_processors: tuple[tuple[int, Processor], ...]
+
+
+class Prepared:
+    """A Core statement with named ``bindparam``s, compiled once per dialect."""
+
+    __slots__ = ("_by_dialect", "statement")
+
+    def __init__(self, statement: ClauseElement) -> None:
+        self.statement = statement
+        self._by_dialect: dict[tuple[str, str, str], _Compiled] = {}
+
+    def _compile(self, dialect: Dialect) -> _Compiled:
+        key = (dialect.name, str(dialect.driver), str(dialect.paramstyle))
+        found = self._by_dialect.get(key)
+        if found is not None:
+            return found
+        compiled = cast(SQLCompiler, self.statement.compile(dialect=dialect))
+        binds = compiled.binds
+        defaults = {
+            name: bp.value
+            for name, bp in binds.items()
+            if not bp.required and bp.callable is None and bp.value is not None
+        }
+        bind_processors: list[tuple[str, Processor]] = []
+        for name, bp in binds.items():
+            proc = bp.type.dialect_impl(dialect).bind_processor(dialect)
+            if proc is not None:
+                bind_processors.append((name, proc))
+        row_type: Any = None
+        result_processors: list[tuple[int, Processor]] = []
+        returned: Any = None
+        if isinstance(self.statement, Select):
+            returned = self.statement.selected_columns
+        elif isinstance(self.statement, UpdateBase) and self.statement._returning:
+            returned = self.statement.returning_column_descriptions
+            returned = [d["expr"] for d in returned]
+        if returned is not None:
+            columns = list(returned)
+            row_type = namedtuple("Row", [c.key for c in columns])  # type: ignore[misc,no-redef]
+            for i, col in enumerate(columns):
+                proc = col.type.dialect_impl(dialect).result_processor(dialect, None)
+                if proc is not None:
+                    result_processors.append((i, proc))
+        if "POSTCOMPILE" in compiled.string:
+            raise ValueError("Prepared does not handle expanding or literal-execute parameters")
+        positional = tuple(compiled.positiontup or ()) if compiled.positional else None
+        found = _Compiled(
+            sql=compiled.string,
+            positional=positional,
+            defaults=defaults,
+            bind_processors=tuple(bind_processors),
+            row_type=row_type,
+            result_processors=tuple(result_processors),
+        )
+        self._by_dialect[key] = found
+        return found
+
+    def execute(self, conn: Connection, params: Mapping[str, Any]) -> Any:
+        """Run with ``params`` on ``conn``'s driver connection; returns the DBAPI cursor."""
+        c = self._compile(conn.dialect)
+        values = {**c.defaults, **params}
+        for name, proc in c.bind_processors:
+            if name in values:
+                values[name] = proc(values[name])
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        if c.positional is not None:
+            cursor.execute(c.sql, tuple(values[n] for n in c.positional))
+        else:
+            cursor.execute(c.sql, values)
+        return cursor
+
+    def rowcount(self, conn: Connection, params: Mapping[str, Any]) -> int:
+        """Run a statement that returns no rows; the number of rows it touched."""
+        cursor = self.execute(conn, params)
+        try:
+            return int(cursor.rowcount)
+        finally:
+            cursor.close()
+
+    def _row(self, c: _Compiled, raw: Any) -> Any:
+        if c.result_processors:
+            raw = list(raw)
+            for i, proc in c.result_processors:
+                if raw[i] is not None:
+                    raw[i] = proc(raw[i])
+        return c.row_type._make(raw)
+
+    def first(self, conn: Connection, params: Mapping[str, Any]) -> Any:
+        """The first row (a named tuple with converted values), or None."""
+        c = self._compile(conn.dialect)
+        cursor = self.execute(conn, params)
+        try:
+            raw = cursor.fetchone()
+        finally:
+            cursor.close()
+        return None if raw is None else self._row(c, raw)
+
+    def all(self, conn: Connection, params: Mapping[str, Any]) -> list[Any]:
+        """Every row (named tuples with converted values)."""
+        c = self._compile(conn.dialect)
+        cursor = self.execute(conn, params)
+        try:
+            raws = cursor.fetchall()
+        finally:
+            cursor.close()
+        return [self._row(c, r) for r in raws]
