@@ -2,11 +2,17 @@
 
 SQLite: WAL so readers never wait for the writer, and write transactions start with
 ``BEGIN IMMEDIATE`` so two writers queue on the lock (busy timeout) instead of one failing
-half-way when it upgrades a read lock.
+half-way when it upgrades a read lock. Within one process, writers also queue on a lock of
+their own before they ask SQLite: SQLite's busy handler waits by sleeping (1, 2, 5 ... 100 ms
+at a time), so threads that collide on ``BEGIN IMMEDIATE`` would idle for milliseconds while
+the lock is free; a Python lock hands over at once. ``BEGIN IMMEDIATE`` and the busy timeout
+still order writers from other processes.
 """
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -16,6 +22,25 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 _IMMEDIATE = "sqlite_immediate"
+
+# Per SQLite engine: the engine bound to BEGIN IMMEDIATE (built once, not per transaction)
+# and the process's writer lock (re-entrant, so a nested write meets SQLite's busy timeout
+# and its error, as before, rather than waiting forever).
+_writers: weakref.WeakKeyDictionary[Engine, tuple[Engine, threading.RLock]] = (
+    weakref.WeakKeyDictionary()
+)
+_writers_guard = threading.Lock()
+
+
+def _sqlite_writer(engine: Engine) -> tuple[Engine, threading.RLock]:
+    found = _writers.get(engine)
+    if found is None:
+        with _writers_guard:
+            found = _writers.get(engine)
+            if found is None:
+                found = (engine.execution_options(**{_IMMEDIATE: True}), threading.RLock())
+                _writers[engine] = found
+    return found
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -57,8 +82,12 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
 @contextmanager
 def write_connection(engine: Engine) -> Iterator[Connection]:
     """A connection in one write transaction: committed on success, rolled back on error."""
-    bound = engine.execution_options(**{_IMMEDIATE: True}) if is_sqlite(engine) else engine
-    with bound.connect() as conn, conn.begin():
+    if not is_sqlite(engine):
+        with engine.connect() as conn, conn.begin():
+            yield conn
+        return
+    bound, lock = _sqlite_writer(engine)
+    with lock, bound.connect() as conn, conn.begin():
         yield conn
 
 
@@ -72,6 +101,10 @@ def read_connection(engine: Engine) -> Iterator[Connection]:
 @contextmanager
 def write_session(engine: Engine) -> Iterator[Session]:
     """An ORM session in one write transaction."""
-    bound = engine.execution_options(**{_IMMEDIATE: True}) if is_sqlite(engine) else engine
-    with Session(bound, expire_on_commit=False) as session, session.begin():
+    if not is_sqlite(engine):
+        with Session(engine, expire_on_commit=False) as session, session.begin():
+            yield session
+        return
+    bound, lock = _sqlite_writer(engine)
+    with lock, Session(bound, expire_on_commit=False) as session, session.begin():
         yield session
