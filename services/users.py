@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, bindparam, insert, select
 
 from services import audit
 from services.access import Principal
@@ -12,6 +12,7 @@ from services.auth import hash_password, verify_password
 from services.clock import now_utc
 from services.db import read_connection, write_connection
 from services.models import User
+from services.prepared import Prepared
 from states.roles import ALL_ROLES
 from workflow.errors import EngineError
 
@@ -91,12 +92,18 @@ def authenticate(engine: Engine, username: str, password: str) -> int | None:
     return int(row.id) if ok and row else None
 
 
+# Every API request looks its user up: one statement, built and compiled once.
+_PRINCIPAL = Prepared(
+    select(U.c.id, U.c.username, U.c.roles, U.c.team, U.c.active).where(
+        U.c.id == bindparam("user_id", type_=U.c.id.type)
+    )
+)
+
+
 def load_principal(engine: Engine, user_id: int) -> Principal | None:
-    """The active user ``user_id`` as a principal, or None."""
+    """The active user ``user_id`` as a principal, or None (read afresh on every call)."""
     with engine.connect() as conn:
-        row = conn.execute(
-            select(U.c.id, U.c.username, U.c.roles, U.c.team, U.c.active).where(U.c.id == user_id)
-        ).one_or_none()
+        row = _PRINCIPAL.first(conn, {"user_id": user_id})
     if row is None or not row.active:
         return None
     return Principal(row.id, row.username, frozenset(row.roles), row.team)
