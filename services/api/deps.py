@@ -29,8 +29,12 @@ class AppServices:
     journeys: JourneyService
 
 
-def get_services(request: Request) -> AppServices:
-    """The process's shared services."""
+async def get_services(request: Request) -> AppServices:
+    """The process's shared services.
+
+    ``async`` because it does no I/O: FastAPI runs a plain ``def`` dependency in the thread
+    pool, a thread hand-off on every request for an attribute read.
+    """
     services: AppServices = request.app.state.services
     return services
 
