@@ -47,7 +47,9 @@ def history(journey_id: int, services: Services, principal: CurrentPrincipal) ->
     entries = services.journeys.history(journey_id, principal)
     actor_ids = {e["actor_id"] for e in entries}
     with read_connection(services.engine) as conn:
-        names: dict[int, str] = dict(conn.execute(select(U.c.id, U.c.username).where(U.c.id.in_(actor_ids))).all())
+        names: dict[int, str] = dict(
+            conn.execute(select(U.c.id, U.c.username).where(U.c.id.in_(actor_ids))).all()
+        )
     return [{**e, "actor": names.get(e["actor_id"], "")} for e in entries]
 
 
