@@ -136,7 +136,7 @@ def build(engine: Engine, n: int, due_fraction: float, children: int = 1000) -> 
         raw = engine.raw_connection()
         try:
             cur = raw.cursor()
-            with cur.copy(  # type: ignore[attr-defined]
+            with cur.copy(
                 "COPY deadline (journey_id, child_id, kind, ref, due_on, owner_id, owner_role,"
                 " status, created_at, updated_at) FROM STDIN"
             ) as copy:
@@ -224,7 +224,7 @@ def run(url: str, n: int, due_fraction: float, emails: int, reuse: bool = False)
 
     # Email throughput: keep `emails` outbox rows pending, deliver them to aiosmtpd.
     with engine.begin() as conn:
-        first = conn.execute(text("SELECT min(id) FROM outbox")).scalar()
+        first = conn.execute(text("SELECT min(id) FROM outbox")).scalar_one()
         conn.execute(update(O).where(O.c.id >= first + emails).values(status="sent"))
     sink = Sink()
     controller = Controller(sink, hostname="127.0.0.1", port=free_port())
