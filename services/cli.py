@@ -159,6 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "scheduler", help="run the reminder scheduler (sweeps, delivery, digest)"
     ).set_defaults(func=_scheduler)
+    from panels.cli import add_commands as add_panel_commands
+
+    add_panel_commands(sub)
     return parser
 
 

@@ -161,7 +161,19 @@ def seed(engine: Engine, journeys: JourneyService, *, children: int = 24) -> boo
         )
         journey_type, start_data, events = _SCENARIOS[i % len(_SCENARIOS)]
         _drive(journeys, child_id, start, journey_type, start_data, events, sw)
+    _plan_panel(engine, journeys)
     return True
+
+
+def _plan_panel(engine: Engine, journeys: JourneyService) -> None:
+    """The forward planner of the panel the service runs (``PERMANENCE_PANEL``)."""
+    from panels.api import PanelSettings
+    from panels.config import load_panel
+    from panels.service import PanelService
+
+    config = load_panel(PanelSettings().panel)
+    panel = PanelService(engine, journeys.registry, config, journeys.policy)
+    panel.generate(_principal(engine, "panel.admin"))
 
 
 def _drive(

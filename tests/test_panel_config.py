@@ -144,3 +144,18 @@ def test_files_and_names(tmp_path: Path) -> None:
         (PRESETS_DIR / "torbay.toml").read_text().replace('key = "torbay"', 'key = "mine"', 1)
     )
     assert load_panel(str(custom)).panel.key == "mine"
+
+
+def test_cli_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from services.cli import main
+
+    assert main(["panel", "check", "cypf"]) == 0
+    out = capsys.readouterr().out
+    assert "valid" in out and "monthly on thursdays at 13:30" in out
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[panel]\nkey = "x"\n')
+    assert main(["panel", "check", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "schedule: Field required" in err and "panel.name: Field required" in err
+    assert main(["panel", "presets"]) == 0
+    assert "torbay: Torbay Permanency Panel" in capsys.readouterr().out
