@@ -12,11 +12,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from panels import exports
-from panels.config import load_panel, preset_names
+from panels.config import PanelConfigError, load_panel, preset_names
 from panels.funding import QUESTIONS
 from panels.service import TRACKING_OUTCOMES, PanelService
 from services.api.deps import CurrentPrincipal, Services
 from services.api.render import json_response
+from workflow.errors import EngineError
 
 router = APIRouter(prefix="/panel", tags=["panel"])
 
@@ -34,13 +35,23 @@ def get_panel(request: Request, services: Services) -> PanelService:
     """The process's panel service, built on first use from ``PERMANENCE_PANEL``."""
     panel: PanelService | None = getattr(request.app.state, "panel", None)
     if panel is None:
-        config = load_panel(PanelSettings().panel)
+        try:
+            config = load_panel(PanelSettings().panel)
+        except PanelConfigError as exc:
+            raise PanelMisconfigured(str(exc), problems=exc.problems) from None
         panel = PanelService(services.engine, services.registry, config, services.settings.policy())
         request.app.state.panel = panel
     return panel
 
 
 Panel = Annotated[PanelService, Depends(get_panel)]
+
+
+class PanelMisconfigured(EngineError):
+    """PERMANENCE_PANEL names no valid configuration (run ``permanence panel check``)."""
+
+    status_code = 500
+    code = "panel_misconfigured"
 
 
 class _In(BaseModel):

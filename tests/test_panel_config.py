@@ -159,3 +159,14 @@ def test_cli_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "schedule: Field required" in err and "panel.name: Field required" in err
     assert main(["panel", "presets"]) == 0
     assert "torbay: Torbay Permanency Panel" in capsys.readouterr().out
+
+
+def test_a_misconfigured_panel_answers_clearly(
+    make_user: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PERMANENCE_PANEL", "atlantis")
+    admin = make_user("panel.admin", "panel_admin")
+    response = admin.get("/panel/meetings")
+    assert response.status_code == 500
+    assert response.json()["error"] == "panel_misconfigured"
+    assert "no such panel preset or file" in response.json()["message"]
