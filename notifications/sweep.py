@@ -13,14 +13,14 @@ CLI waits). On SQLite ``BEGIN IMMEDIATE`` already serialises writers.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from operator import itemgetter
 from typing import Any, NamedTuple
 
 import structlog
-from sqlalchemy import Connection, Engine, and_, exists, select, text
+from sqlalchemy import Connection, Engine, Integer, and_, bindparam, exists, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from notifications.policy import Policies, Step
@@ -38,7 +38,6 @@ U = User.__table__  # type: ignore[attr-defined]
 
 SWEEP_LOCK_KEY = 726_100_003  # PostgreSQL advisory lock: one sweep at a time
 _TEAM_ROLES = frozenset({SOCIAL_WORKER, TEAM_MANAGER})
-_BATCH = 5000
 
 log = structlog.get_logger("permanence.sweep")
 
@@ -188,29 +187,42 @@ def plan(
     """Every notice due by ``as_of`` and not yet recorded, plus the count with no recipient."""
     staff = staff or load_staff(conn)
     planned: list[PlannedNotice] = []
+    append = planned.append
     unaddressed = 0
     for step, kinds, inclusive in policies.step_groups():
-        for row in _candidates(conn, step, kinds, inclusive, as_of):
-            fire_on = step.fire_on(row.due_on)
+        name, category = step.name, step.category
+        # Per step, many rows share a due date and an (owner, role, team): look each up once.
+        fire_dates: dict[date, date] = {}
+        audiences: dict[tuple[int | None, str, str], list[tuple[int, str]]] = {}
+        rows = _candidates(conn, step, kinds, inclusive, as_of).tuples()
+        for deadline_id, journey_id, child_id, kind, due_on, owner_id, role, ref, team in rows:
+            fire_on = fire_dates.get(due_on)
+            if fire_on is None:
+                fire_on = fire_dates[due_on] = step.fire_on(due_on)
             if fire_on > as_of:  # cannot happen (latest_due_on is exact); belt and braces
                 continue
-            people = staff.recipients(step, row.owner_id, row.owner_role, row.team)
+            people = audiences.get((owner_id, role, team))
+            if people is None:
+                people = audiences[(owner_id, role, team)] = [
+                    (person, staff.usernames[person])
+                    for person in staff.recipients(step, owner_id, role, team)
+                ]
             if not people:
                 unaddressed += 1
-            for person in people:
-                planned.append(
+            for person, username in people:
+                append(
                     PlannedNotice(
-                        deadline_id=row.id,
-                        journey_id=row.journey_id,
-                        child_id=row.child_id,
-                        child_reference=row.reference,
-                        deadline_kind=row.kind,
-                        due_on=row.due_on,
-                        step=step.name,
-                        category=step.category,
-                        fire_on=fire_on,
-                        recipient_id=person,
-                        recipient=staff.usernames[person],
+                        deadline_id,
+                        journey_id,
+                        child_id,
+                        ref,
+                        kind,
+                        due_on,
+                        name,
+                        category,
+                        fire_on,
+                        person,
+                        username,
                     )
                 )
     planned.sort(key=_ORDER)
@@ -218,14 +230,9 @@ def plan(
 
 
 def _insert(conn: Connection, table: Any) -> Any:
-    """INSERT ... ON CONFLICT DO NOTHING for this dialect."""
+    """INSERT ... ON CONFLICT DO NOTHING for this dialect (the digest queues with it)."""
     dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
     return dialect.insert(table).on_conflict_do_nothing()
-
-
-def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _lock(conn: Connection, *, wait: bool) -> bool:
@@ -278,58 +285,189 @@ def _record(
     channels: Channels,
     staff_emails: dict[int, str],
 ) -> tuple[list[PlannedNotice], int]:
-    """Insert the planned notices (skipping any another writer got to first) and their outbox."""
+    """Insert the planned notices (skipping any another writer got to first) and their outbox.
+
+    Set-based: the plan is staged in a temporary table (COPY on PostgreSQL), the notices are
+    written by one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING``, so the sweep
+    learns exactly which notices *it* recorded, and the outbox rows are queued for those
+    (PostgreSQL: in the same statement). Returns the recorded notices and the number of
+    outbox rows queued for them (as before: a webhook row per notice, before ON CONFLICT
+    drops a step's second recipient).
+    """
+    if not planned:
+        return [], 0
     stamp = now_utc()
-    recorded: list[PlannedNotice] = []
-    outbox_rows: list[dict[str, Any]] = []
+    email_ids = sorted(staff_emails) if channels.email else []
+    if conn.dialect.name == "postgresql":
+        inserted = _record_postgresql(conn, planned, as_of, stamp, channels, email_ids)
+    else:
+        inserted = _record_sqlite(conn, planned, as_of, stamp, channels, email_ids)
     by_key = {(p.deadline_id, p.step, p.recipient_id): p for p in planned}
-    statement = _insert(conn, N).returning(N.c.id, N.c.deadline_id, N.c.step, N.c.recipient_id)
-    for chunk in _chunks(planned, _BATCH):
-        rows = [
-            {
-                "deadline_id": p.deadline_id,
-                "journey_id": p.journey_id,
-                "child_id": p.child_id,
-                "recipient_id": p.recipient_id,
-                "category": p.category,
-                "step": p.step,
-                "deadline_kind": p.deadline_kind,
-                "due_on": p.due_on,
-                "fire_on": p.fire_on,
-                "swept_on": as_of,
-                "created_at": stamp,
-            }
-            for p in chunk
-        ]
-        for inserted in conn.execute(statement, rows):
-            notice = by_key[(inserted.deadline_id, inserted.step, inserted.recipient_id)]
-            recorded.append(notice)
-            if channels.email and notice.recipient_id in staff_emails:
-                outbox_rows.append(_outbox_row("email", inserted.id, notice, stamp))
-            if channels.webhook:
-                outbox_rows.append(_outbox_row("webhook", inserted.id, notice, stamp))
-    for chunk in _chunks(outbox_rows, _BATCH):
-        conn.execute(_insert(conn, O), list(chunk))
+    recorded = [by_key[(row[1], row[2], row[3])] for row in inserted]
     recorded.sort(key=_ORDER)
-    return recorded, len(outbox_rows)
+    with_email = set(email_ids)
+    queued = sum(1 for p in recorded if p.recipient_id in with_email)
+    if channels.webhook:
+        queued += len(recorded)
+    return recorded, queued
 
 
-def _outbox_row(channel: str, notice_id: int, notice: PlannedNotice, stamp: Any) -> dict[str, Any]:
-    # One webhook message per step of a deadline (a channel, not a person): its key leaves
-    # the recipient out, so the second recipient's row is dropped by ON CONFLICT.
-    key = (
-        f"email:{notice_id}"
-        if channel == "email"
-        else f"webhook:{notice.deadline_id}:{notice.step}:{notice.due_on.isoformat()}"
+_STAGE_COLUMNS = (
+    "ord, deadline_id, journey_id, child_id, recipient_id, category, step, deadline_kind,"
+    " due_on, fire_on"
+)
+# Binary COPY is several times faster than text for 50,000 rows (no text formatting).
+_STAGE_TYPES = ("int4",) * 5 + ("text",) * 3 + ("date",) * 2
+_NOTICE_COLUMNS = (
+    "deadline_id, journey_id, child_id, recipient_id, category, step, deadline_kind,"
+    " due_on, fire_on, swept_on, created_at"
+)
+_OUTBOX_COLUMNS = (
+    "notice_id, recipient_id, channel, dedupe_key, payload, status, attempts,"
+    " next_attempt_at, created_at"
+)
+# Planned notices in sort order (``ord``) into the notice table; WHERE true keeps SQLite's
+# parser from reading ON CONFLICT as a join constraint.
+_INSERT_NOTICES = (
+    f"INSERT INTO notice ({_NOTICE_COLUMNS})"
+    " SELECT deadline_id, journey_id, child_id, recipient_id, category, step, deadline_kind,"
+    " due_on, fire_on, :swept_on, :stamp FROM sweep_plan WHERE true ORDER BY ord"
+    " ON CONFLICT DO NOTHING"
+)
+
+
+def _stamped(sql: str, as_of: date, stamp: datetime) -> Any:
+    """``sql`` with the sweep's day and timestamp bound as the notice columns bind them."""
+    return text(sql).bindparams(
+        bindparam("swept_on", as_of, type_=N.c.swept_on.type),
+        bindparam("stamp", stamp, type_=N.c.created_at.type),
     )
-    return {
-        "notice_id": notice_id,
-        "recipient_id": notice.recipient_id if channel == "email" else None,
-        "channel": channel,
-        "dedupe_key": key,
-        "payload": {},
-        "status": "pending",
-        "attempts": 0,
-        "next_attempt_at": stamp,
-        "created_at": stamp,
-    }
+
+
+def _record_postgresql(
+    conn: Connection,
+    planned: list[PlannedNotice],
+    as_of: date,
+    stamp: datetime,
+    channels: Channels,
+    email_ids: list[int],
+) -> Sequence[Any]:
+    conn.exec_driver_sql(
+        "CREATE TEMPORARY TABLE sweep_plan (ord integer, deadline_id integer,"
+        " journey_id integer, child_id integer, recipient_id integer, category text,"
+        " step text, deadline_kind text, due_on date, fire_on date) ON COMMIT DROP"
+    )
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        with cursor.copy(f"COPY sweep_plan ({_STAGE_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(_STAGE_TYPES)
+            for i, p in enumerate(planned):
+                copy.write_row(
+                    (
+                        i,
+                        p.deadline_id,
+                        p.journey_id,
+                        p.child_id,
+                        p.recipient_id,
+                        p.category,
+                        p.step,
+                        p.deadline_kind,
+                        p.due_on,
+                        p.fire_on,
+                    )
+                )
+    finally:
+        cursor.close()
+    # The outbox rows are queued by the same statement, from what its INSERT returned: one
+    # round trip, and nothing crosses the wire but the recorded keys.
+    queues = []
+    if email_ids:
+        queues.append(
+            "SELECT id AS notice_id, recipient_id, 'email' AS channel,"
+            " 'email:' || id AS dedupe_key, 0 AS seq FROM recorded"
+            " WHERE recipient_id = ANY(:email_ids)"
+        )
+    if channels.webhook:
+        queues.append(
+            "SELECT id AS notice_id, NULL::integer AS recipient_id, 'webhook' AS channel,"
+            " 'webhook:' || deadline_id || ':' || step || ':' || to_char(due_on, 'YYYY-MM-DD')"
+            " AS dedupe_key, 1 AS seq FROM recorded"
+        )
+    sql = (
+        f"WITH recorded AS ({_INSERT_NOTICES}"
+        " RETURNING id, deadline_id, step, recipient_id, due_on)"
+    )
+    if queues:
+        sql += (
+            f", queued AS (INSERT INTO outbox ({_OUTBOX_COLUMNS})"
+            " SELECT notice_id, recipient_id, channel, dedupe_key, '{}'::json, 'pending', 0,"
+            f" :stamp, :stamp FROM ({' UNION ALL '.join(queues)}) AS q"
+            " ORDER BY notice_id, seq ON CONFLICT DO NOTHING)"
+        )
+    sql += " SELECT id, deadline_id, step, recipient_id FROM recorded"
+    statement = _stamped(sql, as_of, stamp)
+    if email_ids:
+        statement = statement.bindparams(
+            bindparam("email_ids", email_ids, type_=postgresql.ARRAY(Integer))
+        )
+    return conn.execute(statement).all()
+
+
+def _record_sqlite(
+    conn: Connection,
+    planned: list[PlannedNotice],
+    as_of: date,
+    stamp: datetime,
+    channels: Channels,
+    email_ids: list[int],
+) -> Sequence[Any]:
+    conn.exec_driver_sql(
+        "CREATE TEMP TABLE sweep_plan (ord INTEGER PRIMARY KEY, deadline_id INTEGER,"
+        " journey_id INTEGER, child_id INTEGER, recipient_id INTEGER, category TEXT,"
+        " step TEXT, deadline_kind TEXT, due_on TEXT, fire_on TEXT)"
+    )
+    conn.exec_driver_sql(
+        f"INSERT INTO sweep_plan ({_STAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                i,
+                p.deadline_id,
+                p.journey_id,
+                p.child_id,
+                p.recipient_id,
+                p.category,
+                p.step,
+                p.deadline_kind,
+                p.due_on.isoformat(),  # how the Date type stores a date on SQLite
+                p.fire_on.isoformat(),
+            )
+            for i, p in enumerate(planned)
+        ],
+    )
+    inserted = conn.execute(
+        _stamped(
+            f"{_INSERT_NOTICES} RETURNING id, deadline_id, step, recipient_id, due_on",
+            as_of,
+            stamp,
+        )
+    ).all()
+    conn.exec_driver_sql("DROP TABLE temp.sweep_plan")
+    inserted = sorted(inserted, key=itemgetter(0))
+    with_email = set(email_ids)
+    stored = O.c.created_at.type.bind_processor(conn.dialect)
+    at = stored(stamp) if stored else stamp
+    rows: list[tuple[Any, ...]] = []
+    for notice_id, deadline_id, step, recipient_id, due_on in inserted:
+        if recipient_id in with_email:
+            rows.append((notice_id, recipient_id, "email", f"email:{notice_id}", at, at))
+        if channels.webhook:
+            rows.append(
+                (notice_id, None, "webhook", f"webhook:{deadline_id}:{step}:{due_on}", at, at)
+            )
+    if rows:
+        conn.exec_driver_sql(
+            f"INSERT INTO outbox ({_OUTBOX_COLUMNS})"
+            " VALUES (?, ?, ?, ?, '{}', 'pending', 0, ?, ?) ON CONFLICT DO NOTHING",
+            rows,
+        )
+    return inserted
