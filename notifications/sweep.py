@@ -13,7 +13,6 @@ CLI waits). On SQLite ``BEGIN IMMEDIATE`` already serialises writers.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from operator import itemgetter
@@ -287,24 +286,24 @@ def _record(
 ) -> tuple[list[PlannedNotice], int]:
     """Insert the planned notices (skipping any another writer got to first) and their outbox.
 
-    Set-based: the plan is staged in a temporary table (COPY on PostgreSQL), the notices are
-    written by one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING``, so the sweep
-    learns exactly which notices *it* recorded, and the outbox rows are queued for those
-    (PostgreSQL: in the same statement). Returns the recorded notices and the number of
-    outbox rows queued for them (as before: a webhook row per notice, before ON CONFLICT
-    drops a step's second recipient).
+    Set-based: the plan is staged in a temporary table (binary COPY on PostgreSQL) and the
+    notices are written by one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``, which tells
+    the sweep exactly which notices *it* recorded (SQLite: RETURNING their keys; PostgreSQL:
+    the same statement queues their outbox rows and returns only the staged rows it did not
+    record). Returns the recorded notices and the number of outbox rows queued for them (as
+    before: a webhook row per notice, before ON CONFLICT drops a step's second recipient).
     """
     if not planned:
         return [], 0
     stamp = now_utc()
     email_ids = sorted(staff_emails) if channels.email else []
+    # One row per key (a person holding a role twice would otherwise be planned twice; the
+    # unique key records them once), so each staged row stands for exactly one notice.
+    unique = list({(p.deadline_id, p.step, p.recipient_id): p for p in planned}.values())
     if conn.dialect.name == "postgresql":
-        inserted = _record_postgresql(conn, planned, as_of, stamp, channels, email_ids)
+        recorded = _record_postgresql(conn, unique, as_of, stamp, channels, email_ids)
     else:
-        inserted = _record_sqlite(conn, planned, as_of, stamp, channels, email_ids)
-    by_key = {(p.deadline_id, p.step, p.recipient_id): p for p in planned}
-    recorded = [by_key[(row[1], row[2], row[3])] for row in inserted]
-    recorded.sort(key=_ORDER)
+        recorded = _record_sqlite(conn, unique, as_of, stamp, channels, email_ids)
     with_email = set(email_ids)
     queued = sum(1 for p in recorded if p.recipient_id in with_email)
     if channels.webhook:
@@ -351,7 +350,7 @@ def _record_postgresql(
     stamp: datetime,
     channels: Channels,
     email_ids: list[int],
-) -> Sequence[Any]:
+) -> list[PlannedNotice]:
     conn.exec_driver_sql(
         "CREATE TEMPORARY TABLE sweep_plan (ord integer, deadline_id integer,"
         " journey_id integer, child_id integer, recipient_id integer, category text,"
@@ -404,13 +403,20 @@ def _record_postgresql(
             f" :stamp, :stamp FROM ({' UNION ALL '.join(queues)}) AS q"
             " ORDER BY notice_id, seq ON CONFLICT DO NOTHING)"
         )
-    sql += " SELECT id, deadline_id, step, recipient_id FROM recorded"
+    # What comes back is the staged rows that were *not* recorded (a concurrent writer got
+    # there first: none while the sweep lock is held), not 50,000 recorded keys.
+    sql += (
+        " SELECT p.ord FROM sweep_plan AS p WHERE NOT EXISTS (SELECT FROM recorded AS r"
+        " WHERE r.deadline_id = p.deadline_id AND r.step = p.step AND r.due_on = p.due_on"
+        " AND r.recipient_id = p.recipient_id)"
+    )
     statement = _stamped(sql, as_of, stamp)
     if email_ids:
         statement = statement.bindparams(
             bindparam("email_ids", email_ids, type_=postgresql.ARRAY(Integer))
         )
-    return conn.execute(statement).all()
+    skipped = set(conn.execute(statement).scalars())
+    return [p for i, p in enumerate(planned) if i not in skipped] if skipped else planned
 
 
 def _record_sqlite(
@@ -420,7 +426,7 @@ def _record_sqlite(
     stamp: datetime,
     channels: Channels,
     email_ids: list[int],
-) -> Sequence[Any]:
+) -> list[PlannedNotice]:
     conn.exec_driver_sql(
         "CREATE TEMP TABLE sweep_plan (ord INTEGER PRIMARY KEY, deadline_id INTEGER,"
         " journey_id INTEGER, child_id INTEGER, recipient_id INTEGER, category TEXT,"
@@ -470,4 +476,5 @@ def _record_sqlite(
             " VALUES (?, ?, ?, ?, '{}', 'pending', 0, ?, ?) ON CONFLICT DO NOTHING",
             rows,
         )
-    return inserted
+    by_key = {(p.deadline_id, p.step, p.recipient_id): p for p in planned}
+    return sorted((by_key[(row[1], row[2], row[3])] for row in inserted), key=_ORDER)
