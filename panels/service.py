@@ -386,6 +386,7 @@ class PanelService:
                     .order_by(A.c.id)
                 )
             ]
+            out["members"] = self._seats(out["attendance"])
             out["agenda"] = self._agenda_json(conn, row, principal)
             out["deadlines"] = [
                 {
@@ -400,6 +401,30 @@ class PanelService:
                     select(D).where(D.c.meeting_id == meeting_id).order_by(D.c.id)
                 )
             ]
+        return out
+
+    def _seats(self, attendance: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Every seat of the panel with who is expected for which parts and what was recorded:
+        a seat needed for no part of the meeting, or only "when required", is not chased."""
+        recorded = {a["member_key"]: a for a in attendance}
+        part_keys = [p.key for p in self.config.parts]
+        out = []
+        for m in self.config.members:
+            parts = m.parts or part_keys
+            a = recorded.get(m.key)
+            out.append(
+                {
+                    "key": m.key,
+                    "title": m.title,
+                    "role": m.role,
+                    "parts": parts,
+                    "expected": not m.when_required,
+                    "status": a["status"]
+                    if a
+                    else ("not_recorded" if not m.when_required else "not_invited"),
+                    "representative": a["representative"] if a else None,
+                }
+            )
         return out
 
     def _next_meeting(self, conn: Connection, after: date, *, pack_by: date | None = None) -> Any:

@@ -277,6 +277,10 @@ def test_full_cycle(
             },
         )
     )
+    seats = {s["key"]: s for s in ok(cast.admin.get(f"/panel/meetings/{meeting['id']}"))["members"]}
+    assert seats[config.chair().key]["status"] == "present"
+    assert seats[config.members[-1].key]["representative"] == "Their Deputy"
+    assert len(seats) == len(config.members)
     action_due = m_date + timedelta(days=14)
     decision = ok(
         cast.chair.post(
