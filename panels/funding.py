@@ -63,6 +63,10 @@ class FundingRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    # The form's header: the child's name, date of birth, FWI number, legal status, social
+    # worker and team come from the child's record; the carers are asked for here.
+    carers_names: str = Field(default="", max_length=300)
+    relationship_to_child: str = Field(default="", max_length=200)
     answers: dict[str, str] = Field(default_factory=dict)
     education: Education = Education()
     annual_cost: Decimal = Field(ge=0, description="Additional funding asked for, pounds a year")
