@@ -18,6 +18,7 @@ from panels import api as panel_api
 from services import logging as service_logging
 from services.api import auth, children, deadlines, journeys, users
 from services.api.deps import AppServices
+from services.auth import configure_password_hashing
 from services.config import Settings, get_settings
 from services.db import make_engine
 from services.journeys import JourneyService
@@ -29,6 +30,7 @@ log = structlog.get_logger("permanence.app")
 
 def build_services(settings: Settings) -> AppServices:
     """Engine, machines and services for one process (machines are built here, once)."""
+    configure_password_hashing(settings)
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
     if settings.auto_migrate:
         upgrade(engine)

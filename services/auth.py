@@ -10,22 +10,51 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from services.clock import now_utc
+from services.config import Settings
 
-_hasher = PasswordHasher()
 _ALGORITHM = "HS256"
-# Verifying against a real hash when the user does not exist keeps sign-in timing the same.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+class _Hashing:
+    """The process's argon2 parameters, and a dummy hash made with them."""
+
+    def __init__(self, hasher: PasswordHasher) -> None:
+        self.hasher = hasher
+        # Verifying against a real hash when the user does not exist keeps sign-in timing the
+        # same, so a wrong username cannot be told from a wrong password by the clock.
+        self.dummy = hasher.hash("not-a-real-password")
+
+
+_hashing = _Hashing(PasswordHasher())
+
+
+def configure_password_hashing(settings: Settings) -> None:
+    """Use the settings' argon2id cost for new hashes (old hashes carry their own parameters)."""
+    global _hashing
+    wanted = (
+        settings.password_time_cost,
+        settings.password_memory_kib,
+        settings.password_parallelism,
+    )
+    current = _hashing.hasher
+    if (current.time_cost, current.memory_cost, current.parallelism) == wanted:
+        return
+    time_cost, memory_kib, parallelism = wanted
+    _hashing = _Hashing(
+        PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
+    )
 
 
 def hash_password(password: str) -> str:
     """An argon2id hash of ``password``."""
-    return _hasher.hash(password)
+    return _hashing.hasher.hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Whether ``password`` matches; constant work whether or not the user exists."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        ok = _hashing.hasher.verify(password_hash or _hashing.dummy, password)
+        return ok and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

@@ -162,13 +162,15 @@ def search_children(
     if team:
         query = query.where(C.c.team == team)
     if q:
-        pattern = f"%{q.lower()}%"
+        # % and _ typed by a user are literal characters, not wildcards.
+        escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
         query = query.where(
             or_(
-                func.lower(C.c.reference).like(pattern),
-                func.lower(C.c.given_name).like(pattern),
-                func.lower(C.c.family_name).like(pattern),
-                func.lower(C.c.given_name + " " + C.c.family_name).like(pattern),
+                func.lower(C.c.reference).like(pattern, escape="\\"),
+                func.lower(C.c.given_name).like(pattern, escape="\\"),
+                func.lower(C.c.family_name).like(pattern, escape="\\"),
+                func.lower(C.c.given_name + " " + C.c.family_name).like(pattern, escape="\\"),
             )
         )
     query = query.order_by(C.c.reference).limit(limit).offset(offset)

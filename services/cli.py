@@ -62,6 +62,7 @@ def _demo(_args: argparse.Namespace) -> int:
 
 
 def _user_create(args: argparse.Namespace) -> int:
+    from services.auth import configure_password_hashing
     from services.db import make_engine
     from services.migrate import upgrade
     from services.users import create_user
@@ -71,7 +72,9 @@ def _user_create(args: argparse.Namespace) -> int:
         password = getpass.getpass("Password: ")
     else:
         password = sys.stdin.readline().rstrip("\n")
-    engine = make_engine(get_settings().database_url)
+    settings = get_settings()
+    configure_password_hashing(settings)
+    engine = make_engine(settings.database_url)
     upgrade(engine)
     try:
         user_id = create_user(

@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     sgo_team_manager_limit: float = 0.0
     sgo_service_manager_limit: float = 10000.0
     pack_lead_days: int = 14
+    # argon2id cost for new password hashes (the library's defaults, RFC 9106's second
+    # recommended profile). Lower them only where sign-in speed matters more, e.g. tests.
+    password_time_cost: int = 3
+    password_memory_kib: int = 65536
+    password_parallelism: int = 4
 
     # -- reminders and notifications (issue 3; see notifications/policy.py) --------------
     # The in-process scheduler (APScheduler) that triggers sweeps, delivery and the digest.

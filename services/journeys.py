@@ -320,7 +320,8 @@ class JourneyService:
                 refusal=refusal,
             ),
             deadlines=deadlines,
-            measures=definition.measures(row.data, snapshot.child, day)
+            # A closed journey's measures stop at the day it closed.
+            measures=definition.measures(row.data, snapshot.child, row.closed_on or day)
             if definition.measures
             else {},
             suggested_next=definition.suggest_next(row.data)

@@ -53,11 +53,11 @@ def _ten_weeks_with_adopters(ctx: Context) -> str | None:
     return None
 
 
-def measures(data: Mapping[str, Any], child: ChildFacts, today: date) -> dict[str, Any]:
+def measures(data: Mapping[str, Any], child: ChildFacts, as_of: date) -> dict[str, Any]:
     """A1 and A2 in days (so far, if not yet reached) against their thresholds."""
     out: dict[str, Any] = {}
     if child.looked_after_since:
-        end = date.fromisoformat(data["placed_on"]) if data.get("placed_on") else today
+        end = date.fromisoformat(data["placed_on"]) if data.get("placed_on") else as_of
         days = (end - child.looked_after_since).days
         out["A1"] = {
             "days": days,
@@ -70,7 +70,7 @@ def measures(data: Mapping[str, Any], child: ChildFacts, today: date) -> dict[st
         end = (
             date.fromisoformat(data["match_approved_on"])
             if data.get("match_approved_on")
-            else today
+            else as_of
         )
         days = (end - start).days
         out["A2"] = {

@@ -28,12 +28,16 @@ DISCHARGE_OUTCOMES = ("supervision_order", "no_order", "sgo", "cao")
 _OPEN = ("placed", "discharge_planned", "discharge_applied")
 
 
-def measures(data: Mapping[str, Any], child: ChildFacts, today: date) -> dict[str, Any]:
-    """How long the child has been placed, and whether that calls for drift scrutiny."""
+def measures(data: Mapping[str, Any], child: ChildFacts, as_of: date) -> dict[str, Any]:
+    """How long the child has been (or was) placed, and whether that calls for drift scrutiny.
+
+    ``as_of`` is the day the journey closed once it has: an ended placement is not drifting.
+    """
     placed = date.fromisoformat(data["placed_on"])
+    ended = "discharged_on" in data or "placement_ended_on" in data
     return {
-        "placed_days": (today - placed).days,
-        "drift_flag": today > add_months(placed, DRIFT_MONTHS),
+        "placed_days": (as_of - placed).days,
+        "drift_flag": not ended and as_of > add_months(placed, DRIFT_MONTHS),
     }
 
 

@@ -136,7 +136,11 @@ def settings(database_url: str) -> Settings:
         secret_key="test-secret-key-that-is-long-enough-for-hs256",
         environment="test",
         log_format="json",
-        auto_migrate=True,
+        auto_migrate=False,
+        # Real argon2id, at the cheapest valid cost: the suite creates hundreds of users.
+        password_time_cost=1,
+        password_memory_kib=64,
+        password_parallelism=1,
     )
 
 

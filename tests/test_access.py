@@ -118,6 +118,11 @@ def test_search_by_reference_and_names(sw: Api, south: Api) -> None:
     assert refs(sw, "BRENNAN") == ["N-200"]
     assert refs(sw, "amelia hartley") == ["N-100"]
     assert refs(sw, "nobody") == []
+    # What a user types is matched literally: % and _ are not wildcards.
+    assert refs(sw, "%") == []
+    assert refs(sw, "n_1") == []
+    sw.create_child("N_300", given_name="Ada", family_name="Lovelace")
+    assert refs(sw, "n_3") == ["N_300"]
 
 
 def test_sysadmin_sees_no_child_data(sw: Api, make_user: UserFactory) -> None:

@@ -20,9 +20,7 @@ def _env(database_url: str) -> dict[str, str]:
     return {**os.environ, "PERMANENCE_DATABASE_URL": database_url, "PERMANENCE_LOG_FORMAT": "json"}
 
 
-def test_user_create_reads_password_from_stdin(
-    database_url: str, app_client: TestClient
-) -> None:
+def test_user_create_reads_password_from_stdin(database_url: str, app_client: TestClient) -> None:
     result = subprocess.run(
         [*PERMANENCE, "user", "create", "new.worker", "--role", "social_worker", "--team", "east"],
         input="a-long-password\n",

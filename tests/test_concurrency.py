@@ -36,9 +36,7 @@ def _fire_together(count: int, fire: object) -> list[object]:
     return results
 
 
-def test_eight_http_clients_same_version_exactly_one_wins(
-    sw: Api, live_server: LiveServer
-) -> None:
+def test_eight_http_clients_same_version_exactly_one_wins(sw: Api, live_server: LiveServer) -> None:
     child = sw.create_child()
     journey = sw.start(child["id"], "permanence_planning")
     assert sw.headers is not None

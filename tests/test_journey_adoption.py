@@ -395,3 +395,16 @@ def test_events_out_of_order_are_refused(sw: Api, adm: Api) -> None:
     body = sw.fire(journey, "link_raa", "2025-03-01", {}, expect=422)
     assert body["errors"] == ["raa is required"]
     assert reload(sw, journey)["version"] == 1
+
+
+def test_a1_stops_counting_when_the_plan_changes(sw: Api) -> None:
+    journey = new_adoption(sw)
+    closed = sw.fire(journey, "change_plan", "2025-06-30", {"reason": "Return home agreed"})
+    assert closed["status"] == "closed"
+    # Looked after 2025-01-06 to the day the plan changed, not to today.
+    assert closed["measures"]["A1"] == {
+        "days": 175,
+        "threshold": 426,
+        "complete": False,
+        "within_threshold": True,
+    }

@@ -194,3 +194,13 @@ def test_end_placement(sw: Api) -> None:
     assert {d["status"] for d in journey["deadlines"]} == {"cancelled"}
     refused = sw.fire(journey, "hold_review", "2025-10-21", expect=409)
     assert refused["error"] == "journey_closed"
+
+
+def test_ended_placement_is_not_drifting_and_stops_counting(sw: Api) -> None:
+    journey = _placed(sw, "2024-06-10")
+    assert journey["measures"]["drift_flag"] is True
+    ended = sw.fire(journey, "end_placement", "2025-09-01", {"reason": "Moved to kinship carers"})
+    assert ended["status"] == "closed"
+    # Placed 448 days when it ended; today no longer counts, and nothing is drifting.
+    assert ended["measures"] == {"placed_days": 448, "drift_flag": False}
+    assert sw.get(f"/journeys/{journey['id']}").json()["measures"] == ended["measures"]

@@ -36,8 +36,13 @@ def log_output(sw: Api) -> Iterator[io.StringIO]:
 def test_full_journey_logs_carry_no_name_or_birth_date(
     sw: Api, adm: Api, log_output: io.StringIO
 ) -> None:
-    child = sw.create_child("LOG-1", given_name=GIVEN, family_name=FAMILY, date_of_birth=DOB,
-                            looked_after_since="2025-01-06")
+    child = sw.create_child(
+        "LOG-1",
+        given_name=GIVEN,
+        family_name=FAMILY,
+        date_of_birth=DOB,
+        looked_after_since="2025-01-06",
+    )
     journey = sw.start(child["id"], "adoption")
     steps = [
         (sw, "link_raa", "2025-02-03", {"raa": "Adoption North"}),

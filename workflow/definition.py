@@ -199,6 +199,7 @@ class JourneyDefinition:
     events: tuple[Event, ...]
     description: str = ""
     suggest_next: Callable[[Mapping[str, Any]], str | None] | None = None
+    # (recorded facts, child, as-of date: today, or the day the journey closed) -> figures
     measures: Callable[[Mapping[str, Any], ChildFacts, date], dict[str, Any]] | None = None
     _by_name: dict[str, Event] = field(default_factory=dict, init=False, repr=False)
 
