@@ -377,8 +377,8 @@ def _record_postgresql(
                 )
     finally:
         cursor.close()
-    # The outbox rows are queued by the same statement, from what its INSERT returned: one
-    # round trip, and nothing crosses the wire but the recorded keys.
+    # The outbox rows are queued by the same statement, from what its INSERT returned (a
+    # data-modifying CTE): one round trip for notices and outbox together.
     queues = []
     if email_ids:
         queues.append(
