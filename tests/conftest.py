@@ -170,6 +170,18 @@ class Api:
 
     headers: dict[str, str] | None = None
 
+    def history(self, journey: dict[str, Any]) -> list[dict[str, Any]]:
+        """The journey's history entries, oldest first (asserts success)."""
+        response = self.get(f"/journeys/{journey['id']}/history")
+        assert response.status_code == 200, response.text
+        return list(response.json())
+
+    def reload(self, journey: dict[str, Any]) -> dict[str, Any]:
+        """The journey as it is stored now (asserts success)."""
+        response = self.get(f"/journeys/{journey['id']}")
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
     def create_child(self, reference: str = "C-0001", **overrides: Any) -> dict[str, Any]:
         """Record a child and return it (asserts success)."""
         body = {

@@ -29,18 +29,6 @@ def by_kind(journey: dict[str, Any], kind: str) -> dict[str, Any]:
     return dict(found)
 
 
-def history(api: Api, journey: dict[str, Any]) -> list[dict[str, Any]]:
-    response = api.get(f"/journeys/{journey['id']}/history")
-    assert response.status_code == 200, response.text
-    return list(response.json())
-
-
-def reload(api: Api, journey: dict[str, Any]) -> dict[str, Any]:
-    response = api.get(f"/journeys/{journey['id']}")
-    assert response.status_code == 200, response.text
-    return dict(response.json())
-
-
 def allowed(journey: dict[str, Any]) -> dict[str, bool]:
     return {o["event"]: o["allowed"] for o in journey["available_events"]}
 
@@ -152,9 +140,9 @@ def test_whole_journey_to_adopted(sw: Api, adm: Api) -> None:
         "A2": {"days": 75, "threshold": 121, "complete": True, "within_threshold": True},
     }
     # The view read back says the same.
-    assert reload(sw, journey)["measures"] == journey["measures"]
+    assert sw.reload(journey)["measures"] == journey["measures"]
 
-    entries = history(sw, journey)
+    entries = sw.history(journey)
     assert [(e["event"], e["to_state"], e["actor"]) for e in entries] == [
         ("start", "plan_considered", "sw.north"),
         ("link_raa", "raa_linked", "sw.north"),
@@ -180,7 +168,7 @@ def test_whole_journey_to_adopted(sw: Api, adm: Api) -> None:
     assert body["error"] == "journey_closed"
     assert body["state"] == "adopted"
     assert body["available_events"] == []
-    assert reload(sw, journey)["version"] == 12
+    assert sw.reload(journey)["version"] == 12
 
 
 def test_measures_outside_thresholds(sw: Api, adm: Api) -> None:
@@ -243,7 +231,7 @@ def test_adm_decisions_refused_to_a_social_worker(
         journey = sw.fire(journey, "propose_match", "2025-06-02", {"adopters_reference": "AD-1"})
     assert journey["state"] == reach
     before_version = journey["version"]
-    before_history = history(sw, journey)
+    before_history = sw.history(journey)
     before_deadlines = deadlines(journey)
 
     option = next(o for o in journey["available_events"] if o["event"] == event)
@@ -253,11 +241,11 @@ def test_adm_decisions_refused_to_a_social_worker(
     body = sw.fire(journey, event, "2025-07-15", expect=403)
     assert body["error"] == "role_not_allowed"
     assert body["message"].startswith("Only adm may ")
-    after = reload(sw, journey)
+    after = sw.reload(journey)
     assert after["version"] == before_version
     assert after["state"] == reach
     assert deadlines(after) == before_deadlines
-    assert history(sw, journey) == before_history
+    assert sw.history(journey) == before_history
 
     # The ADM may, with the same expected version: nothing was written by the refusal.
     decided = adm.fire(journey, event, "2025-07-15")
@@ -266,7 +254,7 @@ def test_adm_decisions_refused_to_a_social_worker(
         decided["state"]
         == {"decide_sbpfa": "sbpfa_decided", "approve_match": "match_approved"}[event]
     )
-    assert history(sw, journey)[-1]["actor"] == "adm"
+    assert sw.history(journey)[-1]["actor"] == "adm"
 
 
 def test_adm_cannot_do_the_casework(sw: Api, adm: Api) -> None:
@@ -277,7 +265,7 @@ def test_adm_cannot_do_the_casework(sw: Api, adm: Api) -> None:
         "Only social_worker, team_manager, service_manager may link with the regional "
         "adoption agency."
     )
-    assert reload(sw, journey)["version"] == 1
+    assert sw.reload(journey)["version"] == 1
 
 
 def test_application_not_before_ten_weeks_with_the_adopters(sw: Api, adm: Api) -> None:
@@ -291,7 +279,7 @@ def test_application_not_before_ten_weeks_with_the_adopters(sw: Api, adm: Api) -
         "The child has lived with the adopters for 69 days; an adoption application cannot be "
         "made before 10 weeks, on or after 2025-10-10."
     ]
-    after = reload(sw, journey)
+    after = sw.reload(journey)
     assert (after["state"], after["version"]) == ("placed", journey["version"])
     assert "application_lodged_on" not in after["data"]
     # The next day, day 70, is allowed.
@@ -321,7 +309,7 @@ def test_reject_match_needs_a_reason_and_returns_to_placement_order(sw: Api, adm
     assert journey["state"] == "placement_order_granted"
     # Seen by the ADM: the casework events are offered but not to them.
     assert allowed(journey) == {"propose_match": False, "change_plan": False}
-    assert allowed(reload(sw, journey)) == {"propose_match": True, "change_plan": True}
+    assert allowed(sw.reload(journey)) == {"propose_match": True, "change_plan": True}
     assert deadlines(journey) == [
         ("a2_match_decision", A2_DUE, "open"),
         ("a1_moved_in", A1_DUE, "open"),
@@ -352,7 +340,7 @@ def test_change_plan_closes_and_cancels_open_deadlines(sw: Api, adm: Api) -> Non
         ("a1_moved_in", A1_DUE, "cancelled"),
     ]
     assert all(x["met_on"] is None for x in journey["deadlines"])
-    last = history(sw, journey)[-1]
+    last = sw.history(journey)[-1]
     assert (last["event"], last["from_state"], last["to_state"]) == (
         "change_plan",
         "placement_order_granted",
@@ -371,7 +359,7 @@ def test_change_plan_closes_and_cancels_open_deadlines(sw: Api, adm: Api) -> Non
     ):
         body = api.fire(journey, event, "2025-06-11", data, expect=409)
         assert body["error"] == "journey_closed"
-    assert reload(sw, journey)["version"] == 6
+    assert sw.reload(journey)["version"] == 6
     # A new adoption journey may start for the child once this one is closed.
     again = sw.start(journey["child_id"], "adoption", started_on="2025-07-01")
     assert again["state"] == "plan_considered"
@@ -394,7 +382,7 @@ def test_events_out_of_order_are_refused(sw: Api, adm: Api) -> None:
     assert body["error"] == "event_not_available"
     body = sw.fire(journey, "link_raa", "2025-03-01", {}, expect=422)
     assert body["errors"] == ["raa is required"]
-    assert reload(sw, journey)["version"] == 1
+    assert sw.reload(journey)["version"] == 1
 
 
 def test_a1_stops_counting_when_the_plan_changes(sw: Api) -> None:

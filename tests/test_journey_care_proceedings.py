@@ -25,18 +25,6 @@ def timetable(journey: dict[str, Any]) -> dict[str, Any]:
     return dict(found)
 
 
-def history(api: Api, journey: dict[str, Any]) -> list[dict[str, Any]]:
-    response = api.get(f"/journeys/{journey['id']}/history")
-    assert response.status_code == 200, response.text
-    return list(response.json())
-
-
-def reload(api: Api, journey: dict[str, Any]) -> dict[str, Any]:
-    response = api.get(f"/journeys/{journey['id']}")
-    assert response.status_code == 200, response.text
-    return dict(response.json())
-
-
 def issue(sw: Api, reference: str = "C-0001") -> dict[str, Any]:
     child = sw.create_child(reference=reference, looked_after_since="2025-08-20")
     return sw.start(
@@ -136,7 +124,7 @@ def test_whole_proceedings_to_a_care_order_with_a_plan_of_adoption(sw: Api) -> N
     ]
     assert timetable(journey)["met_on"] == "2026-03-20"
 
-    entries = history(sw, journey)
+    entries = sw.history(journey)
     assert [(e["event"], e["from_state"], e["to_state"]) for e in entries] == [
         ("start", None, "issued"),
         ("make_ico", "issued", "ico_made"),
@@ -150,7 +138,7 @@ def test_whole_proceedings_to_a_care_order_with_a_plan_of_adoption(sw: Api) -> N
 
     body = sw.fire(journey, "extend_timetable", "2026-03-21", {"weeks": 2, "reason": "x"}, 409)
     assert body["error"] == "journey_closed"
-    assert reload(sw, journey)["version"] == 8
+    assert sw.reload(journey)["version"] == 8
 
 
 def test_final_evidence_may_be_filed_without_an_ico(sw: Api) -> None:
@@ -173,7 +161,7 @@ def test_final_hearing_cannot_be_listed_for_a_date_already_past(sw: Api) -> None
         journey, "list_final_hearing", "2025-12-10", {"hearing_date": "soon"}, expect=422
     )
     assert body["errors"] == ["hearing_date must be a date (YYYY-MM-DD)"]
-    after = reload(sw, journey)
+    after = sw.reload(journey)
     assert (after["state"], after["version"]) == ("final_evidence_filed", 2)
     # A hearing listed for the same day (or later, even after today) is accepted.
     listed = sw.fire(journey, "list_final_hearing", "2025-12-10", {"hearing_date": "2027-01-11"})
@@ -193,7 +181,7 @@ def test_extend_timetable_moves_the_deadline_and_records_the_move(sw: Api) -> No
     assert deadlines(journey) == [("proceedings_26_weeks", "", "2026-04-27", "open")]
     assert journey["data"]["extension_weeks"] == 8
     assert journey["data"]["extensions"] == [{"weeks": 8, "on": "2026-02-10"}]
-    entry = history(sw, journey)[-1]
+    entry = sw.history(journey)[-1]
     assert entry["event"] == "extend_timetable"
     assert entry["occurred_on"] == "2026-02-10"
     assert entry["data"] == {
@@ -215,7 +203,7 @@ def test_extend_timetable_moves_the_deadline_and_records_the_move(sw: Api) -> No
     )
     assert deadlines(journey) == [("proceedings_26_weeks", "", "2026-05-04", "open")]
     assert journey["data"]["extension_weeks"] == 9
-    assert history(sw, journey)[-1]["data"]["deadlines"] == [
+    assert sw.history(journey)[-1]["data"]["deadlines"] == [
         {
             "action": "move",
             "kind": "proceedings_26_weeks",
@@ -245,11 +233,11 @@ def test_extend_timetable_refuses_bad_input(
     body = sw.fire(journey, "extend_timetable", "2026-02-10", data, expect=422)
     assert body["error"] == "invalid_data"
     assert body["errors"] == errors
-    after = reload(sw, journey)
+    after = sw.reload(journey)
     assert after["version"] == 1
     assert deadlines(after) == [("proceedings_26_weeks", "", DUE_26, "open")]
     assert "extension_weeks" not in after["data"]
-    assert len(history(sw, journey)) == 1
+    assert len(sw.history(journey)) == 1
 
 
 def test_court_directions_open_and_meet_deadlines_by_ref(sw: Api) -> None:
@@ -289,7 +277,7 @@ def test_court_directions_open_and_meet_deadlines_by_ref(sw: Api) -> None:
             "completed_on": None,
         },
     ]
-    assert history(sw, journey)[-1]["data"]["deadlines"] == [
+    assert sw.history(journey)[-1]["data"]["deadlines"] == [
         {"action": "open", "kind": "court_direction", "ref": "2", "due_on": "2025-10-31"}
     ]
 
@@ -304,7 +292,7 @@ def test_court_directions_open_and_meet_deadlines_by_ref(sw: Api) -> None:
     assert first["met_on"] == "2025-11-03"
     assert journey["data"]["directions"][0]["completed_on"] == "2025-11-03"
     assert journey["data"]["directions"][1]["completed_on"] is None
-    assert history(sw, journey)[-1]["data"] == {
+    assert sw.history(journey)[-1]["data"] == {
         "direction_ref": "1",
         "deadlines": [
             {"action": "meet", "kind": "court_direction", "ref": "1", "due_on": "2025-11-05"}
@@ -323,10 +311,10 @@ def test_court_directions_open_and_meet_deadlines_by_ref(sw: Api) -> None:
     body = sw.fire(journey, "complete_direction", "2025-11-04", {}, 422)
     assert body["error"] == "invalid_data"
     assert body["errors"] == ["direction_ref is required"]
-    after = reload(sw, journey)
+    after = sw.reload(journey)
     assert after["version"] == 4
     assert after["data"]["directions"] == journey["data"]["directions"]
-    assert len(history(sw, journey)) == 4
+    assert len(sw.history(journey)) == 4
 
     # The open direction is cancelled when the proceedings end.
     journey = sw.fire(journey, "conclude", "2025-12-01", {"outcome": "withdrawn"})
@@ -354,7 +342,7 @@ def test_add_direction_needs_a_direction_and_a_due_date(sw: Api) -> None:
         journey, "add_direction", "2025-09-10", {"direction": "X", "due_on": "31/12/2025"}, 422
     )
     assert body["errors"] == ["due_on must be a date (YYYY-MM-DD)"]
-    assert reload(sw, journey)["version"] == 1
+    assert sw.reload(journey)["version"] == 1
 
 
 @pytest.mark.parametrize(
@@ -386,7 +374,7 @@ def test_conclusion_suggests_the_follow_on_journey(
     assert journey["outcome"] == data["outcome"]
     assert journey["data"]["outcome"] == data["outcome"]
     assert journey["suggested_next"] == suggested
-    assert reload(sw, journey)["suggested_next"] == suggested
+    assert sw.reload(journey)["suggested_next"] == suggested
     assert deadlines(journey) == [("proceedings_26_weeks", "", DUE_26, "met")]
 
 
@@ -401,7 +389,7 @@ def test_conclude_needs_a_known_outcome(sw: Api) -> None:
         journey, "conclude", "2026-02-27", {"outcome": "care_order", "care_plan": "boarding"}, 422
     )
     assert body["errors"][0].startswith("care_plan must be one of: adoption")
-    assert reload(sw, journey)["status"] == "active"
+    assert sw.reload(journey)["status"] == "active"
 
 
 def test_late_conclusion_still_meets_the_deadline_on_its_date(sw: Api) -> None:
@@ -423,7 +411,7 @@ def test_events_out_of_order_and_refused_roles(sw: Api, adm: Api) -> None:
     # The ADM does not run proceedings.
     body = adm.fire(journey, "extend_timetable", "2026-02-10", {"weeks": 2, "reason": "r"}, 403)
     assert body["error"] == "role_not_allowed"
-    assert deadlines(reload(sw, journey)) == [("proceedings_26_weeks", "", DUE_26, "open")]
+    assert deadlines(sw.reload(journey)) == [("proceedings_26_weeks", "", DUE_26, "open")]
 
 
 def test_direction_dates_must_be_consistent(sw: Api) -> None:
@@ -434,7 +422,7 @@ def test_direction_dates_must_be_consistent(sw: Api) -> None:
     )
     assert body["error"] == "guard_failed"
     assert body["reasons"] == ["A court direction cannot be due before the date it was made."]
-    assert reload(sw, journey)["version"] == 1
+    assert sw.reload(journey)["version"] == 1
     # Due on the day it was made: accepted.
     journey = sw.fire(
         journey, "add_direction", "2025-10-10", {"direction": "Report", "due_on": "2025-10-10"}
@@ -444,7 +432,7 @@ def test_direction_dates_must_be_consistent(sw: Api) -> None:
     body = sw.fire(journey, "complete_direction", "2025-10-09", {"direction_ref": "1"}, 422)
     assert body["error"] == "guard_failed"
     assert body["reasons"] == ["Direction 1 cannot be completed before it was made (2025-10-10)."]
-    assert reload(sw, journey)["version"] == 2
+    assert sw.reload(journey)["version"] == 2
     # Completed late, after its due date: met all the same, on the day it was done.
     journey = sw.fire(journey, "complete_direction", "2025-10-20", {"direction_ref": "1"})
     [row] = [x for x in journey["deadlines"] if x["kind"] == "court_direction"]

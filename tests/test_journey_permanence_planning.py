@@ -27,12 +27,6 @@ def deadline(journey: dict[str, Any], kind: str, status: str = "open") -> dict[s
     return dict(found[0])
 
 
-def history(api: Api, journey: dict[str, Any]) -> list[dict[str, Any]]:
-    response = api.get(f"/journeys/{journey['id']}/history")
-    assert response.status_code == 200, response.text
-    return list(response.json())
-
-
 def allowed(journey: dict[str, Any]) -> dict[str, bool]:
     return {o["event"]: o["allowed"] for o in journey["available_events"]}
 
@@ -62,7 +56,7 @@ def test_start_defaults_to_the_date_the_child_became_looked_after(sw: Api) -> No
         "record_permanence_plan": True,
         "cease_looked_after": True,
     }
-    [entry] = history(sw, journey)
+    [entry] = sw.history(journey)
     assert (entry["event"], entry["from_state"], entry["to_state"]) == (
         "start",
         None,
@@ -123,7 +117,7 @@ def test_full_walk_reviews_plan_and_later_reviews(sw: Api) -> None:
         ("review", "2026-10-10", "open"),
     ]
     assert deadline(journey, "second_review", "met")["met_on"] == "2026-04-10"
-    second = history(sw, journey)[-1]
+    second = sw.history(journey)[-1]
     assert second["data"]["deadlines"] == [
         {"action": "meet", "kind": "second_review", "due_on": "2026-04-15"},
         {"action": "open", "kind": "review", "due_on": "2026-10-10"},
@@ -163,7 +157,7 @@ def test_full_walk_reviews_plan_and_later_reviews(sw: Api) -> None:
         ("review", "2026-10-10", "met"),
         ("review", "2027-04-01", "open"),
     ]
-    third = history(sw, journey)[-1]
+    third = sw.history(journey)[-1]
     assert third["data"]["deadlines"] == [
         {"action": "meet", "kind": "review", "due_on": "2026-10-10"},
         {"action": "open", "kind": "review", "due_on": "2027-04-01"},
@@ -183,7 +177,7 @@ def test_full_walk_reviews_plan_and_later_reviews(sw: Api) -> None:
         None,
     ]
 
-    entries = history(sw, journey)
+    entries = sw.history(journey)
     assert [
         (e["event"], e["from_state"], e["to_state"], e["journey_version"]) for e in entries
     ] == [
@@ -284,7 +278,7 @@ def test_contingency_equal_to_primary_is_refused(sw: Api) -> None:
     assert after["version"] == 2
     assert "primary_plan" not in after["data"]
     assert deadline(after, "permanence_plan")["status"] == "open"
-    assert len(history(sw, after)) == 2
+    assert len(sw.history(after)) == 2
 
 
 def test_plan_choices_and_required_fields_are_checked(sw: Api) -> None:
@@ -344,7 +338,7 @@ def test_cease_looked_after_closes_and_cancels_open_deadlines(sw: Api) -> None:
         ("second_review", "2026-04-15", "cancelled"),
         ("permanence_plan", "2026-04-15", "cancelled"),
     ]
-    last = history(sw, journey)[-1]
+    last = sw.history(journey)[-1]
     assert (last["event"], last["from_state"], last["to_state"]) == (
         "cease_looked_after",
         "awaiting_second_review",
@@ -385,7 +379,7 @@ def test_back_dated_events_take_deadlines_from_occurred_on(sw: Api) -> None:
     # after the day it was typed in.
     assert deadline(journey, "second_review")["due_on"] == "2026-04-06"
     assert deadline(journey, "first_review", "met")["met_on"] == "2026-01-06"
-    entry = history(sw, journey)[-1]
+    entry = sw.history(journey)[-1]
     assert entry["occurred_on"] == "2026-01-06"
     assert entry["recorded_at"][:10] != "2026-01-06"
 
@@ -396,7 +390,7 @@ def test_occurred_on_defaults_to_today(sw: Api) -> None:
     today = today_london()
     assert journey["data"]["first_review_on"] == today.isoformat()
     assert deadline(journey, "second_review")["due_on"] == add_months(today, 3).isoformat()
-    assert history(sw, journey)[-1]["occurred_on"] == today.isoformat()
+    assert sw.history(journey)[-1]["occurred_on"] == today.isoformat()
 
 
 def test_future_dated_event_is_refused(sw: Api) -> None:
@@ -411,7 +405,7 @@ def test_future_dated_event_is_refused(sw: Api) -> None:
     after = sw.get(f"/journeys/{journey['id']}").json()
     assert after["version"] == 1
     assert deadlines(after) == [("first_review", "2026-01-20", "open")]
-    assert len(history(sw, after)) == 1
+    assert len(sw.history(after)) == 1
 
 
 def test_future_dated_start_is_refused(sw: Api) -> None:
@@ -463,7 +457,7 @@ def test_reviews_by_iro_and_refusals_by_role(sw: Api, chair: Api, make_user: Use
     iro = make_user("iro", "iro")
     journey = iro.fire(journey, "hold_review", "2026-01-15")
     assert journey["state"] == "awaiting_second_review"
-    assert history(sw, journey)[-1]["actor"] == "iro"
+    assert sw.history(journey)[-1]["actor"] == "iro"
     assert allowed(journey) == {
         "hold_review": True,
         "record_permanence_plan": False,

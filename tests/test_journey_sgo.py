@@ -45,12 +45,6 @@ def _option(journey: dict[str, Any], event: str) -> dict[str, Any]:
     return dict(matches[0])
 
 
-def _history(api: Api, journey: dict[str, Any]) -> list[dict[str, Any]]:
-    response = api.get(f"/journeys/{journey['id']}/history")
-    assert response.status_code == 200, response.text
-    return list(response.json())
-
-
 def _to_panel(sw: Api, funding: dict[str, Any], reference: str = "SGO-1") -> dict[str, Any]:
     """A journey awaiting panel sign-off with the plan's funding ``funding``."""
     child = sw.create_child(reference)
@@ -120,7 +114,7 @@ def test_walk_to_order_made(sw: Api, tm: Api) -> None:
     assert journey["available_events"] == []
     assert journey["version"] == 8
 
-    history = _history(sw, journey)
+    history = sw.history(journey)
     assert [(h["event"], h["from_state"], h["to_state"], h["actor"]) for h in history] == [
         ("start", None, "proposed", "sw.north"),
         ("start_assessment", "proposed", "assessment_in_progress", "sw.north"),
@@ -158,7 +152,7 @@ def test_return_for_amendment_goes_back_to_drafting(sw: Api, tm: Api) -> None:
     assert journey["state"] == "awaiting_panel"
     journey = tm.fire(journey, "sign_off", "2025-12-03")
     assert journey["state"] == "signed_off"
-    events = [h["event"] for h in _history(sw, journey)]
+    events = [h["event"] for h in sw.history(journey)]
     assert events[-5:] == [
         "submit_to_panel",
         "return_for_amendment",
@@ -229,11 +223,11 @@ def test_team_manager_cannot_sign_off_5000_and_nothing_is_written(
     assert after["version"] == before["version"] == 4
     assert after["state"] == "awaiting_panel"
     assert after["deadlines"] == before["deadlines"]
-    assert len(_history(sw, journey)) == 4
+    assert len(sw.history(journey)) == 4
 
     journey = sm.fire(journey, "sign_off", "2025-11-20")
     assert journey["state"] == "signed_off"
-    assert _history(sw, journey)[-1]["actor"] == "sm"
+    assert sw.history(journey)[-1]["actor"] == "sm"
 
 
 def test_limit_of_service_manager_is_inclusive(sw: Api, sm: Api, sd: Api) -> None:
@@ -327,7 +321,7 @@ def test_social_worker_cannot_sign_off(sw: Api) -> None:
     }
     after = sw.get(f"/journeys/{journey['id']}").json()
     assert (after["state"], after["version"]) == ("awaiting_panel", 4)
-    assert len(_history(sw, journey)) == 4
+    assert len(sw.history(journey)) == 4
 
 
 def test_carers_feedback_is_required_before_submission(sw: Api, tm: Api) -> None:
