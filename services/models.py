@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Column, Index, Integer, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Integer, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -145,24 +145,39 @@ class Notice(SQLModel, table=True):
         ),
         Index("ix_notice_recipient_created", "recipient_id", "created_at"),
         Index("ix_notice_category_ack", "category", "acknowledged_at"),
+        Index(
+            "uq_notice_event_recipient",
+            "event_key",
+            "recipient_id",
+            unique=True,
+            sqlite_where=text("event_key IS NOT NULL"),
+            postgresql_where=text("event_key IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    deadline_id: int = Field(foreign_key="deadline.id")
-    journey_id: int = Field(foreign_key="journey.id")
-    child_id: int = Field(foreign_key="child.id")
+    # None for a notice raised by an event (``notifications.notify``), not by a deadline.
+    deadline_id: int | None = Field(default=None, foreign_key="deadline.id")
+    # Copies of the deadline's (no foreign keys since migration 0004: the deadline's own
+    # keys already hold them, and re-checking cost the sweep); None for a meeting's deadline.
+    journey_id: int | None = None
+    child_id: int | None = None
     recipient_id: int = Field(foreign_key="app_user.id")
-    category: str = Field(max_length=12)  # reminder | escalation
-    step: str = Field(max_length=40)
-    deadline_kind: str = Field(max_length=50)
-    due_on: date
-    fire_on: date
+    category: str = Field(max_length=12)  # reminder | escalation | notification
+    step: str = Field(max_length=40)  # the sweep's step, or the event's type
+    deadline_kind: str | None = Field(default=None, max_length=50)
+    due_on: date | None = None
+    fire_on: date  # the London day it fell due (an event notice: the day it happened)
     swept_on: date
     created_at: datetime
     read_at: datetime | None = None
     acknowledged_at: datetime | None = None
     acknowledged_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     ack_comment: str | None = Field(default=None, max_length=2000)
+    # An event notice: once per (event_key, recipient), by the partial unique index below.
+    event_key: str | None = Field(default=None, max_length=200)
+    subject: str | None = Field(default=None, max_length=300)  # references only, no names
+    link: str | None = Field(default=None, max_length=300)  # a path under the base URL
 
 
 class Outbox(SQLModel, table=True):
