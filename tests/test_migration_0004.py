@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from alembic import command
 from sqlalchemy import Engine, inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from services.db import make_engine
 from services.migrate import alembic_config
@@ -114,7 +115,7 @@ def test_0004_upgrade_and_downgrade_with_rows(scratch: Engine) -> None:
                 f" 'email:2', '{{}}', 'pending', 0, {STAMP}, {STAMP})"
             )
         )
-    with pytest.raises(Exception), scratch.begin() as conn:  # once per event and recipient
+    with pytest.raises(IntegrityError), scratch.begin() as conn:  # once per event and recipient
         conn.execute(
             text(
                 "INSERT INTO notice (recipient_id, category, step, fire_on, swept_on,"
