@@ -13,8 +13,8 @@ from typing import Any
 import structlog
 from sqlalchemy import Engine, and_, select
 
-from notifications.render import deadline_label, journey_title
-from notifications.sweep import C, D, J, N, O, _insert
+from notifications.render import deadline_label, journey_title, meeting_link
+from notifications.sweep import PM, C, D, J, N, O, _insert
 from services.clock import now_utc
 from services.db import write_connection
 from services.models import User
@@ -46,9 +46,23 @@ def queue_digests(engine: Engine, on: date, *, base_url: str, horizon: int = 5) 
                 select(U.c.id).where(and_(U.c.active.is_(True), U.c.email.is_not(None)))
             )
         }
+        # Outer joins throughout: a panel meeting's own deadline has no journey or child.
         owned = conn.execute(
-            select(D.c.owner_id, D.c.journey_id, D.c.kind, D.c.due_on, J.c.type, C.c.reference)
-            .select_from(D.join(J, J.c.id == D.c.journey_id).join(C, C.c.id == D.c.child_id))
+            select(
+                D.c.owner_id,
+                D.c.journey_id,
+                D.c.kind,
+                D.c.due_on,
+                D.c.meeting_id,
+                J.c.type,
+                C.c.reference,
+                PM.c.meeting_date,
+            )
+            .select_from(
+                D.outerjoin(J, J.c.id == D.c.journey_id)
+                .outerjoin(C, C.c.id == D.c.child_id)
+                .outerjoin(PM, PM.c.id == D.c.meeting_id)
+            )
             .where(and_(D.c.status == "open", D.c.due_on <= until, D.c.owner_id.is_not(None)))
             .order_by(D.c.due_on, D.c.id)
         )
@@ -61,13 +75,16 @@ def queue_digests(engine: Engine, on: date, *, base_url: str, horizon: int = 5) 
                 N.c.journey_id,
                 N.c.deadline_kind.label("kind"),
                 N.c.due_on,
+                D.c.meeting_id,
                 J.c.type,
                 C.c.reference,
+                PM.c.meeting_date,
             )
             .select_from(
                 N.join(D, D.c.id == N.c.deadline_id)
-                .join(J, J.c.id == N.c.journey_id)
-                .join(C, C.c.id == N.c.child_id)
+                .outerjoin(J, J.c.id == N.c.journey_id)
+                .outerjoin(C, C.c.id == N.c.child_id)
+                .outerjoin(PM, PM.c.id == D.c.meeting_id)
             )
             .where(
                 and_(
@@ -107,10 +124,23 @@ def queue_digests(engine: Engine, on: date, *, base_url: str, horizon: int = 5) 
 
 
 def _item(r: Any, due_on: date, on: date, base: str, status: str) -> dict[str, Any]:
-    # Reference, journey, deadline, date and link: what the digest template may show.
+    # Reference, journey, deadline, date and link: what the digest template may show. A
+    # deadline with no child is named by its panel meeting and links to the meeting.
+    if r.reference is None:
+        held = r.meeting_date.isoformat() if r.meeting_date else "(date not recorded)"
+        return {
+            "child_reference": None,
+            "journey_title": None,
+            "subject": f"Panel meeting {held}",
+            "deadline_label": deadline_label(r.kind),
+            "due_on": due_on.isoformat(),
+            "status": status,
+            "link": meeting_link(base, r.meeting_id),
+        }
     return {
         "child_reference": r.reference,
         "journey_title": journey_title(r.type),
+        "subject": f"{r.reference} | {journey_title(r.type)}",
         "deadline_label": deadline_label(r.kind),
         "due_on": due_on.isoformat(),
         "status": status,

@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Engine, and_, select, update
 
 from notifications import render
 from notifications.channels import EmailChannel, SmtpConfig, WebhookChannel
-from notifications.sweep import C, J, N, O, U
+from notifications.sweep import PM, C, D, J, N, O, U
 from services.clock import now_utc
 from services.db import write_connection
 from workflow.calendar import working_days_between
@@ -29,6 +29,7 @@ from workflow.calendar import working_days_between
 log = structlog.get_logger("permanence.dispatch")
 
 LEASE = timedelta(minutes=5)
+NOTIFICATION = "notification"  # the category of an event notice (notifications.notify)
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,16 @@ def step_label(step: str, due_on: date, fire_on: date) -> str:
 
 
 def notice_context(row: Any, base_url: str) -> dict[str, str]:
-    """Template variables for a notice row (joined with its journey and child)."""
+    """Template variables for a notice row (joined with its deadline, journey, child and
+    meeting: those of a meeting's own deadline, or of an event notice, are NULL)."""
+    if row.category == NOTIFICATION:
+        # An event notice (``notifications.notify``): its words were fixed when recorded.
+        return {
+            "subject": row.subject or "",
+            "link": f"{base_url.rstrip('/')}{row.link or ''}",
+            "category": row.category,
+            "category_title": row.category.capitalize(),
+        }
     return render.context(
         base_url=base_url,
         child_reference=row.reference,
@@ -105,6 +115,47 @@ def notice_context(row: Any, base_url: str) -> dict[str, str]:
         step_label=step_label(row.step, row.due_on, row.fire_on),
         category=row.category,
         notice_id=row.notice_id,
+        meeting_id=row.meeting_id,
+        meeting_date=row.meeting_date,
+    )
+
+
+def notice_template(row: Any, purpose: str, values: dict[str, str]) -> str:
+    """The template file for a notice row: ``purpose`` is inbox, reminder_email,
+    escalation_email or webhook; an event notice has its own (notification_*)."""
+    if row.category == NOTIFICATION:
+        return "notification_inbox.txt" if purpose == "inbox" else "notification_email.txt"
+    return render.template_name(f"{purpose}.txt", values)
+
+
+# Columns every notice message needs, beside the notice's own: see :func:`notice_context`.
+def notice_columns() -> tuple[Any, ...]:
+    """The joined columns :func:`notice_context` reads (with :func:`notice_joins`)."""
+    return (
+        N.c.id.label("notice_id"),
+        N.c.journey_id,
+        N.c.deadline_kind,
+        N.c.due_on,
+        N.c.fire_on,
+        N.c.step,
+        N.c.category,
+        N.c.subject,
+        N.c.link,
+        J.c.type.label("journey_type"),
+        C.c.reference,
+        D.c.meeting_id,
+        PM.c.meeting_date,
+    )
+
+
+def notice_joins(base: Any) -> Any:
+    """``base`` (a FROM clause holding ``notice``) outer-joined to what a message names: a
+    meeting's own deadline has no journey or child, an event notice has no deadline."""
+    return (
+        base.outerjoin(D, D.c.id == N.c.deadline_id)
+        .outerjoin(J, J.c.id == N.c.journey_id)
+        .outerjoin(C, C.c.id == N.c.child_id)
+        .outerjoin(PM, and_(PM.c.id == D.c.meeting_id, N.c.child_id.is_(None)))
     )
 
 
@@ -132,22 +183,14 @@ def _claim(conn: Connection, now: datetime, limit: int) -> list[Any]:
                 O.c.channel,
                 O.c.attempts,
                 O.c.payload,
-                O.c.notice_id,
+                O.c.notice_id.label("outbox_notice_id"),
                 U.c.email,
-                N.c.journey_id,
-                N.c.deadline_kind,
-                N.c.due_on,
-                N.c.fire_on,
-                N.c.step,
-                N.c.category,
-                J.c.type.label("journey_type"),
-                C.c.reference,
+                *notice_columns(),
             )
             .select_from(
-                O.outerjoin(U, U.c.id == O.c.recipient_id)
-                .outerjoin(N, N.c.id == O.c.notice_id)
-                .outerjoin(J, J.c.id == N.c.journey_id)
-                .outerjoin(C, C.c.id == N.c.child_id)
+                notice_joins(
+                    O.outerjoin(U, U.c.id == O.c.recipient_id).outerjoin(N, N.c.id == O.c.notice_id)
+                )
             )
             .where(O.c.id.in_(ids))
             .order_by(O.c.id)
@@ -156,10 +199,11 @@ def _claim(conn: Connection, now: datetime, limit: int) -> list[Any]:
 
 
 def _email(row: Any, config: DispatchConfig) -> tuple[str, str]:
-    if row.notice_id is None:  # a digest: its items were fixed when it was queued
+    if row.outbox_notice_id is None:  # a digest: its items were fixed when it was queued
         payload = row.payload
         items = "\n".join(
-            render.render("digest_item.txt", item).rstrip("\n") for item in payload["items"]
+            render.render("digest_item.txt", render.digest_item(item)).rstrip("\n")
+            for item in payload["items"]
         )
         on = date.fromisoformat(payload["digest_on"])
         text = render.render(
@@ -173,21 +217,23 @@ def _email(row: Any, config: DispatchConfig) -> tuple[str, str]:
             },
         )
     else:
-        name = "escalation_email.txt" if row.category == "escalation" else "reminder_email.txt"
-        text = render.render(name, notice_context(row, config.base_url))
+        purpose = "escalation_email" if row.category == "escalation" else "reminder_email"
+        values = notice_context(row, config.base_url)
+        text = render.render(notice_template(row, purpose, values), values)
     return render.split_email(text)
 
 
 def _webhook_body(row: Any, config: DispatchConfig) -> dict[str, Any]:
     values = notice_context(row, config.base_url)
     return {
-        "text": render.render("webhook.txt", values).strip(),
+        "text": render.render(notice_template(row, "webhook", values), values).strip(),
         "category": row.category,
         "child_reference": row.reference,
         "journey_id": row.journey_id,
         "journey_type": row.journey_type,
+        "meeting_id": row.meeting_id,
         "deadline_kind": row.deadline_kind,
-        "due_on": row.due_on.isoformat(),
+        "due_on": row.due_on.isoformat() if row.due_on else None,
         "step": row.step,
         "link": values["link"],
     }

@@ -29,7 +29,12 @@ _DEADLINE_LABELS = {
     "pwp_review": "Placed-with-parents review",
     "pwp_drift_scrutiny": "Placed with parents 12 months: drift scrutiny",
     "sgo_court_filing": "SGO support plan filed with court",
+    "panel_pack": "Panel pack",
+    "panel_action": "Panel action",
+    "panel_minutes": "Panel minutes",
 }
+# A meeting's own deadline, as its message words it: "Panel meeting <date>: minutes due ...".
+_MEETING_DEADLINE_WORDS = {"panel_minutes": "minutes"}
 _TITLES = {d.type: d.title for d in states.DEFINITIONS}
 
 
@@ -49,29 +54,45 @@ def journey_title(journey_type: str) -> str:
     return _TITLES.get(journey_type, journey_type.replace("_", " ").capitalize())
 
 
+def meeting_deadline_words(kind: str) -> str:
+    """A meeting-level deadline kind as the tail of "Panel meeting <date>: ..."."""
+    return _MEETING_DEADLINE_WORDS.get(kind, deadline_label(kind).lower())
+
+
 def long_date(day: date) -> str:
     """``Tuesday 26 May 2026``."""
     return f"{day:%A} {day.day} {day:%B %Y}"
 
 
+def meeting_link(base_url: str, meeting_id: int | None) -> str:
+    """Where a panel meeting is opened."""
+    return f"{base_url.rstrip('/')}/panel/meetings/{meeting_id}"
+
+
 def context(
     *,
     base_url: str,
-    child_reference: str,
-    journey_id: int,
-    journey_type: str,
+    child_reference: str | None,
+    journey_id: int | None,
+    journey_type: str | None,
     deadline_kind: str,
     due_on: date,
     step_label: str,
     category: str,
     notice_id: int | None = None,
+    meeting_id: int | None = None,
+    meeting_date: date | None = None,
 ) -> dict[str, str]:
-    """The variables every notice template may use."""
+    """The variables every notice template may use.
+
+    A deadline with no child (a panel meeting's minutes) is named by its meeting and links
+    to it; its templates are the ``meeting_*`` ones (:func:`template_name`).
+    """
     base = base_url.rstrip("/")
-    return {
-        "child_reference": child_reference,
-        "journey_id": str(journey_id),
-        "journey_title": journey_title(journey_type),
+    values = {
+        "child_reference": child_reference or "",
+        "journey_id": str(journey_id or ""),
+        "journey_title": journey_title(journey_type) if journey_type else "",
         "deadline_kind": deadline_kind,
         "deadline_label": deadline_label(deadline_kind),
         "due_on": due_on.isoformat(),
@@ -82,6 +103,29 @@ def context(
         "link": f"{base}/journeys/{journey_id}",
         "ack_link": f"{base}/api/v1/escalations/{notice_id}/acknowledge" if notice_id else "",
     }
+    if child_reference is None:
+        held = meeting_date.isoformat() if meeting_date else "(date not recorded)"
+        values.update(
+            meeting_id=str(meeting_id or ""),
+            meeting_date=held,
+            meeting_date_long=long_date(meeting_date) if meeting_date else held,
+            deadline_words=meeting_deadline_words(deadline_kind),
+            link=meeting_link(base, meeting_id),
+        )
+    return values
+
+
+def template_name(name: str, values: dict[str, str]) -> str:
+    """The template for a notice: ``meeting_<name>`` for a deadline with no child."""
+    return f"meeting_{name}" if "meeting_date" in values else name
+
+
+def digest_item(item: dict[str, Any]) -> dict[str, Any]:
+    """A queued digest item with its ``subject`` (items queued before meeting deadlines
+    existed carry only the child's reference and journey)."""
+    if "subject" in item:
+        return item
+    return {**item, "subject": f"{item.get('child_reference')} | {item.get('journey_title')}"}
 
 
 def render(name: str, values: dict[str, Any]) -> str:

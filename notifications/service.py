@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy import Engine, and_, exists, or_, select, update
 from sqlalchemy.orm import aliased
 
-from notifications.dispatcher import step_label
+from notifications.dispatcher import notice_columns, notice_context, notice_joins, notice_template
 from notifications.policy import SENIORITY
-from notifications.render import deadline_label, journey_title, render
-from notifications.sweep import C, D, J, N, U
+from notifications.render import render
+from notifications.sweep import PM, C, D, J, N, U
 from services import audit
 from services.access import Principal
 from services.clock import now_utc
@@ -58,6 +58,14 @@ def _team_filter(principal: Principal, roles: tuple[str, ...]) -> frozenset[str]
     return frozenset({principal.team})
 
 
+def _meeting_fields(r: Any) -> dict[str, Any]:
+    """The panel meeting a child-less deadline belongs to (None for a child's deadline)."""
+    return {
+        "meeting_id": r.meeting_id,
+        "meeting_date": r.meeting_date if r.reference is None else None,
+    }
+
+
 # -- inbox --------------------------------------------------------------------------------
 
 
@@ -70,25 +78,18 @@ def inbox(
     limit: int = 100,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
-    """The signed-in user's notices, newest first."""
+    """The signed-in user's notices, newest first: reminders and escalations of deadlines
+    (a child's, or a panel meeting's own) and event notices (``notify``)."""
     query = (
         select(
             N.c.id,
-            N.c.id.label("notice_id"),
-            N.c.category,
-            N.c.step,
             N.c.deadline_id,
-            N.c.deadline_kind,
-            N.c.due_on,
-            N.c.fire_on,
-            N.c.journey_id,
             N.c.created_at,
             N.c.read_at,
             N.c.acknowledged_at,
-            J.c.type.label("journey_type"),
-            C.c.reference,
+            *notice_columns(),
         )
-        .select_from(N.join(J, J.c.id == N.c.journey_id).join(C, C.c.id == N.c.child_id))
+        .select_from(notice_joins(N))
         .where(N.c.recipient_id == principal.user_id)
         .order_by(N.c.created_at.desc(), N.c.id.desc())
         .limit(limit)
@@ -100,20 +101,13 @@ def inbox(
         rows = conn.execute(query).all()
     out = []
     for r in rows:
-        label = step_label(r.step, r.due_on, r.fire_on)
-        values = {
-            "child_reference": r.reference,
-            "journey_title": journey_title(r.journey_type),
-            "deadline_label": deadline_label(r.deadline_kind),
-            "due_on": r.due_on.isoformat(),
-            "step_label": label,
-        }
+        values = notice_context(r, base_url)
         out.append(
             {
                 "id": r.id,
                 "category": r.category,
                 "step": r.step,
-                "message": render("inbox.txt", values).strip(),
+                "message": render(notice_template(r, "inbox", values), values).strip(),
                 "deadline_id": r.deadline_id,
                 "deadline_kind": r.deadline_kind,
                 "due_on": r.due_on,
@@ -121,7 +115,8 @@ def inbox(
                 "journey_id": r.journey_id,
                 "journey_type": r.journey_type,
                 "child_reference": r.reference,
-                "link": f"{base_url.rstrip('/')}/journeys/{r.journey_id}",
+                "meeting_id": r.meeting_id,
+                "link": values["link"],
                 "created_at": r.created_at,
                 "read_at": r.read_at,
                 "acknowledged_at": r.acknowledged_at,
@@ -205,15 +200,20 @@ def list_escalations(
             D.c.status.label("deadline_status"),
             D.c.due_on.label("deadline_due_on"),
             D.c.met_on,
+            D.c.meeting_id,
+            PM.c.meeting_date,
             J.c.type.label("journey_type"),
             C.c.reference,
             C.c.team,
             _acked_sibling().label("sibling_acked"),
         )
         .select_from(
+            # Outer: a panel meeting's own deadline has no journey or child (nor team, so a
+            # team manager's filter below leaves it to service managers and the director).
             N.join(D, D.c.id == N.c.deadline_id)
-            .join(J, J.c.id == N.c.journey_id)
-            .join(C, C.c.id == N.c.child_id)
+            .outerjoin(J, J.c.id == N.c.journey_id)
+            .outerjoin(C, C.c.id == N.c.child_id)
+            .outerjoin(PM, PM.c.id == D.c.meeting_id)
             .join(recipient, recipient.c.id == N.c.recipient_id)
             .outerjoin(acker, acker.c.id == N.c.acknowledged_by_id)
         )
@@ -255,6 +255,7 @@ def list_escalations(
                 "journey_type": r.journey_type,
                 "child_reference": r.reference,
                 "team": r.team,
+                **_meeting_fields(r),
                 "acknowledged_at": r.acknowledged_at,
                 "acknowledged_by": r.acknowledged_by,
                 "comment": r.ack_comment,
@@ -275,10 +276,7 @@ def acknowledge(engine: Engine, notice_id: int, principal: Principal, comment: s
                 N.c.deadline_id,
                 N.c.due_on,
                 N.c.acknowledged_at,
-                C.c.team,
-            )
-            .select_from(N.join(C, C.c.id == N.c.child_id))
-            .where(N.c.id == notice_id)
+            ).where(N.c.id == notice_id)
         ).one_or_none()
         if row is None or row.category != "escalation":
             raise NoticeNotFound(f"There is no escalation {notice_id}.")
@@ -353,14 +351,19 @@ def breaches(
             D.c.status,
             D.c.met_on,
             D.c.owner_id,
+            D.c.owner_role,
+            D.c.meeting_id,
+            PM.c.meeting_date,
             J.c.type.label("journey_type"),
             C.c.reference,
             C.c.team,
             U.c.username.label("owner"),
         )
         .select_from(
-            D.join(J, J.c.id == D.c.journey_id)
-            .join(C, C.c.id == D.c.child_id)
+            # Outer: a panel meeting's minutes can be missed too, and have no child.
+            D.outerjoin(J, J.c.id == D.c.journey_id)
+            .outerjoin(C, C.c.id == D.c.child_id)
+            .outerjoin(PM, PM.c.id == D.c.meeting_id)
             .outerjoin(U, U.c.id == D.c.owner_id)
         )
         .where(condition)
@@ -421,12 +424,14 @@ def breaches(
                 "journey_type": r.journey_type,
                 "child_reference": r.reference,
                 "team": r.team,
+                **_meeting_fields(r),
                 "kind": r.kind,
                 "ref": r.ref,
                 "due_on": r.due_on,
                 "status": "met_late" if r.status == "met" else "open",
                 "met_on": r.met_on,
-                "owner": r.owner,
+                # An unowned deadline (a meeting's minutes) is owned by its role.
+                "owner": r.owner or r.owner_role,
                 "days_late": (until - r.due_on).days,
                 "working_days_late": working_days_between(r.due_on, until),
                 "escalations": escalations.get(r.id, []),

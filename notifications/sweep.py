@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Engine, Integer, and_, bindparam, exists, sel
 from sqlalchemy.dialects import postgresql, sqlite
 
 from notifications.policy import Policies, Step
+from panels.models import PanelMeeting
 from services.clock import now_utc
 from services.db import read_connection, write_connection
 from services.models import Child, Deadline, Journey, Notice, Outbox, User
@@ -34,6 +35,7 @@ D = Deadline.__table__  # type: ignore[attr-defined]
 C = Child.__table__  # type: ignore[attr-defined]
 J = Journey.__table__  # type: ignore[attr-defined]
 U = User.__table__  # type: ignore[attr-defined]
+PM = PanelMeeting.__table__  # type: ignore[attr-defined]  # names a meeting's own deadline
 
 SWEEP_LOCK_KEY = 726_100_003  # PostgreSQL advisory lock: one sweep at a time
 _TEAM_ROLES = frozenset({SOCIAL_WORKER, TEAM_MANAGER})
@@ -56,9 +58,9 @@ class PlannedNotice(NamedTuple):
     """
 
     deadline_id: int
-    journey_id: int
-    child_id: int
-    child_reference: str
+    journey_id: int | None  # None (with child_id): a panel meeting's own deadline
+    child_id: int | None
+    child_reference: str | None
     deadline_kind: str
     due_on: date
     step: str
@@ -100,13 +102,22 @@ class Staff:
     by_role: dict[str, list[int]]
     by_role_team: dict[tuple[str, str], list[int]]
 
-    def recipients(self, step: Step, owner_id: int | None, owner_role: str, team: str) -> list[int]:
-        """The people a step of a deadline goes to (may be empty)."""
+    def recipients(
+        self, step: Step, owner_id: int | None, owner_role: str, team: str | None
+    ) -> list[int]:
+        """The people a step of a deadline goes to (may be empty).
+
+        ``team`` is None for a deadline with no child (a panel meeting's minutes): the owner
+        step then reaches the owner or every active holder of the owner role, and the team
+        manager rung has nobody (the ladder goes on to the service managers and director).
+        """
         if step.audience == "owner":
             if owner_id is not None and owner_id in self.usernames:
                 return [owner_id]
             # No (active) owner: the role that owns it, within the team for team roles;
             # failing that the team's managers, so an unallocated deadline still reaches someone.
+            if team is None:
+                return self.by_role.get(owner_role, [])
             holders = (
                 self.by_role_team.get((owner_role, team), [])
                 if owner_role in _TEAM_ROLES
@@ -114,7 +125,7 @@ class Staff:
             )
             return holders or self.by_role_team.get((TEAM_MANAGER, team), [])
         if step.audience == TEAM_MANAGER:
-            return self.by_role_team.get((TEAM_MANAGER, team), [])
+            return [] if team is None else self.by_role_team.get((TEAM_MANAGER, team), [])
         if step.audience in (SERVICE_MANAGER, SERVICE_DIRECTOR):
             return self.by_role.get(step.audience, [])
         return []
@@ -175,7 +186,8 @@ def _candidates(conn: Connection, step: Step, kinds: frozenset[str], inclusive: 
             C.c.reference,
             C.c.team,
         )
-        .select_from(D.join(C, C.c.id == D.c.child_id))
+        # Outer: a panel meeting's own deadline has no child (reference and team are NULL).
+        .select_from(D.outerjoin(C, C.c.id == D.c.child_id))
         .where(and_(*conditions))
     )
 
@@ -192,8 +204,12 @@ def plan(
         name, category = step.name, step.category
         # Per step, many rows share a due date and an (owner, role, team): look each up once.
         fire_dates: dict[date, date] = {}
-        audiences: dict[tuple[int | None, str, str], list[tuple[int, str]]] = {}
-        rows = _candidates(conn, step, kinds, inclusive, as_of).tuples()
+        audiences: dict[tuple[int | None, str, str | None], list[tuple[int, str]]] = {}
+        # Rows unpack like tuples; Result.tuples() is deprecated (and only a typing cast).
+        rows = _candidates(conn, step, kinds, inclusive, as_of)
+        # A team-manager rung has nobody to reach on a deadline with no team: that is the
+        # ladder skipping a rung, not a missing user, so it is not counted as unaddressed.
+        skips_rung = step.audience == TEAM_MANAGER
         for deadline_id, journey_id, child_id, kind, due_on, owner_id, role, ref, team in rows:
             fire_on = fire_dates.get(due_on)
             if fire_on is None:
@@ -206,7 +222,7 @@ def plan(
                     (person, staff.usernames[person])
                     for person in staff.recipients(step, owner_id, role, team)
                 ]
-            if not people:
+            if not people and not (skips_rung and team is None):
                 unaddressed += 1
             for person, username in people:
                 append(
