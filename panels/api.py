@@ -39,7 +39,13 @@ def get_panel(request: Request, services: Services) -> PanelService:
             config = load_panel(PanelSettings().panel)
         except PanelConfigError as exc:
             raise PanelMisconfigured(str(exc), problems=exc.problems) from None
-        panel = PanelService(services.engine, services.registry, config, services.settings.policy())
+        panel = PanelService(
+            services.engine,
+            services.registry,
+            config,
+            services.settings.policy(),
+            email=bool(services.settings.smtp_host),  # notifications queue email when set
+        )
         request.app.state.panel = panel
     return panel
 
@@ -311,6 +317,13 @@ def approve_minutes(
 ) -> Response:
     """Approve the minutes: entries to each child's record, tracker circulated."""
     return json_response(panel.approve_minutes(meeting_id, principal, body.approved_on))
+
+
+@router.post("/meetings/{meeting_id}/tracker/circulate")
+def circulate_tracker(meeting_id: int, panel: Panel, principal: CurrentPrincipal) -> Response:
+    """Circulate the tracker again (once per meeting and day) to the team managers and
+    social workers of the children the meeting discussed."""
+    return json_response(panel.circulate_tracker(meeting_id, principal))
 
 
 @router.get("/meetings/{meeting_id}/minutes")

@@ -25,6 +25,7 @@ import structlog
 from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
 
+from notifications.notify import Notified, notify
 from panels import agenda as agenda_builder
 from panels import cohorts as cohort_rules
 from panels import schedule as planner
@@ -125,11 +126,19 @@ class PanelService:
     """One local authority's panel, run on the service's database."""
 
     def __init__(
-        self, engine: Engine, registry: Registry, config: PanelConfig, base_policy: Policy
+        self,
+        engine: Engine,
+        registry: Registry,
+        config: PanelConfig,
+        base_policy: Policy,
+        *,
+        email: bool = False,
     ) -> None:
         self.engine = engine
         self.registry = registry
         self.config = config
+        # Whether notifications queue emails beside the in-app notice (SMTP configured).
+        self.email = email
         self.key = config.panel.key
         self.journeys = JourneyService(engine, registry, self.policy_for(config, base_policy))
 
@@ -1924,7 +1933,7 @@ class PanelService:
                 met_on=approved_on,
                 why="Minutes approved",
             )
-            children: list[int] = []
+            children = [e["child_id"] for part in minutes["parts"] for e in part["items"]]
             if self.config.minutes.record_to_child:
                 for part in minutes["parts"]:
                     for entry in part["items"]:
@@ -1941,26 +1950,109 @@ class PanelService:
                             part=part["key"],
                             entry=record,
                         )
-                        children.append(entry["child_id"])
-            recipients = self._circulation(conn, children)
-            self._audit(
-                conn,
-                principal,
-                "panel_tracker_circulated",
-                "panel_meeting",
-                meeting_id,
-                recipients=recipients,
-                children=sorted(set(children)),
-                channel="recorded",
-            )
-            log.info("panel_minutes_approved", meeting_id=meeting_id, count=len(children))
+            told = self._notify_minutes_approved(conn, meeting, approved_on)
+            circulated = self._circulate(conn, principal, meeting, children, approved_on)
+            log.info("panel_minutes_approved", meeting_id=meeting_id, count=len(set(children)))
         return {
             "meeting_id": meeting_id,
             "minutes_status": "approved",
-            "children_recorded": len(set(children)),
-            "circulated_to": recipients,
-            "notification": "recorded in the audit trail (no notification API to call)",
+            "children_recorded": len(set(children)) if self.config.minutes.record_to_child else 0,
+            "circulated_to": circulated.recipients + circulated.already,
+            "notified": {
+                "tracker_circulated": circulated.recipients,
+                "minutes_approved": told,
+            },
         }
+
+    def circulate_tracker(
+        self, meeting_id: int, principal: Principal, on: date | None = None
+    ) -> dict[str, Any]:
+        """Circulate the tracker again after a meeting whose minutes are approved, to the
+        team managers and social workers of the children it discussed.
+
+        Once per meeting and London day: a retried or repeated request the same day tells
+        nobody twice (the tracker it points to is the same that day); a circulation on a
+        later day is a new one, since deadlines and RAG status have moved on.
+        """
+        _require(principal, PANEL_ADMIN, PANEL_CHAIR)
+        on = on or today()
+        with write_connection(self.engine) as conn:
+            meeting = self._meeting(conn, meeting_id)
+            if meeting.minutes_status != "approved":
+                raise PanelConflict("The tracker is circulated once the minutes are approved.")
+            children = [e["child_id"] for part in meeting.minutes["parts"] for e in part["items"]]
+            done = self._circulate(conn, principal, meeting, children, on)
+        return {
+            "meeting_id": meeting_id,
+            "circulated_on": on.isoformat(),
+            "notified": done.recipients,
+            "already_notified": done.already,
+        }
+
+    def _circulate(
+        self, conn: Connection, principal: Principal, meeting: Any, children: list[int], on: date
+    ) -> Notified:
+        """Notify the tracker's circulation (and record it in the audit trail)."""
+        recipients = self._circulation(conn, children)
+        done = notify(
+            conn,
+            event_key=f"panel:{self.key}:tracker:{meeting.id}:{on.isoformat()}",
+            event="panel_tracker_circulated",
+            recipients=recipients,
+            template="notify_tracker_circulated.txt",
+            values={
+                "panel": self.config.panel.name,
+                "meeting_date": meeting.meeting_date.isoformat(),
+                "count": len(set(children)),
+            },
+            link="/panel/tracker",
+            on=on,
+            email=self.email,
+        )
+        self._audit(
+            conn,
+            principal,
+            "panel_tracker_circulated",
+            "panel_meeting",
+            meeting.id,
+            recipients=recipients,
+            notified=done.recipients,
+            children=sorted(set(children)),
+            channel="notification",
+            on=on.isoformat(),
+        )
+        return done
+
+    def _notify_minutes_approved(self, conn: Connection, meeting: Any, on: date) -> list[int]:
+        """Each child referred to the meeting and decided: its referring social worker and
+        its allocated one hear that the minutes are approved (reference only, no name)."""
+        rows = conn.execute(
+            select(I.c.child_id, C.c.reference, C.c.allocated_social_worker_id, R.c.referred_by)
+            .select_from(I.join(R, R.c.id == I.c.referral_id).join(C, C.c.id == I.c.child_id))
+            .where(and_(I.c.meeting_id == meeting.id, I.c.status == "decided"))
+            .order_by(I.c.child_id)
+        ).all()
+        told: set[int] = set()
+        for r in rows:
+            people = {r.referred_by, r.allocated_social_worker_id} - {None}
+            done = notify(
+                conn,
+                # Once ever per meeting, child and person: minutes are approved once.
+                event_key=f"panel:{self.key}:minutes_approved:{meeting.id}:child:{r.child_id}",
+                event="panel_minutes_approved",
+                recipients=[p for p in people if p is not None],
+                template="notify_minutes_approved.txt",
+                values={
+                    "child_reference": r.reference,
+                    "panel": self.config.panel.name,
+                    "meeting_date": meeting.meeting_date.isoformat(),
+                },
+                link=f"/panel/meetings/{meeting.id}",
+                on=on,
+                email=self.email,
+            )
+            told.update(done.recipients)
+        return sorted(told)
 
     def _circulation(self, conn: Connection, children: list[int]) -> list[int]:
         """Team managers of the children's teams and their allocated social workers."""
