@@ -213,9 +213,8 @@ def test_the_sweep_runs_beside_meeting_deadlines(
     make_user: UserFactory, engine: Engine, settings: Settings
 ) -> None:
     """A meeting's own deadline (minutes due: no journey, no child) sits in ``deadline`` beside
-    the journeys' ones; the reminder sweep keeps working and still reminds the pack owner.
-    (Issue 3's sweep joins each deadline to its child, so it does not yet remind the
-    administrator about minutes: see the panel notes.)"""
+    the journeys' ones; one sweep reminds the pack owner and the panel administrator (the
+    minutes' ladder itself: tests/test_panel_notifications.py)."""
     cast = people(make_user)
     planner = ok(
         cast.admin.post(
@@ -248,4 +247,8 @@ def test_the_sweep_runs_beside_meeting_deadlines(
     pack_due_on = date.fromisoformat(str(upcoming["pack_due_on"]))
     result = sweep(engine, policies_from_settings(settings), max(pack_due_on, minutes.due_on))
     kinds = {n.deadline_kind for n in result.notices}
-    assert "panel_pack" in kinds
+    assert {"panel_pack", "panel_minutes"} <= kinds
+    minutes_reminders = [
+        n for n in result.notices if n.deadline_kind == "panel_minutes" and n.category == "reminder"
+    ]
+    assert {n.recipient_id for n in minutes_reminders} == {cast.admin.user_id}
