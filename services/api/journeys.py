@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 from sqlalchemy import select
 
-from services.api.deps import CurrentPrincipal, Services
+from services.api.deps import CurrentPrincipal, Services, call_db
 from services.api.render import journey_json, json_response
 from services.clock import today
 from services.db import read_connection
@@ -20,17 +20,20 @@ router = APIRouter(tags=["journeys"])
 
 
 @router.get("/journeys/{journey_id}", responses={200: {"model": JourneyOut}})
-def get_journey(journey_id: int, services: Services, principal: CurrentPrincipal) -> Response:
+async def get_journey(journey_id: int, services: Services, principal: CurrentPrincipal) -> Response:
     """A journey: state, version, the events available now (and why not), deadlines."""
-    return json_response(journey_json(services.journeys.get(journey_id, principal)))
+    view = await call_db(services, services.journeys.get, journey_id, principal)
+    return json_response(journey_json(view))
 
 
 @router.post("/journeys/{journey_id}/events", responses={200: {"model": JourneyOut}})
-def fire_event(
+async def fire_event(
     journey_id: int, body: EventIn, services: Services, principal: CurrentPrincipal
 ) -> Response:
     """Record an event. ``expected_version`` must be the version you read, or 409."""
-    view = services.journeys.fire(
+    view = await call_db(
+        services,
+        services.journeys.fire,
         journey_id,
         event=body.event,
         expected_version=body.expected_version,
