@@ -130,12 +130,14 @@ class AuditLog(SQLModel, table=True):
 
 
 class Notice(SQLModel, table=True):
-    """One reminder or escalation sent to one person about one deadline (issue 3).
+    """One reminder or escalation sent to one person about one deadline (issue 3), or one
+    event notice (category ``notification``: ``notifications.notify``, no deadline).
 
     The unique key (deadline, step, due_on, recipient) is what makes a second send
     impossible. ``due_on`` is the deadline's due date the step was computed against: when a
     deadline moves, its steps are computed afresh against the new date (the old ones simply
-    no longer come due), and a notice already sent for the old date stays as history.
+    no longer come due), and a notice already sent for the old date stays as history. An
+    event notice is once per (event_key, recipient) instead (partial unique index).
     """
 
     __tablename__: ClassVar[Any] = "notice"

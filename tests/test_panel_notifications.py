@@ -14,6 +14,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import Engine, func, select
 
 from notifications import service as notices
+from notifications.digest import queue_digests
 from notifications.dispatcher import dispatch
 from notifications.notify import notify
 from notifications.policy import Policies, policies_from_settings
@@ -127,6 +128,15 @@ def test_minutes_deadline_reminds_the_administrator_and_escalates_past_the_team_
         ("panel_minutes", held["id"], "panel_admin")
     ]
     assert register[0]["escalations"][-1]["comment"] == "Chased"
+
+    # The service manager's morning digest lists the open escalation by its meeting.
+    set_email(engine, sm, "sm@example.test")
+    assert queue_digests(engine, add_working_days(due, 11), base_url=BASE) == 1
+    with engine.connect() as conn:
+        payload = conn.execute(select(O.c.payload).where(O.c.recipient_id == sm)).scalar_one()
+    (item,) = payload["items"]
+    assert item["subject"] == f"Panel meeting {held['meeting_date']}"
+    assert item["link"] == f"{BASE}/panel/meetings/{held['id']}"
 
 
 def test_approving_the_minutes_stops_their_reminders(
