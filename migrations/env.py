@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
+import panels.models  # noqa: F401  (the panel's tables, which deadline points at)
 import services.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from services.config import get_settings
+from services.db import make_engine
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -29,6 +30,8 @@ if connection is not None:
     _run(connection)
 else:
     url = config.get_main_option("sqlalchemy.url") or get_settings().database_url
-    with create_engine(url).connect() as conn:
+    # The service's engine, not a bare one: on SQLite it issues BEGIN itself, which the
+    # migrations that switch foreign keys off between transactions (0003, 0004) rely on.
+    with make_engine(url).connect() as conn:
         _run(conn)
         conn.commit()
