@@ -131,9 +131,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["referred_by"], ["app_user.id"]),
         sa.PrimaryKeyConstraint("id"),
     )
-    op.create_index(
-        "ix_panel_referral_meeting_status", "panel_referral", ["meeting_id", "status"]
-    )
+    op.create_index("ix_panel_referral_meeting_status", "panel_referral", ["meeting_id", "status"])
     op.create_index("ix_panel_referral_journey_id", "panel_referral", ["journey_id"])
     op.create_index("ix_panel_referral_child_id", "panel_referral", ["child_id"])
 
