@@ -122,6 +122,25 @@ def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def _item_rows(conn: Connection, meeting_id: int, *child_columns: Any) -> list[Any]:
+    """A meeting's agenda items in order, with the child's reference, the journey's type and
+    state, and whatever other child columns the caller needs."""
+    return list(
+        conn.execute(
+            select(
+                I,
+                C.c.reference,
+                *child_columns,
+                J.c.type.label("journey_type"),
+                J.c.state.label("journey_state"),
+            )
+            .select_from(I.join(C, C.c.id == I.c.child_id).outerjoin(J, J.c.id == I.c.journey_id))
+            .where(I.c.meeting_id == meeting_id)
+            .order_by(I.c.part, I.c.position)
+        ).all()
+    )
+
+
 class PanelService:
     """One local authority's panel, run on the service's database."""
 
@@ -1292,18 +1311,7 @@ class PanelService:
         return out
 
     def _agenda_json(self, conn: Connection, meeting: Any, principal: Principal) -> dict[str, Any]:
-        rows = conn.execute(
-            select(
-                I,
-                C.c.reference,
-                C.c.team,
-                J.c.type.label("journey_type"),
-                J.c.state.label("journey_state"),
-            )
-            .select_from(I.join(C, C.c.id == I.c.child_id).outerjoin(J, J.c.id == I.c.journey_id))
-            .where(I.c.meeting_id == meeting.id)
-            .order_by(I.c.part, I.c.position)
-        ).all()
+        rows = _item_rows(conn, meeting.id, C.c.team)
         teams = principal.visible_teams()
         parts = []
         for part in self.config.parts:
@@ -1824,20 +1832,7 @@ class PanelService:
             ),
             "",
         )
-        items = conn.execute(
-            select(
-                I,
-                C.c.reference,
-                C.c.given_name,
-                C.c.family_name,
-                C.c.date_of_birth,
-                J.c.type.label("journey_type"),
-                J.c.state.label("journey_state"),
-            )
-            .select_from(I.join(C, C.c.id == I.c.child_id).outerjoin(J, J.c.id == I.c.journey_id))
-            .where(I.c.meeting_id == meeting.id)
-            .order_by(I.c.part, I.c.position)
-        ).all()
+        items = _item_rows(conn, meeting.id, C.c.given_name, C.c.family_name, C.c.date_of_birth)
         decisions: dict[int, list[Any]] = defaultdict(list)
         for d in conn.execute(select(DEC).where(DEC.c.meeting_id == meeting.id).order_by(DEC.c.id)):
             decisions[d.item_id].append(d)
