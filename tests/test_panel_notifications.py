@@ -293,7 +293,7 @@ def test_tracker_circulation_and_minutes_approval_notify_once(
 
     # ... and a circulation on a later day is a new one.
     tomorrow = today() + timedelta(days=1)
-    monkeypatch.setattr("panels.service.today", lambda: tomorrow)
+    monkeypatch.setattr("panels.service.tracker.today", lambda: tomorrow)
     later = ok(cast.admin.post(f"/panel/meetings/{meeting['id']}/tracker/circulate"))
     assert later["notified"] == sorted(a.user_id for a in concerned)
     assert all(len(_notifications(a, "panel_tracker_circulated")) == 2 for a in concerned)

@@ -1,0 +1,357 @@
+"""What every part of the panel service shares: table aliases, constants, errors, small
+helpers, and ``_PanelBase`` (the configuration, audit and deadline helpers, lookups and
+access checks every area uses)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from sqlalchemy import Connection, Engine, and_, insert, select, update
+
+from notifications.notify import Notified
+from panels import schedule as planner
+from panels.config import PanelConfig
+from panels.models import (
+    PanelAction,
+    PanelAttendance,
+    PanelCase,
+    PanelDecision,
+    PanelItem,
+    PanelMeeting,
+    PanelReferral,
+)
+from services import audit
+from services.access import Principal, child_refusal
+from services.clock import now_utc
+from services.journeys import AccessDenied, JourneyService, NotFound
+from services.models import Child, Deadline, Journey, User
+from states.roles import (
+    PANEL_ADMIN,
+    PANEL_CHAIR,
+)
+from workflow.definition import Policy
+from workflow.errors import EngineError
+from workflow.machines import Registry
+
+M = PanelMeeting.__table__  # type: ignore[attr-defined]
+A = PanelAttendance.__table__  # type: ignore[attr-defined]
+R = PanelReferral.__table__  # type: ignore[attr-defined]
+I = PanelItem.__table__  # type: ignore[attr-defined]  # noqa: E741
+DEC = PanelDecision.__table__  # type: ignore[attr-defined]
+ACT = PanelAction.__table__  # type: ignore[attr-defined]
+PC = PanelCase.__table__  # type: ignore[attr-defined]
+D = Deadline.__table__  # type: ignore[attr-defined]
+J = Journey.__table__  # type: ignore[attr-defined]
+C = Child.__table__  # type: ignore[attr-defined]
+U = User.__table__  # type: ignore[attr-defined]
+
+log = structlog.get_logger("permanence.panel")
+
+PACK, ACTION, MINUTES = "panel_pack", "panel_action", "panel_minutes"
+ANSWERS = ("yes", "no", "not_applicable")
+# Outcomes for children discussed from a tracked cohort (no decision type, no event).
+TRACKING_OUTCOMES: dict[str, str] = {
+    "progressing": "Plan progressing; no further action",
+    "actions_agreed": "Blocks and barriers addressed: actions agreed",
+    "escalate": "Drift: escalated to the Service Director",
+    "stop_tracking": "Permanence secured or no longer tracked",
+}
+PANEL_STAFF = (PANEL_ADMIN, PANEL_CHAIR)
+# Why referrals were not listed, as the themes report words them.
+_REPORTED = {
+    "late": "late pack",
+    "no_pack": "late pack",
+    "incomplete": "incomplete pack",
+    "full": "part full",
+    "cancelled": "meeting cancelled",
+}
+
+
+class PanelInvalid(EngineError):
+    """The request cannot be done as asked (422), with the reasons."""
+
+    status_code = 422
+    code = "panel_invalid"
+
+
+class PanelConflict(EngineError):
+    """The request clashes with the meeting's or referral's state (409)."""
+
+    status_code = 409
+    code = "panel_conflict"
+
+
+class PanelForbidden(EngineError):
+    """The role may not do this (403), e.g. above its scheme of delegation."""
+
+    status_code = 403
+    code = "forbidden"
+
+
+def _require(principal: Principal, *roles: str) -> None:
+    if principal.roles.isdisjoint(roles):
+        raise PanelForbidden(f"This needs one of the roles: {', '.join(roles)}.")
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _item_rows(conn: Connection, meeting_id: int, *child_columns: Any) -> list[Any]:
+    """A meeting's agenda items in order, with the child's reference, the journey's type and
+    state, and whatever other child columns the caller needs."""
+    return list(
+        conn.execute(
+            select(
+                I,
+                C.c.reference,
+                *child_columns,
+                J.c.type.label("journey_type"),
+                J.c.state.label("journey_state"),
+            )
+            .select_from(I.join(C, C.c.id == I.c.child_id).outerjoin(J, J.c.id == I.c.journey_id))
+            .where(I.c.meeting_id == meeting_id)
+            .order_by(I.c.part, I.c.position)
+        ).all()
+    )
+
+
+class _PanelBase:
+    """One local authority's panel, run on the service's database: the shared state and
+    helpers the area mixins build on."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        registry: Registry,
+        config: PanelConfig,
+        base_policy: Policy,
+        *,
+        email: bool = False,
+    ) -> None:
+        self.engine = engine
+        self.registry = registry
+        self.config = config
+        # Whether notifications queue emails beside the in-app notice (SMTP configured).
+        self.email = email
+        self.key = config.panel.key
+        self.journeys = JourneyService(engine, registry, self.policy_for(config, base_policy))
+
+    @staticmethod
+    def policy_for(config: PanelConfig, base: Policy) -> Policy:
+        """The journey rules as this panel applies them: its SGO scheme of delegation and,
+        for a calendar-day lead time, its pack lead (a working-day lead is judged here)."""
+        policy = base
+        scheme = config.funding_scheme("sgo")
+        if scheme is not None:
+            bands = tuple((b.up_to, tuple(b.roles)) for b in scheme.bands)
+            policy = replace(policy, sgo_delegation=bands)
+        lead = config.pack_lead.days if config.pack_lead.unit == "calendar" else 0
+        return replace(policy, pack_lead_days=lead)
+
+    @staticmethod
+    def _audit(
+        conn: Connection,
+        principal: Principal,
+        action: str,
+        entity: str,
+        entity_id: int | None,
+        **details: Any,
+    ) -> None:
+        audit.record(
+            conn,
+            actor_id=principal.user_id,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            details=details,
+        )
+
+    def _deadline_change(
+        self, conn: Connection, principal: Principal, verb: str, row: Any, why: str, **extra: Any
+    ) -> None:
+        details = {
+            "kind": row.kind,
+            "ref": row.ref,
+            "journey_id": row.journey_id,
+            "meeting_id": row.meeting_id,
+            "why": why,
+            **extra,
+        }
+        self._audit(conn, principal, f"deadline_{verb}", "deadline", row.id, **details)
+
+    def _open_deadline(
+        self,
+        conn: Connection,
+        principal: Principal,
+        *,
+        kind: str,
+        ref: str,
+        due_on: date,
+        journey_id: int | None,
+        child_id: int | None,
+        meeting_id: int | None,
+        owner_id: int | None,
+        owner_role: str,
+        why: str,
+    ) -> None:
+        stamp = now_utc()
+        new_id = conn.execute(
+            insert(D).values(
+                journey_id=journey_id,
+                child_id=child_id,
+                meeting_id=meeting_id,
+                kind=kind,
+                ref=ref,
+                due_on=due_on,
+                owner_id=owner_id,
+                owner_role=owner_role,
+                status="open",
+                created_at=stamp,
+                updated_at=stamp,
+            )
+        ).inserted_primary_key[0]  # type: ignore[index]
+        row = conn.execute(select(D).where(D.c.id == new_id)).one()
+        self._deadline_change(conn, principal, "opened", row, why, due_on=due_on.isoformat())
+
+    def _open_rows(self, conn: Connection, kind: str, ref: str) -> list[Any]:
+        return list(
+            conn.execute(
+                select(D).where(and_(D.c.kind == kind, D.c.ref == ref, D.c.status == "open"))
+            ).all()
+        )
+
+    def _move_deadline(
+        self,
+        conn: Connection,
+        principal: Principal,
+        row: Any,
+        due_on: date,
+        meeting_id: int | None,
+        why: str,
+    ) -> None:
+        conn.execute(
+            update(D)
+            .where(D.c.id == row.id)
+            .values(due_on=due_on, meeting_id=meeting_id, updated_at=now_utc())
+        )
+        self._deadline_change(
+            conn,
+            principal,
+            "moved",
+            row,
+            why,
+            from_due_on=row.due_on.isoformat(),
+            to_due_on=due_on.isoformat(),
+            to_meeting_id=meeting_id,
+        )
+
+    def _close_deadlines(
+        self,
+        conn: Connection,
+        principal: Principal,
+        kind: str,
+        ref: str,
+        *,
+        met_on: date | None,
+        why: str,
+    ) -> None:
+        for row in self._open_rows(conn, kind, ref):
+            values: dict[str, Any] = {"updated_at": now_utc()}
+            if met_on is not None:
+                values.update(status="met", met_on=met_on)
+            else:
+                values.update(status="cancelled")
+            conn.execute(update(D).where(D.c.id == row.id).values(**values))
+            self._deadline_change(
+                conn,
+                principal,
+                "met" if met_on else "cancelled",
+                row,
+                why,
+                met_on=_iso(met_on),
+            )
+
+    def _meeting(self, conn: Connection, meeting_id: int) -> Any:
+        row = conn.execute(
+            select(M).where(and_(M.c.id == meeting_id, M.c.panel == self.key))
+        ).one_or_none()
+        if row is None:
+            raise NotFound(f"There is no meeting {meeting_id} of the {self.key} panel.")
+        return row
+
+    def pack_due(self, meeting_date: date) -> date:
+        """When a pack for a meeting on ``meeting_date`` is due."""
+        return planner.pack_due(meeting_date, self.config.pack_lead)
+
+    def minutes_due(self, meeting_date: date) -> date:
+        """When the minutes of a meeting on ``meeting_date`` are due."""
+        return planner.minutes_due(meeting_date, self.config.minutes.due_working_days)
+
+    @staticmethod
+    def _require_reader(principal: Principal) -> None:
+        if not principal.sees_children:
+            raise PanelForbidden("Your roles give no access to the panel.")
+
+    def _journey(self, conn: Connection, journey_id: int) -> Any:
+        row = conn.execute(
+            select(
+                J.c.id,
+                J.c.child_id,
+                J.c.type,
+                J.c.state,
+                J.c.status,
+                J.c.version,
+                J.c.data,
+                C.c.team,
+                C.c.reference,
+                C.c.allocated_social_worker_id,
+            )
+            .select_from(J.join(C, C.c.id == J.c.child_id))
+            .where(J.c.id == journey_id)
+        ).one_or_none()
+        if row is None:
+            raise NotFound(f"There is no journey {journey_id}.")
+        return row
+
+    def _check_child(
+        self, conn: Connection, principal: Principal, child_id: int, *, write: bool
+    ) -> None:
+        team = conn.execute(select(C.c.team).where(C.c.id == child_id)).scalar_one()
+        refusal = child_refusal(principal, team, write=write)
+        if refusal:
+            raise AccessDenied(refusal)
+
+    if TYPE_CHECKING:
+        # Provided by the area mixins; PanelService composes them all.
+        def _next_meeting(
+            self, conn: Connection, after: date, *, pack_by: date | None = None
+        ) -> Any: ...
+        def _hold(self, conn: Connection, principal: Principal, meeting_id: int) -> None: ...
+        def _offer(
+            self,
+            conn: Connection,
+            principal: Principal,
+            ref: Any,
+            meeting: Any,
+            reason: str,
+            *,
+            code: str,
+            status: str | None = None,
+        ) -> str: ...
+        def _agenda_json(
+            self, conn: Connection, meeting: Any, principal: Principal
+        ) -> dict[str, Any]: ...
+        @staticmethod
+        def _action_json(a: Any) -> dict[str, Any]: ...
+        def _circulate(
+            self,
+            conn: Connection,
+            principal: Principal,
+            meeting: Any,
+            children: list[int],
+            on: date,
+        ) -> Notified: ...

@@ -1,0 +1,387 @@
+"""Meetings: planning them, listing and showing them, moving and cancelling them, and attendance."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, insert, select, update
+
+from panels import schedule as planner
+from panels.service.common import (
+    MINUTES,
+    PACK,
+    A,
+    D,
+    I,
+    M,
+    PanelConflict,
+    PanelInvalid,
+    R,
+    _PanelBase,
+    _require,
+    log,
+)
+from services.access import Principal
+from services.clock import now_utc, today
+from services.db import read_connection, write_connection
+from states.roles import PANEL_ADMIN
+
+
+class MeetingsMixin(_PanelBase):
+    """Meetings: the planner, the meeting views, moves, cancellations and attendance."""
+
+    def _generate(self, conn: Connection, start: date, months: int | None) -> list[int]:
+        schedule = self.config.schedule
+        existing = {
+            r.scheduled_for
+            for r in conn.execute(select(M.c.scheduled_for).where(M.c.panel == self.key))
+        }
+        stamp = now_utc()
+        created = []
+        for slot in planner.plan(schedule, start, months):
+            if slot.scheduled_for in existing:
+                continue  # a meeting already planned (perhaps moved) keeps its place
+            new_id = conn.execute(
+                insert(M).values(
+                    panel=self.key,
+                    scheduled_for=slot.scheduled_for,
+                    meeting_date=slot.meeting_date,
+                    start_time=schedule.start_time.strftime("%H:%M"),
+                    length_minutes=schedule.length_minutes,
+                    status="scheduled",
+                    minutes_status="none",
+                    minutes={},
+                    version=1,
+                    created_at=stamp,
+                    updated_at=stamp,
+                )
+            ).inserted_primary_key[0]  # type: ignore[index]
+            created.append(int(new_id))
+        return created
+
+    def generate(
+        self, principal: Principal, start: date | None = None, months: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Plan meetings from ``start`` (default today) for the forward planner's months."""
+        _require(principal, PANEL_ADMIN)
+        start = start or today()
+        with write_connection(self.engine) as conn:
+            created = self._generate(conn, start, months)
+            self._audit(
+                conn,
+                principal,
+                "panel_planner_generated",
+                "panel_meeting",
+                None,
+                panel=self.key,
+                start=start.isoformat(),
+                created=len(created),
+            )
+        end = start + timedelta(days=31 * (months or self.config.schedule.planner_months))
+        return self.list_meetings(principal, start, end)
+
+    def list_meetings(
+        self, principal: Principal, start: date | None = None, end: date | None = None
+    ) -> list[dict[str, Any]]:
+        """The forward planner: meetings between two dates, each with its pack due date."""
+        self._require_reader(principal)
+        query = select(M).where(M.c.panel == self.key).order_by(M.c.meeting_date, M.c.id)
+        if start:
+            query = query.where(M.c.meeting_date >= start)
+        if end:
+            query = query.where(M.c.meeting_date <= end)
+        with read_connection(self.engine) as conn:
+            return [self._meeting_json(r) for r in conn.execute(query)]
+
+    def _meeting_json(self, row: Any) -> dict[str, Any]:
+        return {
+            "id": row.id,
+            "panel": row.panel,
+            "scheduled_for": row.scheduled_for.isoformat(),
+            "meeting_date": row.meeting_date.isoformat(),
+            "start_time": row.start_time,
+            "length_minutes": row.length_minutes,
+            "status": row.status,
+            "reason": row.reason,
+            "pack_due_on": self.pack_due(row.meeting_date).isoformat(),
+            "minutes_due_on": self.minutes_due(row.meeting_date).isoformat(),
+            "minutes_status": row.minutes_status,
+            "version": row.version,
+        }
+
+    def get_meeting(self, meeting_id: int, principal: Principal) -> dict[str, Any]:
+        """A meeting with its attendance, agenda, referrals and deadlines."""
+        self._require_reader(principal)
+        with read_connection(self.engine) as conn:
+            row = self._meeting(conn, meeting_id)
+            out = self._meeting_json(row)
+            out["attendance"] = [
+                dict(r._mapping)
+                for r in conn.execute(
+                    select(A.c.member_key, A.c.person, A.c.status, A.c.representative, A.c.user_id)
+                    .where(A.c.meeting_id == meeting_id)
+                    .order_by(A.c.id)
+                )
+            ]
+            out["members"] = self._seats(out["attendance"])
+            out["agenda"] = self._agenda_json(conn, row, principal)
+            out["deadlines"] = [
+                {
+                    "id": d.id,
+                    "kind": d.kind,
+                    "ref": d.ref,
+                    "due_on": d.due_on.isoformat(),
+                    "status": d.status,
+                    "journey_id": d.journey_id,
+                }
+                for d in conn.execute(
+                    select(D).where(D.c.meeting_id == meeting_id).order_by(D.c.id)
+                )
+            ]
+        return out
+
+    def _seats(self, attendance: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Every seat of the panel with who is expected for which parts and what was recorded:
+        a seat needed for no part of the meeting, or only "when required", is not chased."""
+        recorded = {a["member_key"]: a for a in attendance}
+        part_keys = [p.key for p in self.config.parts]
+        out = []
+        for m in self.config.members:
+            parts = m.parts or part_keys
+            a = recorded.get(m.key)
+            out.append(
+                {
+                    "key": m.key,
+                    "title": m.title,
+                    "role": m.role,
+                    "parts": parts,
+                    "expected": not m.when_required,
+                    "status": a["status"]
+                    if a
+                    else ("not_recorded" if not m.when_required else "not_invited"),
+                    "representative": a["representative"] if a else None,
+                }
+            )
+        return out
+
+    def _next_meeting(self, conn: Connection, after: date, *, pack_by: date | None = None) -> Any:
+        """The first scheduled meeting after ``after`` (whose pack deadline is not before
+        ``pack_by``), planning further ahead if the planner has run out."""
+        for attempt in range(2):
+            rows = conn.execute(
+                select(M)
+                .where(
+                    and_(M.c.panel == self.key, M.c.status == "scheduled", M.c.meeting_date > after)
+                )
+                .order_by(M.c.meeting_date, M.c.id)
+            ).all()
+            for row in rows:
+                if pack_by is None or self.pack_due(row.meeting_date) >= pack_by:
+                    return row
+            if attempt == 0:
+                self._generate(conn, max(after, pack_by or after) + timedelta(days=1), None)
+        raise PanelConflict("No later meeting could be planned.")
+
+    def move_meeting(
+        self, meeting_id: int, principal: Principal, *, new_date: date, reason: str
+    ) -> dict[str, Any]:
+        """Move a meeting; every pack deadline (and the minutes deadline) hanging off it moves
+        with it, each move recorded with the reason."""
+        _require(principal, PANEL_ADMIN)
+        if not reason.strip():
+            raise PanelInvalid("Say why the meeting moves.", errors=["reason: required"])
+        with write_connection(self.engine) as conn:
+            row = self._meeting(conn, meeting_id)
+            if row.status != "scheduled":
+                raise PanelConflict(f"A {row.status} meeting cannot be moved.")
+            clash = conn.execute(
+                select(M.c.id).where(
+                    and_(
+                        M.c.panel == self.key,
+                        M.c.meeting_date == new_date,
+                        M.c.status != "cancelled",
+                        M.c.id != meeting_id,
+                    )
+                )
+            ).first()
+            if clash is not None:
+                raise PanelConflict(f"Meeting {clash.id} is already on {new_date.isoformat()}.")
+            conn.execute(
+                update(M)
+                .where(M.c.id == meeting_id)
+                .values(
+                    meeting_date=new_date,
+                    reason=reason,
+                    version=M.c.version + 1,
+                    updated_at=now_utc(),
+                )
+            )
+            why = (
+                f"Meeting moved from {row.meeting_date.isoformat()} to "
+                f"{new_date.isoformat()}: {reason}"
+            )
+            for d in conn.execute(
+                select(D).where(and_(D.c.meeting_id == meeting_id, D.c.status == "open"))
+            ).all():
+                if d.kind == PACK:
+                    due = self.pack_due(new_date)
+                    conn.execute(
+                        update(R)
+                        .where(R.c.id == int(d.ref))
+                        .values(pack_due_on=due, updated_at=now_utc())
+                    )
+                elif d.kind == MINUTES:
+                    due = self.minutes_due(new_date)
+                else:
+                    continue  # an action's due date is its own, not the meeting's
+                self._move_deadline(conn, principal, d, due, meeting_id, why)
+            # Accepted packs are already in: their due date moves for the record.
+            conn.execute(
+                update(R)
+                .where(and_(R.c.meeting_id == meeting_id, R.c.status != "awaiting_pack"))
+                .values(pack_due_on=self.pack_due(new_date))
+            )
+            self._audit(
+                conn,
+                principal,
+                "panel_meeting_moved",
+                "panel_meeting",
+                meeting_id,
+                from_date=row.meeting_date.isoformat(),
+                to_date=new_date.isoformat(),
+                reason=reason,
+            )
+            log.info("panel_meeting_moved", meeting_id=meeting_id, panel=self.key)
+        return self.get_meeting(meeting_id, principal)
+
+    def cancel_meeting(
+        self, meeting_id: int, principal: Principal, *, reason: str
+    ) -> dict[str, Any]:
+        """Cancel a meeting; its referrals are offered the next meeting, their pack deadlines
+        moving with them."""
+        _require(principal, PANEL_ADMIN)
+        if not reason.strip():
+            raise PanelInvalid("Say why the meeting is cancelled.", errors=["reason: required"])
+        with write_connection(self.engine) as conn:
+            row = self._meeting(conn, meeting_id)
+            if row.status != "scheduled":
+                raise PanelConflict(f"A {row.status} meeting cannot be cancelled.")
+            conn.execute(
+                update(M)
+                .where(M.c.id == meeting_id)
+                .values(
+                    status="cancelled", reason=reason, version=M.c.version + 1, updated_at=now_utc()
+                )
+            )
+            nxt = self._next_meeting(conn, row.meeting_date)
+            for ref in conn.execute(
+                select(R).where(
+                    and_(
+                        R.c.meeting_id == meeting_id, R.c.status.in_(("awaiting_pack", "accepted"))
+                    )
+                )
+            ).all():
+                self._offer(
+                    conn,
+                    principal,
+                    ref,
+                    nxt,
+                    f"The meeting on {row.meeting_date.isoformat()} was cancelled: {reason}",
+                    code="cancelled",
+                )
+            conn.execute(
+                delete(I).where(and_(I.c.meeting_id == meeting_id, I.c.status != "decided"))
+            )
+            self._close_deadlines(
+                conn,
+                principal,
+                MINUTES,
+                str(meeting_id),
+                met_on=None,
+                why=f"Meeting cancelled: {reason}",
+            )
+            self._audit(
+                conn,
+                principal,
+                "panel_meeting_cancelled",
+                "panel_meeting",
+                meeting_id,
+                reason=reason,
+                next_meeting_id=nxt.id,
+            )
+        return self.get_meeting(meeting_id, principal)
+
+    def record_attendance(
+        self, meeting_id: int, principal: Principal, entries: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """Who came, who sent apologies and who represented them (one row per seat)."""
+        _require(principal, PANEL_ADMIN)
+        members = {m.key: m for m in self.config.members}
+        errors = []
+        for e in entries:
+            if e.get("member_key") not in members:
+                errors.append(
+                    f"member_key: no seat {e.get('member_key')!r} (one of {', '.join(members)})"
+                )
+            if e.get("status") not in ("present", "apologies", "absent"):
+                errors.append(f"{e.get('member_key')}: status must be present, apologies or absent")
+        if errors:
+            raise PanelInvalid("The attendance is not valid.", errors=errors)
+        with write_connection(self.engine) as conn:
+            self._meeting(conn, meeting_id)
+            for e in entries:
+                conn.execute(
+                    delete(A).where(
+                        and_(A.c.meeting_id == meeting_id, A.c.member_key == e["member_key"])
+                    )
+                )
+                conn.execute(
+                    insert(A).values(
+                        meeting_id=meeting_id,
+                        member_key=e["member_key"],
+                        user_id=e.get("user_id"),
+                        person=e.get("person") or "",
+                        status=e["status"],
+                        representative=e.get("representative"),
+                        recorded_at=now_utc(),
+                    )
+                )
+            self._hold(conn, principal, meeting_id)
+            self._audit(
+                conn, principal, "panel_attendance", "panel_meeting", meeting_id, seats=len(entries)
+            )
+        return self.get_meeting(meeting_id, principal)
+
+    def _hold(self, conn: Connection, principal: Principal, meeting_id: int) -> None:
+        """Mark the meeting held (once it has happened) and open its minutes deadline."""
+        row = self._meeting(conn, meeting_id)
+        if row.status == "cancelled":
+            raise PanelConflict("The meeting was cancelled.")
+        if row.meeting_date > today():
+            raise PanelConflict(
+                f"The meeting on {row.meeting_date.isoformat()} has not happened yet."
+            )
+        if row.status == "held":
+            return
+        conn.execute(
+            update(M)
+            .where(M.c.id == meeting_id)
+            .values(status="held", version=M.c.version + 1, updated_at=now_utc())
+        )
+        self._open_deadline(
+            conn,
+            principal,
+            kind=MINUTES,
+            ref=str(meeting_id),
+            due_on=self.minutes_due(row.meeting_date),
+            journey_id=None,
+            child_id=None,
+            meeting_id=meeting_id,
+            owner_id=None,
+            owner_role=self.config.minutes.owner_role,
+            why=(
+                f"Minutes of the meeting on {row.meeting_date.isoformat()} are due "
+                f"{self.config.minutes.due_working_days} working days after it"
+            ),
+        )

@@ -1,0 +1,273 @@
+"""Minutes: drafting and approving them, showing them, and a child's panel history."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, and_, select, update
+
+from notifications.notify import notify
+from panels.service.common import (
+    ACT,
+    DEC,
+    MINUTES,
+    A,
+    C,
+    I,
+    M,
+    PanelConflict,
+    R,
+    _item_rows,
+    _PanelBase,
+    _require,
+    log,
+)
+from services.access import Principal
+from services.clock import now_utc, today
+from services.db import read_connection, write_connection
+from states.roles import (
+    ADM,
+    PANEL_ADMIN,
+    PANEL_CHAIR,
+)
+
+
+class MinutesMixin(_PanelBase):
+    """Minutes: draft, approve and show them; a child's panel history."""
+
+    def draft_minutes(self, meeting_id: int, principal: Principal) -> dict[str, Any]:
+        """Draft the minutes from the recorded attendance, items, decisions and actions."""
+        _require(principal, PANEL_ADMIN)
+        with write_connection(self.engine) as conn:
+            meeting = self._meeting(conn, meeting_id)
+            if meeting.minutes_status == "approved":
+                raise PanelConflict("The minutes are approved; they cannot be redrafted.")
+            self._hold(conn, principal, meeting_id)
+            minutes = self._compose_minutes(conn, meeting)
+            conn.execute(
+                update(M)
+                .where(M.c.id == meeting_id)
+                .values(minutes=minutes, minutes_status="draft", updated_at=now_utc())
+            )
+            self._audit(conn, principal, "panel_minutes_drafted", "panel_meeting", meeting_id)
+            return minutes
+
+    def _compose_minutes(self, conn: Connection, meeting: Any) -> dict[str, Any]:
+        members = {m.key: m for m in self.config.members}
+        attendance = conn.execute(
+            select(A).where(A.c.meeting_id == meeting.id).order_by(A.c.id)
+        ).all()
+        present = [
+            {
+                "seat": members[a.member_key].title if a.member_key in members else a.member_key,
+                "person": a.person,
+            }
+            for a in attendance
+            if a.status == "present"
+        ]
+        apologies = [
+            {
+                "seat": members[a.member_key].title if a.member_key in members else a.member_key,
+                "person": a.person,
+                "representative": a.representative,
+            }
+            for a in attendance
+            if a.status == "apologies"
+        ]
+        note_taker = next(
+            (
+                a.person
+                for a in attendance
+                if a.member_key in members and members[a.member_key].administrator
+            ),
+            "",
+        )
+        items = _item_rows(conn, meeting.id, C.c.given_name, C.c.family_name, C.c.date_of_birth)
+        decisions: dict[int, list[Any]] = defaultdict(list)
+        for d in conn.execute(select(DEC).where(DEC.c.meeting_id == meeting.id).order_by(DEC.c.id)):
+            decisions[d.item_id].append(d)
+        actions: dict[int, list[Any]] = defaultdict(list)
+        for a in conn.execute(select(ACT).where(ACT.c.meeting_id == meeting.id).order_by(ACT.c.id)):
+            actions[a.item_id].append(a)
+        parts = []
+        for part in self.config.parts:
+            entries = []
+            for it in items:
+                if it.part != part.key or it.status == "rolled":
+                    continue
+                age = (meeting.meeting_date - it.date_of_birth).days // 365
+                entries.append(
+                    {
+                        "item_id": it.id,
+                        "child_id": it.child_id,
+                        "child_reference": it.reference,
+                        # The Panel Decisions template names the child; the minutes are read by
+                        # panel members only, and never logged.
+                        "child_name": f"{it.given_name} {it.family_name}",
+                        "age": age,
+                        "journey_type": it.journey_type,
+                        "journey_state": it.journey_state,
+                        "source": it.source,
+                        "cohorts": it.cohorts,
+                        "review_weeks": it.review_weeks,
+                        "decisions": [
+                            {
+                                "outcome": d.outcome,
+                                "event": d.event,
+                                "meets_needs": d.meets_needs,
+                                "resources_child": d.resources_child,
+                                "resources_carers": d.resources_carers,
+                                "notes": d.notes,
+                                "funding": d.funding,
+                            }
+                            for d in decisions.get(it.id, [])
+                        ],
+                        "actions": [self._action_json(a) for a in actions.get(it.id, [])],
+                    }
+                )
+            parts.append({"key": part.key, "title": part.title, "items": entries})
+        rolled = [
+            {"child_reference": it.reference, "part": it.part, "reason": it.reason}
+            for it in items
+            if it.status == "rolled"
+        ]
+        return {
+            "panel": self.config.panel.name,
+            "meeting_id": meeting.id,
+            "held_on": meeting.meeting_date.isoformat(),
+            "start_time": meeting.start_time,
+            "present": present,
+            "apologies": apologies,
+            "note_taker": note_taker,
+            "parts": parts,
+            "rolled": rolled,
+            "minutes_due_on": self.minutes_due(meeting.meeting_date).isoformat(),
+        }
+
+    def approve_minutes(
+        self, meeting_id: int, principal: Principal, approved_on: date | None = None
+    ) -> dict[str, Any]:
+        """Approve the minutes: the minutes deadline is met, each child's entry is written to
+        the child's record, and the tracker's circulation to team managers and social
+        workers is recorded (and notified where a notification service exists)."""
+        _require(principal, PANEL_ADMIN, PANEL_CHAIR)
+        approved_on = approved_on or today()
+        with write_connection(self.engine) as conn:
+            meeting = self._meeting(conn, meeting_id)
+            if meeting.minutes_status == "none":
+                raise PanelConflict("Draft the minutes first.")
+            if meeting.minutes_status == "approved":
+                raise PanelConflict("The minutes are already approved.")
+            minutes = self._compose_minutes(conn, meeting)
+            conn.execute(
+                update(M)
+                .where(M.c.id == meeting_id)
+                .values(
+                    minutes=minutes,
+                    minutes_status="approved",
+                    minutes_approved_at=now_utc(),
+                    minutes_approved_by=principal.user_id,
+                    updated_at=now_utc(),
+                )
+            )
+            self._close_deadlines(
+                conn,
+                principal,
+                MINUTES,
+                str(meeting_id),
+                met_on=approved_on,
+                why="Minutes approved",
+            )
+            children = [e["child_id"] for part in minutes["parts"] for e in part["items"]]
+            if self.config.minutes.record_to_child:
+                for part in minutes["parts"]:
+                    for entry in part["items"]:
+                        record = {k: v for k, v in entry.items() if k not in ("child_name", "age")}
+                        self._audit(
+                            conn,
+                            principal,
+                            "panel_minutes_entry",
+                            "child",
+                            entry["child_id"],
+                            panel=self.key,
+                            meeting_id=meeting_id,
+                            held_on=minutes["held_on"],
+                            part=part["key"],
+                            entry=record,
+                        )
+            told = self._notify_minutes_approved(conn, meeting, approved_on)
+            circulated = self._circulate(conn, principal, meeting, children, approved_on)
+            log.info("panel_minutes_approved", meeting_id=meeting_id, count=len(set(children)))
+        return {
+            "meeting_id": meeting_id,
+            "minutes_status": "approved",
+            "children_recorded": len(set(children)) if self.config.minutes.record_to_child else 0,
+            "circulated_to": circulated.recipients + circulated.already,
+            "notified": {
+                "tracker_circulated": circulated.recipients,
+                "minutes_approved": told,
+            },
+        }
+
+    def _notify_minutes_approved(self, conn: Connection, meeting: Any, on: date) -> list[int]:
+        """Each child referred to the meeting and decided: its referring social worker and
+        its allocated one hear that the minutes are approved (reference only, no name)."""
+        rows = conn.execute(
+            select(I.c.child_id, C.c.reference, C.c.allocated_social_worker_id, R.c.referred_by)
+            .select_from(I.join(R, R.c.id == I.c.referral_id).join(C, C.c.id == I.c.child_id))
+            .where(and_(I.c.meeting_id == meeting.id, I.c.status == "decided"))
+            .order_by(I.c.child_id)
+        ).all()
+        told: set[int] = set()
+        for r in rows:
+            people = {r.referred_by, r.allocated_social_worker_id} - {None}
+            done = notify(
+                conn,
+                # Once ever per meeting, child and person: minutes are approved once.
+                event_key=f"panel:{self.key}:minutes_approved:{meeting.id}:child:{r.child_id}",
+                event="panel_minutes_approved",
+                recipients=[p for p in people if p is not None],
+                template="notify_minutes_approved.txt",
+                values={
+                    "child_reference": r.reference,
+                    "panel": self.config.panel.name,
+                    "meeting_date": meeting.meeting_date.isoformat(),
+                },
+                link=f"/panel/meetings/{meeting.id}",
+                on=on,
+                email=self.email,
+            )
+            told.update(done.recipients)
+        return sorted(told)
+
+    def minutes(self, meeting_id: int, principal: Principal) -> dict[str, Any]:
+        """The meeting's minutes (draft or approved); panel staff and the ADM only, since
+        they name children."""
+        _require(principal, PANEL_ADMIN, PANEL_CHAIR, ADM)
+        with read_connection(self.engine) as conn:
+            meeting = self._meeting(conn, meeting_id)
+            if meeting.minutes_status == "none":
+                raise PanelConflict("No minutes are drafted yet.")
+            return {**meeting.minutes, "status": meeting.minutes_status}
+
+    def child_history(self, child_id: int, principal: Principal) -> list[dict[str, Any]]:
+        """The panel entries written to a child's record."""
+        from services.models import AuditLog
+
+        AL = AuditLog.__table__  # type: ignore[attr-defined]
+        with read_connection(self.engine) as conn:
+            self._check_child(conn, principal, child_id, write=False)
+            rows = conn.execute(
+                select(AL)
+                .where(
+                    and_(
+                        AL.c.entity == "child",
+                        AL.c.entity_id == child_id,
+                        AL.c.action == "panel_minutes_entry",
+                    )
+                )
+                .order_by(AL.c.id)
+            ).all()
+        return [{"at": r.at.isoformat(), **r.details} for r in rows]

@@ -1,0 +1,403 @@
+"""Referrals and packs: referring a journey, the pack and withdrawing a referral."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import Connection, and_, insert, select, update
+
+from panels.funding import FundingRequest
+from panels.service.common import (
+    ANSWERS,
+    PACK,
+    M,
+    PanelConflict,
+    PanelInvalid,
+    R,
+    _iso,
+    _PanelBase,
+    _require,
+)
+from services.access import Principal, child_refusal
+from services.clock import now_utc, today
+from services.db import read_connection, write_connection
+from services.journeys import AccessDenied, NotFound
+from states.roles import (
+    CASEWORK,
+    PANEL_ADMIN,
+    SOCIAL_WORKER,
+)
+
+
+class ReferralsMixin(_PanelBase):
+    """Referrals: refer, show, submit the pack, withdraw, and offering another meeting."""
+
+    def refer(
+        self,
+        principal: Principal,
+        *,
+        journey_id: int,
+        decision_type: str,
+        meeting_id: int | None = None,
+        referred_on: date | None = None,
+        documents: list[str] | None = None,
+    ) -> dict[str, Any]:
+        """Refer a journey to a meeting for a decision; the pack deadline opens."""
+        _require(principal, *CASEWORK)
+        dt = self.config.decision_type(decision_type)
+        if dt is None:
+            raise PanelInvalid(
+                f"The {self.key} panel has no decision type {decision_type!r}.",
+                decision_types=[d.key for d in self.config.decision_types],
+            )
+        referred_on = referred_on or today()
+        if referred_on > today():
+            raise PanelInvalid("A referral cannot be future-dated.")
+        with write_connection(self.engine) as conn:
+            j = self._journey(conn, journey_id)
+            refusal = child_refusal(principal, j.team, write=True)
+            if refusal:
+                raise AccessDenied(refusal)
+            problems = []
+            if j.type != dt.journey_type:
+                problems.append(f"{dt.title} is for a {dt.journey_type} journey, not {j.type}.")
+            if j.status != "active":
+                problems.append("The journey is closed.")
+            elif dt.states and j.state not in dt.states:
+                problems.append(
+                    f"{dt.title} can be referred in state {' or '.join(dt.states)}; "
+                    f"the journey is {j.state}."
+                )
+            if problems:
+                raise PanelInvalid(
+                    "The journey cannot be referred: " + " ".join(problems), reasons=problems
+                )
+            if meeting_id is None:
+                meeting = self._next_meeting(conn, referred_on, pack_by=referred_on)
+            else:
+                meeting = self._meeting(conn, meeting_id)
+                if meeting.status != "scheduled":
+                    raise PanelConflict(f"The meeting is {meeting.status}.")
+            open_ref = conn.execute(
+                select(R.c.id).where(
+                    and_(
+                        R.c.journey_id == journey_id,
+                        R.c.decision_type == decision_type,
+                        R.c.status.in_(("awaiting_pack", "accepted", "listed")),
+                    )
+                )
+            ).first()
+            if open_ref is not None:
+                raise PanelConflict(
+                    "The journey is already referred for this decision.", referral_id=open_ref.id
+                )
+            stamp = now_utc()
+            due = self.pack_due(meeting.meeting_date)
+            ref_id = int(
+                conn.execute(
+                    insert(R).values(
+                        panel=self.key,
+                        meeting_id=meeting.id,
+                        journey_id=journey_id,
+                        child_id=j.child_id,
+                        decision_type=decision_type,
+                        status="awaiting_pack",
+                        referred_by=principal.user_id,
+                        referred_on=referred_on,
+                        pack_due_on=due,
+                        checklist={},
+                        documents=list(documents or []),
+                        funding={},
+                        reason=None,
+                        history=[
+                            {
+                                "on": referred_on.isoformat(),
+                                "meeting_id": meeting.id,
+                                "note": "referred",
+                            }
+                        ],
+                        created_at=stamp,
+                        updated_at=stamp,
+                    )
+                ).inserted_primary_key[0]  # type: ignore[index]
+            )
+            owner = (
+                principal.user_id
+                if SOCIAL_WORKER in principal.roles
+                else j.allocated_social_worker_id
+            )
+            self._open_deadline(
+                conn,
+                principal,
+                kind=PACK,
+                ref=str(ref_id),
+                due_on=due,
+                journey_id=journey_id,
+                child_id=j.child_id,
+                meeting_id=meeting.id,
+                owner_id=owner,
+                owner_role=SOCIAL_WORKER,
+                why=f"Pack for {dt.title} at the meeting on {meeting.meeting_date.isoformat()}",
+            )
+            self._audit(
+                conn,
+                principal,
+                "panel_referred",
+                "panel_referral",
+                ref_id,
+                journey_id=journey_id,
+                decision_type=decision_type,
+                meeting_id=meeting.id,
+            )
+            return self._referral_json(conn, ref_id)
+
+    def _referral_json(self, conn: Connection, referral_id: int) -> dict[str, Any]:
+        r = conn.execute(
+            select(R, M.c.meeting_date)
+            .select_from(R.join(M, M.c.id == R.c.meeting_id))
+            .where(R.c.id == referral_id)
+        ).one_or_none()
+        if r is None:
+            raise NotFound(f"There is no referral {referral_id}.")
+        dt = self.config.decision_type(r.decision_type)
+        checklist = self.config.checklist(dt.checklist) if dt and dt.checklist else None
+        return {
+            "id": r.id,
+            "meeting_id": r.meeting_id,
+            "meeting_date": r.meeting_date.isoformat(),
+            "journey_id": r.journey_id,
+            "child_id": r.child_id,
+            "decision_type": r.decision_type,
+            "status": r.status,
+            "listable": r.status == "accepted",
+            "referred_on": r.referred_on.isoformat(),
+            "pack_due_on": r.pack_due_on.isoformat(),
+            "pack_submitted_on": _iso(r.pack_submitted_on),
+            "checklist": r.checklist,
+            "checklist_items": [i.model_dump() for i in checklist.items] if checklist else [],
+            "documents": r.documents,
+            "documents_expected": dt.documents if dt else [],
+            "funding": r.funding,
+            "reason": r.reason,
+            "history": r.history,
+        }
+
+    def get_referral(self, referral_id: int, principal: Principal) -> dict[str, Any]:
+        """A referral the principal may see."""
+        with read_connection(self.engine) as conn:
+            out = self._referral_json(conn, referral_id)
+            self._check_child(conn, principal, out["child_id"], write=False)
+            return out
+
+    def _offer(
+        self,
+        conn: Connection,
+        principal: Principal,
+        ref: Any,
+        meeting: Any,
+        reason: str,
+        *,
+        code: str,
+        status: str | None = None,
+    ) -> str:
+        """Offer a referral the given meeting instead, with the reason shown on it.
+
+        ``code`` classifies the reason for reports: late, incomplete, no_pack, full,
+        cancelled or pinned.
+        """
+        shown = f"{reason} Offered the meeting on {meeting.meeting_date.isoformat()}."
+        history = [
+            *ref.history,
+            {
+                "on": today().isoformat(),
+                "from_meeting_id": ref.meeting_id,
+                "meeting_id": meeting.id,
+                "code": code,
+                "note": shown,
+            },
+        ]
+        due = self.pack_due(meeting.meeting_date)
+        conn.execute(
+            update(R)
+            .where(R.c.id == ref.id)
+            .values(
+                meeting_id=meeting.id,
+                pack_due_on=due,
+                reason=shown,
+                history=history,
+                status=status or ref.status,
+                updated_at=now_utc(),
+            )
+        )
+        for d in self._open_rows(conn, PACK, str(ref.id)):
+            self._move_deadline(conn, principal, d, due, meeting.id, shown)
+        return shown
+
+    def submit_pack(
+        self,
+        principal: Principal,
+        referral_id: int,
+        *,
+        checklist: dict[str, str],
+        documents: list[str] | None = None,
+        funding: dict[str, Any] | None = None,
+        submitted_on: date | None = None,
+    ) -> dict[str, Any]:
+        """Submit the pack. Complete and on time: accepted for the meeting. Late or incomplete:
+        it cannot be listed for decision and is offered the next meeting, saying why."""
+        _require(principal, *CASEWORK)
+        submitted_on = submitted_on or today()
+        if submitted_on > today():
+            raise PanelInvalid("A pack cannot be future-dated.")
+        with write_connection(self.engine) as conn:
+            ref = conn.execute(
+                select(R).where(and_(R.c.id == referral_id, R.c.panel == self.key))
+            ).one_or_none()
+            if ref is None:
+                raise NotFound(f"There is no referral {referral_id}.")
+            self._check_child(conn, principal, ref.child_id, write=True)
+            if ref.status != "awaiting_pack":
+                raise PanelConflict(f"The referral is {ref.status}; no pack is awaited.")
+            dt = self.config.decision_type(ref.decision_type)
+            assert dt is not None
+            errors = [
+                f"checklist.{k}: answer yes, no or not_applicable"
+                for k, v in checklist.items()
+                if v not in ANSWERS
+            ]
+            cl = self.config.checklist(dt.checklist) if dt.checklist else None
+            if cl is not None:
+                known = {i.key for i in cl.items}
+                errors += [
+                    f"checklist.{k}: checklist {cl.key} has no such item"
+                    for k in checklist
+                    if k not in known
+                ]
+            form: FundingRequest | None = None
+            if dt.funding_scheme is not None:
+                try:
+                    form = FundingRequest.model_validate(funding or {})
+                except ValidationError as exc:
+                    errors += [
+                        f"funding.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                        for e in exc.errors()
+                    ]
+            if errors:
+                raise PanelInvalid("The pack is not valid.", errors=errors)
+            missing = cl.missing(checklist) if cl is not None else []
+            unanswered = form.unanswered() if form is not None else []
+            meeting = self._meeting(conn, ref.meeting_id)
+            conn.execute(
+                update(R)
+                .where(R.c.id == referral_id)
+                .values(
+                    checklist=checklist,
+                    documents=list(documents or ref.documents),
+                    funding=form.model_dump(mode="json") if form else {},
+                    pack_submitted_on=submitted_on,
+                    updated_at=now_utc(),
+                )
+            )
+            ref = conn.execute(select(R).where(R.c.id == referral_id)).one()
+            on = meeting.meeting_date.isoformat()
+            if missing or unanswered:
+                parts = []
+                if missing:
+                    parts.append(
+                        f"checklist {cl.key if cl else ''} is incomplete "
+                        f"({', '.join(missing)} not answered Yes or Not applicable)"
+                    )
+                if unanswered:
+                    parts.append(
+                        f"the funding request form leaves {', '.join(unanswered)} unanswered"
+                    )
+                reason = f"The pack cannot be listed for decision on {on}: {'; '.join(parts)}."
+                nxt = self._next_meeting(
+                    conn, meeting.meeting_date, pack_by=max(submitted_on, today())
+                )
+                self._offer(conn, principal, ref, nxt, reason, code="incomplete")
+                self._audit(
+                    conn,
+                    principal,
+                    "panel_pack_incomplete",
+                    "panel_referral",
+                    referral_id,
+                    missing=missing,
+                    unanswered=unanswered,
+                )
+            else:
+                if submitted_on > ref.pack_due_on:
+                    reason = (
+                        f"The pack arrived on {submitted_on.isoformat()}, after the "
+                        f"deadline {ref.pack_due_on.isoformat()} for the meeting on {on}; "
+                        "a late pack cannot be listed for decision."
+                    )
+                    meeting = self._next_meeting(conn, meeting.meeting_date, pack_by=submitted_on)
+                    self._offer(conn, principal, ref, meeting, reason, code="late")
+                    self._audit(
+                        conn,
+                        principal,
+                        "panel_pack_late",
+                        "panel_referral",
+                        referral_id,
+                        due_on=ref.pack_due_on.isoformat(),
+                    )
+                conn.execute(update(R).where(R.c.id == referral_id).values(status="accepted"))
+                self._close_deadlines(
+                    conn,
+                    principal,
+                    PACK,
+                    str(referral_id),
+                    met_on=submitted_on,
+                    why="Pack received complete",
+                )
+                if dt.on_pack_event:
+                    j = self._journey(conn, ref.journey_id)
+                    self.journeys.fire(
+                        ref.journey_id,
+                        event=dt.on_pack_event,
+                        expected_version=j.version,
+                        occurred_on=submitted_on,
+                        data={
+                            "panel_date": meeting.meeting_date.isoformat(),
+                            "checklist": checklist,
+                        },
+                        principal=principal,
+                        conn=conn,
+                    )
+                self._audit(
+                    conn,
+                    principal,
+                    "panel_pack_accepted",
+                    "panel_referral",
+                    referral_id,
+                    meeting_id=meeting.id,
+                )
+            return self._referral_json(conn, referral_id)
+
+    def withdraw_referral(
+        self, principal: Principal, referral_id: int, reason: str
+    ) -> dict[str, Any]:
+        """Withdraw a referral; its pack deadline is cancelled."""
+        _require(principal, *CASEWORK, PANEL_ADMIN)
+        with write_connection(self.engine) as conn:
+            ref = conn.execute(select(R).where(R.c.id == referral_id)).one_or_none()
+            if ref is None:
+                raise NotFound(f"There is no referral {referral_id}.")
+            self._check_child(conn, principal, ref.child_id, write=True)
+            conn.execute(
+                update(R)
+                .where(R.c.id == referral_id)
+                .values(status="withdrawn", reason=reason, updated_at=now_utc())
+            )
+            self._close_deadlines(
+                conn,
+                principal,
+                PACK,
+                str(referral_id),
+                met_on=None,
+                why=f"Referral withdrawn: {reason}",
+            )
+            return self._referral_json(conn, referral_id)

@@ -1,0 +1,241 @@
+"""The tracker of children discussed, and its circulation."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, and_, select
+
+from notifications.notify import Notified, notify
+from panels.service.common import (
+    ACT,
+    DEC,
+    PC,
+    C,
+    D,
+    I,
+    J,
+    M,
+    PanelConflict,
+    R,
+    U,
+    _iso,
+    _PanelBase,
+    _require,
+)
+from services.access import Principal
+from services.clock import today
+from services.db import read_connection, write_connection
+from states.roles import (
+    PANEL_ADMIN,
+    PANEL_CHAIR,
+    SOCIAL_WORKER,
+    TEAM_MANAGER,
+)
+
+
+class TrackerMixin(_PanelBase):
+    """The tracker and its circulation."""
+
+    def circulate_tracker(
+        self, meeting_id: int, principal: Principal, on: date | None = None
+    ) -> dict[str, Any]:
+        """Circulate the tracker again after a meeting whose minutes are approved, to the
+        team managers and social workers of the children it discussed.
+
+        Once per meeting and London day: a retried or repeated request the same day tells
+        nobody twice (the tracker it points to is the same that day); a circulation on a
+        later day is a new one, since deadlines and RAG status have moved on.
+        """
+        _require(principal, PANEL_ADMIN, PANEL_CHAIR)
+        on = on or today()
+        with write_connection(self.engine) as conn:
+            meeting = self._meeting(conn, meeting_id)
+            if meeting.minutes_status != "approved":
+                raise PanelConflict("The tracker is circulated once the minutes are approved.")
+            children = [e["child_id"] for part in meeting.minutes["parts"] for e in part["items"]]
+            done = self._circulate(conn, principal, meeting, children, on)
+        return {
+            "meeting_id": meeting_id,
+            "circulated_on": on.isoformat(),
+            "notified": done.recipients,
+            "already_notified": done.already,
+        }
+
+    def _circulate(
+        self, conn: Connection, principal: Principal, meeting: Any, children: list[int], on: date
+    ) -> Notified:
+        """Notify the tracker's circulation (and record it in the audit trail)."""
+        recipients = self._circulation(conn, children)
+        done = notify(
+            conn,
+            event_key=f"panel:{self.key}:tracker:{meeting.id}:{on.isoformat()}",
+            event="panel_tracker_circulated",
+            recipients=recipients,
+            template="notify_tracker_circulated.txt",
+            values={
+                "panel": self.config.panel.name,
+                "meeting_date": meeting.meeting_date.isoformat(),
+                "count": len(set(children)),
+            },
+            link="/panel/tracker",
+            on=on,
+            email=self.email,
+        )
+        self._audit(
+            conn,
+            principal,
+            "panel_tracker_circulated",
+            "panel_meeting",
+            meeting.id,
+            recipients=recipients,
+            notified=done.recipients,
+            children=sorted(set(children)),
+            channel="notification",
+            on=on.isoformat(),
+        )
+        return done
+
+    def _circulation(self, conn: Connection, children: list[int]) -> list[int]:
+        """Team managers of the children's teams and their allocated social workers."""
+        if not children:
+            return []
+        rows = conn.execute(
+            select(C.c.team, C.c.allocated_social_worker_id).where(
+                C.c.id.in_(sorted(set(children)))
+            )
+        ).all()
+        teams = {r.team for r in rows}
+        roles = set(self.config.minutes.circulate_to)
+        out = {
+            r.allocated_social_worker_id
+            for r in rows
+            if r.allocated_social_worker_id and SOCIAL_WORKER in roles
+        }
+        for u in conn.execute(
+            select(U.c.id, U.c.roles, U.c.team).where(
+                and_(U.c.active.is_(True), U.c.team.in_(teams))
+            )
+        ):
+            if TEAM_MANAGER in roles and TEAM_MANAGER in (u.roles or ()):
+                out.add(u.id)
+        return sorted(out)
+
+    def tracker(self, principal: Principal, as_of: date | None = None) -> list[dict[str, Any]]:
+        """Every child the panel follows: journey, state, next deadline, last decision, open
+        actions, review date, RAG."""
+        self._require_reader(principal)
+        as_of = as_of or today()
+        teams = principal.visible_teams()
+        with read_connection(self.engine) as conn:
+            child_ids: set[int] = set()
+            journey_of: dict[int, int | None] = {}
+            for r in conn.execute(
+                select(PC.c.child_id, PC.c.journey_id).where(PC.c.panel == self.key)
+            ):
+                child_ids.add(r.child_id)
+                journey_of[r.child_id] = r.journey_id
+            for r in conn.execute(
+                select(R.c.child_id, R.c.journey_id)
+                .where(and_(R.c.panel == self.key, R.c.status != "withdrawn"))
+                .order_by(R.c.id)
+            ):
+                child_ids.add(r.child_id)
+                journey_of.setdefault(r.child_id, r.journey_id)
+            for r in conn.execute(
+                select(I.c.child_id, I.c.journey_id)
+                .select_from(I.join(M, M.c.id == I.c.meeting_id))
+                .where(M.c.panel == self.key)
+            ):
+                child_ids.add(r.child_id)
+                journey_of.setdefault(r.child_id, r.journey_id)
+            if not child_ids:
+                return []
+            ids = sorted(child_ids)
+            children = {
+                r.id: r
+                for r in conn.execute(
+                    select(C.c.id, C.c.reference, C.c.team).where(C.c.id.in_(ids))
+                )
+            }
+            journeys = {
+                r.id: r
+                for r in conn.execute(
+                    select(J.c.id, J.c.type, J.c.state).where(
+                        J.c.id.in_([j for j in journey_of.values() if j])
+                    )
+                )
+            }
+            deadlines: dict[int, list[Any]] = defaultdict(list)
+            for d in conn.execute(
+                select(D.c.child_id, D.c.kind, D.c.due_on)
+                .where(and_(D.c.child_id.in_(ids), D.c.status == "open"))
+                .order_by(D.c.due_on)
+            ):
+                deadlines[d.child_id].append(d)
+            last: dict[int, Any] = {}
+            for d in conn.execute(
+                select(DEC.c.child_id, DEC.c.outcome, M.c.meeting_date)
+                .select_from(DEC.join(M, M.c.id == DEC.c.meeting_id))
+                .where(and_(M.c.panel == self.key, DEC.c.child_id.in_(ids)))
+                .order_by(M.c.meeting_date, DEC.c.id)
+            ):
+                last[d.child_id] = d
+            actions: dict[int, list[Any]] = defaultdict(list)
+            for a in conn.execute(
+                select(ACT.c.child_id, ACT.c.due_on).where(
+                    and_(ACT.c.child_id.in_(ids), ACT.c.status == "open")
+                )
+            ):
+                actions[a.child_id].append(a)
+            reviews = {
+                r.child_id: r
+                for r in conn.execute(
+                    select(PC.c.child_id, PC.c.next_review_on, PC.c.review_weeks).where(
+                        PC.c.panel == self.key
+                    )
+                )
+            }
+        amber = self.config.tracker.amber_within_days
+        out = []
+        for cid in ids:
+            child = children[cid]
+            if teams is not None and child.team not in teams:
+                continue
+            j = journeys.get(journey_of.get(cid) or 0)
+            dls = deadlines.get(cid, [])
+            nxt = dls[0] if dls else None
+            overdue = [d for d in dls if d.due_on < as_of]
+            if overdue:
+                rag = "red"
+            elif nxt is not None and (nxt.due_on - as_of).days <= amber:
+                rag = "amber"
+            else:
+                rag = "green"
+            dec = last.get(cid)
+            review = reviews.get(cid)
+            out.append(
+                {
+                    "child_id": cid,
+                    "child_reference": child.reference,
+                    "team": child.team,
+                    "journey_id": journey_of.get(cid),
+                    "journey_type": j.type if j else None,
+                    "state": j.state if j else None,
+                    "next_deadline": nxt.kind if nxt else None,
+                    "next_deadline_due": nxt.due_on.isoformat() if nxt else None,
+                    "overdue_deadlines": len(overdue),
+                    "last_decision": dec.outcome if dec else None,
+                    "last_decision_on": dec.meeting_date.isoformat() if dec else None,
+                    "open_actions": len(actions.get(cid, [])),
+                    "next_action_due": min(a.due_on for a in actions[cid]).isoformat()
+                    if actions.get(cid)
+                    else None,
+                    "next_review_on": _iso(review.next_review_on) if review else None,
+                    "review_weeks": review.review_weeks if review else None,
+                    "rag": rag,
+                }
+            )
+        return out
