@@ -48,14 +48,17 @@ class AlreadyAcknowledged(EngineError):
 
 
 def _team_filter(principal: Principal, roles: tuple[str, ...]) -> frozenset[str] | None:
-    """The teams a manager's view is limited to (None = all), or 403."""
+    """The teams a manager's view is limited to (None = all), or 403.
+
+    Which children's deadlines a manager sees is the service's one team-scoping rule
+    (:meth:`Principal.visible_teams`); this only adds the role gate.
+    """
     if principal.roles.isdisjoint(roles):
         raise NotAllowed(f"This needs one of the roles: {', '.join(roles)}.")
-    if not principal.roles.isdisjoint({SERVICE_MANAGER, SERVICE_DIRECTOR, PANEL_CHAIR}):
-        return None
-    if not principal.team:
+    teams = principal.visible_teams()
+    if teams is not None and not teams:
         raise NotAllowed("A team manager needs a team to see its escalations.")
-    return frozenset({principal.team})
+    return teams
 
 
 def _meeting_fields(r: Any) -> dict[str, Any]:
