@@ -21,6 +21,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
 import states
+from notifications.policy import Policies, policies_from_settings
 from services.access import Principal
 from services.app import create_app
 from services.config import Settings
@@ -340,3 +341,26 @@ def live_server(engine: Engine, settings: Settings) -> Iterator[LiveServer]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+class Staff:
+    """A social worker and the whole escalation ladder (plus another team's manager)."""
+
+    def __init__(self, make_user: UserFactory) -> None:
+        self.sw: Api = make_user("sw.north", "social_worker", team="north")
+        self.tm: Api = make_user("tm.north", "team_manager", team="north")
+        self.tm_south: Api = make_user("tm.south", "team_manager", team="south")
+        self.sm: Api = make_user("sm", "service_manager")
+        self.sd: Api = make_user("sd", "service_director")
+
+
+@pytest.fixture
+def staff(make_user: UserFactory) -> Staff:
+    """A social worker and the whole escalation ladder."""
+    return Staff(make_user)
+
+
+@pytest.fixture
+def policies(settings: Settings) -> Policies:
+    """The default reminder policy, from the test settings."""
+    return policies_from_settings(settings)

@@ -5,28 +5,14 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
 from sqlalchemy import Engine, select
 
-from notifications.policy import Policies, policies_from_settings
-from services.config import Settings
+from notifications.policy import Policies
 from services.models import AuditLog
-from tests.conftest import UserFactory
-from tests.test_reminders import Staff, d, first_review_child, make_staff, run_days
+from tests.conftest import Staff
+from tests.reminder_support import d, first_review_child, run_days
 
 A = AuditLog.__table__  # type: ignore[attr-defined]
-
-
-@pytest.fixture
-def staff(make_user: UserFactory, monkeypatch: pytest.MonkeyPatch) -> Staff:
-    """A social worker and the escalation ladder."""
-    return make_staff(make_user, monkeypatch)
-
-
-@pytest.fixture
-def policies(settings: Settings) -> Policies:
-    """The default reminder policy."""
-    return policies_from_settings(settings)
 
 
 def _escalation_id(api: object, level: str) -> int:

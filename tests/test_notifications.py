@@ -17,12 +17,11 @@ from sqlalchemy import Engine, select, update
 
 from notifications.digest import queue_digests
 from notifications.dispatcher import DispatchConfig, dispatch
-from notifications.policy import Policies, policies_from_settings
+from notifications.policy import Policies
 from notifications.sweep import Channels, O, sweep
 from services.clock import now_utc
-from services.config import Settings
-from tests.conftest import UserFactory
-from tests.test_reminders import Staff, d, first_review_child, make_staff, set_email
+from tests.conftest import Staff
+from tests.reminder_support import d, first_review_child, set_email
 
 NAME = ("Zebedee", "Quillfeather")
 DOB = "2017-02-13"
@@ -59,18 +58,12 @@ def smtp() -> Iterator[tuple[Controller, Inbox]]:
 
 
 @pytest.fixture
-def staff(make_user: UserFactory, monkeypatch: pytest.MonkeyPatch, engine: Engine) -> Staff:
-    """The ladder, each with an email address."""
-    people = make_staff(make_user, monkeypatch)
+def staff(staff: Staff, engine: Engine) -> Staff:
+    """The ladder (conftest's), each with an email address."""
+    people = staff
     for api in (people.sw, people.tm, people.tm_south, people.sm, people.sd):
         set_email(engine, api.user_id, f"{api.username}@example.test")
     return people
-
-
-@pytest.fixture
-def policies(settings: Settings) -> Policies:
-    """The default reminder policy."""
-    return policies_from_settings(settings)
 
 
 def _config(port: int, **kw: Any) -> DispatchConfig:

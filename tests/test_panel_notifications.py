@@ -17,17 +17,16 @@ from notifications import service as notices
 from notifications.digest import queue_digests
 from notifications.dispatcher import dispatch
 from notifications.notify import notify
-from notifications.policy import Policies, policies_from_settings
+from notifications.policy import Policies
 from notifications.sweep import Channels, sweep
 from panels.config import load_panel
 from services.access import Principal
 from services.clock import today
-from services.config import Settings
 from services.models import Deadline, Notice, Outbox
 from tests.conftest import Api, UserFactory
 from tests.panel_support import Journeys, People, answers_for, funding_form, iso, ok, people
+from tests.reminder_support import set_email
 from tests.test_notifications import Inbox, _config, smtp  # noqa: F401  (smtp: a fixture)
-from tests.test_reminders import set_email
 from workflow.calendar import add_working_days
 
 D = Deadline.__table__  # type: ignore[attr-defined]
@@ -40,12 +39,6 @@ NAME = ("Zebedee", "Quillfeather")
 @pytest.fixture(autouse=True)
 def _torbay(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PERMANENCE_PANEL", "torbay")
-
-
-@pytest.fixture
-def policies(settings: Settings) -> Policies:
-    """The default reminder policy."""
-    return policies_from_settings(settings)
 
 
 def _held_meeting(cast: People) -> dict[str, Any]:

@@ -10,101 +10,29 @@ import json
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select, text, update
+from sqlalchemy import Engine, func, select, text
 
 from notifications.policy import Policies, policies_from_settings
 from notifications.scheduler import ReminderJobs, build_scheduler
 from notifications.sweep import Channels, N, SweepResult, sweep
-from services import cli, users
-from services.auth import hash_password
+from services import cli
 from services.config import Settings, get_settings
 from services.models import Deadline, User
-from tests.conftest import Api, UserFactory
+from tests.conftest import Staff
+from tests.reminder_support import (
+    BANK_HOLIDAY_DUE,
+    d,
+    first_review_child,
+    run_days,
+)
 from workflow.calendar import LONDON
 
 D = Deadline.__table__  # type: ignore[attr-defined]
 U = User.__table__  # type: ignore[attr-defined]
-
-# Looked after from Fri 24 April 2026: the first review (20 working days) is due Tuesday
-# 26 May 2026, the day after the spring bank holiday (Monday 25 May).
-BANK_HOLIDAY_START = "2026-04-24"
-BANK_HOLIDAY_DUE = date(2026, 5, 26)
-
-
-def days(start: date, end: date) -> Iterator[date]:
-    """Every calendar day from start to end inclusive."""
-    day = start
-    while day <= end:
-        yield day
-        day += timedelta(days=1)
-
-
-def d(text_: str) -> date:
-    """Shorthand for an ISO date."""
-    return date.fromisoformat(text_)
-
-
-def set_email(engine: Engine, user_id: int, email: str) -> None:
-    """Give a user an email address."""
-    with engine.begin() as conn:
-        conn.execute(update(U).where(U.c.id == user_id).values(email=email))
-
-
-class Staff:
-    """A social worker and the whole escalation ladder (plus another team's manager)."""
-
-    def __init__(self, make_user: UserFactory) -> None:
-        self.sw: Api = make_user("sw.north", "social_worker", team="north")
-        self.tm: Api = make_user("tm.north", "team_manager", team="north")
-        self.tm_south: Api = make_user("tm.south", "team_manager", team="south")
-        self.sm: Api = make_user("sm", "service_manager")
-        self.sd: Api = make_user("sd", "service_director")
-
-
-_HASH: list[str] = []
-
-
-def _cached_hash(password: str) -> str:
-    # argon2 takes ~0.45 s a hash by design; these tests make five users each, all with the
-    # fixture's one password, so hash it once (sign-in still verifies the real hash).
-    if not _HASH:
-        _HASH.append(hash_password(password))
-    return _HASH[0]
-
-
-def make_staff(make_user: UserFactory, monkeypatch: pytest.MonkeyPatch) -> Staff:
-    """The people reminders and escalations reach (quickly)."""
-    monkeypatch.setattr(users, "hash_password", _cached_hash)
-    return Staff(make_user)
-
-
-@pytest.fixture
-def staff(make_user: UserFactory, monkeypatch: pytest.MonkeyPatch) -> Staff:
-    """The people reminders and escalations reach."""
-    return make_staff(make_user, monkeypatch)
-
-
-@pytest.fixture
-def policies(settings: Settings) -> Policies:
-    """The default reminder policy."""
-    return policies_from_settings(settings)
-
-
-def run_days(
-    engine: Engine, policies: Policies, start: date, end: date, **kw: Any
-) -> dict[date, list[tuple[str, str, str]]]:
-    """Sweep each day; the non-empty days' notices as (deadline kind, step, recipient)."""
-    out: dict[date, list[tuple[str, str, str]]] = {}
-    for day in days(start, end):
-        result = sweep(engine, policies, day, **kw)
-        if result.notices:
-            out[day] = sorted((n.deadline_kind, n.step, n.recipient) for n in result.notices)
-    return out
 
 
 def notice_counts(engine: Engine) -> dict[tuple[int, str, str, int], int]:
@@ -116,12 +44,6 @@ def notice_counts(engine: Engine) -> dict[tuple[int, str, str, int], int]:
             )
         ).all()
     return {(r[0], r[1], str(r[2]), r[3]): r[4] for r in rows}
-
-
-def first_review_child(sw: Api, reference: str = "C-0001", start: str = BANK_HOLIDAY_START) -> Any:
-    """A child in team north whose permanence planning started on ``start``."""
-    child = sw.create_child(reference, looked_after_since=start)
-    return sw.start(child["id"], "permanence_planning")
 
 
 def ladder(due: str) -> dict[date, list[tuple[str, str, str]]]:
