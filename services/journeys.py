@@ -347,8 +347,12 @@ class JourneyService:
         return [dict(r._mapping) for r in rows]
 
     def list_for_child(self, child_id: int, principal: Principal) -> list[JourneyView]:
-        """Every journey of a child, newest first."""
+        """Every journey of a child the principal may see, newest first (404 / 403 otherwise)."""
         with read_connection(self.engine) as conn:
+            team = conn.execute(select(C.c.team).where(C.c.id == child_id)).scalar_one_or_none()
+            if team is None:
+                raise NotFound(f"There is no child {child_id}.")
+            self._check_access(principal, team, write=False)
             rows = conn.execute(
                 select(*_JOURNEY_COLUMNS)
                 .select_from(J.join(C, C.c.id == J.c.child_id))
