@@ -38,12 +38,15 @@ import states  # noqa: E402
 from panels import agenda as agenda_builder  # noqa: E402
 from panels import cohorts as cohort_rules  # noqa: E402
 from panels.config import load_panel  # noqa: E402
-from panels.service import M, PanelService, R  # noqa: E402
+from panels.models import MEETINGS as M  # noqa: E402
+from panels.models import REFERRALS as R  # noqa: E402
+from panels.service import PanelService  # noqa: E402
 from services.clock import now_utc, today  # noqa: E402
 from services.config import Settings  # noqa: E402
 from services.db import make_engine, read_connection  # noqa: E402
-from services.journeys import C, J  # noqa: E402
 from services.migrate import upgrade  # noqa: E402
+from services.models import CHILDREN as C  # noqa: E402
+from services.models import JOURNEYS as J  # noqa: E402
 from services.users import create_user, load_principal  # noqa: E402
 
 MIX = (  # journey type, state, share of children

@@ -36,10 +36,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from notifications.channels import SmtpConfig
 from notifications.dispatcher import DispatchConfig, dispatch
 from notifications.policy import build_policies
-from notifications.sweep import Channels, O, sweep
+from notifications.sweep import Channels, sweep
 from services.db import make_engine
 from services.migrate import upgrade
-from services.models import Child, Journey, User
+from services.models import CHILDREN, JOURNEYS, USERS
+from services.models import OUTBOX as O
 from workflow.calendar import add_working_days
 
 AS_OF = date(2026, 6, 10)
@@ -69,7 +70,7 @@ def build(engine: Engine, n: int, due_fraction: float, children: int = 1000) -> 
         ):
             users.append(
                 conn.execute(
-                    insert(User.__table__).values(  # type: ignore[attr-defined]
+                    insert(USERS).values(
                         username=name,
                         display_name=name,
                         email=f"{name}@example.test",
@@ -82,7 +83,7 @@ def build(engine: Engine, n: int, due_fraction: float, children: int = 1000) -> 
                 ).inserted_primary_key[0]  # type: ignore[index]
             )
         conn.execute(
-            insert(Child.__table__),  # type: ignore[attr-defined]
+            insert(CHILDREN),
             [
                 {
                     "id": i + 1,
@@ -101,7 +102,7 @@ def build(engine: Engine, n: int, due_fraction: float, children: int = 1000) -> 
             ],
         )
         conn.execute(
-            insert(Journey.__table__),  # type: ignore[attr-defined]
+            insert(JOURNEYS),
             [
                 {
                     "id": i + 1,

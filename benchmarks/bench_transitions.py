@@ -52,8 +52,9 @@ from services.children import create_child  # noqa: E402
 from services.clock import today  # noqa: E402
 from services.config import Settings  # noqa: E402
 from services.db import make_engine, read_connection  # noqa: E402
-from services.journeys import J, JourneyService  # noqa: E402
+from services.journeys import JourneyService  # noqa: E402
 from services.migrate import upgrade  # noqa: E402
+from services.models import JOURNEYS as J  # noqa: E402
 from services.schemas import ChildCreate  # noqa: E402
 from services.users import create_user, load_principal  # noqa: E402
 

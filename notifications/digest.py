@@ -14,13 +14,18 @@ import structlog
 from sqlalchemy import Engine, and_, select
 
 from notifications.render import deadline_label, journey_title, meeting_link
-from notifications.sweep import PM, C, D, J, N, O, _insert
+from notifications.sweep import _insert
+from panels.models import MEETINGS as PM
 from services.clock import now_utc
 from services.db import write_connection
-from services.models import User
+from services.models import CHILDREN as C
+from services.models import DEADLINES as D
+from services.models import JOURNEYS as J
+from services.models import NOTICES as N
+from services.models import OUTBOX as O
+from services.models import USERS as U
 from workflow.calendar import add_working_days, working_days_between
 
-U = User.__table__  # type: ignore[attr-defined]
 log = structlog.get_logger("permanence.digest")
 
 

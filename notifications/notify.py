@@ -29,8 +29,11 @@ from sqlalchemy import Connection, and_, select
 
 from notifications.dispatcher import NOTIFICATION
 from notifications.render import render
-from notifications.sweep import N, O, U, _insert
+from notifications.sweep import _insert
 from services.clock import now_utc
+from services.models import NOTICES as N
+from services.models import OUTBOX as O
+from services.models import USERS as U
 
 log = structlog.get_logger("permanence.notify")
 

@@ -23,19 +23,14 @@ from sqlalchemy import Connection, Engine, Integer, and_, bindparam, exists, sel
 from sqlalchemy.dialects import postgresql, sqlite
 
 from notifications.policy import Policies, Step
-from panels.models import PanelMeeting
 from services.clock import now_utc
 from services.db import read_connection, write_connection
-from services.models import Child, Deadline, Journey, Notice, Outbox, User
+from services.models import CHILDREN as C
+from services.models import DEADLINES as D
+from services.models import NOTICES as N
+from services.models import OUTBOX as O
+from services.models import USERS as U
 from states.roles import SERVICE_DIRECTOR, SERVICE_MANAGER, SOCIAL_WORKER, TEAM_MANAGER
-
-N = Notice.__table__  # type: ignore[attr-defined]
-O = Outbox.__table__  # type: ignore[attr-defined]  # noqa: E741
-D = Deadline.__table__  # type: ignore[attr-defined]
-C = Child.__table__  # type: ignore[attr-defined]
-J = Journey.__table__  # type: ignore[attr-defined]
-U = User.__table__  # type: ignore[attr-defined]
-PM = PanelMeeting.__table__  # type: ignore[attr-defined]  # names a meeting's own deadline
 
 SWEEP_LOCK_KEY = 726_100_003  # PostgreSQL advisory lock: one sweep at a time
 _TEAM_ROLES = frozenset({SOCIAL_WORKER, TEAM_MANAGER})

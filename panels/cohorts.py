@@ -15,12 +15,10 @@ from datetime import date
 
 from sqlalchemy import Connection, and_, select
 
-from services.models import Child, Deadline, Journey
+from services.models import CHILDREN as C
+from services.models import DEADLINES as D
+from services.models import JOURNEYS as J
 from workflow.calendar import add_months
-
-J = Journey.__table__  # type: ignore[attr-defined]
-C = Child.__table__  # type: ignore[attr-defined]
-D = Deadline.__table__  # type: ignore[attr-defined]
 
 _ICO_STATES = ("ico_made", "final_evidence_filed", "final_hearing_listed")
 # Adoption states in which permanence is as good as secured: the child has moved in.

@@ -9,6 +9,8 @@ from typing import Any, ClassVar
 from sqlalchemy import JSON, Column, Index, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from services.models import core_table
+
 
 class PanelMeeting(SQLModel, table=True):
     """One meeting of a panel. ``scheduled_for`` is the planner's date for it (its identity:
@@ -165,3 +167,12 @@ class PanelCase(SQLModel, table=True):
     last_meeting_id: int | None = Field(default=None, foreign_key="panel_meeting.id")
     last_outcome: str | None = Field(default=None, max_length=50)
     updated_at: datetime
+
+
+MEETINGS = core_table(PanelMeeting)
+ATTENDANCE = core_table(PanelAttendance)
+REFERRALS = core_table(PanelReferral)
+ITEMS = core_table(PanelItem)
+DECISIONS = core_table(PanelDecision)
+ACTIONS = core_table(PanelAction)
+CASES = core_table(PanelCase)

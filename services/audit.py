@@ -11,9 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, insert
 
 from services.clock import now_utc
-from services.models import AuditLog
-
-A = AuditLog.__table__  # type: ignore[attr-defined]
+from services.models import AUDIT_LOG as A
 
 
 def record(

@@ -11,9 +11,12 @@ from services import audit
 from services.access import CHILD_EDIT_ROLES, Principal, child_refusal
 from services.clock import now_utc
 from services.db import read_connection, write_connection
-from services.journeys import AccessDenied, C, D, J, NotFound
+from services.journeys import AccessDenied, NotFound
+from services.models import CHILDREN as C
+from services.models import DEADLINES as D
+from services.models import JOURNEYS as J
+from services.models import USERS as U
 from services.schemas import ChildCreate, ChildUpdate
-from services.users import U
 from states.roles import SOCIAL_WORKER
 from workflow.errors import EngineError, InvalidData, StaleVersion
 

@@ -9,8 +9,11 @@ from sqlalchemy import Engine, select
 
 from services.access import Principal
 from services.db import read_connection
-from services.journeys import AccessDenied, C, D, J
-from services.users import U
+from services.journeys import AccessDenied
+from services.models import CHILDREN as C
+from services.models import DEADLINES as D
+from services.models import JOURNEYS as J
+from services.models import USERS as U
 
 DEADLINE_STATUSES = ("open", "met", "cancelled")
 

@@ -17,8 +17,9 @@ from services.access import Principal
 from services.children import create_child
 from services.clock import today
 from services.journeys import JourneyService
+from services.models import USERS as U
 from services.schemas import ChildCreate
-from services.users import U, create_user
+from services.users import create_user
 
 DEMO_PASSWORD = "demo-password"
 

@@ -25,7 +25,10 @@ from sqlalchemy import Connection, Engine, and_, bindparam, insert, select, upda
 from services.access import Principal, child_refusal
 from services.clock import now_utc, today
 from services.db import read_connection, write_connection
-from services.models import Child, Deadline, Journey, JourneyEvent
+from services.models import CHILDREN as C
+from services.models import DEADLINES as D
+from services.models import JOURNEY_EVENTS as E
+from services.models import JOURNEYS as J
 from services.prepared import Prepared
 from workflow.definition import ChildFacts, Policy
 from workflow.engine import (
@@ -38,11 +41,6 @@ from workflow.engine import (
 )
 from workflow.errors import EngineError, StaleVersion, UnknownJourneyType
 from workflow.machines import Registry
-
-J = Journey.__table__  # type: ignore[attr-defined]
-C = Child.__table__  # type: ignore[attr-defined]
-D = Deadline.__table__  # type: ignore[attr-defined]
-E = JourneyEvent.__table__  # type: ignore[attr-defined]
 
 
 class NotFound(EngineError):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Column, Index, Integer, UniqueConstraint, text
+from sqlalchemy import JSON, Column, Index, Integer, Table, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -204,3 +204,21 @@ class Outbox(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
     created_at: datetime
     sent_at: datetime | None = None
+
+
+def core_table(model: type[SQLModel]) -> Table:
+    """The Core table behind a table model: the hot paths and set-based sweeps query with
+    SQLAlchemy Core, and SQLModel does not declare ``__table__`` for type checkers."""
+    table = getattr(model, "__table__")  # noqa: B009 (the attribute is untyped)
+    assert isinstance(table, Table)
+    return table
+
+
+USERS = core_table(User)
+CHILDREN = core_table(Child)
+JOURNEYS = core_table(Journey)
+JOURNEY_EVENTS = core_table(JourneyEvent)
+DEADLINES = core_table(Deadline)
+AUDIT_LOG = core_table(AuditLog)
+NOTICES = core_table(Notice)
+OUTBOX = core_table(Outbox)

@@ -11,12 +11,10 @@ from services.access import Principal
 from services.auth import hash_password, verify_password
 from services.clock import now_utc
 from services.db import read_connection, write_connection
-from services.models import User
+from services.models import USERS as U
 from services.prepared import Prepared
 from states.roles import ALL_ROLES
 from workflow.errors import EngineError
-
-U = User.__table__  # type: ignore[attr-defined]
 
 
 class UserError(EngineError):

@@ -11,10 +11,8 @@ from sqlalchemy import Engine, update
 
 from notifications.policy import Policies
 from notifications.sweep import sweep
-from services.models import User
+from services.models import USERS as U
 from tests.conftest import Api
-
-U = User.__table__  # type: ignore[attr-defined]
 
 # Looked after from Fri 24 April 2026: the first review (20 working days) is due Tuesday
 # 26 May 2026, the day after the spring bank holiday (Monday 25 May).

@@ -10,8 +10,9 @@ from sqlalchemy import Engine, func, select, update
 
 from services.auth import issue_token
 from services.config import Settings
-from services.journeys import E, J
-from services.users import U
+from services.models import JOURNEY_EVENTS as E
+from services.models import JOURNEYS as J
+from services.models import USERS as U
 from tests.conftest import Api, UserFactory
 
 OTHER_TEAM = {"error": "forbidden", "message": "This child belongs to another team."}

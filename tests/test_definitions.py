@@ -14,7 +14,8 @@ from sqlalchemy import Engine, select
 import states
 from services.access import Principal
 from services.config import Settings
-from services.journeys import J, JourneyService
+from services.journeys import JourneyService
+from services.models import JOURNEYS as J
 from states import sgo
 from tests.conftest import Api
 from workflow.definition import Event, Field, JourneyDefinition

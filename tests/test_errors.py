@@ -8,15 +8,15 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
-from services.models import AuditLog, Child, Deadline, Journey, JourneyEvent
+from services.models import AUDIT_LOG, CHILDREN, DEADLINES, JOURNEY_EVENTS, JOURNEYS
 from tests.conftest import Api, UserFactory
 
 _TABLES = {
-    "child": Child.__table__,  # type: ignore[attr-defined]
-    "journey": Journey.__table__,  # type: ignore[attr-defined]
-    "journey_event": JourneyEvent.__table__,  # type: ignore[attr-defined]
-    "deadline": Deadline.__table__,  # type: ignore[attr-defined]
-    "audit_log": AuditLog.__table__,  # type: ignore[attr-defined]
+    "child": CHILDREN,
+    "journey": JOURNEYS,
+    "journey_event": JOURNEY_EVENTS,
+    "deadline": DEADLINES,
+    "audit_log": AUDIT_LOG,
 }
 
 

@@ -8,11 +8,9 @@ from datetime import date
 from sqlalchemy import Engine, select
 
 from notifications.policy import Policies
-from services.models import AuditLog
+from services.models import AUDIT_LOG as A
 from tests.conftest import Staff
 from tests.reminder_support import d, first_review_child, run_days
-
-A = AuditLog.__table__  # type: ignore[attr-defined]
 
 
 def _escalation_id(api: object, level: str) -> int:

@@ -18,8 +18,9 @@ from sqlalchemy import Engine, select, update
 from notifications.digest import queue_digests
 from notifications.dispatcher import DispatchConfig, dispatch
 from notifications.policy import Policies
-from notifications.sweep import Channels, O, sweep
+from notifications.sweep import Channels, sweep
 from services.clock import now_utc
+from services.models import OUTBOX as O
 from tests.conftest import Staff
 from tests.reminder_support import d, first_review_child, set_email
 

@@ -12,11 +12,9 @@ from sqlalchemy import Engine, select
 from panels.agenda import Candidate, build_agenda
 from panels.config import load_panel
 from services.clock import today
-from services.models import Deadline
+from services.models import DEADLINES as D
 from tests.conftest import UserFactory
 from tests.panel_support import Journeys, iso, ok, people
-
-D = Deadline.__table__  # type: ignore[attr-defined]
 
 
 @pytest.fixture(autouse=True)

@@ -17,13 +17,10 @@ from sqlalchemy import Engine, select
 from panels.config import load_panel
 from panels.schedule import pack_due
 from services.clock import today
-from services.models import AuditLog, Deadline
+from services.models import DEADLINES as D
 from tests.conftest import UserFactory
 from tests.panel_support import Journeys, answers_for, funding_form, iso, ok, people
 from workflow.calendar import add_working_days, is_working_day
-
-D = Deadline.__table__  # type: ignore[attr-defined]
-AL = AuditLog.__table__  # type: ignore[attr-defined]
 
 # Per preset: the decision the cycle takes, how to make a journey ready for it, the outcome
 # the chair records, and the journey state that outcome leads to.

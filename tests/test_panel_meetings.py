@@ -15,12 +15,10 @@ from panels.config import load_panel
 from panels.schedule import pack_due, plan
 from services.clock import today
 from services.config import Settings
-from services.models import AuditLog, Deadline
+from services.models import AUDIT_LOG as AL
+from services.models import DEADLINES as D
 from tests.conftest import UserFactory
 from tests.panel_support import Journeys, ok, people
-
-D = Deadline.__table__  # type: ignore[attr-defined]
-AL = AuditLog.__table__  # type: ignore[attr-defined]
 
 
 @pytest.fixture(autouse=True)

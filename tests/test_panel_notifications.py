@@ -22,16 +22,15 @@ from notifications.sweep import Channels, sweep
 from panels.config import load_panel
 from services.access import Principal
 from services.clock import today
-from services.models import Deadline, Notice, Outbox
+from services.models import DEADLINES as D
+from services.models import NOTICES as N
+from services.models import OUTBOX as O
 from tests.conftest import Api, UserFactory
 from tests.panel_support import Journeys, People, answers_for, funding_form, iso, ok, people
 from tests.reminder_support import set_email
 from tests.test_notifications import Inbox, _config, smtp  # noqa: F401  (smtp: a fixture)
 from workflow.calendar import add_working_days
 
-D = Deadline.__table__  # type: ignore[attr-defined]
-N = Notice.__table__  # type: ignore[attr-defined]
-O = Outbox.__table__  # type: ignore[attr-defined]  # noqa: E741
 BASE = "https://permanence.example.test"
 NAME = ("Zebedee", "Quillfeather")
 

@@ -18,10 +18,10 @@ from sqlalchemy import Engine, func, select, text
 
 from notifications.policy import Policies, policies_from_settings
 from notifications.scheduler import ReminderJobs, build_scheduler
-from notifications.sweep import Channels, N, SweepResult, sweep
+from notifications.sweep import Channels, SweepResult, sweep
 from services import cli
 from services.config import Settings, get_settings
-from services.models import Deadline, User
+from services.models import NOTICES as N
 from tests.conftest import Staff
 from tests.reminder_support import (
     BANK_HOLIDAY_DUE,
@@ -30,9 +30,6 @@ from tests.reminder_support import (
     run_days,
 )
 from workflow.calendar import LONDON
-
-D = Deadline.__table__  # type: ignore[attr-defined]
-U = User.__table__  # type: ignore[attr-defined]
 
 
 def notice_counts(engine: Engine) -> dict[tuple[int, str, str, int], int]:

@@ -13,22 +13,16 @@ from sqlalchemy import Connection, and_, delete, insert, select, update
 
 from panels import agenda as agenda_builder
 from panels import cohorts as cohort_rules
-from panels.service.common import (
-    PC,
-    C,
-    I,
-    M,
-    PanelConflict,
-    PanelInvalid,
-    R,
-    _item_rows,
-    _PanelBase,
-    _require,
-)
+from panels.models import CASES as PC
+from panels.models import ITEMS as I
+from panels.models import MEETINGS as M
+from panels.models import REFERRALS as R
+from panels.service.common import PanelConflict, PanelInvalid, _item_rows, _PanelBase, _require
 from services.access import Principal
 from services.clock import now_utc, today
 from services.db import write_connection
 from services.journeys import NotFound
+from services.models import CHILDREN as C
 from states.roles import (
     PANEL_ADMIN,
     PANEL_CHAIR,

@@ -14,20 +14,15 @@ from sqlalchemy import Connection, Engine, and_, insert, select, update
 from notifications.notify import Notified
 from panels import schedule as planner
 from panels.config import PanelConfig
-from panels.models import (
-    PanelAction,
-    PanelAttendance,
-    PanelCase,
-    PanelDecision,
-    PanelItem,
-    PanelMeeting,
-    PanelReferral,
-)
+from panels.models import ITEMS as I
+from panels.models import MEETINGS as M
 from services import audit
 from services.access import Principal, child_refusal
 from services.clock import now_utc
 from services.journeys import AccessDenied, JourneyService, NotFound
-from services.models import Child, Deadline, Journey, User
+from services.models import CHILDREN as C
+from services.models import DEADLINES as D
+from services.models import JOURNEYS as J
 from states.roles import (
     PANEL_ADMIN,
     PANEL_CHAIR,
@@ -35,18 +30,6 @@ from states.roles import (
 from workflow.definition import Policy
 from workflow.errors import EngineError
 from workflow.machines import Registry
-
-M = PanelMeeting.__table__  # type: ignore[attr-defined]
-A = PanelAttendance.__table__  # type: ignore[attr-defined]
-R = PanelReferral.__table__  # type: ignore[attr-defined]
-I = PanelItem.__table__  # type: ignore[attr-defined]  # noqa: E741
-DEC = PanelDecision.__table__  # type: ignore[attr-defined]
-ACT = PanelAction.__table__  # type: ignore[attr-defined]
-PC = PanelCase.__table__  # type: ignore[attr-defined]
-D = Deadline.__table__  # type: ignore[attr-defined]
-J = Journey.__table__  # type: ignore[attr-defined]
-C = Child.__table__  # type: ignore[attr-defined]
-U = User.__table__  # type: ignore[attr-defined]
 
 log = structlog.get_logger("permanence.panel")
 

@@ -8,18 +8,17 @@ from typing import Any
 from sqlalchemy import Connection, and_, insert, select, update
 
 from panels.funding import FundingRequest, refusals
+from panels.models import ACTIONS as ACT
+from panels.models import CASES as PC
+from panels.models import DECISIONS as DEC
+from panels.models import ITEMS as I
+from panels.models import REFERRALS as R
 from panels.service.common import (
-    ACT,
     ACTION,
-    DEC,
-    PC,
     TRACKING_OUTCOMES,
-    C,
-    I,
     PanelConflict,
     PanelForbidden,
     PanelInvalid,
-    R,
     _iso,
     _PanelBase,
     _require,
@@ -29,6 +28,7 @@ from services.access import Principal
 from services.clock import now_utc, today
 from services.db import read_connection, write_connection
 from services.journeys import NotFound
+from services.models import CHILDREN as C
 from states.roles import (
     PANEL_ADMIN,
     PANEL_CHAIR,

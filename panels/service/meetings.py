@@ -8,16 +8,15 @@ from typing import Any
 from sqlalchemy import Connection, and_, delete, insert, select, update
 
 from panels import schedule as planner
+from panels.models import ATTENDANCE as A
+from panels.models import ITEMS as I
+from panels.models import MEETINGS as M
+from panels.models import REFERRALS as R
 from panels.service.common import (
     MINUTES,
     PACK,
-    A,
-    D,
-    I,
-    M,
     PanelConflict,
     PanelInvalid,
-    R,
     _PanelBase,
     _require,
     log,
@@ -25,6 +24,7 @@ from panels.service.common import (
 from services.access import Principal
 from services.clock import now_utc, today
 from services.db import read_connection, write_connection
+from services.models import DEADLINES as D
 from states.roles import PANEL_ADMIN
 
 

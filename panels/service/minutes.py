@@ -9,24 +9,17 @@ from typing import Any
 from sqlalchemy import Connection, and_, select, update
 
 from notifications.notify import notify
-from panels.service.common import (
-    ACT,
-    DEC,
-    MINUTES,
-    A,
-    C,
-    I,
-    M,
-    PanelConflict,
-    R,
-    _item_rows,
-    _PanelBase,
-    _require,
-    log,
-)
+from panels.models import ACTIONS as ACT
+from panels.models import ATTENDANCE as A
+from panels.models import DECISIONS as DEC
+from panels.models import ITEMS as I
+from panels.models import MEETINGS as M
+from panels.models import REFERRALS as R
+from panels.service.common import MINUTES, PanelConflict, _item_rows, _PanelBase, _require, log
 from services.access import Principal
 from services.clock import now_utc, today
 from services.db import read_connection, write_connection
+from services.models import CHILDREN as C
 from states.roles import (
     ADM,
     PANEL_ADMIN,
@@ -254,9 +247,8 @@ class MinutesMixin(_PanelBase):
 
     def child_history(self, child_id: int, principal: Principal) -> list[dict[str, Any]]:
         """The panel entries written to a child's record."""
-        from services.models import AuditLog
+        from services.models import AUDIT_LOG as AL
 
-        AL = AuditLog.__table__  # type: ignore[attr-defined]
         with read_connection(self.engine) as conn:
             self._check_child(conn, principal, child_id, write=False)
             rows = conn.execute(

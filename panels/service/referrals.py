@@ -9,13 +9,13 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, and_, insert, select, update
 
 from panels.funding import FundingRequest
+from panels.models import MEETINGS as M
+from panels.models import REFERRALS as R
 from panels.service.common import (
     ANSWERS,
     PACK,
-    M,
     PanelConflict,
     PanelInvalid,
-    R,
     _iso,
     _PanelBase,
     _require,

@@ -8,10 +8,16 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 
-from panels.service.common import _REPORTED, ACT, DEC, MINUTES, D, I, M, R, _PanelBase, _require
+from panels.models import ACTIONS as ACT
+from panels.models import DECISIONS as DEC
+from panels.models import ITEMS as I
+from panels.models import MEETINGS as M
+from panels.models import REFERRALS as R
+from panels.service.common import _REPORTED, MINUTES, _PanelBase, _require
 from services.access import Principal
 from services.clock import today
 from services.db import read_connection
+from services.models import DEADLINES as D
 from states.roles import (
     ADM,
     PANEL_ADMIN,

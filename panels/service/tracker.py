@@ -9,25 +9,20 @@ from typing import Any
 from sqlalchemy import Connection, and_, select
 
 from notifications.notify import Notified, notify
-from panels.service.common import (
-    ACT,
-    DEC,
-    PC,
-    C,
-    D,
-    I,
-    J,
-    M,
-    PanelConflict,
-    R,
-    U,
-    _iso,
-    _PanelBase,
-    _require,
-)
+from panels.models import ACTIONS as ACT
+from panels.models import CASES as PC
+from panels.models import DECISIONS as DEC
+from panels.models import ITEMS as I
+from panels.models import MEETINGS as M
+from panels.models import REFERRALS as R
+from panels.service.common import PanelConflict, _iso, _PanelBase, _require
 from services.access import Principal
 from services.clock import today
 from services.db import read_connection, write_connection
+from services.models import CHILDREN as C
+from services.models import DEADLINES as D
+from services.models import JOURNEYS as J
+from services.models import USERS as U
 from states.roles import (
     PANEL_ADMIN,
     PANEL_CHAIR,

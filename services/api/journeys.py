@@ -11,8 +11,8 @@ from services.api.deps import CurrentPrincipal, Services, call_db
 from services.api.render import journey_json, json_response
 from services.clock import today
 from services.db import read_connection
+from services.models import USERS as U
 from services.schemas import EventIn, HistoryEntry, JourneyOut
-from services.users import U
 from workflow import fields
 from workflow.diagram import mermaid
 
