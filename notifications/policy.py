@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any, Literal
 
+from services.config import Settings
 from workflow.calendar import add_working_days
 
 Audience = Literal["owner", "team_manager", "service_manager", "service_director"]
@@ -162,7 +163,7 @@ def build_policies(
     return Policies(default, by_kind)
 
 
-def policies_from_settings(settings: Any) -> Policies:
+def policies_from_settings(settings: Settings) -> Policies:
     """The policies a :class:`services.config.Settings` describes."""
     return build_policies(
         before=settings.reminder_before_days,
