@@ -6,16 +6,16 @@ import json
 import signal
 import threading
 from datetime import date
-from typing import Any
 
 from notifications.dispatcher import config_from_settings, dispatch
 from notifications.policy import policies_from_settings
 from notifications.scheduler import channels_from_settings, start_from_settings
 from notifications.sweep import sweep
+from services.config import Settings
 
 
 def remind(
-    settings: Any,
+    settings: Settings,
     *,
     as_of: date,
     dry_run: bool = False,
@@ -85,7 +85,7 @@ def remind(
     return 0, "\n".join(lines)
 
 
-def run_scheduler(settings: Any, stop: threading.Event | None = None) -> int:
+def run_scheduler(settings: Settings, stop: threading.Event | None = None) -> int:
     """Run the scheduler in the foreground until SIGINT / SIGTERM (or ``stop`` is set)."""
     from services.db import make_engine
     from services.migrate import upgrade

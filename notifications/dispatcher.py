@@ -23,6 +23,7 @@ from notifications import render
 from notifications.channels import EmailChannel, SmtpConfig, WebhookChannel
 from panels.models import MEETINGS as PM
 from services.clock import now_utc
+from services.config import Settings
 from services.db import write_connection
 from services.models import CHILDREN as C
 from services.models import DEADLINES as D
@@ -50,7 +51,7 @@ class DispatchConfig:
     batch_size: int = 200
 
 
-def config_from_settings(settings: Any) -> DispatchConfig:
+def config_from_settings(settings: Settings) -> DispatchConfig:
     """The dispatcher's configuration from :class:`services.config.Settings`."""
     smtp = None
     if settings.smtp_host:

@@ -26,12 +26,13 @@ from notifications.digest import queue_digests
 from notifications.dispatcher import DispatchConfig, config_from_settings, dispatch
 from notifications.policy import Policies, policies_from_settings
 from notifications.sweep import Channels, SweepResult, sweep
+from services.config import Settings
 from workflow.calendar import LONDON, today_london
 
 log = structlog.get_logger("permanence.scheduler")
 
 
-def channels_from_settings(settings: Any) -> Channels:
+def channels_from_settings(settings: Settings) -> Channels:
     """Which channels sweeps queue for, from the settings."""
     return Channels(email=bool(settings.smtp_host), webhook=bool(settings.webhook_url))
 
@@ -50,7 +51,7 @@ class ReminderJobs:
     sweeps: list[SweepResult] = field(default_factory=list)
 
     @classmethod
-    def from_settings(cls, engine: Engine, settings: Any, **kw: Any) -> ReminderJobs:
+    def from_settings(cls, engine: Engine, settings: Settings, **kw: Any) -> ReminderJobs:
         """Jobs configured from :class:`services.config.Settings`."""
         return cls(
             engine=engine,
@@ -122,7 +123,7 @@ def build_scheduler(
     return scheduler
 
 
-def start_from_settings(engine: Engine, settings: Any) -> BackgroundScheduler:
+def start_from_settings(engine: Engine, settings: Settings) -> BackgroundScheduler:
     """Build and start the scheduler the settings describe."""
     jobs = ReminderJobs.from_settings(engine, settings)
     scheduler = build_scheduler(
