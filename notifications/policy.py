@@ -106,10 +106,6 @@ class Policies:
     default: ReminderPolicy
     by_kind: Mapping[str, ReminderPolicy]
 
-    def for_kind(self, kind: str) -> ReminderPolicy:
-        """The policy a deadline of ``kind`` follows."""
-        return self.by_kind.get(kind, self.default)
-
     def step_groups(self) -> list[tuple[Step, frozenset[str], bool]]:
         """Each distinct step with the kinds it applies to.
 

@@ -158,9 +158,3 @@ def members(
         if "permanence_plan_required" in wanted and pp is not None and pp.state == "plan_required":
             add("permanence_plan_required", pp)
     return out
-
-
-def load_members(conn: Connection, cohorts: Iterable[str], on: date) -> list[Member]:
-    """Cohort members on ``on``, straight from the database."""
-    journeys = load_journeys(conn)
-    return members(cohorts, on, journeys, load_next_due(conn), _secured_ltf(journeys, conn))
