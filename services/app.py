@@ -7,10 +7,11 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import structlog
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
+from starlette.exceptions import HTTPException
 
 import states
 from notifications.api import ROUTERS as notification_routers
@@ -23,6 +24,9 @@ from services.config import Settings, get_settings
 from services.db import make_engine
 from services.journeys import JourneyService
 from services.migrate import upgrade
+from services.web import install as install_pages
+from services.web.deps import SignInRequired
+from services.web.errors import error_page, is_page, sign_in_redirect
 from workflow.errors import EngineError
 
 log = structlog.get_logger("permanence.app")
@@ -79,13 +83,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in notification_routers:
         app.include_router(router, prefix="/api/v1")
     app.include_router(panel_api.router, prefix="/api/v1")
+    install_pages(app)
 
+    # Each handler answers the API in JSON and a page with a friendly HTML page.
     @app.exception_handler(EngineError)
-    async def engine_error(_request: Request, exc: EngineError) -> JSONResponse:
+    async def engine_error(request: Request, exc: EngineError) -> Response:
+        if is_page(request):
+            return error_page(request, exc.status_code, exc.message)
         return JSONResponse(exc.body(), status_code=exc.status_code)
 
+    @app.exception_handler(SignInRequired)
+    async def sign_in_required(request: Request, _exc: SignInRequired) -> Response:
+        return sign_in_redirect(request)
+
     @app.exception_handler(HTTPException)
-    async def http_error(_request: Request, exc: HTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if is_page(request):
+            return error_page(request, exc.status_code, str(exc.detail))
         codes = {401: "unauthorised", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
         return JSONResponse(
             {"error": codes.get(exc.status_code, "error"), "message": str(exc.detail)},
@@ -94,13 +108,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        if is_page(request):
+            return error_page(request, 400, "The address or form is not valid.")
         errors = [
             f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}" for e in exc.errors()
         ]
         return JSONResponse(
             {"error": "invalid_request", "message": "The request is not valid.", "errors": errors},
             status_code=422,
+        )
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception) -> Response:
+        # Starlette still re-raises after this answer, so the error reaches the server log.
+        log.error("unhandled_error", error=type(exc).__name__, path=request.url.path)
+        if is_page(request):
+            return error_page(request, 500)
+        return JSONResponse(
+            {"error": "server_error", "message": "Sorry, something went wrong."}, status_code=500
         )
 
     @app.get("/healthz", tags=["health"])

@@ -40,6 +40,13 @@ class Settings(BaseSettings):
     password_time_cost: int = 3
     password_memory_kib: int = 65536
     password_parallelism: int = 4
+    # Web pages (issue 5): a browser session ends after this long idle, and at the latest
+    # this long after sign-in. The cookie is Secure unless told otherwise: browsers accept
+    # Secure cookies from http://localhost and 127.0.0.1, so only plain http on another host
+    # (never in production) needs PERMANENCE_SESSION_COOKIE_SECURE=false.
+    session_idle_minutes: int = 60
+    session_max_hours: int = 10
+    session_cookie_secure: bool = True
 
     # -- reminders and notifications (issue 3; see notifications/policy.py) --------------
     # The in-process scheduler (APScheduler) that triggers sweeps, delivery and the digest.

@@ -206,6 +206,23 @@ class Outbox(SQLModel, table=True):
     sent_at: datetime | None = None
 
 
+class WebSession(SQLModel, table=True):
+    """A signed-in browser (issue 5). The cookie holds a random token; only its SHA-256 is
+    stored, so a copy of the database cannot be replayed as a session. Signing out deletes
+    the row, which ends the session at once (a signed, stateless cookie could not be)."""
+
+    __tablename__: ClassVar[Any] = "web_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    # The synchronizer token every form of this session must echo back.
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+
+
 def core_table(model: type[SQLModel]) -> Table:
     """The Core table behind a table model: the hot paths and set-based sweeps query with
     SQLAlchemy Core, and SQLModel does not declare ``__table__`` for type checkers."""
@@ -222,3 +239,4 @@ DEADLINES = core_table(Deadline)
 AUDIT_LOG = core_table(AuditLog)
 NOTICES = core_table(Notice)
 OUTBOX = core_table(Outbox)
+WEB_SESSIONS = core_table(WebSession)

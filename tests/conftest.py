@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -29,6 +29,9 @@ from services.db import make_engine
 from services.journeys import JourneyService
 from services.migrate import upgrade
 from services.users import create_user, load_principal
+
+if TYPE_CHECKING:
+    from tests.web_support import WebUser
 
 PASSWORD = "test-password-1"
 TEST_DB_ENV = "PERMANENCE_TEST_DATABASE_URL"
@@ -341,6 +344,17 @@ def live_server(engine: Engine, settings: Settings) -> Iterator[LiveServer]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@pytest.fixture
+def web_as(app_client: TestClient) -> Callable[[Api], WebUser]:
+    """Sign a user (made by ``make_user``) in through the pages: ``web_as(sw).get("/my-work")``."""
+    from tests.web_support import WebUser
+
+    def factory(user: Api) -> WebUser:
+        return WebUser(app_client.app, user.username)  # type: ignore[arg-type]
+
+    return factory
 
 
 class Staff:

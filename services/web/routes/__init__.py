@@ -1,0 +1,9 @@
+"""The pages' routers, one module per area."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from services.web.routes import account
+
+ROUTERS: list[APIRouter] = [account.router]
