@@ -42,7 +42,8 @@ class WebUser:
     def get(self, path: str, **kw: Any) -> httpx.Response:
         """GET a page (redirects not followed, so a sign-in redirect shows as 303)."""
         kw.setdefault("follow_redirects", False)
-        return self.client.get(path, **kw)
+        response: httpx.Response = self.client.get(path, **kw)
+        return response
 
     def post(
         self, path: str, data: dict[str, Any] | None = None, *, csrf: str | None = None, **kw: Any
@@ -53,4 +54,5 @@ class WebUser:
         if token:
             body["csrf_token"] = token
         kw.setdefault("follow_redirects", False)
-        return self.client.post(path, data=body, **kw)
+        response: httpx.Response = self.client.post(path, data=body, **kw)
+        return response
