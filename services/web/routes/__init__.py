@@ -1,4 +1,4 @@
-"""The pages' routers, one module per area."""
+"""The pages' routers, one module per area. Conventions: services/web/README.md (read it first)."""
 
 from __future__ import annotations
 
