@@ -101,6 +101,7 @@ _TABLES = (
     "journey",
     "child",
     "audit_log",
+    "web_session",
     "app_user",
 )
 

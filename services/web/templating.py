@@ -85,11 +85,21 @@ NAVIGATION = (
 )
 
 
+# Where each role's daily work starts, most specific first: a team manager who also chairs
+# the panel starts on their caseload.
+_HOMES = (
+    (frozenset({SOCIAL_WORKER, TEAM_MANAGER, READ_ONLY}), "/my-work"),
+    (frozenset({PANEL_ADMIN, PANEL_CHAIR, ADM}), "/panel"),
+    (frozenset({SERVICE_DIRECTOR, SERVICE_MANAGER}), "/director"),
+    (frozenset({IRO}), "/children"),
+)
+
+
 def home_for(roles: frozenset[str]) -> str:
-    """Where a user lands after signing in: the first page their roles use."""
-    for item in NAVIGATION:
-        if not item.roles.isdisjoint(roles):
-            return item.href
+    """Where a user lands after signing in: the page of their daily work."""
+    for home_roles, href in _HOMES:
+        if not home_roles.isdisjoint(roles):
+            return href
     return "/account"
 
 
