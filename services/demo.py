@@ -17,6 +17,8 @@ from services.access import Principal
 from services.children import create_child
 from services.clock import today
 from services.journeys import JourneyService
+from services.models import CHILDREN as C
+from services.models import JOURNEYS as J
 from services.models import USERS as U
 from services.schemas import ChildCreate
 from services.users import create_user
@@ -174,7 +176,46 @@ def _plan_panel(engine: Engine, journeys: JourneyService) -> None:
 
     config = load_panel(PanelSettings().panel)
     panel = PanelService(engine, journeys.registry, config, journeys.policy)
-    panel.generate(_principal(engine, "panel.admin"))
+    admin = _principal(engine, "panel.admin")
+    meetings = panel.generate(admin)
+    # Refer every journey that one of the panel's decision types takes, so the planner,
+    # the first agenda and the tracker have cases in them.
+    workers = {team: _principal(engine, f"sw.{team}") for team in ("north", "south")}
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(J.c.id, J.c.type, J.c.state, C.c.team)
+            .join(C, C.c.id == J.c.child_id)
+            .where(J.c.status == "active")
+            .order_by(J.c.id)
+        ).all()
+    funding_requests = 0
+    for n, row in enumerate(rows):
+        for decision_type in config.decision_types:
+            if decision_type.journey_type == row.type and (
+                not decision_type.states or row.state in decision_type.states
+            ):
+                if decision_type.funding_scheme is not None:
+                    # A couple of funding requests awaiting their costed packs is enough.
+                    funding_requests += 1
+                    if funding_requests > 2:
+                        continue
+                referral = panel.refer(
+                    workers[row.team], journey_id=row.id, decision_type=decision_type.key
+                )
+                # Two in three packs arrive complete; the rest are still awaited. Funding
+                # requests need a costed form, so their packs are left to the social worker.
+                checklist = config.checklist(decision_type.checklist or "")
+                if n % 3 != 2 and decision_type.funding_scheme is None:
+                    panel.submit_pack(
+                        workers[row.team],
+                        referral["id"],
+                        checklist={i.key: "yes" for i in (checklist.items if checklist else [])},
+                        documents=list(decision_type.documents),
+                    )
+                break
+    upcoming = [m for m in meetings if m["status"] != "cancelled"]
+    if upcoming:
+        panel.build_agenda(upcoming[0]["id"], admin)
 
 
 def _drive(
