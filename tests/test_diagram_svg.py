@@ -73,8 +73,9 @@ def test_every_stage_drawn_once_without_overlap(journey_type: str, labels: bool)
     vx, vy, vw, vh = (float(v) for v in root.attrib["viewBox"].split())
     for name, (x, y, w, h) in boxes.items():
         assert vx <= x and x + w <= vx + vw and vy <= y and y + h <= vy + vh, name
-    assert root.attrib["width"] == "100%"
-    assert "height" not in root.attrib
+    # Natural size, no inline style (the pages' content security policy refuses one).
+    assert (float(root.attrib["width"]), float(root.attrib["height"])) == (vw, vh)
+    assert "style=" not in svg(definition, current, labels=labels)
 
 
 @pytest.mark.parametrize("journey_type", TYPES)

@@ -155,9 +155,11 @@ def svg(definition: JourneyDefinition, current: str | None = None, *, labels: bo
     the labels are also written beside the arrow, but only where they fit without covering a
     box, another label or a line; where they do not, the tooltip is the only place they are.
 
-    The SVG scales with ``width="100%"`` and a ``viewBox``; a ``max-width`` style stops it
-    growing beyond its natural size. Its ids are unique within the process (a counter), so
-    several diagrams can share a page. Raises ``ValueError`` for an unknown ``current``.
+    The SVG states its natural ``width`` and ``height`` with a ``viewBox``, so a page's
+    stylesheet can shrink it to a narrow column (``max-width: 100%; height: auto``) without
+    an inline style, which a strict content security policy refuses. Its ids are unique
+    within the process (a counter), so several diagrams can share a page. Raises
+    ``ValueError`` for an unknown ``current``.
     """
     if current is not None and current not in definition.state_names:
         raise ValueError(f"{definition.type}: unknown state {current!r}")
@@ -207,8 +209,9 @@ def _document(ident: str, bounds: Rect, title: str, desc: str, body: Sequence[st
     head = (
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img"'
         f' aria-labelledby="{ident}-title {ident}-desc" class="app-journey-diagram"'
-        f' width="100%" viewBox="{_n(x0)} {_n(y0)} {_n(width)} {_n(y1 - y0)}"'
-        f' style="max-width: {_n(width)}px" font-family={quoteattr(FONT_FAMILY)}'
+        f' width="{_n(width)}" height="{_n(y1 - y0)}"'
+        f' viewBox="{_n(x0)} {_n(y0)} {_n(width)} {_n(y1 - y0)}"'
+        f" font-family={quoteattr(FONT_FAMILY)}"
         f' font-size="{FONT_SIZE}" fill="{TEXT}">'
     )
     defs = (
