@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.web.routes import account
+from services.web.routes import account, director
 
-ROUTERS: list[APIRouter] = [account.router]
+ROUTERS: list[APIRouter] = [account.router, director.router]
