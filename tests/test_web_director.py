@@ -26,6 +26,7 @@ from services.models import NOTICES as N
 from services.web.chart import bar_chart, nice_ceiling
 from services.web.drift import bucket_by_month, month_starts, rag_status
 from tests.conftest import Api, Staff, UserFactory
+from tests.panel_support import ok, people
 from tests.web_support import WebUser
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -461,3 +462,47 @@ def test_month_starts_and_buckets() -> None:
         (date(2026, 2, 1), 1, 2),
     ]
     assert sum(m.total for m in months) == 7
+
+
+# -- a panel meeting's own deadline -------------------------------------------------------------
+
+
+def test_a_meeting_escalation_is_listed_without_a_child(
+    make_user: UserFactory, web_as: WebAs, engine: Engine, policies: Policies
+) -> None:
+    cast = people(make_user)
+    planner = ok(
+        cast.admin.post(
+            "/panel/meetings/generate", {"start": (today() - timedelta(days=60)).isoformat()}
+        )
+    )
+    held = [
+        m
+        for m in planner
+        if date.fromisoformat(str(m["meeting_date"])) < today() - timedelta(days=21)
+    ][-1]
+    ok(
+        cast.admin.post(
+            f"/panel/meetings/{held['id']}/attendance",
+            {"entries": [{"member_key": "chair", "status": "present"}]},
+        )
+    )
+    sweep(engine, policies, today())
+    user = web_as(cast.director)
+    html = user.get("/director").text
+    card = _section(html, "open-escalations", "deadlines")
+    meeting_day = date.fromisoformat(str(held["meeting_date"]))
+    assert f"Panel meeting {meeting_day.day} {meeting_day:%B %Y}: Panel minutes" in card
+    assert "/children/" not in card
+    (notice_id,) = _ack_ids(card)
+    # A breach (the minutes are late) with no team: in the count, not in the breakdown.
+    summary = _summary(html)
+    assert summary["deadline missed"] == 1 and summary["open escalation"] == 1
+    assert _cells(html) == {}
+    assert "No deadline is overdue or due in the next 4 weeks" in html
+    assert (
+        "There are no open escalations for these filters" in user.get("/director?team=north").text
+    )
+    done = user.post(f"/director/escalations/{notice_id}/acknowledge", {"comment": "Chased"})
+    assert done.status_code == 303
+    assert "There are no open escalations." in user.get("/director").text

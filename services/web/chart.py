@@ -19,6 +19,7 @@ TEXT = "#0b0c0c"
 SECONDARY_TEXT = "#505a5f"
 GRID = "#b1b4b6"
 BAR = "#1d70b8"
+FONT = "GDS Transport, arial, sans-serif"  # GOV.UK Frontend's; SVG text does not inherit it
 
 _ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 
@@ -90,7 +91,7 @@ def bar_chart(
 
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" role="img" '
+        f'width="{width}" height="{height}" font-family="{FONT}" role="img" '
         f'aria-labelledby="{chart_id}-title" aria-describedby="{chart_id}-desc">',
         f'<title id="{chart_id}-title">{escape(title)}</title>',
         f'<desc id="{chart_id}-desc">{escape(description)}</desc>',
