@@ -4,6 +4,20 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.web.routes import account, director
+from services.web.routes import (
+    account,
+    children,
+    director,
+    journey_events,
+    my_work,
+    notifications_page,
+)
 
-ROUTERS: list[APIRouter] = [account.router, director.router]
+ROUTERS: list[APIRouter] = [
+    my_work.router,
+    children.router,
+    journey_events.router,
+    notifications_page.router,
+    account.router,
+    director.router,
+]

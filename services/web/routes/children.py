@@ -1,0 +1,244 @@
+"""Children: find a child, the child's page (details and every journey), start a journey."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from services.access import Principal, child_refusal
+from services.api.deps import AppServices, Services
+from services.children import get_child, search_children
+from services.clock import today
+from services.journeys import AccessDenied, AlreadyActive
+from services.web.child_view import journey_panel, last_recorded_by, usernames
+from services.web.deps import CheckedForm, PageSession
+from services.web.event_forms import (
+    FormField,
+    echo,
+    engine_errors,
+    form_fields,
+    read_data,
+)
+from services.web.forms import FormErrors, date_parts, echo_date, read_date, text
+from services.web.templating import render
+from workflow.definition import JourneyDefinition
+from workflow.errors import GuardFailed, InvalidData
+
+router = APIRouter(include_in_schema=False)
+
+PAGE_SIZE = 50
+MAX_QUERY = 100
+STARTED_ON = "started_on"
+STARTED_ON_LABEL = "Start date"
+
+
+@router.get("/children")
+def children(
+    request: Request,
+    services: Services,
+    session: PageSession,
+    q: str | None = None,
+    page: int = 1,
+) -> HTMLResponse:
+    """Children the user may see, found by reference or name."""
+    query = (q or "").strip()[:MAX_QUERY]
+    page = min(max(page, 1), 100_000)
+    # One more than a page, to know whether there is a next one.
+    rows = search_children(
+        services.engine,
+        session.principal,
+        q=query or None,
+        limit=PAGE_SIZE + 1,
+        offset=(page - 1) * PAGE_SIZE,
+    )
+    more = len(rows) > PAGE_SIZE
+
+    def page_href(number: int) -> str:
+        params: dict[str, Any] = {"page": number}
+        if query:
+            params["q"] = query
+        return f"/children?{urlencode(params)}"
+
+    return render(
+        request,
+        "casework/children.html",
+        {
+            "children": rows[:PAGE_SIZE],
+            "q": query,
+            "page": page,
+            "more": more,
+            "page_href": page_href,
+        },
+    )
+
+
+def _startable(
+    services: AppServices, principal: Principal, team: str, active: set[str]
+) -> list[JourneyDefinition]:
+    """The journey types the user may start for a child of ``team`` (one active per type)."""
+    if child_refusal(principal, team, write=True):
+        return []
+    out = []
+    for journey_type in services.registry.types():
+        jm = services.registry.current(journey_type)
+        if jm is None or journey_type in active:
+            continue
+        if not principal.roles.isdisjoint(jm.definition.start.roles):
+            out.append(jm.definition)
+    return out
+
+
+_DONE = {"event-recorded", "journey-started"}
+
+
+@router.get("/children/{child_id}")
+def child_page(
+    request: Request,
+    child_id: int,
+    services: Services,
+    session: PageSession,
+    done: str | None = None,
+) -> HTMLResponse:
+    """A child's details and every journey: stage and diagram, actions open now and why
+    others are not, deadlines and history."""
+    principal = session.principal
+    child = get_child(services.engine, child_id, principal)  # 404 / 403 for others
+    views = services.journeys.list_for_child(child_id, principal)
+    histories = {v.id: services.journeys.history(v.id, principal) for v in views}
+    names = usernames(
+        services.engine,
+        [child["allocated_social_worker_id"]]
+        + [h["actor_id"] for entries in histories.values() for h in entries]
+        + [d.owner_id for v in views for d in v.deadlines],
+    )
+    day = today()
+    panels = [
+        journey_panel(v, histories[v.id], services.registry, names, principal, day)
+        for v in sorted(views, key=lambda v: (v.status != "active", -v.id))
+    ]
+    recorded = last_recorded_by(panels, principal.user_id) if done in _DONE else None
+    active = {v.type for v in views if v.status == "active"}
+    return render(
+        request,
+        "casework/child.html",
+        {
+            "child": child,
+            "worker": names.get(child["allocated_social_worker_id"] or 0),
+            "panels": panels,
+            "done": done if recorded else None,
+            "recorded": recorded,
+            "can_start": bool(_startable(services, principal, child["team"], active)),
+            "today": day,
+        },
+    )
+
+
+def _start_context(
+    services: AppServices, child_id: int, principal: Principal
+) -> tuple[dict[str, Any], list[JourneyDefinition]]:
+    """The child and the journeys the user may start for it (403 when there are none)."""
+    child = get_child(services.engine, child_id, principal)
+    refusal = child_refusal(principal, child["team"], write=True)
+    if refusal:
+        raise AccessDenied(refusal)
+    active = {j["type"] for j in child["journeys"] if j["status"] == "active"}
+    types = _startable(services, principal, child["team"], active)
+    if not types and not active:
+        raise HTTPException(status_code=403, detail="Your roles cannot start a journey.")
+    return child, types
+
+
+def _start_page(
+    request: Request,
+    child: dict[str, Any],
+    types: list[JourneyDefinition],
+    chosen: JourneyDefinition | None,
+    *,
+    fields: list[FormField] | None = None,
+    values: dict[str, Any] | None = None,
+    errors: FormErrors | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    return render(
+        request,
+        "casework/start_journey.html",
+        {
+            "child": child,
+            "types": [(d.type, d.title) for d in types],
+            "descriptions": {d.type: d.description for d in types},
+            "chosen": chosen,
+            "fields": fields or [],
+            "values": values or {},
+            "errors": errors or FormErrors(),
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/children/{child_id}/journeys/new")
+def start_journey_form(
+    request: Request,
+    child_id: int,
+    services: Services,
+    session: PageSession,
+    type: str | None = None,
+) -> HTMLResponse:
+    """Start a journey: first its type, then its start date and any details it needs."""
+    child, types = _start_context(services, child_id, session.principal)
+    chosen = next((d for d in types if d.type == type), None)
+    errors = FormErrors()
+    if type is not None and chosen is None:
+        errors.add("type", "Select a type of journey this child does not already have")
+    if chosen is None:
+        return _start_page(
+            request, child, types, None, errors=errors, status_code=422 if errors else 200
+        )
+    fields = form_fields(chosen.start.fields, {})
+    values = echo(None, fields)
+    values[STARTED_ON] = date_parts(child["looked_after_since"] or today())
+    return _start_page(request, child, types, chosen, fields=fields, values=values)
+
+
+@router.post("/children/{child_id}/journeys/new")
+def start_journey(
+    request: Request,
+    child_id: int,
+    services: Services,
+    session: PageSession,
+    form: CheckedForm,
+) -> Response:
+    """Start the chosen journey; errors are shown next to the fields, nothing is written."""
+    principal = session.principal
+    child, types = _start_context(services, child_id, principal)
+    chosen = next((d for d in types if d.type == text(form, "type")), None)
+    if chosen is None:
+        errors = FormErrors()
+        errors.add("type", "Select a type of journey this child does not already have")
+        return _start_page(request, child, types, None, errors=errors, status_code=422)
+    fields = form_fields(chosen.start.fields, {})
+    errors = FormErrors()
+    started_on = read_date(form, STARTED_ON, STARTED_ON_LABEL, errors)
+    if started_on is not None and started_on > today():
+        errors.add(f"{STARTED_ON}-day", f"{STARTED_ON_LABEL} must be today or in the past")
+    data = read_data(form, fields, errors)
+    values = echo(form, fields)
+    values[STARTED_ON] = echo_date(form, STARTED_ON)
+    if not errors:
+        try:
+            view = services.journeys.start(
+                child_id, chosen.type, started_on=started_on, data=data, principal=principal
+            )
+        except AlreadyActive:
+            errors.add("type", f"This child already has an active {chosen.title.lower()} journey")
+        except (InvalidData, GuardFailed) as exc:
+            engine_errors(exc, fields, errors, date_field=STARTED_ON)
+        else:
+            return RedirectResponse(
+                f"/children/{child_id}?done=journey-started#journey-{view.id}", status_code=303
+            )
+    return _start_page(
+        request, child, types, chosen, fields=fields, values=values, errors=errors, status_code=422
+    )
