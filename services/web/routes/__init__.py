@@ -11,6 +11,7 @@ from services.web.routes import (
     journey_events,
     my_work,
     notifications_page,
+    panel_pages,
 )
 
 ROUTERS: list[APIRouter] = [
@@ -20,4 +21,5 @@ ROUTERS: list[APIRouter] = [
     notifications_page.router,
     account.router,
     director.router,
+    panel_pages.router,
 ]
