@@ -12,17 +12,21 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
+import states
 from notifications.policy import Policies
 from notifications.sweep import sweep
 from services.clock import today
 from services.models import JOURNEY_EVENTS as E
 from services.models import NOTICES as N
 from services.web.caseload import rag_status
+from services.web.event_forms import FormField, echo, form_fields, read_data
+from services.web.forms import FormErrors
 from services.web.templating import govuk_date
 from tests.conftest import Api, UserFactory
 from tests.reminder_support import BANK_HOLIDAY_DUE, first_review_child
 from tests.web_support import WebUser
 from workflow.calendar import add_months, add_working_days
+from workflow.fields import validate
 
 WebAs = Callable[[Api], WebUser]
 
@@ -469,6 +473,10 @@ def test_starting_a_journey_from_the_child_page(sw: Api, web_as: WebAs, engine: 
     assert "Start a journey" in page.get(f"/children/{made['id']}").text
     choose = page.get(f"/children/{made['id']}/journeys/new")
     assert choose.status_code == 200
+    assert "govuk-error-summary" not in choose.text
+    nothing_chosen = page.get(f"/children/{made['id']}/journeys/new?chosen=1")
+    assert nothing_chosen.status_code == 422
+    assert '<a href="#type">Select a type of journey' in nothing_chosen.text
     assert 'value="care_proceedings"' in choose.text
     details = page.get(f"/children/{made['id']}/journeys/new?type=care_proceedings")
     assert details.status_code == 200
@@ -549,3 +557,61 @@ def test_someone_elses_notification_cannot_be_marked(
     assert other.post(f"/notifications/{notice_id}/read", {}).status_code == 404
     with engine.connect() as conn:
         assert conn.execute(select(N.c.read_at).where(N.c.id == notice_id)).scalar() is None
+
+
+# -- every field of every journey has its input ------------------------------------------
+
+
+def _valid_input(f: FormField) -> dict[str, str]:
+    """What a user would type or choose for ``f``, as the browser would post it."""
+    assert f.spec is not None
+    if f.widget == "date":
+        day = today()
+        return {f"{f.input_name}-{p}": str(getattr(day, p)) for p in ("day", "month", "year")}
+    if f.widget == "checklist":
+        return {item.input_name: "yes" for item in f.items}
+    if f.widget in ("radios", "select", "yes_no"):
+        return {f.input_name: f.options[-1][0]}
+    if f.widget == "number":
+        low = f.spec.minimum if f.spec.minimum is not None else 0
+        return {f.input_name: str(int(low) + 1 if f.spec.type == "integer" else low + 1.5)}
+    return {f.input_name: "Some words"}
+
+
+def test_every_event_field_has_a_labelled_input_that_reads_back_as_valid_data() -> None:
+    from starlette.datastructures import FormData
+
+    from services.web.templating import templates
+
+    macro = templates.env.get_template("casework/_fields.html").module.event_field  # type: ignore[attr-defined]
+    widgets: set[str] = set()
+    for definition in states.DEFINITIONS:
+        for ev in (definition.start, *definition.events):
+            fields = form_fields(ev.fields, {})
+            assert [f.name for f in fields] == [s.name for s in ev.fields]
+            for f in fields:
+                widgets.add(f.widget)
+                html = str(macro(f, echo(None, [f]), FormErrors()))
+                ids = [f"{f.input_name}-day"] if f.widget == "date" else [f.error_id]
+                ids += [i.input_name for i in f.items]
+                for input_id in ids:
+                    assert f'id="{input_id}"' in html, (definition.type, ev.name, f.name)
+                assert (f.legend if f.widget != "checklist" else f.label) in unescape(html)
+            posted: dict[str, str] = {}
+            for f in fields:
+                posted.update(_valid_input(f))
+            errors = FormErrors()
+            data = read_data(FormData(posted), fields, errors)
+            assert not errors, (definition.type, ev.name, errors.items)
+            _clean, problems = validate(ev.fields, data)
+            assert problems == [], (definition.type, ev.name, problems)
+            # Nothing typed: only the required fields are refused, each by its own input.
+            errors = FormErrors()
+            read_data(FormData({}), fields, errors)
+            refused = {field_id for field_id, _ in errors.items}
+            expected = set()
+            for f in fields:
+                if f.required:
+                    expected |= {i.input_name for i in f.items} or {f.error_id}
+            assert refused == expected, (definition.type, ev.name)
+    assert widgets == {"date", "radios", "yes_no", "number", "textarea", "input", "checklist"}

@@ -157,3 +157,36 @@ def test_team_manager_sees_the_team_caseload_and_opens_a_child(
     expect(journey.locator("table.app-deadlines")).to_contain_text("Overdue")
     expect(journey.get_by_role("button", name="Record a looked-after review")).to_be_visible()
     check_page(page, "casework-team-child")
+
+
+def test_social_worker_starts_a_journey(page: Page, sw: Api) -> None:
+    child = sw.create_child("C-0004", given_name="Jo", family_name="Newcase")
+    sign_in(page, "sw.north")
+    page.goto(f"/children/{child['id']}")
+    expect(page.locator("section.app-journey")).to_have_count(0)
+    page.get_by_role("button", name="Start a journey").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Start a journey")
+    check_page(page, "casework-start-journey")
+
+    page.get_by_role("button", name="Continue").click()  # nothing chosen
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Select a type of journey")
+    check_page(page, "casework-start-journey-error")
+
+    page.get_by_label("Care proceedings").check()
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Start care proceedings")
+    issued = today() - timedelta(days=3)
+    page.get_by_label("Day").fill(str(issued.day))
+    page.get_by_label("Month").fill(str(issued.month))
+    page.get_by_label("Year").fill(str(issued.year))
+    page.get_by_label("Court (optional)").fill("Leicester Family Court")
+    check_page(page, "casework-start-journey-details")
+    page.get_by_role("button", name="Start journey").click()
+
+    expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
+        "Care proceedings started"
+    )
+    journey = page.locator("section.app-journey").first
+    expect(journey.locator("table.app-deadlines")).to_contain_text(
+        govuk_date(issued + timedelta(weeks=26))
+    )

@@ -185,21 +185,24 @@ def start_journey_form(
     services: Services,
     session: PageSession,
     type: str | None = None,
+    chosen: str | None = None,
 ) -> HTMLResponse:
-    """Start a journey: first its type, then its start date and any details it needs."""
+    """Start a journey: first its type, then its start date and any details it needs.
+    (``chosen`` marks the first step's form as sent, so sending it with no type is an
+    error rather than the empty form again.)"""
     child, types = _start_context(services, child_id, session.principal)
-    chosen = next((d for d in types if d.type == type), None)
+    definition = next((d for d in types if d.type == type), None)
     errors = FormErrors()
-    if type is not None and chosen is None:
+    if definition is None and (type is not None or chosen):
         errors.add("type", "Select a type of journey this child does not already have")
-    if chosen is None:
+    if definition is None:
         return _start_page(
             request, child, types, None, errors=errors, status_code=422 if errors else 200
         )
-    fields = form_fields(chosen.start.fields, {})
+    fields = form_fields(definition.start.fields, {})
     values = echo(None, fields)
     values[STARTED_ON] = date_parts(child["looked_after_since"] or today())
-    return _start_page(request, child, types, chosen, fields=fields, values=values)
+    return _start_page(request, child, types, definition, fields=fields, values=values)
 
 
 @router.post("/children/{child_id}/journeys/new")
