@@ -16,6 +16,7 @@ import states
 from notifications.policy import Policies
 from notifications.sweep import sweep
 from services.clock import today
+from services.models import CHILDREN as C
 from services.models import JOURNEY_EVENTS as E
 from services.models import NOTICES as N
 from services.web.caseload import rag_status
@@ -615,3 +616,106 @@ def test_every_event_field_has_a_labelled_input_that_reads_back_as_valid_data() 
                     expected |= {i.input_name for i in f.items} or {f.error_id}
             assert refused == expected, (definition.type, ev.name)
     assert widgets == {"date", "radios", "yes_no", "number", "textarea", "input", "checklist"}
+
+
+# -- adding a child -------------------------------------------------------------------------
+
+
+def _child_form(**overrides: str) -> dict[str, str]:
+    return {
+        "reference": "LA-9001",
+        "given_name": "Casey",
+        "family_name": "Newchild",
+        "date_of_birth-day": "4",
+        "date_of_birth-month": "3",
+        "date_of_birth-year": "2019",
+        "legal_status": "section_20",
+        **overrides,
+    }
+
+
+def _children(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(C)).scalar_one())
+
+
+def test_a_social_worker_adds_a_child_to_their_caseload(
+    sw: Api, web_as: WebAs, engine: Engine
+) -> None:
+    page = web_as(sw)
+    assert 'href="/children/new"' in page.get("/children").text
+    form = page.get("/children/new")
+    assert form.status_code == 200
+    assert 'name="worker"' not in form.text  # a social worker's child is their own
+    response = page.post("/children/new", _child_form())
+    assert response.status_code == 303, response.text
+    child_page = page.get(response.headers["location"])
+    text = _text(child_page.text)
+    assert "Child added" in text
+    assert "Casey Newchild" in text and "4 March 2019" in text and "Section 20" in text
+    assert "Social worker sw.north" in text and "Team north" in text
+    assert re.findall(r'data-child="([^"]+)"', page.get("/my-work").text) == ["LA-9001"]
+
+
+def test_adding_a_child_shows_each_problem_next_to_its_field_and_writes_nothing(
+    sw: Api, web_as: WebAs, engine: Engine
+) -> None:
+    sw.create_child("LA-9001")
+    page = web_as(sw)
+    before = _children(engine)
+    taken = page.post("/children/new", _child_form())
+    assert taken.status_code == 422
+    assert '<a href="#reference">A child with this reference is already recorded</a>' in taken.text
+    assert 'value="Casey"' in taken.text  # what was typed is kept
+    future = today() + timedelta(days=1)
+    bad = page.post(
+        "/children/new",
+        _child_form(
+            reference="no spaces allowed",
+            given_name="",
+            **{
+                "date_of_birth-day": str(future.day),
+                "date_of_birth-month": str(future.month),
+                "date_of_birth-year": str(future.year),
+                "looked_after_since-day": "1",
+            },
+        ),
+    )
+    assert bad.status_code == 422
+    links = re.findall(r'<li><a href="#([^"]+)">', bad.text)
+    assert links == [
+        "reference",
+        "given_name",
+        "date_of_birth-day",
+        "looked_after_since-month",
+    ]
+    assert _children(engine) == before
+
+
+def test_a_team_manager_allocates_and_a_read_only_user_cannot_add(
+    make_user: UserFactory, sw: Api, tm: Api, web_as: WebAs, engine: Engine
+) -> None:
+    manager = web_as(tm)
+    form = manager.get("/children/new")
+    assert f'<option value="{sw.user_id}">sw.north</option>' in form.text
+    response = manager.post("/children/new", _child_form(worker=str(sw.user_id)))
+    assert response.status_code == 303, response.text
+    assert "Social worker sw.north" in _text(manager.get(response.headers["location"]).text)
+    viewer = web_as(make_user("viewer.north", "read_only", team="north"))
+    assert 'href="/children/new"' not in viewer.get("/children").text
+    assert viewer.get("/children/new").status_code == 403
+    before = _children(engine)
+    assert viewer.post("/children/new", _child_form(reference="LA-9002")).status_code == 403
+    assert _children(engine) == before
+
+
+def test_a_service_manager_names_the_team(
+    make_user: UserFactory, web_as: WebAs, engine: Engine
+) -> None:
+    manager = web_as(make_user("sm", "service_manager"))
+    missing = manager.post("/children/new", _child_form())
+    assert missing.status_code == 422
+    assert '<a href="#team">Enter the child&#39;s team</a>' in missing.text
+    done = manager.post("/children/new", _child_form(team="east"))
+    assert done.status_code == 303, done.text
+    assert "Team east" in _text(manager.get(done.headers["location"]).text)

@@ -159,10 +159,29 @@ def test_team_manager_sees_the_team_caseload_and_opens_a_child(
     check_page(page, "casework-team-child")
 
 
-def test_social_worker_starts_a_journey(page: Page, sw: Api) -> None:
-    child = sw.create_child("C-0004", given_name="Jo", family_name="Newcase")
+def test_social_worker_adds_a_child_and_starts_a_journey(page: Page, sw: Api) -> None:
+    del sw  # the user signing in
     sign_in(page, "sw.north")
-    page.goto(f"/children/{child['id']}")
+    page.get_by_role("link", name="Children", exact=True).click()
+    page.get_by_role("button", name="Add a child").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Add a child")
+    check_page(page, "casework-add-child")
+    page.get_by_label("Reference").fill("C-0004")
+    page.get_by_label("First name").fill("Jo")
+    page.get_by_role("button", name="Add child").click()  # no last name or date of birth
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_contain_text("Enter the child's last name")
+    expect(summary).to_contain_text("Enter date of birth")
+    check_page(page, "casework-add-child-error")
+    page.get_by_label("Last name").fill("Newcase")
+    birth = page.get_by_role("group", name="Date of birth")
+    birth.get_by_label("Day").fill("4")
+    birth.get_by_label("Month").fill("3")
+    birth.get_by_label("Year").fill("2019")
+    page.get_by_label("Legal status (optional)").select_option(label="Interim care order")
+    page.get_by_role("button", name="Add child").click()
+    expect(page.locator(".govuk-notification-banner--success")).to_contain_text("Child added")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Jo Newcase")
     expect(page.locator("section.app-journey")).to_have_count(0)
     page.get_by_role("button", name="Start a journey").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Start a journey")

@@ -1,4 +1,5 @@
-"""Children: find a child, the child's page (details and every journey), start a journey."""
+"""Children: find a child, add one, the child's page (details and every journey), start a
+journey."""
 
 from __future__ import annotations
 
@@ -7,12 +8,15 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
 
-from services.access import Principal, child_refusal
+from services.access import CHILD_EDIT_ROLES, Principal, child_refusal
 from services.api.deps import AppServices, Services
-from services.children import get_child, search_children
+from services.children import DuplicateReference, create_child, get_child, search_children
 from services.clock import today
 from services.journeys import AccessDenied, AlreadyActive
+from services.web import child_form
+from services.web.caseload import team_social_workers
 from services.web.child_view import journey_panel, last_recorded_by, usernames
 from services.web.deps import CheckedForm, PageSession
 from services.web.event_forms import (
@@ -71,8 +75,79 @@ def children(
             "page": page,
             "more": more,
             "page_href": page_href,
+            "can_add": _may_add(session.principal),
         },
     )
+
+
+def _may_add(principal: Principal) -> bool:
+    """Whether the user may record a new child (the service decides again on saving)."""
+    return principal.sees_children and not principal.roles.isdisjoint(CHILD_EDIT_ROLES)
+
+
+def _add_choices(services: AppServices, principal: Principal) -> child_form.ChildFormChoices:
+    """What the add-a-child form offers this user (403 for a user who may not add one)."""
+    if not _may_add(principal):
+        raise HTTPException(status_code=403, detail="Your roles cannot record a child.")
+    team_workers = (
+        [(str(w.id), w.name) for w in team_social_workers(services.engine, principal.team)]
+        if principal.team
+        else []
+    )
+    return child_form.choices(principal, team_workers)
+
+
+def _add_page(
+    request: Request,
+    principal: Principal,
+    form_choices: child_form.ChildFormChoices,
+    *,
+    form: FormData | None = None,
+    errors: FormErrors | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    return render(
+        request,
+        "casework/child_new.html",
+        {
+            "choices": form_choices,
+            "legal_statuses": child_form.LEGAL_STATUSES,
+            "values": child_form.echo(form),
+            "errors": child_form.ordered(errors) if errors else FormErrors(),
+            "team": principal.team,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/children/new")
+def new_child_form(request: Request, services: Services, session: PageSession) -> HTMLResponse:
+    """The form to record a child."""
+    principal = session.principal
+    return _add_page(request, principal, _add_choices(services, principal))
+
+
+@router.post("/children/new")
+def add_child(
+    request: Request, services: Services, session: PageSession, form: CheckedForm
+) -> Response:
+    """Record the child, then show their page; errors are shown next to the fields."""
+    principal = session.principal
+    form_choices = _add_choices(services, principal)
+    errors = FormErrors()
+    body = child_form.read(form, form_choices, errors, today=today())
+    if body is not None:
+        try:
+            child_id = create_child(services.engine, body, principal)
+        except DuplicateReference:
+            errors.add("reference", "A child with this reference is already recorded")
+        except InvalidData as exc:
+            # The service checks the team and the allocated social worker.
+            field = "worker" if "social worker" in exc.message.lower() else "team"
+            errors.add(field, exc.message)
+        else:
+            return RedirectResponse(f"/children/{child_id}?done=child-added", status_code=303)
+    return _add_page(request, principal, form_choices, form=form, errors=errors, status_code=422)
 
 
 def _startable(
@@ -94,7 +169,7 @@ def _startable(
 _DONE = {"event-recorded", "journey-started"}
 
 
-@router.get("/children/{child_id}")
+@router.get("/children/{child_id:int}")
 def child_page(
     request: Request,
     child_id: int,
@@ -120,6 +195,8 @@ def child_page(
         for v in sorted(views, key=lambda v: (v.status != "active", -v.id))
     ]
     recorded = last_recorded_by(panels, principal.user_id) if done in _DONE else None
+    if done == "child-added":
+        recorded = None
     active = {v.type for v in views if v.status == "active"}
     return render(
         request,
@@ -128,7 +205,7 @@ def child_page(
             "child": child,
             "worker": names.get(child["allocated_social_worker_id"] or 0),
             "panels": panels,
-            "done": done if recorded else None,
+            "done": done if recorded or done == "child-added" else None,
             "recorded": recorded,
             "can_start": bool(_startable(services, principal, child["team"], active)),
             "today": day,
@@ -178,7 +255,7 @@ def _start_page(
     )
 
 
-@router.get("/children/{child_id}/journeys/new")
+@router.get("/children/{child_id:int}/journeys/new")
 def start_journey_form(
     request: Request,
     child_id: int,
@@ -205,7 +282,7 @@ def start_journey_form(
     return _start_page(request, child, types, definition, fields=fields, values=values)
 
 
-@router.post("/children/{child_id}/journeys/new")
+@router.post("/children/{child_id:int}/journeys/new")
 def start_journey(
     request: Request,
     child_id: int,
