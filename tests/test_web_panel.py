@@ -231,6 +231,10 @@ def test_social_worker_refers_and_completes_the_checklist(
     assert incomplete.status_code == 303 and "pack_incomplete" in incomplete.headers["location"]
     page = sw.get(incomplete.headers["location"])
     assert "The pack is incomplete" in page.text and "cannot be listed for decision" in page.text
+    # The reason in the checklist's words and GOV.UK dates, not keys and ISO dates.
+    shown = html.unescape(page.text)
+    assert f"\u2018{CHECKLIST_A.items[-1].text}\u2019 not answered Yes" in shown
+    assert not re.search(r"Offered the meeting on \d{4}-", shown)
     after = ok(cast.sw.get(f"/panel/referrals/{referral_id}"))
     assert after["status"] == "awaiting_pack" and after["meeting_id"] != first_meeting
 
@@ -388,10 +392,17 @@ def test_chair_decides_adm_approves_actions_and_minutes(
     assert "Decision recorded" not in page.text  # only after the redirect's ?done=
     assert "Send the match report to the ADM" in page.text and "Mark done" in page.text
 
-    # The approval is the ADM's: the chair is refused with the reason, the ADM records it.
+    # The approval is the ADM's: the chair is not offered it (and a forged post is
+    # refused, nothing written); the ADM is offered only it, and records it.
+    assert "ADM decision" not in form.text
     refused = chair.post(form_path, {"outcome": "approve"})
-    assert refused.status_code == 403 and "adm" in _errors_next_to(refused.text, "outcome")
+    assert refused.status_code == 400 and "Select the panel" in _errors_next_to(
+        refused.text, "outcome"
+    )
+    assert ok(cast.sw.get(f"/journeys/{first['journey_id']}"))["state"] == "panel_recommended"
     adm = web_as(cast.adm)
+    adm_form = adm.get(form_path).text
+    assert "ADM decision: long-term match approved" in adm_form and "(recommended)" not in adm_form
     approved = adm.post(form_path, {"outcome": "approve", "notes": "Approved"})
     assert approved.status_code == 303
     assert ok(cast.sw.get(f"/journeys/{first['journey_id']}"))["state"] == "approved"

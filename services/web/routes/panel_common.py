@@ -3,6 +3,8 @@ post (post/redirect/get) and turning a service refusal into a form error."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi.responses import RedirectResponse
@@ -11,6 +13,7 @@ from panels.api import Panel
 from panels.config import COHORTS
 from services.access import Principal
 from services.web.forms import FormErrors
+from services.web.templating import govuk_date, humanise
 from states.roles import (
     ADM,
     CASEWORK,
@@ -21,6 +24,7 @@ from states.roles import (
     TEAM_MANAGER,
 )
 from workflow.errors import EngineError
+from workflow.machines import Registry
 
 __all__ = ["Panel"]
 
@@ -74,7 +78,30 @@ def refusal(errors: FormErrors, field_id: str, exc: EngineError) -> None:
     """A service refusal as an error against ``field_id``, with the listed problems."""
     details = exc.details.get("errors") or []
     extra = [str(d) for d in details if str(d) not in exc.message]
-    errors.add(field_id, " ".join([exc.message, *extra]))
+    errors.add(field_id, readable(" ".join([exc.message, *extra])))
+
+
+_ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+
+
+def _long_date(match: re.Match[str]) -> str:
+    try:
+        return govuk_date(match.group(0))
+    except ValueError:
+        return match.group(0)
+
+
+def readable(message: str | None, wording: dict[str, str] | None = None) -> str:
+    """A service's message as a page shows it: its ISO dates as GOV.UK writes dates, and
+    checklist item keys (``wording``: key to item text) in the checklist's own words."""
+    if not message:
+        return ""
+    out = _ISO_DATE.sub(_long_date, message)
+    if wording:
+        texts: dict[str, str] = wording
+        keys = re.compile(r"\b(" + "|".join(map(re.escape, texts)) + r")\b")
+        out = keys.sub(lambda m: f"\u2018{texts[m.group(1)]}\u2019", out)
+    return out
 
 
 def roles_of(principal: Principal) -> dict[str, bool]:
@@ -98,6 +125,35 @@ def source_label(source: str | None, cohorts: list[str] | None = None) -> str:
         if key in COHORTS:
             return COHORTS[key]
     return (source or "").replace("_", " ").capitalize()
+
+
+@dataclass(frozen=True)
+class JourneyWords:
+    """Journey types and states in the words the definitions give them ("Recommended by
+    panel", not ``panel_recommended``); unknown keys are humanised."""
+
+    titles: dict[str, str]
+    labels: dict[tuple[str, str], str]
+
+    def title(self, journey_type: str | None) -> str:
+        """A journey type's title."""
+        return self.titles.get(journey_type or "") or humanise(journey_type)
+
+    def state(self, journey_type: str | None, state: str | None) -> str:
+        """A state's label."""
+        return self.labels.get((journey_type or "", state or "")) or humanise(state)
+
+
+def journey_words(registry: Registry) -> JourneyWords:
+    """The current definitions' titles and state labels (a dictionary look-up per row)."""
+    titles, labels = {}, {}
+    for journey_type in registry.types():
+        jm = registry.current(journey_type)
+        if jm is None:
+            continue
+        titles[journey_type] = jm.definition.title
+        labels.update({(journey_type, s.name): s.label for s in jm.definition.states})
+    return JourneyWords(titles, labels)
 
 
 def group_items(agenda: dict[str, Any]) -> dict[int, dict[str, Any]]:

@@ -22,12 +22,13 @@ from services.web.routes.panel_common import (
     Panel,
     done_redirect,
     group_items,
+    journey_words,
     refusal,
     source_label,
 )
 from services.web.session import WebSession
 from services.web.templating import render
-from states.roles import PANEL_ADMIN, SERVICE_MANAGER, SOCIAL_WORKER, TEAM_MANAGER
+from states.roles import PANEL_ADMIN, PANEL_CHAIR, SERVICE_MANAGER, SOCIAL_WORKER, TEAM_MANAGER
 from workflow.definition import Field
 from workflow.errors import EngineError
 
@@ -91,7 +92,10 @@ def _decision(panel: PanelService, session: WebSession, meeting_id: int, item_id
     part = panel.config.part(item["part"])
     review_default = part.review_weeks if part else None
     if item["referral_id"] is None:
+        # A tracked child's outcome fires no event: the chair's to record.
         choices = tuple(Choice(k, v, None, ()) for k, v in TRACKING_OUTCOMES.items())
+        if PANEL_CHAIR not in principal.roles:
+            choices = ()
         return Decision(meeting, item, item["source_label"], choices, False, review_default)
     referral = panel.get_referral(item["referral_id"], principal)
     dt = panel.config.decision_type(referral["decision_type"])
@@ -100,6 +104,11 @@ def _decision(panel: PanelService, session: WebSession, meeting_id: int, item_id
     out = []
     for o in dt.outcomes:
         ev = jm.definition.event(o.event) if jm and o.event else None
+        # Offered only to a role that may record it: the event's own roles (the ADM's
+        # approval, a signer under the scheme of delegation); the chair when none.
+        may = [r for r in ev.roles if r != SOCIAL_WORKER] if ev else [PANEL_CHAIR]
+        if principal.roles.isdisjoint(may):
+            continue
         fields = tuple(
             f
             for f in (ev.fields if ev else ())
@@ -135,6 +144,7 @@ def _page(
             "meeting": d.meeting,
             "item": d.item,
             "title": d.title,
+            "words": journey_words(panel.registry),
             "choices": d.choices,
             "field_name": _field_name,
             "funding": d.funding,
@@ -281,4 +291,4 @@ def decide(
         return _page(
             request, panel, d, values=_echo(form, d), errors=errors, status_code=status_code
         )
-    return done_redirect(f"/panel/meetings/{meeting_id}", "decision", f"#item-{item_id}")
+    return done_redirect(f"/panel/meetings/{meeting_id}", "decision")

@@ -13,6 +13,8 @@ from services.web.routes.panel_common import (
     Panel,
     banner,
     done_redirect,
+    journey_words,
+    readable,
     refusal,
     roles_of,
     source_label,
@@ -44,6 +46,9 @@ def meeting_page(
     agenda = meeting["agenda"]
     for item in [*(i for p in agenda["parts"] for i in p["items"]), *agenda["rolled"]]:
         item["source_label"] = source_label(item["source"], item["cohorts"])
+        item["reason"] = readable(item["reason"])
+    for n in agenda["not_listed"]:
+        n["reason"] = readable(n["reason"])
     actions = [a for a in panel.list_actions(principal, None) if a["meeting_id"] == meeting_id]
     people = {a["member_key"]: a for a in meeting["attendance"]}
     return render(
@@ -58,6 +63,7 @@ def meeting_page(
             ],
             "actions": actions,
             "panel_name": panel.config.panel.name,
+            "words": journey_words(panel.registry),
             "errors": errors or FormErrors(),
             **roles_of(principal),
             **banner(request.query_params.get("done")),
@@ -102,7 +108,7 @@ def build(
         panel.build_agenda(meeting_id, session.principal)
     except EngineError as exc:
         return refused(request, panel, session, meeting_id, "build-agenda", exc)
-    return done_redirect(f"/panel/meetings/{meeting_id}", "agenda", "#agenda")
+    return done_redirect(f"/panel/meetings/{meeting_id}", "agenda")
 
 
 @router.post("/panel/meetings/{meeting_id}/agenda/order")
@@ -263,7 +269,7 @@ def record_attendance(
             values=values,
             status_code=status_code,
         )
-    return done_redirect(f"/panel/meetings/{meeting_id}", "attendance", "#attendance")
+    return done_redirect(f"/panel/meetings/{meeting_id}", "attendance")
 
 
 @router.post("/panel/actions/{action_id}/done")
@@ -274,4 +280,4 @@ def action_done(
     meeting."""
     del form  # checked for its token only
     action = panel.complete_action(action_id, session.principal)
-    return done_redirect(f"/panel/meetings/{action['meeting_id']}", "action_done", "#actions")
+    return done_redirect(f"/panel/meetings/{action['meeting_id']}", "action_done")

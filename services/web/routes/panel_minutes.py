@@ -52,7 +52,7 @@ def draft(
         panel.draft_minutes(meeting_id, session.principal)
     except EngineError as exc:
         return refused(request, panel, session, meeting_id, "minutes", exc)
-    return done_redirect(f"/panel/meetings/{meeting_id}", "minutes_drafted", "#minutes")
+    return done_redirect(f"/panel/meetings/{meeting_id}", "minutes_drafted")
 
 
 @router.post("/panel/meetings/{meeting_id}/minutes/approve")
@@ -66,7 +66,7 @@ def approve(
         panel.approve_minutes(meeting_id, session.principal)
     except EngineError as exc:
         return refused(request, panel, session, meeting_id, "minutes", exc)
-    return done_redirect(f"/panel/meetings/{meeting_id}", "minutes_approved", "#minutes")
+    return done_redirect(f"/panel/meetings/{meeting_id}", "minutes_approved")
 
 
 @router.post("/panel/meetings/{meeting_id}/tracker/circulate")
@@ -80,7 +80,7 @@ def circulate(
         panel.circulate_tracker(meeting_id, session.principal)
     except EngineError as exc:
         return refused(request, panel, session, meeting_id, "minutes", exc)
-    return done_redirect(f"/panel/meetings/{meeting_id}", "circulated", "#minutes")
+    return done_redirect(f"/panel/meetings/{meeting_id}", "circulated")
 
 
 @router.get("/panel/meetings/{meeting_id}/minutes.html")

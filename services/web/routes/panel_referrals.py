@@ -26,6 +26,8 @@ from services.web.routes.panel_common import (
     Panel,
     banner,
     done_redirect,
+    journey_words,
+    readable,
     refusal,
     roles_of,
 )
@@ -92,7 +94,11 @@ def _new_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     principal = session.principal
-    context: dict[str, Any] = {"journey": journey, "errors": errors or FormErrors()}
+    context: dict[str, Any] = {
+        "journey": journey,
+        "words": journey_words(panel.registry),
+        "errors": errors or FormErrors(),
+    }
     if journey is None:
         context["journeys"] = referable_journeys(panel, principal)
         context["picker_limit"] = PICKER_LIMIT
@@ -177,6 +183,10 @@ def _referral_page(
     shown["documents"] = ref["documents"]
     shown.update(values or {})
     roles = roles_of(principal)
+    wording = {i["key"]: i["text"] for i in ref["checklist_items"]}
+    ref["reason"] = readable(ref["reason"], wording)
+    for h in ref["history"]:
+        h["note"] = readable(h.get("note"), wording)
     return render(
         request,
         "panel/referral.html",
@@ -184,6 +194,7 @@ def _referral_page(
             "ref": ref,
             "journey": journey,
             "title": dt.title if dt else ref["decision_type"],
+            "words": journey_words(panel.registry),
             "funding": funding,
             "answers": pack.ANSWER_CHOICES,
             "questions": pack.FUNDING_QUESTIONS,

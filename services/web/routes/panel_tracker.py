@@ -20,7 +20,7 @@ from panels.service import PanelService
 from services.access import Principal
 from services.web.deps import PageSession
 from services.web.forms import FormErrors, echo_date, read_date, text
-from services.web.routes.panel_common import Panel
+from services.web.routes.panel_common import JourneyWords, Panel, journey_words
 from services.web.session import WebSession
 from services.web.templating import render
 
@@ -57,14 +57,14 @@ class Filters:
         )
 
 
-def options(rows: list[dict[str, Any]]) -> dict[str, list[tuple[str, str]]]:
+def options(rows: list[dict[str, Any]], words: JourneyWords) -> dict[str, list[tuple[str, str]]]:
     """The choices each select offers: what the unfiltered tracker holds."""
     teams = sorted({r["team"] for r in rows})
     types = sorted({r["journey_type"] for r in rows if r["journey_type"]})
     outcomes = sorted({r["last_decision"] for r in rows if r["last_decision"]})
     return {
         "team": [(t, t.capitalize()) for t in teams],
-        "journey_type": [(t, t.replace("_", " ").capitalize()) for t in types],
+        "journey_type": [(t, words.title(t)) for t in types],
         "rag": list(RAG),
         "outcome": [(NO_DECISION, "No decision yet")]
         + [(o, o.replace("_", " ").capitalize()) for o in outcomes],
@@ -115,14 +115,14 @@ def query_form(request: Request) -> FormData:
 
 
 def tracker_rows(
-    query: FormData, panel: PanelService, principal: Principal
+    query: FormData, panel: PanelService, principal: Principal, words: JourneyWords
 ) -> tuple[list[dict[str, Any]], Filters, dict[str, list[tuple[str, str]]], FormErrors]:
     """The tracker rows the filters in the query string keep, with the filters, the
     select choices and any filter errors."""
     errors = FormErrors()
     filters = read_filters(query, errors)
     rows = panel.tracker(principal, filters.as_of)
-    choices = options(rows)
+    choices = options(rows, words)
     filters = check_choices(filters, choices, errors)
     return [r for r in rows if filters.keep(r)], filters, choices, errors
 
@@ -131,7 +131,8 @@ def tracker_rows(
 def tracker(request: Request, session: PageSession, panel: Panel) -> HTMLResponse:
     """The tracker table with its filters."""
     query = query_form(request)
-    rows, filters, choices, errors = tracker_rows(query, panel, session.principal)
+    words = journey_words(panel.registry)
+    rows, filters, choices, errors = tracker_rows(query, panel, session.principal, words)
     return render(
         request,
         "panel/tracker.html",
@@ -142,6 +143,7 @@ def tracker(request: Request, session: PageSession, panel: Panel) -> HTMLRespons
             "as_of": echo_date(query, "as_of"),
             "query": request.url.query,
             "panel_name": panel.config.panel.name,
+            "words": words,
             "errors": errors,
         },
         status_code=400 if errors else 200,
@@ -149,7 +151,9 @@ def tracker(request: Request, session: PageSession, panel: Panel) -> HTMLRespons
 
 
 def _download(request: Request, session: WebSession, panel: PanelService) -> list[dict[str, Any]]:
-    rows, _filters, _choices, errors = tracker_rows(query_form(request), panel, session.principal)
+    rows, _filters, _choices, errors = tracker_rows(
+        query_form(request), panel, session.principal, journey_words(panel.registry)
+    )
     if errors:
         raise HTTPException(
             status.HTTP_400_BAD_REQUEST,
