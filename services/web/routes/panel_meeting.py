@@ -63,6 +63,7 @@ def meeting_page(
             ],
             "actions": actions,
             "panel_name": panel.config.panel.name,
+            "minutes_days": panel.config.minutes.due_working_days,
             "words": journey_words(panel.registry),
             "errors": errors or FormErrors(),
             **roles_of(principal),
