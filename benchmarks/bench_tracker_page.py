@@ -33,11 +33,11 @@ for path in (ROOT, ROOT / "benchmarks"):
 
 import httpx  # noqa: E402
 import uvicorn  # noqa: E402
-from sqlalchemy import insert, select, text  # noqa: E402
+from bench_agenda import seed as seed_children  # noqa: E402
+from sqlalchemy import Engine, insert, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 import states  # noqa: E402
-from bench_agenda import seed as seed_children  # noqa: E402
 from panels.config import load_panel  # noqa: E402
 from panels.models import MEETINGS as M  # noqa: E402
 from panels.models import REFERRALS as R  # noqa: E402
@@ -54,10 +54,10 @@ from services.users import create_user, load_principal  # noqa: E402
 PASSWORD = "bench-password-1"
 
 
-def seed_tracker(engine: object, panel: PanelService, admin_id: int) -> None:
+def seed_tracker(engine: Engine, panel: PanelService, admin_id: int) -> None:
     """A referral to the first meeting and two open deadlines for every journey without one."""
     stamp = now_utc()
-    with engine.begin() as conn:  # type: ignore[attr-defined]
+    with engine.begin() as conn:
         meeting = conn.execute(select(M.c.id, M.c.meeting_date).order_by(M.c.meeting_date)).first()
         referred = set(conn.execute(select(R.c.journey_id)).scalars())
         journeys = conn.execute(select(J.c.id, J.c.child_id)).all()
