@@ -59,6 +59,7 @@ def seed_tracker(engine: Engine, panel: PanelService, admin_id: int) -> None:
     stamp = now_utc()
     with engine.begin() as conn:
         meeting = conn.execute(select(M.c.id, M.c.meeting_date).order_by(M.c.meeting_date)).first()
+        assert meeting is not None, "generate the planner first"
         referred = set(conn.execute(select(R.c.journey_id)).scalars())
         journeys = conn.execute(select(J.c.id, J.c.child_id)).all()
         conn.execute(
