@@ -20,15 +20,17 @@ def _serve(args: argparse.Namespace) -> int:
     settings = get_settings()
     configure(settings.log_level, settings.log_format)
     if args.demo:
+        from notifications.policy import policies_from_settings
         from services import demo
 
         services = build_services(settings)
-        demo.seed(services.engine, services.journeys)
+        demo.seed(services.engine, services.journeys, policies=policies_from_settings(settings))
         services.engine.dispose()
         print(f"\nDemo users (password for all: {demo.DEMO_PASSWORD}):")
         for user in demo.DEMO_USERS:
             print(f"  {user.username:<16} {', '.join(user.roles):<20} team {user.team or '-'}")
-        print(f"\nAPI docs: http://{args.host}:{args.port}/docs\n", flush=True)
+        print(f"\nSign in at http://{args.host}:{args.port}/", flush=True)
+        print(f"API docs: http://{args.host}:{args.port}/docs\n", flush=True)
     uvicorn.run(
         "services.app:create_app",
         factory=True,
@@ -52,11 +54,15 @@ def _migrate(_args: argparse.Namespace) -> int:
 
 
 def _demo(_args: argparse.Namespace) -> int:
+    from notifications.policy import policies_from_settings
     from services import demo
     from services.app import build_services
 
-    services = build_services(get_settings())
-    seeded = demo.seed(services.engine, services.journeys)
+    settings = get_settings()
+    services = build_services(settings)
+    seeded = demo.seed(
+        services.engine, services.journeys, policies=policies_from_settings(settings)
+    )
     print("demo data created" if seeded else "demo data already present")
     return 0
 

@@ -13,6 +13,8 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from notifications.policy import Policies
+from notifications.sweep import sweep
 from services.access import Principal
 from services.children import create_child
 from services.clock import today
@@ -129,8 +131,17 @@ def _principal(engine: Engine, username: str) -> Principal:
     return Principal(row.id, username, frozenset(row.roles), row.team)
 
 
-def seed(engine: Engine, journeys: JourneyService, *, children: int = 24) -> bool:
-    """Create the demo users and caseload unless they exist. True if it seeded."""
+def seed(
+    engine: Engine,
+    journeys: JourneyService,
+    *,
+    children: int = 24,
+    policies: Policies | None = None,
+) -> bool:
+    """Create the demo users and caseload unless they exist. True if it seeded.
+
+    With ``policies``, a reminder sweep as of today follows, so inboxes and the director's
+    open escalations show what the scheduler would have raised (in-app only: no email)."""
     with engine.connect() as conn:
         if conn.execute(select(U.c.id).where(U.c.username == DEMO_USERS[0].username)).first():
             return False
@@ -165,6 +176,8 @@ def seed(engine: Engine, journeys: JourneyService, *, children: int = 24) -> boo
         journey_type, start_data, events = _SCENARIOS[i % len(_SCENARIOS)]
         _drive(journeys, child_id, start, journey_type, start_data, events, sw)
     _plan_panel(engine, journeys)
+    if policies is not None:
+        sweep(engine, policies, now)
     return True
 
 
