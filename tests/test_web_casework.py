@@ -19,9 +19,9 @@ from services.clock import today
 from services.models import CHILDREN as C
 from services.models import JOURNEY_EVENTS as E
 from services.models import NOTICES as N
-from services.web.caseload import rag_status
 from services.web.event_forms import FormField, echo, form_fields, read_data
 from services.web.forms import FormErrors
+from services.web.rag import rag_status
 from services.web.templating import govuk_date
 from tests.conftest import Api, UserFactory
 from tests.reminder_support import BANK_HOLIDAY_DUE, first_review_child

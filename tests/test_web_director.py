@@ -24,7 +24,8 @@ from services.clock import today
 from services.models import AUDIT_LOG as A
 from services.models import NOTICES as N
 from services.web.chart import bar_chart, nice_ceiling
-from services.web.drift import bucket_by_month, month_starts, rag_status
+from services.web.drift import bucket_by_month, month_starts
+from services.web.rag import rag_status
 from tests.conftest import Api, Staff, UserFactory
 from tests.panel_support import ok, people
 from tests.web_support import WebUser

@@ -23,37 +23,11 @@ from services.models import CHILDREN as C
 from services.models import DEADLINES as D
 from services.models import JOURNEYS as J
 from services.models import USERS as U
+from services.web.rag import due_soon_limit, rag_status
 from states.roles import SOCIAL_WORKER
-from workflow.calendar import add_working_days
 from workflow.machines import Registry
 
-DUE_SOON_WORKING_DAYS = 5
 PAGE_SIZE = 50
-
-
-def rag_status(due_on: date | None, today: date) -> str:
-    """The red / amber / green status of a deadline due on ``due_on``, as of ``today``.
-
-    - red: overdue (due before today);
-    - amber: due today or within the next 5 working days (England's working days, so a
-      deadline after a bank-holiday weekend is still "due soon" on the Friday before);
-    - green: due later than that;
-    - grey: nothing open (``due_on`` is None).
-
-    This is the one place the rule is written; the pages and the totals all use it.
-    """
-    if due_on is None:
-        return "grey"
-    if due_on < today:
-        return "red"
-    if due_on <= due_soon_limit(today):
-        return "amber"
-    return "green"
-
-
-def due_soon_limit(today: date) -> date:
-    """The last day that still counts as "due soon" (amber) as of ``today``."""
-    return add_working_days(today, DUE_SOON_WORKING_DAYS)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from services.access import WRITE_ROLES, Principal
 from services.db import read_connection
 from services.journeys import JourneyView
 from services.models import USERS as U
-from services.web.caseload import rag_status
+from services.web.rag import rag_status
 from services.web.templating import govuk_date, humanise
 from workflow import diagram
 from workflow.calendar import LONDON

@@ -24,24 +24,9 @@ from services.journeys import AccessDenied
 from services.models import CHILDREN as C
 from services.models import DEADLINES as D
 from services.models import JOURNEYS as J
-from workflow.calendar import add_working_days
 
 DUE_SOON_DAYS = 28  # "the next 4 weeks": due before today + 28 days
-AMBER_WORKING_DAYS = 5  # the first reminder of the default policy
 CHART_MONTHS = 12
-
-
-def rag_status(due_on: date, as_of: date) -> str:
-    """Red, amber or green for an open deadline on ``as_of``.
-
-    Red: overdue (due before ``as_of``). Amber: due within 5 working days (today included),
-    the window in which the default reminder policy starts reminding its owner. Green: later.
-    """
-    if due_on < as_of:
-        return "red"
-    if due_on <= add_working_days(as_of, AMBER_WORKING_DAYS):
-        return "amber"
-    return "green"
 
 
 def _teams(principal: Principal) -> frozenset[str] | None:

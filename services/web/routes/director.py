@@ -29,9 +29,9 @@ from services.web.drift import (
     drift_figures,
     group_escalations,
     matches,
-    rag_status,
 )
 from services.web.forms import FormErrors, text
+from services.web.rag import rag_status
 from services.web.templating import render
 from states.roles import SERVICE_DIRECTOR, SERVICE_MANAGER
 

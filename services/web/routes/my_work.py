@@ -13,7 +13,6 @@ from notifications.service import inbox
 from services.api.deps import Services
 from services.clock import today
 from services.web.caseload import (
-    DUE_SOON_WORKING_DAYS,
     Filters,
     load_caseload,
     team_social_workers,
@@ -22,6 +21,7 @@ from services.web.caseload import (
 from services.web.child_view import london_time
 from services.web.deps import PageSession, require_page_roles
 from services.web.notices import page_link
+from services.web.rag import DUE_SOON_WORKING_DAYS
 from services.web.templating import render
 from states.roles import READ_ONLY, SERVICE_MANAGER, SOCIAL_WORKER, TEAM_MANAGER
 
