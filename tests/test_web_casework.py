@@ -201,6 +201,18 @@ def test_another_teams_child_page_is_refused_without_showing_the_child(
     assert missing.status_code == 404
 
 
+def test_the_child_page_links_a_caseworker_to_refer_the_journey_to_panel(
+    sw: Api, make_user: UserFactory, web_as: WebAs
+) -> None:
+    journey = _permanence(sw, "C-REFER", today())
+    link = f'href="/panel/referrals/new?journey_id={journey["id"]}"'
+    page = web_as(sw).get(f"/children/{journey['child_id']}")
+    assert link in page.text
+    assert web_as(sw).get(f"/panel/referrals/new?journey_id={journey['id']}").status_code == 200
+    viewer = web_as(make_user("viewer.north", "read_only", team="north"))
+    assert link not in viewer.get(f"/children/{journey['child_id']}").text
+
+
 # -- the child page and recording an event --------------------------------------------------
 
 
