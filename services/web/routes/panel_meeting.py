@@ -3,6 +3,8 @@ actions agreed at it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
@@ -98,18 +100,44 @@ def refused(
     )
 
 
+def meeting_button(
+    request: Request,
+    panel: PanelService,
+    session: WebSession,
+    meeting_id: int,
+    *,
+    roles: tuple[str, ...],
+    call: Callable[[], object],
+    field_id: str,
+    done: str,
+) -> Response:
+    """A button of the meeting page that needs no more than the meeting: check the role,
+    ``call`` the service, and go back to the meeting with the ``done`` banner (or with the
+    refusal next to ``field_id``)."""
+    require_page_roles(session, *roles)
+    try:
+        call()
+    except EngineError as exc:
+        return refused(request, panel, session, meeting_id, field_id, exc)
+    return done_redirect(f"/panel/meetings/{meeting_id}", done)
+
+
 @router.post("/panel/meetings/{meeting_id}/agenda")
 def build(
     request: Request, meeting_id: int, session: PageSession, form: CheckedForm, panel: Panel
 ) -> Response:
     """Build (or rebuild) the agenda within each part's capacity."""
     del form  # checked for its token only
-    require_page_roles(session, PANEL_ADMIN, PANEL_CHAIR)
-    try:
-        panel.build_agenda(meeting_id, session.principal)
-    except EngineError as exc:
-        return refused(request, panel, session, meeting_id, "build-agenda", exc)
-    return done_redirect(f"/panel/meetings/{meeting_id}", "agenda")
+    return meeting_button(
+        request,
+        panel,
+        session,
+        meeting_id,
+        roles=(PANEL_ADMIN, PANEL_CHAIR),
+        call=lambda: panel.build_agenda(meeting_id, session.principal),
+        field_id="build-agenda",
+        done="agenda",
+    )
 
 
 @router.post("/panel/meetings/{meeting_id}/agenda/order")

@@ -12,10 +12,9 @@ from fastapi.responses import Response
 
 from panels import exports
 from services.web.deps import CheckedForm, PageSession, require_page_roles
-from services.web.routes.panel_common import MINUTES_READERS, Panel, done_redirect
-from services.web.routes.panel_meeting import refused
+from services.web.routes.panel_common import MINUTES_READERS, Panel
+from services.web.routes.panel_meeting import meeting_button
 from states.roles import PANEL_ADMIN, PANEL_CHAIR
-from workflow.errors import EngineError
 
 router = APIRouter(include_in_schema=False)
 
@@ -47,12 +46,16 @@ def draft(
 ) -> Response:
     """Draft (or redraft) the minutes from what was recorded."""
     del form  # checked for its token only
-    require_page_roles(session, PANEL_ADMIN)
-    try:
-        panel.draft_minutes(meeting_id, session.principal)
-    except EngineError as exc:
-        return refused(request, panel, session, meeting_id, "minutes", exc)
-    return done_redirect(f"/panel/meetings/{meeting_id}", "minutes_drafted")
+    return meeting_button(
+        request,
+        panel,
+        session,
+        meeting_id,
+        roles=(PANEL_ADMIN,),
+        call=lambda: panel.draft_minutes(meeting_id, session.principal),
+        field_id="minutes",
+        done="minutes_drafted",
+    )
 
 
 @router.post("/panel/meetings/{meeting_id}/minutes/approve")
@@ -61,12 +64,16 @@ def approve(
 ) -> Response:
     """Approve the minutes: each child's entry to their record, the tracker circulated."""
     del form  # checked for its token only
-    require_page_roles(session, PANEL_ADMIN, PANEL_CHAIR)
-    try:
-        panel.approve_minutes(meeting_id, session.principal)
-    except EngineError as exc:
-        return refused(request, panel, session, meeting_id, "minutes", exc)
-    return done_redirect(f"/panel/meetings/{meeting_id}", "minutes_approved")
+    return meeting_button(
+        request,
+        panel,
+        session,
+        meeting_id,
+        roles=(PANEL_ADMIN, PANEL_CHAIR),
+        call=lambda: panel.approve_minutes(meeting_id, session.principal),
+        field_id="minutes",
+        done="minutes_approved",
+    )
 
 
 @router.post("/panel/meetings/{meeting_id}/tracker/circulate")
@@ -75,12 +82,16 @@ def circulate(
 ) -> Response:
     """Circulate the tracker again to the team managers and social workers concerned."""
     del form  # checked for its token only
-    require_page_roles(session, PANEL_ADMIN, PANEL_CHAIR)
-    try:
-        panel.circulate_tracker(meeting_id, session.principal)
-    except EngineError as exc:
-        return refused(request, panel, session, meeting_id, "minutes", exc)
-    return done_redirect(f"/panel/meetings/{meeting_id}", "circulated")
+    return meeting_button(
+        request,
+        panel,
+        session,
+        meeting_id,
+        roles=(PANEL_ADMIN, PANEL_CHAIR),
+        call=lambda: panel.circulate_tracker(meeting_id, session.principal),
+        field_id="minutes",
+        done="circulated",
+    )
 
 
 @router.get("/panel/meetings/{meeting_id}/minutes.html")
