@@ -136,3 +136,61 @@ def ok(response: Any, status: int = 200) -> Any:
     """The JSON of a response, asserting its status."""
     assert response.status_code == status, response.text
     return response.json()
+
+
+# The Leicestershire preset (the default PERMANENCE_PANEL): long-term fostering, checklist A.
+LTF_MAINSTREAM = "ltf_mainstream"
+
+
+@dataclass
+class Ready:
+    """A held meeting (in the past) with referrals whose packs were in on time."""
+
+    meeting: dict[str, Any]
+    referrals: list[dict[str, Any]]
+    factory: Journeys
+
+
+def plan_meetings(cast: People) -> list[dict[str, Any]]:
+    """The administrator plans meetings from 120 days ago (some already held)."""
+    start = today() - timedelta(days=120)
+    return list(ok(cast.admin.post("/panel/meetings/generate", {"start": iso(start)})))
+
+
+def held_meeting_with_referrals(cast: People, n: int = 2) -> Ready:
+    """Plan meetings from 120 days ago and refer ``n`` long-term fostering journeys to the
+    last meeting already held, each pack complete and a day early."""
+    from panels.config import load_panel
+
+    checklist = load_panel("leicestershire").checklist("A")
+    assert checklist is not None
+    planner = plan_meetings(cast)
+    meeting = [m for m in planner if date.fromisoformat(m["meeting_date"]) < today()][-1]
+    pack_due = date.fromisoformat(meeting["pack_due_on"])
+    factory = Journeys(cast.sw)
+    refs = []
+    for _ in range(n):
+        j = factory.ltf("matching_meeting_held")
+        ref = ok(
+            cast.sw.post(
+                "/panel/referrals",
+                {
+                    "journey_id": j["id"],
+                    "decision_type": LTF_MAINSTREAM,
+                    "meeting_id": meeting["id"],
+                    "referred_on": iso(pack_due - timedelta(days=7)),
+                },
+            ),
+            201,
+        )
+        ok(
+            cast.sw.post(
+                f"/panel/referrals/{ref['id']}/pack",
+                {
+                    "checklist": answers_for(checklist),
+                    "submitted_on": iso(pack_due - timedelta(days=1)),
+                },
+            )
+        )
+        refs.append(ref)
+    return Ready(meeting, refs, factory)

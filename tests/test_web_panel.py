@@ -9,9 +9,7 @@ import html
 import io
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
 import pytest
 from openpyxl import load_workbook
@@ -20,7 +18,17 @@ from panels.config import Checklist, load_panel
 from panels.funding import QUESTION_KEYS
 from services.clock import today
 from tests.conftest import Api, UserFactory
-from tests.panel_support import Journeys, People, answers_for, funding_form, iso, ok, people
+from tests.panel_support import (
+    Journeys,
+    People,
+    answers_for,
+    funding_form,
+    held_meeting_with_referrals,
+    iso,
+    ok,
+    people,
+    plan_meetings,
+)
 from tests.web_support import WebUser
 
 CONFIG = load_panel("leicestershire")  # the default PERMANENCE_PANEL
@@ -43,15 +51,6 @@ def _default_panel(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PERMANENCE_PANEL", "leicestershire")
 
 
-@dataclass
-class Ready:
-    """A held meeting (in the past) with referrals whose packs were in on time."""
-
-    meeting: dict[str, Any]
-    referrals: list[dict[str, Any]]
-    factory: Journeys
-
-
 def _errors_next_to(page: str, field_id: str) -> str:
     """The message shown next to ``field_id`` (asserting there is one)."""
     match = re.search(
@@ -59,44 +58,6 @@ def _errors_next_to(page: str, field_id: str) -> str:
     )
     assert match, f"no error next to {field_id}"
     return html.unescape(re.sub(r"<[^>]+>", "", match.group(1))).replace("Error:", "").strip()
-
-
-def _plan(cast: People) -> list[dict[str, Any]]:
-    start = today() - timedelta(days=120)
-    return list(ok(cast.admin.post("/panel/meetings/generate", {"start": iso(start)})))
-
-
-def _ready(cast: People, n: int = 2) -> Ready:
-    planner = _plan(cast)
-    meeting = [m for m in planner if date.fromisoformat(m["meeting_date"]) < today()][-1]
-    pack_due = date.fromisoformat(meeting["pack_due_on"])
-    factory = Journeys(cast.sw)
-    refs = []
-    for _ in range(n):
-        j = factory.ltf("matching_meeting_held")
-        ref = ok(
-            cast.sw.post(
-                "/panel/referrals",
-                {
-                    "journey_id": j["id"],
-                    "decision_type": LTF,
-                    "meeting_id": meeting["id"],
-                    "referred_on": iso(pack_due - timedelta(days=7)),
-                },
-            ),
-            201,
-        )
-        ok(
-            cast.sw.post(
-                f"/panel/referrals/{ref['id']}/pack",
-                {
-                    "checklist": answers_for(CHECKLIST_A),
-                    "submitted_on": iso(pack_due - timedelta(days=1)),
-                },
-            )
-        )
-        refs.append(ref)
-    return Ready(meeting, refs, factory)
 
 
 def _checklist_form(value: str = "yes", **overrides: str) -> dict[str, str]:
@@ -189,7 +150,7 @@ def test_social_worker_refers_and_completes_the_checklist(
     make_user: UserFactory, web_as: WebAs
 ) -> None:
     cast = people(make_user)
-    _plan(cast)
+    plan_meetings(cast)
     factory = Journeys(cast.sw)
     journey = factory.ltf("matching_meeting_held")
     sw = web_as(cast.sw)
@@ -249,7 +210,7 @@ def test_social_worker_refers_and_completes_the_checklist(
 
 def test_a_late_pack_is_shown_with_its_reason(make_user: UserFactory, web_as: WebAs) -> None:
     cast = people(make_user)
-    planner = _plan(cast)
+    planner = plan_meetings(cast)
     past = [m for m in planner if date.fromisoformat(m["meeting_date"]) < today()][-1]
     journey = Journeys(cast.sw).ltf("matching_meeting_held")
     ref = ok(
@@ -274,7 +235,7 @@ def test_a_late_pack_is_shown_with_its_reason(make_user: UserFactory, web_as: We
 
 def test_another_team_cannot_open_a_referral(make_user: UserFactory, web_as: WebAs) -> None:
     cast = people(make_user)
-    ready = _ready(cast, n=1)
+    ready = held_meeting_with_referrals(cast, n=1)
     other = web_as(make_user("sw.south", "social_worker", team="south"))
     ref_id = ready.referrals[0]["id"]
     page = other.get(f"/panel/referrals/{ref_id}")
@@ -295,7 +256,7 @@ def test_admin_builds_the_agenda_and_records_attendance(
     make_user: UserFactory, web_as: WebAs
 ) -> None:
     cast = people(make_user)
-    ready = _ready(cast)
+    ready = held_meeting_with_referrals(cast)
     mid = ready.meeting["id"]
     refused = web_as(cast.sw).post(f"/panel/meetings/{mid}/agenda", {})
     assert refused.status_code == 403 and "You do not have access" in refused.text
@@ -345,7 +306,7 @@ def test_chair_decides_adm_approves_actions_and_minutes(
     make_user: UserFactory, web_as: WebAs
 ) -> None:
     cast = people(make_user)
-    ready = _ready(cast)
+    ready = held_meeting_with_referrals(cast)
     mid = ready.meeting["id"]
     agenda = ok(cast.admin.post(f"/panel/meetings/{mid}/agenda", {}))
     first, second = agenda["parts"][0]["items"]
@@ -455,7 +416,7 @@ def test_a_meeting_not_yet_held_cannot_take_attendance(
 
 def _tracker_fixture(cast: People, make_user: UserFactory) -> tuple[int, int]:
     """Two north children on the tracker, one south child; returns (north, south) counts."""
-    ready = _ready(cast, n=2)
+    ready = held_meeting_with_referrals(cast, n=2)
     south_sw = make_user("sw.south", "social_worker", team="south")
     south = Journeys(south_sw)
     south.n = 50
@@ -534,7 +495,7 @@ def test_tracker_filters_and_downloads(make_user: UserFactory, web_as: WebAs) ->
 
 def test_panel_forms_refuse_a_missing_or_wrong_token(make_user: UserFactory, web_as: WebAs) -> None:
     cast = people(make_user)
-    ready = _ready(cast, n=1)
+    ready = held_meeting_with_referrals(cast, n=1)
     mid = ready.meeting["id"]
     admin, chair, sw = web_as(cast.admin), web_as(cast.chair), web_as(cast.sw)
     for token in ("", "not-the-token"):
@@ -575,7 +536,7 @@ def _funding_form(quotes: int = 3) -> dict[str, str]:
 
 def test_a_funding_pack_and_a_sign_off(make_user: UserFactory, web_as: WebAs) -> None:
     cast = people(make_user)
-    planner = _plan(cast)
+    planner = plan_meetings(cast)
     past = [m for m in planner if date.fromisoformat(m["meeting_date"]) < today()][-1]
     pack_due = date.fromisoformat(past["pack_due_on"])
     sgo = Journeys(cast.sw).sgo_awaiting_panel(funding=5000)

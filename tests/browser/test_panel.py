@@ -7,7 +7,6 @@ screenshotted and checked with axe-core."""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
 
 from playwright.sync_api import Page, expect
 
@@ -15,9 +14,8 @@ from panels.config import load_panel
 from services.clock import today
 from tests.browser.support import check_page, sign_in
 from tests.conftest import UserFactory
-from tests.panel_support import Journeys, People, answers_for, iso, ok, people
+from tests.panel_support import Journeys, held_meeting_with_referrals, ok, people
 
-LTF = "ltf_mainstream"
 CONFIG = load_panel("leicestershire")
 
 
@@ -27,43 +25,6 @@ def _checklist_keys() -> list[str]:
     return [i.key for i in checklist.items]
 
 
-def _held_meeting_with_referrals(cast: People, n: int = 2) -> dict[str, Any]:
-    """A past meeting with ``n`` long-term fostering referrals whose packs were on time."""
-    planner = ok(
-        cast.admin.post("/panel/meetings/generate", {"start": iso(today() - timedelta(days=120))})
-    )
-    meeting: dict[str, Any] = [
-        m for m in planner if date.fromisoformat(m["meeting_date"]) < today()
-    ][-1]
-    pack_due = date.fromisoformat(meeting["pack_due_on"])
-    checklist = CONFIG.checklist("A")
-    factory = Journeys(cast.sw)
-    for _ in range(n):
-        j = factory.ltf("matching_meeting_held")
-        ref = ok(
-            cast.sw.post(
-                "/panel/referrals",
-                {
-                    "journey_id": j["id"],
-                    "decision_type": LTF,
-                    "meeting_id": meeting["id"],
-                    "referred_on": iso(pack_due - timedelta(days=7)),
-                },
-            ),
-            201,
-        )
-        ok(
-            cast.sw.post(
-                f"/panel/referrals/{ref['id']}/pack",
-                {
-                    "checklist": answers_for(checklist),
-                    "submitted_on": iso(pack_due - timedelta(days=1)),
-                },
-            )
-        )
-    return meeting
-
-
 def _long_date(iso_date: str) -> str:
     d = date.fromisoformat(iso_date)
     return f"{d.day} {d:%B %Y}"
@@ -71,7 +32,7 @@ def _long_date(iso_date: str) -> str:
 
 def test_admin_chair_and_adm_run_a_meeting(page: Page, make_user: UserFactory) -> None:
     cast = people(make_user)
-    meeting = _held_meeting_with_referrals(cast)
+    meeting = held_meeting_with_referrals(cast).meeting
     when = _long_date(meeting["meeting_date"])
 
     # -- the panel administrator: planner -> meeting -> build agenda -> attendance ----------
@@ -224,7 +185,7 @@ def test_social_worker_refers_a_case_and_completes_its_checklist(
 
 def test_tracker_filters(page: Page, make_user: UserFactory) -> None:
     cast = people(make_user)
-    _held_meeting_with_referrals(cast, n=2)
+    held_meeting_with_referrals(cast, n=2)
     sign_in(page, "panel.admin")
     page.get_by_role("link", name="Tracker", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Panel tracker")
