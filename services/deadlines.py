@@ -25,6 +25,7 @@ def list_deadlines(
     due_before: date | None = None,
     status: str | None = "open",
     team: str | None = None,
+    journey_type: str | None = None,
     owner_id: int | None = None,
     limit: int = 200,
     offset: int = 0,
@@ -63,6 +64,8 @@ def list_deadlines(
         query = query.where(C.c.team.in_(teams))
     if team:
         query = query.where(C.c.team == team)
+    if journey_type:
+        query = query.where(J.c.type == journey_type)
     if status:
         query = query.where(D.c.status == status)
     if due_before:

@@ -339,9 +339,10 @@ class DecisionsMixin(_PanelBase):
             return self._action_json(conn.execute(select(ACT).where(ACT.c.id == action_id)).one())
 
     def list_actions(
-        self, principal: Principal, status: str | None = "open"
+        self, principal: Principal, status: str | None = "open", meeting_id: int | None = None
     ) -> list[dict[str, Any]]:
-        """Actions across meetings, for the children the principal may see."""
+        """Actions across meetings (or of ``meeting_id``), for the children the principal
+        may see."""
         teams = principal.visible_teams()
         query = (
             select(ACT, C.c.reference, C.c.team)
@@ -350,6 +351,8 @@ class DecisionsMixin(_PanelBase):
         )
         if status:
             query = query.where(ACT.c.status == status)
+        if meeting_id is not None:
+            query = query.where(ACT.c.meeting_id == meeting_id)
         if teams is not None:
             query = query.where(C.c.team.in_(teams))
         with read_connection(self.engine) as conn:

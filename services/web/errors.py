@@ -36,8 +36,9 @@ def sign_in_redirect(request: Request) -> RedirectResponse:
     target = request.url.path
     if request.url.query and request.method == "GET":
         target += "?" + request.url.query
-    if request.method != "GET":
-        target = "/"
+    if request.method != "GET" or target == "/":
+        # The landing page is where signing in goes anyway.
+        return RedirectResponse("/sign-in", status_code=303)
     return RedirectResponse(f"/sign-in?next={quote(target, safe='/')}", status_code=303)
 
 

@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from services.api.deps import Services, call_db
-from services.users import authenticate
+from services.api.deps import Services
+from services.users import authenticate, load_principal
 from services.web import session as web_session
 from services.web.deps import CSRF_FIELD, CheckedForm, PageSession, csrf_matches
 from services.web.forms import FormErrors
@@ -57,13 +57,9 @@ def _sign_in_page(
 
 
 @router.get("/")
-async def landing(request: Request, services: Services) -> Response:
-    """Signed in: the user's main page; otherwise the sign-in page."""
-    token = request.cookies.get(web_session.COOKIE)
-    found = await call_db(services, web_session.load, services.engine, token, services.settings)
-    if found is None:
-        return RedirectResponse("/sign-in", status_code=303)
-    return RedirectResponse(home_for(found.principal.roles), status_code=303)
+def landing(session: PageSession) -> Response:
+    """Signed in: the user's main page (without a session, PageSession sends them to sign in)."""
+    return RedirectResponse(home_for(session.principal.roles), status_code=303)
 
 
 @router.get("/sign-in")
@@ -105,9 +101,9 @@ def sign_in(
         )
     web_session.purge_expired(services.engine, services.settings)
     token = web_session.start(services.engine, user_id, services.settings)
-    found = web_session.load(services.engine, token, services.settings)
-    assert found is not None
-    response = RedirectResponse(next_path or home_for(found.principal.roles), status_code=303)
+    principal = load_principal(services.engine, user_id)
+    assert principal is not None  # authenticate() has just found the user active
+    response = RedirectResponse(next_path or home_for(principal.roles), status_code=303)
     response.set_cookie(
         web_session.COOKIE,
         token,

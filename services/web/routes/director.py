@@ -92,9 +92,8 @@ def _page(
     for group in shown_escalations[:SHOWN_ESCALATIONS]:
         group.child_id = child_ids.get(group.journey_id) if group.journey_id else None
 
-    # The breakdown knows how many rows the team filter leaves, so the list is fetched whole
-    # and the journey type (which list_deadlines cannot filter) narrowed here.
-    wanted = figures.breakdown.cell(team, None).total
+    # The breakdown knows how many rows the filters leave, so the list is fetched whole.
+    wanted = figures.breakdown.cell(team, journey_type).total
     deadlines = [
         {**d, "rag": rag_status(d["due_on"], as_of)}
         for d in list_deadlines(
@@ -103,9 +102,9 @@ def _page(
             due_before=as_of + timedelta(days=DUE_SOON_DAYS),
             status="open",
             team=team,
+            journey_type=journey_type,
             limit=max(wanted, 1),
         )
-        if matches(d["team"], d["journey_type"], team, journey_type)
     ]
 
     months = figures.by_month

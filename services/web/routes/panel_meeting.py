@@ -51,7 +51,7 @@ def meeting_page(
         item["reason"] = readable(item["reason"])
     for n in agenda["not_listed"]:
         n["reason"] = readable(n["reason"])
-    actions = [a for a in panel.list_actions(principal, None) if a["meeting_id"] == meeting_id]
+    actions = panel.list_actions(principal, None, meeting_id=meeting_id)
     people = {a["member_key"]: a for a in meeting["attendance"]}
     return render(
         request,
