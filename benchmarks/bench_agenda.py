@@ -134,6 +134,38 @@ def seed(engine: Engine, n: int, panel: PanelService, admin_id: int) -> None:
             conn.execute(insert(R), referrals)
 
 
+def bench_database(url: str | None, name: str) -> tuple[str, str | None]:
+    """The database to run in: a fresh SQLite temp file when ``url`` is None; on PostgreSQL
+    a private schema (returned, to drop afterwards), so the benchmark never touches anyone's
+    tables."""
+    if url is None:
+        folder = tempfile.mkdtemp(prefix=f"{name}-")
+        return f"sqlite:///{os.path.join(folder, 'bench.sqlite3')}", None
+    if not url.startswith("postgresql"):
+        return url, None
+    schema = f"{name}_{os.getpid()}"
+    admin = make_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    admin.dispose()
+    scoped = (
+        make_url(url)
+        .update_query_dict({"options": f"-csearch_path={schema}"})
+        .render_as_string(hide_password=False)
+    )
+    return scoped, schema
+
+
+def drop_bench_schema(url: str | None, schema: str | None) -> None:
+    """Drop the private schema ``bench_database`` made (nothing on SQLite)."""
+    if url is None or schema is None:
+        return
+    admin = make_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
 def main() -> None:
     """Run the benchmark and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -142,24 +174,7 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    tmp = None
-    url = args.database_url
-    if url is None:
-        tmp = tempfile.mkdtemp(prefix="bench-agenda-")
-        url = f"sqlite:///{os.path.join(tmp, 'bench.sqlite3')}"
-    schema = None
-    if url.startswith("postgresql"):
-        # A private schema, dropped afterwards: the benchmark never touches anyone's tables.
-        schema = f"bench_agenda_{os.getpid()}"
-        admin = make_engine(url)
-        with admin.begin() as conn:
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-        admin.dispose()
-        url = (
-            make_url(url)
-            .update_query_dict({"options": f"-csearch_path={schema}"})
-            .render_as_string(hide_password=False)
-        )
+    url, schema = bench_database(args.database_url, "bench_agenda")
     engine = make_engine(url)
     upgrade(engine)
     config = load_panel(args.panel)
@@ -225,9 +240,7 @@ def main() -> None:
         f"({elapsed * 1000 / len(planner):.1f} ms each, {items} items listed)"
     )
     engine.dispose()
-    if schema is not None:
-        with make_engine(args.database_url).begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    drop_bench_schema(args.database_url, schema)
 
 
 if __name__ == "__main__":

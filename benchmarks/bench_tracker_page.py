@@ -20,7 +20,6 @@ import os
 import re
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from datetime import timedelta
@@ -33,9 +32,9 @@ for path in (ROOT, ROOT / "benchmarks"):
 
 import httpx  # noqa: E402
 import uvicorn  # noqa: E402
+from bench_agenda import bench_database, drop_bench_schema  # noqa: E402
 from bench_agenda import seed as seed_children  # noqa: E402
-from sqlalchemy import Engine, insert, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import Engine, insert, select  # noqa: E402
 
 import states  # noqa: E402
 from panels.config import load_panel  # noqa: E402
@@ -149,19 +148,7 @@ def main() -> None:
     parser.add_argument("--panel", default="leicestershire")
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
-    url = args.database_url
-    schema = None
-    if url is None:
-        url = f"sqlite:///{tempfile.mkdtemp(prefix='bench-tracker-')}/bench.sqlite3"
-    elif url.startswith("postgresql"):
-        schema = f"bench_tracker_{os.getpid()}"
-        with make_engine(url).begin() as conn:
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-        url = (
-            make_url(url)
-            .update_query_dict({"options": f"-csearch_path={schema}"})
-            .render_as_string(hide_password=False)
-        )
+    url, schema = bench_database(args.database_url, "bench_tracker")
     os.environ["PERMANENCE_PANEL"] = args.panel
     settings = Settings(
         database_url=url,
@@ -214,9 +201,7 @@ def main() -> None:
     finally:
         server.should_exit = True
         engine.dispose()
-        if schema is not None:
-            with make_engine(args.database_url).begin() as conn:
-                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        drop_bench_schema(args.database_url, schema)
 
 
 if __name__ == "__main__":
