@@ -6,6 +6,8 @@ COPY workflow ./workflow
 COPY states ./states
 COPY services ./services
 COPY notifications ./notifications
+COPY panels ./panels
+COPY app ./app
 COPY migrations ./migrations
 RUN pip install --no-cache-dir . && useradd --system --uid 10001 permanence
 USER permanence

@@ -35,12 +35,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from notifications.channels import SmtpConfig
 from notifications.dispatcher import DispatchConfig, dispatch
+from notifications.models import OUTBOX as O
 from notifications.policy import build_policies
 from notifications.sweep import Channels, sweep
 from services.db import make_engine
 from services.migrate import upgrade
 from services.models import CHILDREN, JOURNEYS, USERS
-from services.models import OUTBOX as O
 from workflow.calendar import add_working_days
 
 AS_OF = date(2026, 6, 10)

@@ -37,11 +37,11 @@ from bench_agenda import seed as seed_children  # noqa: E402
 from sqlalchemy import Engine, insert, select  # noqa: E402
 
 import states  # noqa: E402
+from app.main import create_app  # noqa: E402
 from panels.config import load_panel  # noqa: E402
 from panels.models import MEETINGS as M  # noqa: E402
 from panels.models import REFERRALS as R  # noqa: E402
 from panels.service import PanelService  # noqa: E402
-from services.app import create_app  # noqa: E402
 from services.clock import now_utc, today  # noqa: E402
 from services.config import Settings  # noqa: E402
 from services.db import make_engine  # noqa: E402
@@ -162,12 +162,8 @@ def main() -> None:
     )
     engine = make_engine(url)
     upgrade(engine)
-    panel = PanelService(
-        engine, states.build_registry(), load_panel(args.panel), settings.policy()
-    )
-    admin_id = create_user(
-        engine, username="bench.admin", password=PASSWORD, roles=["panel_admin"]
-    )
+    panel = PanelService(engine, states.build_registry(), load_panel(args.panel), settings.policy())
+    admin_id = create_user(engine, username="bench.admin", password=PASSWORD, roles=["panel_admin"])
     principal = load_principal(engine, admin_id)
     assert principal is not None
     panel.generate(principal, today() + timedelta(days=1))

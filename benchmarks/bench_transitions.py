@@ -237,7 +237,7 @@ def start_server(
         sys.executable,
         "-m",
         "uvicorn",
-        "services.app:create_app",
+        "app.main:create_app",
         "--factory",
         "--host",
         "127.0.0.1",

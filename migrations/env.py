@@ -5,8 +5,11 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import panels.models  # noqa: F401  (the panel's tables, which deadline points at)
-import services.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+# Every package's tables, registered on SQLModel.metadata (deadline points at the panel's).
+import app.web.models  # noqa: F401
+import notifications.models  # noqa: F401
+import panels.models  # noqa: F401
+import services.models  # noqa: F401
 from services.config import get_settings
 from services.db import make_engine
 

@@ -13,6 +13,8 @@ from typing import Any
 import structlog
 from sqlalchemy import Engine, and_, select
 
+from notifications.models import NOTICES as N
+from notifications.models import OUTBOX as O
 from notifications.render import deadline_label, journey_title, meeting_link
 from notifications.sweep import _insert
 from panels.models import MEETINGS as PM
@@ -21,8 +23,6 @@ from services.db import write_connection
 from services.models import CHILDREN as C
 from services.models import DEADLINES as D
 from services.models import JOURNEYS as J
-from services.models import NOTICES as N
-from services.models import OUTBOX as O
 from services.models import USERS as U
 from workflow.calendar import add_working_days, working_days_between
 

@@ -21,6 +21,8 @@ from sqlalchemy import Connection, Engine, and_, select, update
 
 from notifications import render
 from notifications.channels import EmailChannel, SmtpConfig, WebhookChannel
+from notifications.models import NOTICES as N
+from notifications.models import OUTBOX as O
 from panels.models import MEETINGS as PM
 from services.clock import now_utc
 from services.config import Settings
@@ -28,8 +30,6 @@ from services.db import write_connection
 from services.models import CHILDREN as C
 from services.models import DEADLINES as D
 from services.models import JOURNEYS as J
-from services.models import NOTICES as N
-from services.models import OUTBOX as O
 from services.models import USERS as U
 from workflow.calendar import working_days_between
 

@@ -28,11 +28,11 @@ import structlog
 from sqlalchemy import Connection, and_, select
 
 from notifications.dispatcher import NOTIFICATION
+from notifications.models import NOTICES as N
+from notifications.models import OUTBOX as O
 from notifications.render import render
 from notifications.sweep import _insert
 from services.clock import now_utc
-from services.models import NOTICES as N
-from services.models import OUTBOX as O
 from services.models import USERS as U
 
 log = structlog.get_logger("permanence.notify")

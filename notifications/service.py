@@ -17,6 +17,7 @@ from sqlalchemy import Engine, and_, exists, or_, select, update
 from sqlalchemy.orm import aliased
 
 from notifications.dispatcher import notice_columns, notice_context, notice_joins, notice_template
+from notifications.models import NOTICES as N
 from notifications.policy import SENIORITY
 from notifications.render import render
 from panels.models import MEETINGS as PM
@@ -27,7 +28,6 @@ from services.db import read_connection, write_connection
 from services.models import CHILDREN as C
 from services.models import DEADLINES as D
 from services.models import JOURNEYS as J
-from services.models import NOTICES as N
 from services.models import USERS as U
 from states.roles import PANEL_CHAIR, SERVICE_DIRECTOR, SERVICE_MANAGER, TEAM_MANAGER
 from workflow.calendar import working_days_between

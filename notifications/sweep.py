@@ -22,13 +22,13 @@ import structlog
 from sqlalchemy import Connection, Engine, Integer, and_, bindparam, exists, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
+from notifications.models import NOTICES as N
+from notifications.models import OUTBOX as O
 from notifications.policy import Policies, Step
 from services.clock import now_utc
 from services.db import read_connection, write_connection
 from services.models import CHILDREN as C
 from services.models import DEADLINES as D
-from services.models import NOTICES as N
-from services.models import OUTBOX as O
 from services.models import USERS as U
 from states.roles import SERVICE_DIRECTOR, SERVICE_MANAGER, SOCIAL_WORKER, TEAM_MANAGER
 

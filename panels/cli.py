@@ -24,7 +24,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
 def check_command(args: argparse.Namespace) -> int:
     """Validate the configuration and print a summary, or every problem found."""
-    from panels.api import PanelSettings
+    from app.api.panel import PanelSettings
 
     name = args.name or PanelSettings().panel
     try:

@@ -21,9 +21,9 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
 import states
+from app.main import create_app
 from notifications.policy import Policies, policies_from_settings
 from services.access import Principal
-from services.app import create_app
 from services.config import Settings
 from services.db import make_engine
 from services.journeys import JourneyService

@@ -10,10 +10,10 @@ from datetime import timedelta
 from playwright.sync_api import Page, expect
 from sqlalchemy import Engine
 
+from app.web.templating import govuk_date
 from notifications.policy import Policies
 from notifications.sweep import sweep
 from services.clock import today
-from services.web.templating import govuk_date
 from tests.browser.support import check_page, sign_in
 from tests.conftest import Api, UserFactory
 from workflow.calendar import add_months

@@ -7,7 +7,7 @@ from playwright.sync_api import Page
 
 from tests.browser.support import check_page, screenshots_dir
 
-# The app's own content security policy (services/web/security.py): axe must run under it.
+# The app's own content security policy (app/web/security.py): axe must run under it.
 _CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "font-src 'self'; object-src 'none'; base-uri 'none'"

@@ -1,0 +1,73 @@
+"""Children and the journeys started for them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response, status
+
+from app.api.deps import CurrentPrincipal, Services
+from app.api.render import journey_json, json_response
+from services import children
+from services.schemas import ChildCreate, ChildOut, ChildUpdate, JourneyOut, JourneyStart
+
+router = APIRouter(prefix="/children", tags=["children"])
+
+
+@router.post("", response_model=ChildOut, status_code=status.HTTP_201_CREATED)
+def create_child(body: ChildCreate, services: Services, principal: CurrentPrincipal) -> Any:
+    """Record a child in care."""
+    child_id = children.create_child(services.engine, body, principal)
+    return children.get_child(services.engine, child_id, principal)
+
+
+@router.get("", response_model=list[ChildOut])
+def list_children(
+    services: Services,
+    principal: CurrentPrincipal,
+    team: str | None = None,
+    q: Annotated[str | None, Query(max_length=100, description="Reference or name")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Any:
+    """Children you may see, searchable by reference or name."""
+    return children.search_children(
+        services.engine, principal, team=team, q=q, limit=limit, offset=offset
+    )
+
+
+@router.get("/{child_id}", response_model=ChildOut)
+def get_child(child_id: int, services: Services, principal: CurrentPrincipal) -> Any:
+    """One child with a summary of its journeys."""
+    return children.get_child(services.engine, child_id, principal)
+
+
+@router.patch("/{child_id}", response_model=ChildOut)
+def update_child(
+    child_id: int, body: ChildUpdate, services: Services, principal: CurrentPrincipal
+) -> Any:
+    """Change a child's details (send the ``version`` you loaded as ``expected_version``)."""
+    children.update_child(services.engine, child_id, body, principal)
+    return children.get_child(services.engine, child_id, principal)
+
+
+@router.get("/{child_id}/journeys", response_model=list[JourneyOut])
+def list_journeys(child_id: int, services: Services, principal: CurrentPrincipal) -> Any:
+    """Every journey of a child, newest first."""
+    views = services.journeys.list_for_child(child_id, principal)
+    return json_response([journey_json(v) for v in views])
+
+
+@router.post(
+    "/{child_id}/journeys",
+    status_code=status.HTTP_201_CREATED,
+    responses={201: {"model": JourneyOut}},
+)
+def start_journey(
+    child_id: int, body: JourneyStart, services: Services, principal: CurrentPrincipal
+) -> Response:
+    """Start a journey (``type`` from /journey-types) with its start date and data."""
+    view = services.journeys.start(
+        child_id, body.type, started_on=body.started_on, data=body.data, principal=principal
+    )
+    return json_response(journey_json(view), status_code=status.HTTP_201_CREATED)

@@ -1,0 +1,111 @@
+"""HTTP API of notifications: the inbox, escalations and the breach register (/api/v1)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.api.deps import CurrentPrincipal, Services
+from notifications import service
+from services.clock import today
+
+notifications_router = APIRouter(prefix="/notifications", tags=["notifications"])
+escalations_router = APIRouter(prefix="/escalations", tags=["escalations"])
+breaches_router = APIRouter(prefix="/breaches", tags=["escalations"])
+
+Limit = Annotated[int, Query(ge=1, le=1000)]
+Offset = Annotated[int, Query(ge=0)]
+
+
+class Acknowledgement(BaseModel):
+    """What the acknowledger says was done or will be done."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    comment: str = Field(min_length=1, max_length=2000)
+
+
+class ReadReceipt(BaseModel):
+    """A notification marked read."""
+
+    id: int
+    read_at: datetime
+
+
+@notifications_router.get("")
+def my_notifications(
+    services: Services,
+    principal: CurrentPrincipal,
+    unread: bool = False,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> list[dict[str, Any]]:
+    """Your in-app notifications (reminders and escalations), newest first."""
+    return service.inbox(
+        services.engine,
+        principal,
+        services.settings.base_url,
+        unread_only=unread,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@notifications_router.post("/{notice_id}/read", response_model=ReadReceipt)
+def read_notification(notice_id: int, services: Services, principal: CurrentPrincipal) -> Any:
+    """Mark one of your notifications read."""
+    return {"id": notice_id, "read_at": service.mark_read(services.engine, notice_id, principal)}
+
+
+@escalations_router.get("")
+def escalations(
+    services: Services,
+    principal: CurrentPrincipal,
+    status: Literal["open", "acknowledged", "resolved", "all"] = "open",
+    limit: Limit = 200,
+    offset: Offset = 0,
+) -> list[dict[str, Any]]:
+    """Escalations for managers: a team manager sees their team's, others see all."""
+    return service.list_escalations(
+        services.engine, principal, status=status, as_of=today(), limit=limit, offset=offset
+    )
+
+
+@escalations_router.post("/{notice_id}/acknowledge")
+def acknowledge(
+    notice_id: int, body: Acknowledgement, services: Services, principal: CurrentPrincipal
+) -> dict[str, Any]:
+    """Acknowledge an escalation with a comment (its recipient or a more senior manager)."""
+    service.acknowledge(services.engine, notice_id, principal, body.comment)
+    found = service.list_escalations(
+        services.engine, principal, status="all", as_of=today(), notice_id=notice_id
+    )
+    return found[0] if found else {"id": notice_id, "status": "acknowledged"}
+
+
+@breaches_router.get("")
+def breach_register(
+    services: Services,
+    principal: CurrentPrincipal,
+    as_of: date | None = None,
+    team: str | None = None,
+    status: Literal["open", "met_late", "all"] = "all",
+    limit: Limit = 500,
+    offset: Offset = 0,
+) -> list[dict[str, Any]]:
+    """Every missed deadline: days late, met late or still open, escalations and answers."""
+    return service.breaches(
+        services.engine,
+        principal,
+        as_of=as_of or today(),
+        team=team,
+        status=status,
+        limit=limit,
+        offset=offset,
+    )
+
+
+ROUTERS = (notifications_router, escalations_router, breaches_router)

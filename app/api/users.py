@@ -1,0 +1,29 @@
+"""User administration (system administrators only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, status
+
+from app.api.deps import CurrentPrincipal, Services, require_roles
+from services.schemas import UserCreate
+from services.users import create_user, list_users
+from states.roles import SYSADMIN
+
+router = APIRouter(prefix="/users", tags=["users"])
+
+
+@router.get("")
+def users(services: Services, principal: CurrentPrincipal) -> list[dict[str, Any]]:
+    """Every user (no password hashes)."""
+    require_roles(principal, SYSADMIN)
+    return list_users(services.engine)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def add_user(body: UserCreate, services: Services, principal: CurrentPrincipal) -> dict[str, Any]:
+    """Create a user with roles and a team."""
+    require_roles(principal, SYSADMIN)
+    user_id = create_user(services.engine, actor_id=principal.user_id, **body.model_dump())
+    return {"id": user_id, "username": body.username}

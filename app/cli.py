@@ -1,0 +1,185 @@
+"""The ``permanence`` command: serve, migrate, demo data, users."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from collections.abc import Sequence
+from datetime import date
+
+from services.config import get_settings
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app.main import build_services
+    from services.logging import configure
+
+    settings = get_settings()
+    configure(settings.log_level, settings.log_format)
+    if args.demo:
+        from app import demo
+        from notifications.policy import policies_from_settings
+
+        services = build_services(settings)
+        demo.seed(services.engine, services.journeys, policies=policies_from_settings(settings))
+        services.engine.dispose()
+        print(f"\nDemo users (password for all: {demo.DEMO_PASSWORD}):")
+        for user in demo.DEMO_USERS:
+            print(f"  {user.username:<16} {', '.join(user.roles):<20} team {user.team or '-'}")
+        print(f"\nSign in at http://{args.host}:{args.port}/", flush=True)
+        print(f"API docs: http://{args.host}:{args.port}/docs\n", flush=True)
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_config=None,
+        access_log=False,
+    )
+    return 0
+
+
+def _migrate(_args: argparse.Namespace) -> int:
+    from services.db import make_engine
+    from services.migrate import upgrade
+
+    engine = make_engine(get_settings().database_url)
+    upgrade(engine)
+    print("database is at the newest schema")
+    return 0
+
+
+def _demo(_args: argparse.Namespace) -> int:
+    from app import demo
+    from app.main import build_services
+    from notifications.policy import policies_from_settings
+
+    settings = get_settings()
+    services = build_services(settings)
+    seeded = demo.seed(
+        services.engine, services.journeys, policies=policies_from_settings(settings)
+    )
+    print("demo data created" if seeded else "demo data already present")
+    return 0
+
+
+def _user_create(args: argparse.Namespace) -> int:
+    from services.auth import configure_password_hashing
+    from services.db import make_engine
+    from services.migrate import upgrade
+    from services.users import create_user
+    from workflow.errors import EngineError
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    settings = get_settings()
+    configure_password_hashing(settings)
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    try:
+        user_id = create_user(
+            engine,
+            username=args.name,
+            password=password,
+            roles=args.role,
+            team=args.team,
+            email=args.email,
+            display_name=args.display_name or args.name,
+        )
+    except EngineError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    print(f"created user {args.name} (id {user_id})")
+    return 0
+
+
+def _remind(args: argparse.Namespace) -> int:
+    from notifications.commands import remind
+    from services.logging import configure
+    from workflow.calendar import today_london
+
+    settings = get_settings()
+    configure(settings.log_level, settings.log_format)
+    code, output = remind(
+        settings,
+        as_of=args.as_of or today_london(),
+        dry_run=args.dry_run,
+        as_json=args.json,
+        deliver=not args.no_deliver,
+        digest=args.digest,
+    )
+    print(output)
+    return code
+
+
+def _scheduler(_args: argparse.Namespace) -> int:
+    from notifications.commands import run_scheduler
+    from services.logging import configure
+
+    settings = get_settings()
+    configure(settings.log_level, settings.log_format)
+    return run_scheduler(settings)
+
+
+def _iso_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from exc
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line interface."""
+    parser = argparse.ArgumentParser(prog="permanence", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the web service")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--demo", action="store_true", help="create demo users and children")
+    serve.set_defaults(func=_serve)
+
+    sub.add_parser("migrate", help="create or upgrade the database").set_defaults(func=_migrate)
+    sub.add_parser("demo", help="create demo users and children").set_defaults(func=_demo)
+
+    user = sub.add_parser("user", help="manage users").add_subparsers(dest="action", required=True)
+    create = user.add_parser("create", help="create a user (password on stdin)")
+    create.add_argument("name")
+    create.add_argument("--role", action="append", required=True, help="repeat for more roles")
+    create.add_argument("--team")
+    create.add_argument("--email")
+    create.add_argument("--display-name")
+    create.set_defaults(func=_user_create)
+
+    remind = sub.add_parser("remind", help="run the reminder sweep as of a date")
+    remind.add_argument("--as-of", type=_iso_date, default=None, help="YYYY-MM-DD (London)")
+    remind.add_argument("--dry-run", action="store_true", help="show, record nothing")
+    remind.add_argument("--json", action="store_true", help="print JSON")
+    remind.add_argument("--no-deliver", action="store_true", help="record, do not deliver")
+    remind.add_argument("--digest", action="store_true", help="queue the day's digests too")
+    remind.set_defaults(func=_remind)
+    sub.add_parser(
+        "scheduler", help="run the reminder scheduler (sweeps, delivery, digest)"
+    ).set_defaults(func=_scheduler)
+    from panels.cli import add_commands as add_panel_commands
+
+    add_panel_commands(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``permanence`` console script."""
+    args = build_parser().parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,148 @@
+"""The FastAPI application: lifespan, routers, error answers, health checks."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import text
+from starlette.exceptions import HTTPException
+
+import states
+from app.api import auth, children, deadlines, journeys, users
+from app.api import panel as panel_api
+from app.api.deps import AppServices
+from app.api.notifications import ROUTERS as notification_routers
+from app.web import install as install_pages
+from app.web.deps import SignInRequired
+from app.web.errors import error_page, is_page, sign_in_redirect
+from services import logging as service_logging
+from services.auth import configure_password_hashing
+from services.config import Settings, get_settings
+from services.db import make_engine
+from services.journeys import JourneyService
+from services.migrate import upgrade
+from workflow.errors import EngineError
+
+log = structlog.get_logger("permanence.app")
+
+
+def build_services(settings: Settings) -> AppServices:
+    """Engine, machines and services for one process (machines are built here, once)."""
+    configure_password_hashing(settings)
+    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    if settings.auto_migrate:
+        upgrade(engine)
+    registry = states.build_registry()
+    return AppServices(
+        settings=settings,
+        engine=engine,
+        registry=registry,
+        journeys=JourneyService(engine, registry, settings.policy()),
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The application; ``settings`` default to the environment's."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        service_logging.configure(settings.log_level, settings.log_format)
+        services = build_services(settings)
+        app.state.services = services
+        log.info("started", database=services.engine.dialect.name)
+        # Reminders (issue 3): the scheduler only triggers sweeps; the database remembers.
+        scheduler = None
+        if settings.scheduler_enabled:
+            from notifications.scheduler import start_from_settings
+
+            scheduler = start_from_settings(services.engine, settings)
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                scheduler.shutdown(wait=True)
+            services.engine.dispose()
+
+    app = FastAPI(
+        title="Permanence panels",
+        version="0.1.0",
+        description="Case progression for children's permanence panels.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(service_logging.RequestLogMiddleware)
+
+    for router in (auth.router, children.router, journeys.router, deadlines.router, users.router):
+        app.include_router(router, prefix="/api/v1")
+    for router in notification_routers:
+        app.include_router(router, prefix="/api/v1")
+    app.include_router(panel_api.router, prefix="/api/v1")
+    install_pages(app)
+
+    # Each handler answers the API in JSON and a page with a friendly HTML page.
+    @app.exception_handler(EngineError)
+    async def engine_error(request: Request, exc: EngineError) -> Response:
+        if is_page(request):
+            return error_page(request, exc.status_code, exc.message)
+        return JSONResponse(exc.body(), status_code=exc.status_code)
+
+    @app.exception_handler(SignInRequired)
+    async def sign_in_required(request: Request, _exc: SignInRequired) -> Response:
+        return sign_in_redirect(request)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if is_page(request):
+            return error_page(request, exc.status_code, str(exc.detail))
+        codes = {401: "unauthorised", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+        return JSONResponse(
+            {"error": codes.get(exc.status_code, "error"), "message": str(exc.detail)},
+            status_code=exc.status_code,
+            headers=exc.headers,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        if is_page(request):
+            return error_page(request, 400, "The address or form is not valid.")
+        errors = [
+            f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}" for e in exc.errors()
+        ]
+        return JSONResponse(
+            {"error": "invalid_request", "message": "The request is not valid.", "errors": errors},
+            status_code=422,
+        )
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception) -> Response:
+        # Starlette still re-raises after this answer, so the error reaches the server log.
+        log.error("unhandled_error", error=type(exc).__name__, path=request.url.path)
+        if is_page(request):
+            return error_page(request, 500)
+        return JSONResponse(
+            {"error": "server_error", "message": "Sorry, something went wrong."}, status_code=500
+        )
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"])
+    def readyz(request: Request) -> Any:
+        """The database answers."""
+        try:
+            with request.app.state.services.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:  # any failure means not ready
+            log.warning("not_ready", error=type(exc).__name__)
+            return JSONResponse({"status": "unavailable"}, status_code=503)
+        return {"status": "ok"}
+
+    return app

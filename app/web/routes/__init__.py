@@ -1,0 +1,25 @@
+"""The pages' routers, one module per area. Conventions: app/web/README.md (read it first)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.web.routes import (
+    account,
+    children,
+    director,
+    journey_events,
+    my_work,
+    notifications_page,
+    panel_pages,
+)
+
+ROUTERS: list[APIRouter] = [
+    my_work.router,
+    children.router,
+    journey_events.router,
+    notifications_page.router,
+    account.router,
+    director.router,
+    panel_pages.router,
+]

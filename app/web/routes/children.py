@@ -1,0 +1,324 @@
+"""Children: find a child, add one, the child's page (details and every journey), start a
+journey."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from app.api.deps import AppServices, Services
+from app.web import child_form
+from app.web.caseload import team_social_workers
+from app.web.child_view import journey_panel, last_recorded_by, usernames
+from app.web.deps import CheckedForm, PageSession
+from app.web.event_forms import (
+    FormField,
+    echo,
+    engine_errors,
+    form_fields,
+    read_data,
+)
+from app.web.forms import FormErrors, date_parts, echo_date, read_date, text
+from app.web.templating import render
+from services.access import CHILD_EDIT_ROLES, Principal, child_refusal
+from services.children import DuplicateReference, create_child, get_child, search_children
+from services.clock import today
+from services.journeys import AccessDenied, AlreadyActive
+from workflow.definition import JourneyDefinition
+from workflow.errors import GuardFailed, InvalidData
+
+router = APIRouter(include_in_schema=False)
+
+PAGE_SIZE = 50
+MAX_QUERY = 100
+STARTED_ON = "started_on"
+STARTED_ON_LABEL = "Start date"
+
+
+@router.get("/children")
+def children(
+    request: Request,
+    services: Services,
+    session: PageSession,
+    q: str | None = None,
+    page: int = 1,
+) -> HTMLResponse:
+    """Children the user may see, found by reference or name."""
+    query = (q or "").strip()[:MAX_QUERY]
+    page = min(max(page, 1), 100_000)
+    # One more than a page, to know whether there is a next one.
+    rows = search_children(
+        services.engine,
+        session.principal,
+        q=query or None,
+        limit=PAGE_SIZE + 1,
+        offset=(page - 1) * PAGE_SIZE,
+    )
+    more = len(rows) > PAGE_SIZE
+
+    def page_href(number: int) -> str:
+        params: dict[str, Any] = {"page": number}
+        if query:
+            params["q"] = query
+        return f"/children?{urlencode(params)}"
+
+    return render(
+        request,
+        "casework/children.html",
+        {
+            "children": rows[:PAGE_SIZE],
+            "q": query,
+            "page": page,
+            "more": more,
+            "page_href": page_href,
+            "can_add": _may_add(session.principal),
+        },
+    )
+
+
+def _may_add(principal: Principal) -> bool:
+    """Whether the user may record a new child (the service decides again on saving)."""
+    return principal.sees_children and not principal.roles.isdisjoint(CHILD_EDIT_ROLES)
+
+
+def _add_choices(services: AppServices, principal: Principal) -> child_form.ChildFormChoices:
+    """What the add-a-child form offers this user (403 for a user who may not add one)."""
+    if not _may_add(principal):
+        raise HTTPException(status_code=403, detail="Your roles cannot record a child.")
+    team_workers = (
+        [(str(w.id), w.name) for w in team_social_workers(services.engine, principal.team)]
+        if principal.team
+        else []
+    )
+    return child_form.choices(principal, team_workers)
+
+
+def _add_page(
+    request: Request,
+    principal: Principal,
+    form_choices: child_form.ChildFormChoices,
+    *,
+    form: FormData | None = None,
+    errors: FormErrors | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    return render(
+        request,
+        "casework/child_new.html",
+        {
+            "choices": form_choices,
+            "legal_statuses": child_form.LEGAL_STATUSES,
+            "values": child_form.echo(form),
+            "errors": child_form.ordered(errors) if errors else FormErrors(),
+            "team": principal.team,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/children/new")
+def new_child_form(request: Request, services: Services, session: PageSession) -> HTMLResponse:
+    """The form to record a child."""
+    principal = session.principal
+    return _add_page(request, principal, _add_choices(services, principal))
+
+
+@router.post("/children/new")
+def add_child(
+    request: Request, services: Services, session: PageSession, form: CheckedForm
+) -> Response:
+    """Record the child, then show their page; errors are shown next to the fields."""
+    principal = session.principal
+    form_choices = _add_choices(services, principal)
+    errors = FormErrors()
+    body = child_form.read(form, form_choices, errors, today=today())
+    if body is not None:
+        try:
+            child_id = create_child(services.engine, body, principal)
+        except DuplicateReference:
+            errors.add("reference", "A child with this reference is already recorded")
+        except InvalidData as exc:
+            # The service checks the team and the allocated social worker.
+            field = "worker" if "social worker" in exc.message.lower() else "team"
+            errors.add(field, exc.message)
+        else:
+            return RedirectResponse(f"/children/{child_id}?done=child-added", status_code=303)
+    return _add_page(request, principal, form_choices, form=form, errors=errors, status_code=422)
+
+
+def _startable(
+    services: AppServices, principal: Principal, team: str, active: set[str]
+) -> list[JourneyDefinition]:
+    """The journey types the user may start for a child of ``team`` (one active per type)."""
+    if child_refusal(principal, team, write=True):
+        return []
+    out = []
+    for journey_type in services.registry.types():
+        jm = services.registry.current(journey_type)
+        if jm is None or journey_type in active:
+            continue
+        if not principal.roles.isdisjoint(jm.definition.start.roles):
+            out.append(jm.definition)
+    return out
+
+
+_DONE = {"event-recorded", "journey-started"}
+
+
+@router.get("/children/{child_id:int}")
+def child_page(
+    request: Request,
+    child_id: int,
+    services: Services,
+    session: PageSession,
+    done: str | None = None,
+) -> HTMLResponse:
+    """A child's details and every journey: stage and diagram, actions open now and why
+    others are not, deadlines and history."""
+    principal = session.principal
+    child = get_child(services.engine, child_id, principal)  # 404 / 403 for others
+    views = services.journeys.list_for_child(child_id, principal)
+    histories = {v.id: services.journeys.history(v.id, principal) for v in views}
+    names = usernames(
+        services.engine,
+        [child["allocated_social_worker_id"]]
+        + [h["actor_id"] for entries in histories.values() for h in entries]
+        + [d.owner_id for v in views for d in v.deadlines],
+    )
+    day = today()
+    panels = [
+        journey_panel(v, histories[v.id], services.registry, names, principal, day)
+        for v in sorted(views, key=lambda v: (v.status != "active", -v.id))
+    ]
+    recorded = last_recorded_by(panels, principal.user_id) if done in _DONE else None
+    if done == "child-added":
+        recorded = None
+    active = {v.type for v in views if v.status == "active"}
+    return render(
+        request,
+        "casework/child.html",
+        {
+            "child": child,
+            "worker": names.get(child["allocated_social_worker_id"] or 0),
+            "panels": panels,
+            "done": done if recorded or done == "child-added" else None,
+            "recorded": recorded,
+            "can_start": bool(_startable(services, principal, child["team"], active)),
+            "today": day,
+        },
+    )
+
+
+def _start_context(
+    services: AppServices, child_id: int, principal: Principal
+) -> tuple[dict[str, Any], list[JourneyDefinition]]:
+    """The child and the journeys the user may start for it (403 when there are none)."""
+    child = get_child(services.engine, child_id, principal)
+    refusal = child_refusal(principal, child["team"], write=True)
+    if refusal:
+        raise AccessDenied(refusal)
+    active = {j["type"] for j in child["journeys"] if j["status"] == "active"}
+    types = _startable(services, principal, child["team"], active)
+    if not types and not active:
+        raise HTTPException(status_code=403, detail="Your roles cannot start a journey.")
+    return child, types
+
+
+def _start_page(
+    request: Request,
+    child: dict[str, Any],
+    types: list[JourneyDefinition],
+    chosen: JourneyDefinition | None,
+    *,
+    fields: list[FormField] | None = None,
+    values: dict[str, Any] | None = None,
+    errors: FormErrors | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    return render(
+        request,
+        "casework/start_journey.html",
+        {
+            "child": child,
+            "types": [(d.type, d.title) for d in types],
+            "descriptions": {d.type: d.description for d in types},
+            "chosen": chosen,
+            "fields": fields or [],
+            "values": values or {},
+            "errors": errors or FormErrors(),
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/children/{child_id:int}/journeys/new")
+def start_journey_form(
+    request: Request,
+    child_id: int,
+    services: Services,
+    session: PageSession,
+    type: str | None = None,
+    chosen: str | None = None,
+) -> HTMLResponse:
+    """Start a journey: first its type, then its start date and any details it needs.
+    (``chosen`` marks the first step's form as sent, so sending it with no type is an
+    error rather than the empty form again.)"""
+    child, types = _start_context(services, child_id, session.principal)
+    definition = next((d for d in types if d.type == type), None)
+    errors = FormErrors()
+    if definition is None and (type is not None or chosen):
+        errors.add("type", "Select a type of journey this child does not already have")
+    if definition is None:
+        return _start_page(
+            request, child, types, None, errors=errors, status_code=422 if errors else 200
+        )
+    fields = form_fields(definition.start.fields, {})
+    values = echo(None, fields)
+    values[STARTED_ON] = date_parts(child["looked_after_since"] or today())
+    return _start_page(request, child, types, definition, fields=fields, values=values)
+
+
+@router.post("/children/{child_id:int}/journeys/new")
+def start_journey(
+    request: Request,
+    child_id: int,
+    services: Services,
+    session: PageSession,
+    form: CheckedForm,
+) -> Response:
+    """Start the chosen journey; errors are shown next to the fields, nothing is written."""
+    principal = session.principal
+    child, types = _start_context(services, child_id, principal)
+    chosen = next((d for d in types if d.type == text(form, "type")), None)
+    if chosen is None:
+        errors = FormErrors()
+        errors.add("type", "Select a type of journey this child does not already have")
+        return _start_page(request, child, types, None, errors=errors, status_code=422)
+    fields = form_fields(chosen.start.fields, {})
+    errors = FormErrors()
+    started_on = read_date(form, STARTED_ON, STARTED_ON_LABEL, errors)
+    if started_on is not None and started_on > today():
+        errors.add(f"{STARTED_ON}-day", f"{STARTED_ON_LABEL} must be today or in the past")
+    data = read_data(form, fields, errors)
+    values = echo(form, fields)
+    values[STARTED_ON] = echo_date(form, STARTED_ON)
+    if not errors:
+        try:
+            view = services.journeys.start(
+                child_id, chosen.type, started_on=started_on, data=data, principal=principal
+            )
+        except AlreadyActive:
+            errors.add("type", f"This child already has an active {chosen.title.lower()} journey")
+        except (InvalidData, GuardFailed) as exc:
+            engine_errors(exc, fields, errors, date_field=STARTED_ON)
+        else:
+            return RedirectResponse(
+                f"/children/{child_id}?done=journey-started#journey-{view.id}", status_code=303
+            )
+    return _start_page(
+        request, child, types, chosen, fields=fields, values=values, errors=errors, status_code=422
+    )

@@ -1,0 +1,221 @@
+"""The director's page, "What is drifting": breaches, open escalations (with acknowledge),
+deadlines due in the next 4 weeks by team and journey type, and breaches per month.
+
+For the service director and service managers. The filters (``team``, ``journey_type``)
+narrow the two lists; the figures at the top always cover every team the user sees.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
+
+import states
+from app.api.deps import Services
+from app.web.chart import bar_chart
+from app.web.deps import CheckedForm, PageSession, require_page_roles
+from app.web.drift import (
+    DUE_SOON_DAYS,
+    children_of_journeys,
+    drift_figures,
+    group_escalations,
+    matches,
+)
+from app.web.forms import FormErrors, text
+from app.web.rag import rag_status
+from app.web.templating import render
+from notifications.service import AlreadyAcknowledged, list_escalations
+from notifications.service import acknowledge as acknowledge_escalation
+from services.clock import today
+from services.deadlines import list_deadlines
+from states.roles import SERVICE_DIRECTOR, SERVICE_MANAGER
+
+router = APIRouter(include_in_schema=False)
+
+ROLES = (SERVICE_DIRECTOR, SERVICE_MANAGER)
+JOURNEY_TYPES: dict[str, str] = {d.type: d.title for d in states.DEFINITIONS}
+SHOWN_ESCALATIONS = 100  # each comes with a form: more would make an unusable page
+SHOWN_DEADLINES = 200
+COMMENT_MAX = 2000  # as the API's acknowledgement
+# Every open escalation the user sees: the count at the top is exact, the list is capped.
+_ALL = 1_000_000
+
+FilterParam = Annotated[str | None, Query(max_length=50)]
+
+
+def _filters(team: str | None, journey_type: str | None) -> tuple[str | None, str | None]:
+    """Blank means no filter; a journey type that does not exist is no filter either."""
+    team = (team or "").strip() or None
+    journey_type = journey_type if journey_type in JOURNEY_TYPES else None
+    return team, journey_type
+
+
+def filter_href(team: str | None = None, journey_type: str | None = None, **extra: str) -> str:
+    """The page's address with these filters (team names and journey types only: no child
+    data ever goes into an address)."""
+    query = {k: v for k, v in (("team", team), ("journey_type", journey_type)) if v}
+    query.update(extra)
+    return "/director" + (f"?{urlencode(query)}" if query else "")
+
+
+def _page(
+    request: Request,
+    services: Services,
+    session: PageSession,
+    *,
+    team: str | None,
+    journey_type: str | None,
+    done: str | None = None,
+    errors: FormErrors | None = None,
+    typed: dict[int, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    principal = session.principal
+    engine = services.engine
+    as_of = today()
+    figures = drift_figures(engine, principal, as_of=as_of)
+
+    escalations = group_escalations(
+        principal, list_escalations(engine, principal, status="open", as_of=as_of, limit=_ALL)
+    )
+    shown_escalations = [
+        g for g in escalations if matches(g.team, g.journey_type, team, journey_type)
+    ]
+    child_ids = children_of_journeys(
+        engine, (g.journey_id for g in shown_escalations[:SHOWN_ESCALATIONS] if g.journey_id)
+    )
+    for group in shown_escalations[:SHOWN_ESCALATIONS]:
+        group.child_id = child_ids.get(group.journey_id) if group.journey_id else None
+
+    # The breakdown knows how many rows the filters leave, so the list is fetched whole.
+    wanted = figures.breakdown.cell(team, journey_type).total
+    deadlines = [
+        {**d, "rag": rag_status(d["due_on"], as_of)}
+        for d in list_deadlines(
+            engine,
+            principal,
+            due_before=as_of + timedelta(days=DUE_SOON_DAYS),
+            status="open",
+            team=team,
+            journey_type=journey_type,
+            limit=max(wanted, 1),
+        )
+    ]
+
+    months = figures.by_month
+    chart = bar_chart(
+        [(m.chart_label, m.total) for m in months],
+        title="Breaches per month, last 12 months",
+        description=(
+            f"Bar chart of deadlines missed, by the month they were due, from "
+            f"{months[0].label} to {months[-1].label}: "
+            + ", ".join(f"{m.label} {m.total}" for m in months)
+            + "."
+        ),
+        x_label="Month the deadline was due",
+        y_label="Deadlines missed",
+        chart_id="breaches-chart",
+    )
+    context: dict[str, Any] = {
+        "as_of": as_of,
+        "figures": figures,
+        "open_escalations": len(escalations),
+        "journey_types": JOURNEY_TYPES,
+        "team": team,
+        "journey_type": journey_type,
+        "filtered": bool(team or journey_type),
+        "escalations": shown_escalations[:SHOWN_ESCALATIONS],
+        "escalation_count": len(shown_escalations),
+        "deadlines": deadlines[:SHOWN_DEADLINES],
+        "deadline_count": len(deadlines),
+        "due_soon_end": as_of + timedelta(days=DUE_SOON_DAYS - 1),
+        "months": months,
+        # bar_chart escapes every piece of text it draws (app/web/chart.py).
+        "chart": Markup(chart),
+        "filter_href": filter_href,
+        "done": done,
+        "errors": errors or FormErrors(),
+        "typed": typed or {},
+        "comment_max": COMMENT_MAX,
+    }
+    return render(request, "director/index.html", context, status_code=status_code)
+
+
+@router.get("/director")
+def director(
+    request: Request,
+    services: Services,
+    session: PageSession,
+    team: FilterParam = None,
+    journey_type: FilterParam = None,
+    done: FilterParam = None,
+) -> HTMLResponse:
+    """What is drifting, for the service director and service managers."""
+    require_page_roles(session, *ROLES)
+    team, journey_type = _filters(team, journey_type)
+    return _page(
+        request,
+        services,
+        session,
+        team=team,
+        journey_type=journey_type,
+        done=done if done == "acknowledged" else None,
+    )
+
+
+@router.post("/director/escalations/{notice_id}/acknowledge")
+def acknowledge(
+    notice_id: int,
+    request: Request,
+    services: Services,
+    session: PageSession,
+    form: CheckedForm,
+) -> Response:
+    """Acknowledge an escalation with a comment, then back to the page (with its filters)."""
+    require_page_roles(session, *ROLES)
+    team, journey_type = _filters(text(form, "team") or None, text(form, "journey_type") or None)
+    comment = text(form, "comment")
+    field_id = f"comment-{notice_id}"
+    errors = FormErrors()
+    if not comment:
+        errors.add(field_id, "Enter a comment saying what has been done or will be done")
+    elif len(comment) > COMMENT_MAX:
+        errors.add(field_id, f"Comment must be {COMMENT_MAX:,} characters or fewer")
+    if not errors:
+        try:
+            acknowledge_escalation(services.engine, notice_id, session.principal, comment)
+        except AlreadyAcknowledged:
+            # Someone answered it meanwhile: it has left the list, so the message points
+            # at the list rather than at a field that is no longer there.
+            errors.add(
+                "open-escalations",
+                "This escalation has already been acknowledged by someone else",
+            )
+            return _page(
+                request,
+                services,
+                session,
+                team=team,
+                journey_type=journey_type,
+                errors=errors,
+                status_code=409,
+            )
+        # NotAllowed (403) and NoticeNotFound (404) become the friendly error pages.
+        return RedirectResponse(
+            filter_href(team, journey_type, done="acknowledged"), status_code=303
+        )
+    return _page(
+        request,
+        services,
+        session,
+        team=team,
+        journey_type=journey_type,
+        errors=errors,
+        typed={notice_id: comment},
+        status_code=422,
+    )

@@ -1,0 +1,129 @@
+"""My work: the caseload of a social worker, a team or the whole service, overdue first,
+with the user's unread notifications."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from app.api.deps import Services
+from app.web.caseload import (
+    Filters,
+    load_caseload,
+    team_social_workers,
+    teams_with_children,
+)
+from app.web.child_view import london_time
+from app.web.deps import PageSession, require_page_roles
+from app.web.notices import page_link
+from app.web.rag import DUE_SOON_WORKING_DAYS
+from app.web.templating import render
+from notifications.service import inbox
+from services.clock import today
+from states.roles import READ_ONLY, SERVICE_MANAGER, SOCIAL_WORKER, TEAM_MANAGER
+
+router = APIRouter(include_in_schema=False)
+
+MY_WORK_ROLES = (SOCIAL_WORKER, TEAM_MANAGER, READ_ONLY, SERVICE_MANAGER)
+NOTICES_SHOWN = 5
+
+
+def _page_number(raw: str | None) -> int:
+    return int(raw) if raw and raw.isdigit() and 0 < int(raw) < 100_000 else 1
+
+
+@router.get("/my-work")
+def my_work(
+    request: Request,
+    services: Services,
+    session: PageSession,
+    team: str | None = None,
+    worker: str | None = None,
+    page: str | None = None,
+) -> HTMLResponse:
+    """The caseload in scope: a social worker's own children by default, a team manager's
+    (or read-only user's) team, a service manager's every team; filters narrow it."""
+    require_page_roles(session, *MY_WORK_ROLES)
+    principal = session.principal
+    authority_wide = principal.visible_teams() is None
+    # A social worker starts on their own caseload; managers on everyone's.
+    manager = not principal.roles.isdisjoint({TEAM_MANAGER, SERVICE_MANAGER})
+    if worker is None:
+        worker = "me" if SOCIAL_WORKER in principal.roles and not manager else "all"
+    teams: list[str] = teams_with_children(services.engine, principal) if authority_wide else []
+    chosen_team = team if authority_wide and team in teams else None
+    if not authority_wide:
+        chosen_team = principal.team
+    filters = Filters(team=chosen_team if authority_wide else None)
+    if worker == "me":
+        filters = Filters(team=filters.team, worker_id=principal.user_id)
+    elif worker == "unallocated":
+        filters = Filters(team=filters.team, unallocated=True)
+    elif worker.isdigit():
+        filters = Filters(team=filters.team, worker_id=int(worker))
+    else:
+        worker = "all"
+    workers = team_social_workers(services.engine, chosen_team) if chosen_team else []
+    caseload = load_caseload(
+        services.engine,
+        services.registry,
+        principal,
+        filters,
+        today=today(),
+        page=_page_number(page),
+    )
+    notices = inbox(
+        services.engine,
+        principal,
+        services.settings.base_url,
+        unread_only=True,
+        limit=NOTICES_SHOWN,
+    )
+    for notice in notices:
+        notice["href"] = page_link(notice["link"], services.settings.base_url)
+        notice["created_at"] = london_time(notice["created_at"])
+
+    def page_href(number: int) -> str:
+        query: dict[str, Any] = {"worker": worker}
+        if chosen_team and authority_wide:
+            query["team"] = chosen_team
+        query["page"] = number
+        return f"/my-work?{urlencode(query)}"
+
+    worker_options: list[tuple[str, str]] = []
+    if chosen_team:
+        worker_options.append(("all", "Everyone in the team"))
+    elif SOCIAL_WORKER in principal.roles or not authority_wide:
+        worker_options.append(("all", "Every child you can see"))
+    if SOCIAL_WORKER in principal.roles:
+        worker_options.append(("me", "My caseload"))
+    worker_options += [(str(w.id), w.name) for w in workers if w.id != principal.user_id]
+    if chosen_team:
+        worker_options.append(("unallocated", "No social worker allocated"))
+
+    if worker == "me":
+        heading = "My caseload"
+    elif chosen_team:
+        heading = f"Team {chosen_team}: caseload"
+    else:
+        heading = "Caseload: every team"
+    return render(
+        request,
+        "casework/my_work.html",
+        {
+            "heading": heading,
+            "caseload": caseload,
+            "notices": notices,
+            "team_options": [(t, t) for t in teams],
+            "worker_options": worker_options,
+            "team": chosen_team,
+            "authority_wide": authority_wide,
+            "worker": worker,
+            "due_soon_days": DUE_SOON_WORKING_DAYS,
+            "page_href": page_href,
+            "today": today(),
+        },
+    )

@@ -1,0 +1,118 @@
+"""A meeting's minutes: draft, approve, circulate the tracker, and the printable page and
+PDF (downloaded with the browser session; the API's copies need a bearer token)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from app.web.deps import CheckedForm, PageSession, require_page_roles
+from app.web.routes.panel_common import MINUTES_READERS, Panel
+from app.web.routes.panel_meeting import meeting_button
+from panels import exports
+from states.roles import PANEL_ADMIN, PANEL_CHAIR
+
+router = APIRouter(include_in_schema=False)
+
+_STYLE = re.compile(r"<style>(.*?)</style>", re.S)
+
+
+def printable_policy(html: str) -> str:
+    """A content security policy for the printable minutes: no scripts, nothing loaded, and
+    only the page's own inline style sheet (allowed by its hash, not 'unsafe-inline')."""
+    hashes = [
+        "'sha256-" + base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() + "'"
+        for s in _STYLE.findall(html)
+    ]
+    styles = " ".join(hashes) or "'none'"
+    return "; ".join(
+        [
+            "default-src 'none'",
+            f"style-src {styles}",
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+            "form-action 'none'",
+        ]
+    )
+
+
+@router.post("/panel/meetings/{meeting_id}/minutes")
+def draft(
+    request: Request, meeting_id: int, session: PageSession, form: CheckedForm, panel: Panel
+) -> Response:
+    """Draft (or redraft) the minutes from what was recorded."""
+    del form  # checked for its token only
+    return meeting_button(
+        request,
+        panel,
+        session,
+        meeting_id,
+        roles=(PANEL_ADMIN,),
+        call=lambda: panel.draft_minutes(meeting_id, session.principal),
+        field_id="minutes",
+        done="minutes_drafted",
+    )
+
+
+@router.post("/panel/meetings/{meeting_id}/minutes/approve")
+def approve(
+    request: Request, meeting_id: int, session: PageSession, form: CheckedForm, panel: Panel
+) -> Response:
+    """Approve the minutes: each child's entry to their record, the tracker circulated."""
+    del form  # checked for its token only
+    return meeting_button(
+        request,
+        panel,
+        session,
+        meeting_id,
+        roles=(PANEL_ADMIN, PANEL_CHAIR),
+        call=lambda: panel.approve_minutes(meeting_id, session.principal),
+        field_id="minutes",
+        done="minutes_approved",
+    )
+
+
+@router.post("/panel/meetings/{meeting_id}/tracker/circulate")
+def circulate(
+    request: Request, meeting_id: int, session: PageSession, form: CheckedForm, panel: Panel
+) -> Response:
+    """Circulate the tracker again to the team managers and social workers concerned."""
+    del form  # checked for its token only
+    return meeting_button(
+        request,
+        panel,
+        session,
+        meeting_id,
+        roles=(PANEL_ADMIN, PANEL_CHAIR),
+        call=lambda: panel.circulate_tracker(meeting_id, session.principal),
+        field_id="minutes",
+        done="circulated",
+    )
+
+
+@router.get("/panel/meetings/{meeting_id}/minutes.html")
+def minutes_html(meeting_id: int, session: PageSession, panel: Panel) -> Response:
+    """The minutes as a printable page (the Panel Decisions template)."""
+    require_page_roles(session, *MINUTES_READERS)
+    html = exports.minutes_html(panel.minutes(meeting_id, session.principal))
+    return Response(
+        html,
+        media_type="text/html; charset=utf-8",
+        headers={"Content-Security-Policy": printable_policy(html)},
+    )
+
+
+@router.get("/panel/meetings/{meeting_id}/minutes.pdf")
+def minutes_pdf(meeting_id: int, session: PageSession, panel: Panel) -> Response:
+    """The minutes as a PDF download."""
+    require_page_roles(session, *MINUTES_READERS)
+    pdf = exports.minutes_pdf(panel.minutes(meeting_id, session.principal))
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="minutes-{meeting_id}.pdf"'},
+    )

@@ -1,0 +1,26 @@
+"""The permanence panel's pages: forward planner, meetings (agenda, attendance, decisions,
+actions, minutes), referrals and packs, and the tracker. One router, one module per area."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.web.routes import (
+    panel_decisions,
+    panel_meeting,
+    panel_minutes,
+    panel_planner,
+    panel_referrals,
+    panel_tracker,
+)
+
+router = APIRouter(include_in_schema=False)
+for _area in (
+    panel_planner,
+    panel_meeting,
+    panel_decisions,
+    panel_minutes,
+    panel_referrals,
+    panel_tracker,
+):
+    router.include_router(_area.router)

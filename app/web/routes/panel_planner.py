@@ -1,0 +1,226 @@
+"""The forward planner: the panel's meetings, planning them, moving and cancelling one."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import Engine, and_, func, select
+
+from app.web.deps import CheckedForm, PageSession, require_page_roles
+from app.web.forms import FormErrors, date_parts, echo_date, read_date, text
+from app.web.routes.panel_common import Panel, banner, done_redirect, refusal, roles_of
+from app.web.session import WebSession
+from app.web.templating import render
+from panels.models import ITEMS as I
+from panels.models import REFERRALS as R
+from panels.service import PanelService
+from services.clock import today
+from services.db import read_connection
+from states.roles import PANEL_ADMIN
+from workflow.errors import EngineError
+
+router = APIRouter(include_in_schema=False)
+
+# Meetings already held stay on the planner this long, so the administrator can still
+# record attendance and minutes from it.
+RECENT_DAYS = 90
+REASON_MAX = 500
+
+
+def _counts(engine: Engine, meeting_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Per meeting: items on its agenda (not rolled) and referrals still waiting for it.
+    Two grouped queries for the whole planner, not one per meeting; numbers only, so no
+    child data is read."""
+    out = {m: {"items": 0, "waiting": 0} for m in meeting_ids}
+    if not meeting_ids:
+        return out
+    with read_connection(engine) as conn:
+        for meeting_id, n in conn.execute(
+            select(I.c.meeting_id, func.count())
+            .where(and_(I.c.meeting_id.in_(meeting_ids), I.c.status != "rolled"))
+            .group_by(I.c.meeting_id)
+        ):
+            out[meeting_id]["items"] = n
+        for meeting_id, n in conn.execute(
+            select(R.c.meeting_id, func.count())
+            .where(
+                and_(
+                    R.c.meeting_id.in_(meeting_ids),
+                    R.c.status.in_(("awaiting_pack", "accepted")),
+                )
+            )
+            .group_by(R.c.meeting_id)
+        ):
+            out[meeting_id]["waiting"] = n
+    return out
+
+
+def capacity_items(panel: PanelService) -> int:
+    """How many items a meeting takes at the parts' default item length."""
+    return sum(p.capacity.total_minutes // p.capacity.unit_minutes for p in panel.config.parts)
+
+
+def meeting_status(meeting: dict[str, Any]) -> str:
+    """Scheduled, moved, cancelled or held (a moved meeting is scheduled on another date
+    than the planner's)."""
+    if meeting["status"] == "scheduled" and meeting["meeting_date"] != meeting["scheduled_for"]:
+        return "moved"
+    return str(meeting["status"])
+
+
+def _planner_page(
+    request: Request,
+    panel: PanelService,
+    session: WebSession,
+    *,
+    errors: FormErrors | None = None,
+    form_start: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    principal = session.principal
+    now = today()
+    months = panel.config.schedule.planner_months
+    meetings = panel.list_meetings(
+        principal, now - timedelta(days=RECENT_DAYS), now + timedelta(days=31 * months)
+    )
+    counts = _counts(panel.engine, [m["id"] for m in meetings])
+    for m in meetings:
+        m.update(counts[m["id"]], shown_status=meeting_status(m))
+    return render(
+        request,
+        "panel/planner.html",
+        {
+            "panel_name": panel.config.panel.name,
+            "months": months,
+            "recent": [m for m in meetings if m["meeting_date"] < now.isoformat()],
+            "upcoming": [m for m in meetings if m["meeting_date"] >= now.isoformat()],
+            "capacity": capacity_items(panel),
+            "errors": errors or FormErrors(),
+            "form_start": form_start or date_parts(None),
+            **roles_of(principal),
+            **banner(request.query_params.get("done")),
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/panel")
+def planner(request: Request, session: PageSession, panel: Panel) -> HTMLResponse:
+    """The forward planner: recent meetings and those of the next months."""
+    return _planner_page(request, panel, session)
+
+
+@router.post("/panel/meetings/generate")
+def generate(request: Request, session: PageSession, form: CheckedForm, panel: Panel) -> Response:
+    """Plan the forward planner's meetings from a date (default today); idempotent."""
+    require_page_roles(session, PANEL_ADMIN)
+    errors = FormErrors()
+    start = read_date(form, "start", "The first date to plan from", errors, required=False)
+    if not errors:
+        try:
+            panel.generate(session.principal, start)
+        except EngineError as exc:
+            refusal(errors, "start-day", exc)
+    if errors:
+        return _planner_page(
+            request,
+            panel,
+            session,
+            errors=errors,
+            form_start=echo_date(form, "start"),
+            status_code=400,
+        )
+    return done_redirect("/panel", "generated")
+
+
+def _change_page(
+    request: Request,
+    panel: PanelService,
+    session: WebSession,
+    meeting_id: int,
+    *,
+    errors: FormErrors | None = None,
+    values: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    meeting = panel.get_meeting(meeting_id, session.principal)
+    return render(
+        request,
+        "panel/meeting_change.html",
+        {
+            "meeting": meeting,
+            "shown_status": meeting_status(meeting),
+            "errors": errors or FormErrors(),
+            "values": values or {"new_date": date_parts(None)},
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/panel/meetings/{meeting_id}/change")
+def change(request: Request, meeting_id: int, session: PageSession, panel: Panel) -> HTMLResponse:
+    """Move or cancel a meeting (the panel administrator)."""
+    require_page_roles(session, PANEL_ADMIN)
+    return _change_page(request, panel, session, meeting_id)
+
+
+def _reason(form: Any, name: str, what: str, errors: FormErrors) -> str:
+    reason = text(form, name)
+    if not reason:
+        errors.add(name, f"Enter why the meeting is {what}")
+    elif len(reason) > REASON_MAX:
+        errors.add(name, f"The reason must be {REASON_MAX} characters or fewer")
+    return reason
+
+
+@router.post("/panel/meetings/{meeting_id}/move")
+def move(
+    request: Request, meeting_id: int, session: PageSession, form: CheckedForm, panel: Panel
+) -> Response:
+    """Move a meeting to another date; its pack deadlines move with it."""
+    require_page_roles(session, PANEL_ADMIN)
+    errors = FormErrors()
+    new_date = read_date(form, "new_date", "The new date", errors)
+    reason = _reason(form, "move_reason", "moved", errors)
+    if not errors and new_date is not None:
+        try:
+            panel.move_meeting(meeting_id, session.principal, new_date=new_date, reason=reason)
+        except EngineError as exc:
+            if exc.status_code == 404:
+                raise
+            refusal(errors, "new_date-day", exc)
+    if errors:
+        values = {
+            "new_date": echo_date(form, "new_date"),
+            "move_reason": text(form, "move_reason"),
+        }
+        return _change_page(
+            request, panel, session, meeting_id, errors=errors, values=values, status_code=400
+        )
+    return done_redirect(f"/panel/meetings/{meeting_id}", "moved")
+
+
+@router.post("/panel/meetings/{meeting_id}/cancel")
+def cancel(
+    request: Request, meeting_id: int, session: PageSession, form: CheckedForm, panel: Panel
+) -> Response:
+    """Cancel a meeting; its referrals are offered the next one."""
+    require_page_roles(session, PANEL_ADMIN)
+    errors = FormErrors()
+    reason = _reason(form, "cancel_reason", "cancelled", errors)
+    if not errors:
+        try:
+            panel.cancel_meeting(meeting_id, session.principal, reason=reason)
+        except EngineError as exc:
+            if exc.status_code == 404:
+                raise
+            refusal(errors, "cancel_reason", exc)
+    if errors:
+        values = {"new_date": date_parts(None), "cancel_reason": text(form, "cancel_reason")}
+        return _change_page(
+            request, panel, session, meeting_id, errors=errors, values=values, status_code=400
+        )
+    return done_redirect(f"/panel/meetings/{meeting_id}", "cancelled")

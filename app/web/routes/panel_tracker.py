@@ -1,0 +1,184 @@
+"""The panel tracker: every child the panel follows, filtered on the server by team, journey,
+RAG status, last decision, overdue deadlines and reference, with CSV and XLSX downloads of
+the same rows.
+
+Fast by construction: ``PanelService.tracker`` reads the whole tracker in a fixed handful of
+queries (no query per child), and the filters run over those rows in memory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import FormData, UploadFile
+
+from app.web.deps import PageSession
+from app.web.forms import FormErrors, echo_date, read_date, text
+from app.web.routes.panel_common import JourneyWords, Panel, journey_words
+from app.web.session import WebSession
+from app.web.templating import render
+from panels import exports
+from panels.service import PanelService
+from services.access import Principal
+
+router = APIRouter(include_in_schema=False)
+
+RAG = (("red", "Overdue"), ("amber", "Due soon"), ("green", "On track"))
+NO_DECISION = "none"
+SEARCH_MAX = 50
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The tracker's filters as the query string gives them ('' = any)."""
+
+    team: str = ""
+    journey_type: str = ""
+    rag: str = ""
+    outcome: str = ""
+    overdue: bool = False
+    q: str = ""
+    as_of: date | None = None
+
+    def keep(self, row: dict[str, Any]) -> bool:
+        """Whether ``row`` passes every filter."""
+        outcome = row["last_decision"] or NO_DECISION
+        return (
+            (not self.team or row["team"] == self.team)
+            and (not self.journey_type or row["journey_type"] == self.journey_type)
+            and (not self.rag or row["rag"] == self.rag)
+            and (not self.outcome or outcome == self.outcome)
+            and (not self.overdue or row["overdue_deadlines"] > 0)
+            and (not self.q or self.q.lower() in row["child_reference"].lower())
+        )
+
+
+def options(rows: list[dict[str, Any]], words: JourneyWords) -> dict[str, list[tuple[str, str]]]:
+    """The choices each select offers: what the unfiltered tracker holds."""
+    teams = sorted({r["team"] for r in rows})
+    types = sorted({r["journey_type"] for r in rows if r["journey_type"]})
+    outcomes = sorted({r["last_decision"] for r in rows if r["last_decision"]})
+    return {
+        "team": [(t, t.capitalize()) for t in teams],
+        "journey_type": [(t, words.title(t)) for t in types],
+        "rag": list(RAG),
+        "outcome": [(NO_DECISION, "No decision yet")]
+        + [(o, o.replace("_", " ").capitalize()) for o in outcomes],
+    }
+
+
+def read_filters(query: FormData, errors: FormErrors) -> Filters:
+    """The filters from the query string; a bad value is an error against its field."""
+    as_of = read_date(query, "as_of", "The date to rate deadlines on", errors, required=False)
+    q = text(query, "q")
+    if len(q) > SEARCH_MAX:
+        errors.add("q", f"The reference must be {SEARCH_MAX} characters or fewer")
+        q = ""
+    return Filters(
+        team=text(query, "team"),
+        journey_type=text(query, "journey_type"),
+        rag=text(query, "rag"),
+        outcome=text(query, "outcome"),
+        overdue=text(query, "overdue") == "yes",
+        q=q,
+        as_of=as_of,
+    )
+
+
+def check_choices(
+    filters: Filters, choices: dict[str, list[tuple[str, str]]], errors: FormErrors
+) -> Filters:
+    """Filters naming a value the tracker does not hold are errors (and dropped)."""
+    labels = {
+        "team": "a team",
+        "journey_type": "a journey",
+        "rag": "a status",
+        "outcome": "a decision",
+    }
+    dropped = {}
+    for name, label in labels.items():
+        value = getattr(filters, name)
+        if value and value not in dict(choices[name]):
+            errors.add(name, f"Select {label} from the list")
+            dropped[name] = ""
+    return Filters(**{**filters.__dict__, **dropped})
+
+
+def query_form(request: Request) -> FormData:
+    """The query string read like a form (the filter form is a GET form)."""
+    items: list[tuple[str, str | UploadFile]] = list(request.query_params.multi_items())
+    return FormData(items)
+
+
+def tracker_rows(
+    query: FormData, panel: PanelService, principal: Principal, words: JourneyWords
+) -> tuple[list[dict[str, Any]], Filters, dict[str, list[tuple[str, str]]], FormErrors]:
+    """The tracker rows the filters in the query string keep, with the filters, the
+    select choices and any filter errors."""
+    errors = FormErrors()
+    filters = read_filters(query, errors)
+    rows = panel.tracker(principal, filters.as_of)
+    choices = options(rows, words)
+    filters = check_choices(filters, choices, errors)
+    return [r for r in rows if filters.keep(r)], filters, choices, errors
+
+
+@router.get("/panel/tracker")
+def tracker(request: Request, session: PageSession, panel: Panel) -> HTMLResponse:
+    """The tracker table with its filters."""
+    query = query_form(request)
+    words = journey_words(panel.registry)
+    rows, filters, choices, errors = tracker_rows(query, panel, session.principal, words)
+    return render(
+        request,
+        "panel/tracker.html",
+        {
+            "rows": rows,
+            "filters": filters,
+            "choices": choices,
+            "as_of": echo_date(query, "as_of"),
+            "query": request.url.query,
+            "panel_name": panel.config.panel.name,
+            "words": words,
+            "errors": errors,
+        },
+        status_code=400 if errors else 200,
+    )
+
+
+def _download(request: Request, session: WebSession, panel: PanelService) -> list[dict[str, Any]]:
+    rows, _filters, _choices, errors = tracker_rows(
+        query_form(request), panel, session.principal, journey_words(panel.registry)
+    )
+    if errors:
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST,
+            "The filters are not valid: " + "; ".join(m for _, m in errors.items),
+        )
+    return rows
+
+
+@router.get("/panel/tracker.csv")
+def tracker_csv(request: Request, session: PageSession, panel: Panel) -> Response:
+    """The filtered tracker as CSV."""
+    rows = _download(request, session, panel)
+    return Response(
+        exports.tracker_csv(rows),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="tracker.csv"'},
+    )
+
+
+@router.get("/panel/tracker.xlsx")
+def tracker_xlsx(request: Request, session: PageSession, panel: Panel) -> Response:
+    """The filtered tracker as an Excel workbook."""
+    rows = _download(request, session, panel)
+    return Response(
+        exports.tracker_xlsx(rows, panel.config.panel.name),
+        media_type=XLSX,
+        headers={"Content-Disposition": 'attachment; filename="tracker.xlsx"'},
+    )
