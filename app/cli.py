@@ -24,7 +24,12 @@ def _serve(args: argparse.Namespace) -> int:
         from notifications.policy import policies_from_settings
 
         services = build_services(settings)
-        demo.seed(services.engine, services.journeys, policies=policies_from_settings(settings))
+        demo.seed(
+            services.engine,
+            services.journeys,
+            policies=policies_from_settings(settings),
+            panel=settings.panel,
+        )
         services.engine.dispose()
         print(f"\nDemo users (password for all: {demo.DEMO_PASSWORD}):")
         for user in demo.DEMO_USERS:
@@ -61,7 +66,10 @@ def _demo(_args: argparse.Namespace) -> int:
     settings = get_settings()
     services = build_services(settings)
     seeded = demo.seed(
-        services.engine, services.journeys, policies=policies_from_settings(settings)
+        services.engine,
+        services.journeys,
+        policies=policies_from_settings(settings),
+        panel=settings.panel,
     )
     print("demo data created" if seeded else "demo data already present")
     return 0
@@ -127,6 +135,41 @@ def _scheduler(_args: argparse.Namespace) -> int:
     return run_scheduler(settings)
 
 
+def _panel_check(args: argparse.Namespace) -> int:
+    """Validate the configuration and print a summary, or every problem found."""
+    from panels.config import PanelConfigError, load_panel
+
+    name = args.name or get_settings().panel
+    try:
+        config = load_panel(name)
+    except PanelConfigError as exc:
+        print(f"error: {exc.source}", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 2
+    s = config.schedule
+    print(f"{config.panel.name} ({config.panel.key}): valid")
+    print(
+        f"  meets {s.frequency} on {s.weekday}s at {s.start_time.strftime('%H:%M')} for "
+        f"{s.length_minutes} minutes; pack due {config.pack_lead.days} {config.pack_lead.unit} "
+        f"days before; minutes due {config.minutes.due_working_days} working days after"
+    )
+    for part in config.parts:
+        print(f"  {part.title}: {part.capacity.describe()}; takes {', '.join(part.takes)}")
+    for assumption in config.panel.assumptions:
+        print(f"  not in the ToR, set locally: {assumption}")
+    return 0
+
+
+def _panel_presets(_args: argparse.Namespace) -> int:
+    """Print the shipped presets."""
+    from panels.config import load_panel, preset_names
+
+    for name in preset_names():
+        print(f"{name}: {load_panel(name).panel.name}")
+    return 0
+
+
 def _iso_date(value: str) -> date:
     try:
         return date.fromisoformat(value)
@@ -168,9 +211,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "scheduler", help="run the reminder scheduler (sweeps, delivery, digest)"
     ).set_defaults(func=_scheduler)
-    from panels.cli import add_commands as add_panel_commands
-
-    add_panel_commands(sub)
+    panel = sub.add_parser("panel", help="panel configuration").add_subparsers(
+        dest="action", required=True
+    )
+    check = panel.add_parser("check", help="validate a preset or a panel TOML file")
+    check.add_argument(
+        "name", nargs="?", default=None, help="preset name or .toml path (default PERMANENCE_PANEL)"
+    )
+    check.set_defaults(func=_panel_check)
+    panel.add_parser("presets", help="list the shipped presets").set_defaults(func=_panel_presets)
     return parser
 
 

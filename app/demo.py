@@ -15,6 +15,8 @@ from sqlalchemy import Engine, select
 
 from notifications.policy import Policies
 from notifications.sweep import sweep
+from panels.config import load_panel
+from panels.service import PanelService
 from services.access import Principal
 from services.children import create_child
 from services.clock import today
@@ -137,11 +139,13 @@ def seed(
     *,
     children: int = 24,
     policies: Policies | None = None,
+    panel: str = "leicestershire",
 ) -> bool:
     """Create the demo users and caseload unless they exist. True if it seeded.
 
     With ``policies``, a reminder sweep as of today follows, so inboxes and the director's
-    open escalations show what the scheduler would have raised (in-app only: no email)."""
+    open escalations show what the scheduler would have raised (in-app only: no email).
+    ``panel`` names the panel configuration whose forward planner is generated."""
     with engine.connect() as conn:
         if conn.execute(select(U.c.id).where(U.c.username == DEMO_USERS[0].username)).first():
             return False
@@ -175,19 +179,15 @@ def seed(
         )
         journey_type, start_data, events = _SCENARIOS[i % len(_SCENARIOS)]
         _drive(journeys, child_id, start, journey_type, start_data, events, sw)
-    _plan_panel(engine, journeys)
+    _plan_panel(engine, journeys, panel)
     if policies is not None:
         sweep(engine, policies, now)
     return True
 
 
-def _plan_panel(engine: Engine, journeys: JourneyService) -> None:
+def _plan_panel(engine: Engine, journeys: JourneyService, panel_name: str) -> None:
     """The forward planner of the panel the service runs (``PERMANENCE_PANEL``)."""
-    from app.api.panel import PanelSettings
-    from panels.config import load_panel
-    from panels.service import PanelService
-
-    config = load_panel(PanelSettings().panel)
+    config = load_panel(panel_name)
     panel = PanelService(engine, journeys.registry, config, journeys.policy)
     admin = _principal(engine, "panel.admin")
     meetings = panel.generate(admin)

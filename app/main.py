@@ -18,6 +18,7 @@ from app.api import auth, children, deadlines, journeys, users
 from app.api import panel as panel_api
 from app.api.deps import AppServices
 from app.api.notifications import ROUTERS as notification_routers
+from app.request_log import RequestLogMiddleware
 from app.web import install as install_pages
 from app.web.deps import SignInRequired
 from app.web.errors import error_page, is_page, sign_in_redirect
@@ -76,7 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Case progression for children's permanence panels.",
         lifespan=lifespan,
     )
-    app.add_middleware(service_logging.RequestLogMiddleware)
+    app.add_middleware(RequestLogMiddleware)
 
     for router in (auth.router, children.router, journeys.router, deadlines.router, users.router):
         app.include_router(router, prefix="/api/v1")

@@ -13,17 +13,18 @@ from typing import Any
 import structlog
 from sqlalchemy import Engine, and_, select
 
+from notifications.meetings import meeting_dates
 from notifications.models import NOTICES as N
 from notifications.models import OUTBOX as O
-from notifications.render import deadline_label, journey_title, meeting_link
+from notifications.render import journey_title, meeting_link
 from notifications.sweep import _insert
-from panels.models import MEETINGS as PM
 from services.clock import now_utc
 from services.db import write_connection
 from services.models import CHILDREN as C
 from services.models import DEADLINES as D
 from services.models import JOURNEYS as J
 from services.models import USERS as U
+from states.deadline_kinds import label as deadline_label
 from workflow.calendar import add_working_days, working_days_between
 
 log = structlog.get_logger("permanence.digest")
@@ -61,19 +62,13 @@ def queue_digests(engine: Engine, on: date, *, base_url: str, horizon: int = 5) 
                 D.c.meeting_id,
                 J.c.type,
                 C.c.reference,
-                PM.c.meeting_date,
             )
             .select_from(
-                D.outerjoin(J, J.c.id == D.c.journey_id)
-                .outerjoin(C, C.c.id == D.c.child_id)
-                .outerjoin(PM, PM.c.id == D.c.meeting_id)
+                D.outerjoin(J, J.c.id == D.c.journey_id).outerjoin(C, C.c.id == D.c.child_id)
             )
             .where(and_(D.c.status == "open", D.c.due_on <= until, D.c.owner_id.is_not(None)))
             .order_by(D.c.due_on, D.c.id)
-        )
-        for r in owned:
-            if r.owner_id in people:
-                items[r.owner_id].append(_item(r, r.due_on, on, base, _status(r.due_on, on)))
+        ).all()
         waiting = conn.execute(
             select(
                 N.c.recipient_id,
@@ -83,13 +78,11 @@ def queue_digests(engine: Engine, on: date, *, base_url: str, horizon: int = 5) 
                 D.c.meeting_id,
                 J.c.type,
                 C.c.reference,
-                PM.c.meeting_date,
             )
             .select_from(
                 N.join(D, D.c.id == N.c.deadline_id)
                 .outerjoin(J, J.c.id == N.c.journey_id)
                 .outerjoin(C, C.c.id == N.c.child_id)
-                .outerjoin(PM, PM.c.id == D.c.meeting_id)
             )
             .where(
                 and_(
@@ -101,11 +94,18 @@ def queue_digests(engine: Engine, on: date, *, base_url: str, horizon: int = 5) 
                 )
             )
             .order_by(N.c.due_on, N.c.id)
+        ).all()
+        held = meeting_dates(
+            conn, (r.meeting_id for r in (*owned, *waiting) if r.reference is None)
         )
+        for r in owned:
+            if r.owner_id in people:
+                item = _item(r, held.get(r.meeting_id), base, _status(r.due_on, on))
+                items[r.owner_id].append(item)
         for r in waiting:
             if r.recipient_id in people:
                 status = f"escalated to you, {_status(r.due_on, on)}: acknowledge it"
-                items[r.recipient_id].append(_item(r, r.due_on, on, base, status))
+                items[r.recipient_id].append(_item(r, held.get(r.meeting_id), base, status))
         stamp = now_utc()
         rows = [
             {
@@ -128,11 +128,12 @@ def queue_digests(engine: Engine, on: date, *, base_url: str, horizon: int = 5) 
     return queued
 
 
-def _item(r: Any, due_on: date, on: date, base: str, status: str) -> dict[str, Any]:
+def _item(r: Any, meeting_date: date | None, base: str, status: str) -> dict[str, Any]:
     # Reference, journey, deadline, date and link: what the digest template may show. A
     # deadline with no child is named by its panel meeting and links to the meeting.
+    due_on = r.due_on
     if r.reference is None:
-        held = r.meeting_date.isoformat() if r.meeting_date else "(date not recorded)"
+        held = meeting_date.isoformat() if meeting_date else "(date not recorded)"
         return {
             "child_reference": None,
             "journey_title": None,

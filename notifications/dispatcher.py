@@ -11,7 +11,7 @@ can repeat one email, never lose one.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -21,9 +21,9 @@ from sqlalchemy import Connection, Engine, and_, select, update
 
 from notifications import render
 from notifications.channels import EmailChannel, SmtpConfig, WebhookChannel
+from notifications.meetings import meeting_dates
 from notifications.models import NOTICES as N
 from notifications.models import OUTBOX as O
-from panels.models import MEETINGS as PM
 from services.clock import now_utc
 from services.config import Settings
 from services.db import write_connection
@@ -101,9 +101,10 @@ def step_label(step: str, due_on: date, fire_on: date) -> str:
     return step.replace("_", " ")
 
 
-def notice_context(row: Any, base_url: str) -> dict[str, str]:
-    """Template variables for a notice row (joined with its deadline, journey, child and
-    meeting: those of a meeting's own deadline, or of an event notice, are NULL)."""
+def notice_context(row: Any, base_url: str, meeting_date: date | None = None) -> dict[str, str]:
+    """Template variables for a notice row (joined with its deadline, journey and child:
+    those of a meeting's own deadline, or of an event notice, are NULL); ``meeting_date`` is
+    the date of the meeting a child-less deadline belongs to (:func:`notice_meetings`)."""
     if row.category == NOTIFICATION:
         # An event notice (``notifications.notify``): its words were fixed when recorded.
         return {
@@ -123,7 +124,7 @@ def notice_context(row: Any, base_url: str) -> dict[str, str]:
         category=row.category,
         notice_id=row.notice_id,
         meeting_id=row.meeting_id,
-        meeting_date=row.meeting_date,
+        meeting_date=meeting_date,
     )
 
 
@@ -151,7 +152,6 @@ def notice_columns() -> tuple[Any, ...]:
         J.c.type.label("journey_type"),
         C.c.reference,
         D.c.meeting_id,
-        PM.c.meeting_date,
     )
 
 
@@ -162,11 +162,16 @@ def notice_joins(base: Any) -> Any:
         base.outerjoin(D, D.c.id == N.c.deadline_id)
         .outerjoin(J, J.c.id == N.c.journey_id)
         .outerjoin(C, C.c.id == N.c.child_id)
-        .outerjoin(PM, and_(PM.c.id == D.c.meeting_id, N.c.child_id.is_(None)))
     )
 
 
-def _claim(conn: Connection, now: datetime, limit: int) -> list[Any]:
+def notice_meetings(conn: Connection, rows: Iterable[Any]) -> dict[int, date]:
+    """The dates of the meetings that the child-less deadlines among ``rows`` belong to."""
+    return meeting_dates(conn, (r.meeting_id for r in rows if r.reference is None))
+
+
+def _claim(conn: Connection, now: datetime, limit: int) -> tuple[list[Any], dict[int, date]]:
+    """Lease up to ``limit`` due messages; their rows, and the dates of the meetings named."""
     due = (
         select(O.c.id)
         .where(and_(O.c.status.in_(("pending", "sending")), O.c.next_attempt_at <= now))
@@ -177,13 +182,13 @@ def _claim(conn: Connection, now: datetime, limit: int) -> list[Any]:
         due = due.with_for_update(skip_locked=True)
     ids = [r.id for r in conn.execute(due)]
     if not ids:
-        return []
+        return [], {}
     conn.execute(
         update(O)
         .where(O.c.id.in_(ids))
         .values(status="sending", attempts=O.c.attempts + 1, next_attempt_at=now + LEASE)
     )
-    return list(
+    rows = list(
         conn.execute(
             select(
                 O.c.id,
@@ -203,9 +208,10 @@ def _claim(conn: Connection, now: datetime, limit: int) -> list[Any]:
             .order_by(O.c.id)
         )
     )
+    return rows, notice_meetings(conn, rows)
 
 
-def _email(row: Any, config: DispatchConfig) -> tuple[str, str]:
+def _email(row: Any, config: DispatchConfig, meeting_date: date | None) -> tuple[str, str]:
     if row.outbox_notice_id is None:  # a digest: its items were fixed when it was queued
         payload = row.payload
         items = "\n".join(
@@ -225,13 +231,13 @@ def _email(row: Any, config: DispatchConfig) -> tuple[str, str]:
         )
     else:
         purpose = "escalation_email" if row.category == "escalation" else "reminder_email"
-        values = notice_context(row, config.base_url)
+        values = notice_context(row, config.base_url, meeting_date)
         text = render.render(notice_template(row, purpose, values), values)
     return render.split_email(text)
 
 
-def _webhook_body(row: Any, config: DispatchConfig) -> dict[str, Any]:
-    values = notice_context(row, config.base_url)
+def _webhook_body(row: Any, config: DispatchConfig, meeting_date: date | None) -> dict[str, Any]:
+    values = notice_context(row, config.base_url, meeting_date)
     return {
         "text": render.render(notice_template(row, "webhook", values), values).strip(),
         "category": row.category,
@@ -260,7 +266,7 @@ def dispatch(
         webhook = WebhookChannel(config.webhook_url) if config.webhook_url else None
         while True:
             with write_connection(engine) as conn:
-                rows = _claim(conn, at, config.batch_size)
+                rows, held = _claim(conn, at, config.batch_size)
             if not rows:
                 break
             outcomes: list[tuple[int, int, str | None]] = []
@@ -272,12 +278,12 @@ def dispatch(
                             raise RuntimeError("email is not configured (PERMANENCE_SMTP_HOST)")
                         if not row.email:
                             raise RuntimeError("the recipient has no email address")
-                        subject, body = _email(row, config)
+                        subject, body = _email(row, config, held.get(row.meeting_id))
                         email.send(row.email, subject, body)
                     elif row.channel == "webhook":
                         if webhook is None:
                             raise RuntimeError("no webhook is configured")
-                        webhook.send(_webhook_body(row, config))
+                        webhook.send(_webhook_body(row, config, held.get(row.meeting_id)))
                     else:
                         raise RuntimeError(f"unknown channel {row.channel}")
                 except Exception as exc:  # any failure is retried; the row is never lost

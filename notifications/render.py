@@ -13,28 +13,10 @@ from string import Template
 from typing import Any
 
 import states
+from states import deadline_kinds
 
 TEMPLATES = Path(__file__).parent / "templates"
 
-_DEADLINE_LABELS = {
-    "first_review": "First looked-after review",
-    "second_review": "Second looked-after review",
-    "review": "Looked-after review",
-    "permanence_plan": "Permanence plan (by the second review)",
-    "proceedings_26_weeks": "Care proceedings 26-week timetable",
-    "final_hearing": "Final hearing",
-    "court_direction": "Court direction",
-    "a1_moved_in": "A1: child moved in with adoptive family",
-    "a2_match_decision": "A2: matching decision",
-    "pwp_review": "Placed-with-parents review",
-    "pwp_drift_scrutiny": "Placed with parents 12 months: drift scrutiny",
-    "sgo_court_filing": "SGO support plan filed with court",
-    "panel_pack": "Panel pack",
-    "panel_action": "Panel action",
-    "panel_minutes": "Panel minutes",
-}
-# A meeting's own deadline, as its message words it: "Panel meeting <date>: minutes due ...".
-_MEETING_DEADLINE_WORDS = {"panel_minutes": "minutes"}
 _TITLES = {d.type: d.title for d in states.DEFINITIONS}
 
 
@@ -44,19 +26,9 @@ def template(name: str) -> Template:
     return Template((TEMPLATES / name).read_text(encoding="utf-8"))
 
 
-def deadline_label(kind: str) -> str:
-    """A deadline kind for people."""
-    return _DEADLINE_LABELS.get(kind, kind.replace("_", " ").capitalize())
-
-
 def journey_title(journey_type: str) -> str:
     """A journey type for people."""
     return _TITLES.get(journey_type, journey_type.replace("_", " ").capitalize())
-
-
-def meeting_deadline_words(kind: str) -> str:
-    """A meeting-level deadline kind as the tail of "Panel meeting <date>: ..."."""
-    return _MEETING_DEADLINE_WORDS.get(kind, deadline_label(kind).lower())
 
 
 def long_date(day: date) -> str:
@@ -94,7 +66,7 @@ def context(
         "journey_id": str(journey_id or ""),
         "journey_title": journey_title(journey_type) if journey_type else "",
         "deadline_kind": deadline_kind,
-        "deadline_label": deadline_label(deadline_kind),
+        "deadline_label": deadline_kinds.label(deadline_kind),
         "due_on": due_on.isoformat(),
         "due_on_long": long_date(due_on),
         "step_label": step_label,
@@ -109,7 +81,7 @@ def context(
             meeting_id=str(meeting_id or ""),
             meeting_date=held,
             meeting_date_long=long_date(meeting_date) if meeting_date else held,
-            deadline_words=meeting_deadline_words(deadline_kind),
+            deadline_words=deadline_kinds.meeting_words(deadline_kind),
             link=meeting_link(base, meeting_id),
         )
     return values

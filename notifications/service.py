@@ -16,11 +16,16 @@ from typing import Any
 from sqlalchemy import Engine, and_, exists, or_, select, update
 from sqlalchemy.orm import aliased
 
-from notifications.dispatcher import notice_columns, notice_context, notice_joins, notice_template
+from notifications.dispatcher import (
+    notice_columns,
+    notice_context,
+    notice_joins,
+    notice_meetings,
+    notice_template,
+)
 from notifications.models import NOTICES as N
 from notifications.policy import SENIORITY
 from notifications.render import render
-from panels.models import MEETINGS as PM
 from services import audit
 from services.access import Principal
 from services.clock import now_utc
@@ -66,11 +71,11 @@ def _team_filter(principal: Principal, roles: tuple[str, ...]) -> frozenset[str]
     return teams
 
 
-def _meeting_fields(r: Any) -> dict[str, Any]:
+def _meeting_fields(r: Any, held: dict[int, date]) -> dict[str, Any]:
     """The panel meeting a child-less deadline belongs to (None for a child's deadline)."""
     return {
         "meeting_id": r.meeting_id,
-        "meeting_date": r.meeting_date if r.reference is None else None,
+        "meeting_date": held.get(r.meeting_id) if r.reference is None else None,
     }
 
 
@@ -107,9 +112,10 @@ def inbox(
         query = query.where(N.c.read_at.is_(None))
     with read_connection(engine) as conn:
         rows = conn.execute(query).all()
+        held = notice_meetings(conn, rows)
     out = []
     for r in rows:
-        values = notice_context(r, base_url)
+        values = notice_context(r, base_url, held.get(r.meeting_id))
         out.append(
             {
                 "id": r.id,
@@ -209,7 +215,6 @@ def list_escalations(
             D.c.due_on.label("deadline_due_on"),
             D.c.met_on,
             D.c.meeting_id,
-            PM.c.meeting_date,
             J.c.type.label("journey_type"),
             C.c.reference,
             C.c.team,
@@ -221,7 +226,6 @@ def list_escalations(
             N.join(D, D.c.id == N.c.deadline_id)
             .outerjoin(J, J.c.id == N.c.journey_id)
             .outerjoin(C, C.c.id == N.c.child_id)
-            .outerjoin(PM, PM.c.id == D.c.meeting_id)
             .join(recipient, recipient.c.id == N.c.recipient_id)
             .outerjoin(acker, acker.c.id == N.c.acknowledged_by_id)
         )
@@ -239,6 +243,7 @@ def list_escalations(
         )
     with read_connection(engine) as conn:
         rows = conn.execute(query).all()
+        held = notice_meetings(conn, rows)
     out = []
     for r in rows:
         state = escalation_status(r)
@@ -263,7 +268,7 @@ def list_escalations(
                 "journey_type": r.journey_type,
                 "child_reference": r.reference,
                 "team": r.team,
-                **_meeting_fields(r),
+                **_meeting_fields(r, held),
                 "acknowledged_at": r.acknowledged_at,
                 "acknowledged_by": r.acknowledged_by,
                 "comment": r.ack_comment,
@@ -361,7 +366,6 @@ def breaches(
             D.c.owner_id,
             D.c.owner_role,
             D.c.meeting_id,
-            PM.c.meeting_date,
             J.c.type.label("journey_type"),
             C.c.reference,
             C.c.team,
@@ -371,7 +375,6 @@ def breaches(
             # Outer: a panel meeting's minutes can be missed too, and have no child.
             D.outerjoin(J, J.c.id == D.c.journey_id)
             .outerjoin(C, C.c.id == D.c.child_id)
-            .outerjoin(PM, PM.c.id == D.c.meeting_id)
             .outerjoin(U, U.c.id == D.c.owner_id)
         )
         .where(condition)
@@ -387,6 +390,7 @@ def breaches(
     acker = aliased(U)
     with read_connection(engine) as conn:
         rows = conn.execute(query).all()
+        held = notice_meetings(conn, rows)
         escalations: dict[int, list[dict[str, Any]]] = defaultdict(list)
         ids = [r.id for r in rows]
         if ids:
@@ -432,7 +436,7 @@ def breaches(
                 "journey_type": r.journey_type,
                 "child_reference": r.reference,
                 "team": r.team,
-                **_meeting_fields(r),
+                **_meeting_fields(r, held),
                 "kind": r.kind,
                 "ref": r.ref,
                 "due_on": r.due_on,

@@ -3,4 +3,27 @@ agendas within capacity, decisions and actions, minutes, the tracker and reports
 
 Each local authority's panel is one TOML file (``panels/presets/*.toml`` ship one per Terms
 of Reference in the seeds); the setting ``PERMANENCE_PANEL`` names the one a service runs.
+
+Importing the package tells the notifications below it how to name a meeting
+(:mod:`notifications.meetings`).
 """
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import date
+
+from sqlalchemy import Connection, select
+
+from notifications import meetings as _meetings
+from panels.models import MEETINGS
+
+
+def _meeting_dates(conn: Connection, ids: Collection[int]) -> dict[int, date]:
+    rows = conn.execute(
+        select(MEETINGS.c.id, MEETINGS.c.meeting_date).where(MEETINGS.c.id.in_(sorted(ids)))
+    )
+    return {r.id: r.meeting_date for r in rows}
+
+
+_meetings.register(_meeting_dates)

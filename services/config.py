@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from states import deadline_kinds
 from workflow.definition import Policy
 
 
@@ -35,6 +36,9 @@ class Settings(BaseSettings):
     sgo_team_manager_limit: float = 0.0
     sgo_service_manager_limit: float = 10000.0
     pack_lead_days: int = 14
+    # The panel this service runs: a preset name (wirral, sefton, cypf, leicestershire,
+    # torbay) or the path of a panel TOML file (``permanence panel check`` validates it).
+    panel: str = "leicestershire"
     # argon2id cost for new password hashes (the library's defaults, RFC 9106's second
     # recommended profile). Lower them only where sign-in speed matters more, e.g. tests.
     password_time_cost: int = 3
@@ -62,14 +66,8 @@ class Settings(BaseSettings):
     reminder_on_due: bool = True
     reminder_overdue: bool = True
     escalation_days: list[int] = Field(default_factory=lambda: [1, 5, 10])
-    statutory_kinds: list[str] = Field(
-        default_factory=lambda: [
-            "first_review",
-            "second_review",
-            "permanence_plan",
-            "proceedings_26_weeks",
-        ]
-    )
+    # The kinds the law sets (states/deadline_kinds.py marks them), unless told otherwise.
+    statutory_kinds: list[str] = Field(default_factory=lambda: sorted(deadline_kinds.STATUTORY))
     statutory_escalation_days: list[int] = Field(default_factory=lambda: [1, 3, 5])
     reminder_overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
     # Email (SMTP). No host means no email is queued; the in-app inbox still works.

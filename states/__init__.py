@@ -5,6 +5,7 @@ from __future__ import annotations
 from states import (
     adoption,
     care_proceedings,
+    deadline_kinds,
     long_term_fostering,
     permanence_planning,
     placed_with_parents,
@@ -25,6 +26,9 @@ DEFINITIONS: tuple[JourneyDefinition, ...] = (
 
 def build_registry() -> Registry:
     """A registry holding every journey definition (built once per process)."""
+    missing = deadline_kinds.undeclared(DEFINITIONS)
+    if missing:
+        raise ValueError(f"deadline kinds not in states.deadline_kinds: {', '.join(missing)}")
     registry = Registry()
     for definition in DEFINITIONS:
         registry.register(definition)

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
+from states.deadline_kinds import opens
 from states.roles import ADM, CASEWORK
 from workflow.definition import (
     ChildFacts,
@@ -20,7 +21,6 @@ from workflow.definition import (
     Field,
     JourneyDefinition,
     MeetDeadline,
-    OpenDeadline,
     State,
 )
 
@@ -109,7 +109,7 @@ DEFINITION = JourneyDefinition(
         "plan_considered",
         CASEWORK,
         label="start adoption tracking",
-        deadlines=(OpenDeadline("a1_moved_in", _a1_due),),
+        deadlines=(opens("a1_moved_in", _a1_due),),
     ),
     events=(
         Event(
@@ -146,7 +146,7 @@ DEFINITION = JourneyDefinition(
             label="record the placement order",
             fields=(Field("court", "string"),),
             record_date_as="placement_order_on",
-            deadlines=(OpenDeadline("a2_match_decision", _a2_due, owner_role=ADM),),
+            deadlines=(opens("a2_match_decision", _a2_due),),
         ),
         Event(
             "propose_match",

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
+from states.deadline_kinds import opens
 from states.roles import CASEWORK
 from workflow.definition import (
     Context,
@@ -18,7 +19,6 @@ from workflow.definition import (
     Field,
     JourneyDefinition,
     MeetDeadline,
-    OpenDeadline,
     State,
 )
 
@@ -159,7 +159,7 @@ DEFINITION = JourneyDefinition(
         label="record that proceedings were issued",
         fields=(Field("court", "string"), Field("case_number", "string")),
         record_date_as="issued_on",
-        deadlines=(OpenDeadline("proceedings_26_weeks", _timetable_end),),
+        deadlines=(opens("proceedings_26_weeks", _timetable_end),),
     ),
     events=(
         Event(
@@ -186,7 +186,7 @@ DEFINITION = JourneyDefinition(
             label="record the final hearing date",
             fields=(Field("hearing_date", "date", required=True),),
             guards=(_hearing_not_in_past,),
-            deadlines=(OpenDeadline("final_hearing", lambda ctx: ctx.date_of("hearing_date")),),
+            deadlines=(opens("final_hearing", lambda ctx: ctx.date_of("hearing_date")),),
         ),
         Event(
             "conclude",
@@ -212,7 +212,7 @@ DEFINITION = JourneyDefinition(
                 Field("reason", "text", required=True),
             ),
             facts=_extend,
-            deadlines=(OpenDeadline("proceedings_26_weeks", _timetable_end),),
+            deadlines=(opens("proceedings_26_weeks", _timetable_end),),
         ),
         Event(
             "add_direction",
@@ -226,9 +226,7 @@ DEFINITION = JourneyDefinition(
             ),
             guards=(_direction_due_after_made,),
             facts=_add_direction,
-            deadlines=(
-                OpenDeadline("court_direction", _latest_direction_due, ref=_latest_direction_ref),
-            ),
+            deadlines=(opens("court_direction", _latest_direction_due, ref=_latest_direction_ref),),
         ),
         Event(
             "complete_direction",

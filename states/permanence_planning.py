@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from states.deadline_kinds import opens
 from states.roles import CASEWORK, IRO
 from workflow.calendar import add_months, add_working_days
 from workflow.definition import (
@@ -19,7 +20,6 @@ from workflow.definition import (
     Field,
     JourneyDefinition,
     MeetDeadline,
-    OpenDeadline,
     State,
 )
 
@@ -122,7 +122,7 @@ DEFINITION = JourneyDefinition(
         CASEWORK,
         label="start permanence planning",
         facts=_start_facts,
-        deadlines=(OpenDeadline("first_review", _first_review_due),),
+        deadlines=(opens("first_review", _first_review_due),),
     ),
     events=(
         Event(
@@ -143,9 +143,9 @@ DEFINITION = JourneyDefinition(
                 MeetDeadline("first_review"),
                 MeetDeadline("second_review"),
                 MeetDeadline("review"),
-                OpenDeadline("second_review", _second_review_due),
-                OpenDeadline("review", _later_review_due),
-                OpenDeadline("permanence_plan", _plan_due),
+                opens("second_review", _second_review_due),
+                opens("review", _later_review_due),
+                opens("permanence_plan", _plan_due),
             ),
         ),
         Event(

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from states.deadline_kinds import opens
 from states.roles import CASEWORK, IRO
 from states.rules import months_after, not_before_recorded
 from workflow.calendar import add_months
@@ -18,7 +19,6 @@ from workflow.definition import (
     Field,
     JourneyDefinition,
     MeetDeadline,
-    OpenDeadline,
     State,
 )
 
@@ -62,8 +62,8 @@ DEFINITION = JourneyDefinition(
         label="record the placement with parents",
         record_date_as="placed_on",
         deadlines=(
-            OpenDeadline("pwp_review", months_after("placed_on", REVIEW_MONTHS)),
-            OpenDeadline("pwp_drift_scrutiny", months_after("placed_on", DRIFT_MONTHS)),
+            opens("pwp_review", months_after("placed_on", REVIEW_MONTHS)),
+            opens("pwp_drift_scrutiny", months_after("placed_on", DRIFT_MONTHS)),
         ),
     ),
     events=(
@@ -78,7 +78,7 @@ DEFINITION = JourneyDefinition(
             record_date_as="last_review_on",
             deadlines=(
                 MeetDeadline("pwp_review"),
-                OpenDeadline("pwp_review", months_after("last_review_on", REVIEW_MONTHS)),
+                opens("pwp_review", months_after("last_review_on", REVIEW_MONTHS)),
             ),
         ),
         Event(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from states.deadline_kinds import opens
 from states.roles import CASEWORK, PANEL_CHAIR, SERVICE_DIRECTOR, SERVICE_MANAGER, TEAM_MANAGER
 from workflow.definition import (
     Context,
@@ -18,7 +19,6 @@ from workflow.definition import (
     Field,
     JourneyDefinition,
     MeetDeadline,
-    OpenDeadline,
     State,
 )
 
@@ -106,7 +106,7 @@ DEFINITION = JourneyDefinition(
             Field("carers_reference", "string"),
             Field("court_filing_due", "date", label="Date the court expects the plan"),
         ),
-        deadlines=(OpenDeadline("sgo_court_filing", _filing_due),),
+        deadlines=(opens("sgo_court_filing", _filing_due),),
     ),
     events=(
         Event(

@@ -9,7 +9,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.api.deps import CurrentPrincipal, Services
 from app.api.render import json_response
@@ -22,21 +21,12 @@ from workflow.errors import EngineError
 router = APIRouter(prefix="/panel", tags=["panel"])
 
 
-class PanelSettings(BaseSettings):
-    """``PERMANENCE_PANEL``: a preset name (wirral, sefton, cypf, leicestershire, torbay) or
-    the path of a panel TOML file."""
-
-    model_config = SettingsConfigDict(env_prefix="PERMANENCE_", env_file=".env", extra="ignore")
-
-    panel: str = "leicestershire"
-
-
 def get_panel(request: Request, services: Services) -> PanelService:
     """The process's panel service, built on first use from ``PERMANENCE_PANEL``."""
     panel: PanelService | None = getattr(request.app.state, "panel", None)
     if panel is None:
         try:
-            config = load_panel(PanelSettings().panel)
+            config = load_panel(services.settings.panel)
         except PanelConfigError as exc:
             raise PanelMisconfigured(str(exc), problems=exc.problems) from None
         panel = PanelService(

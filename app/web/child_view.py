@@ -17,11 +17,11 @@ from sqlalchemy import Engine, select
 
 from app.web.rag import rag_status
 from app.web.templating import govuk_date, humanise
-from notifications.render import deadline_label
 from services.access import WRITE_ROLES, Principal
 from services.db import read_connection
 from services.journeys import JourneyView
 from services.models import USERS as U
+from states.deadline_kinds import label as deadline_label
 from workflow import diagram
 from workflow.calendar import LONDON
 from workflow.definition import Event, JourneyDefinition

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from app.web.session import WebSession
+from states import deadline_kinds
 from states.roles import (
     ADM,
     IRO,
@@ -147,6 +148,7 @@ def humanise(value: str | None) -> str:
 templates.env.filters["govuk_date"] = govuk_date
 templates.env.filters["govuk_datetime"] = govuk_datetime
 templates.env.filters["humanise"] = humanise
+templates.env.filters["deadline_label"] = deadline_kinds.label
 
 
 def render(

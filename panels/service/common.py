@@ -23,6 +23,7 @@ from services.journeys import AccessDenied, JourneyService, NotFound
 from services.models import CHILDREN as C
 from services.models import DEADLINES as D
 from services.models import JOURNEYS as J
+from states.deadline_kinds import PANEL_ACTION, PANEL_MINUTES, PANEL_PACK
 from states.roles import (
     PANEL_ADMIN,
     PANEL_CHAIR,
@@ -33,7 +34,7 @@ from workflow.machines import Registry
 
 log = structlog.get_logger("permanence.panel")
 
-PACK, ACTION, MINUTES = "panel_pack", "panel_action", "panel_minutes"
+PACK, ACTION, MINUTES = (k.key for k in (PANEL_PACK, PANEL_ACTION, PANEL_MINUTES))
 ANSWERS = ("yes", "no", "not_applicable")
 # Outcomes for children discussed from a tracked cohort (no decision type, no event).
 TRACKING_OUTCOMES: dict[str, str] = {

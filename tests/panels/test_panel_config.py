@@ -161,10 +161,13 @@ def test_cli_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "torbay: Torbay Permanency Panel" in capsys.readouterr().out
 
 
-def test_a_misconfigured_panel_answers_clearly(
-    make_user: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def _atlantis(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Set before the app's settings are read (the fixture comes first in the test's list).
     monkeypatch.setenv("PERMANENCE_PANEL", "atlantis")
+
+
+def test_a_misconfigured_panel_answers_clearly(_atlantis: None, make_user: Any) -> None:
     admin = make_user("panel.admin", "panel_admin")
     response = admin.get("/panel/meetings")
     assert response.status_code == 500

@@ -81,11 +81,14 @@ def _journey(factory: Journeys, make: str) -> dict[str, Any]:
     raise AssertionError(make)
 
 
-@pytest.mark.parametrize("preset", sorted(SPECS))
-def test_full_cycle(
-    preset: str, make_user: UserFactory, engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def _panel(preset: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Set before the app's settings are read (the fixture comes first in the test's list).
     monkeypatch.setenv("PERMANENCE_PANEL", preset)
+
+
+@pytest.mark.parametrize("preset", sorted(SPECS))
+def test_full_cycle(preset: str, _panel: None, make_user: UserFactory, engine: Engine) -> None:
     spec = SPECS[preset]
     config = load_panel(preset)
     cast = people(make_user)

@@ -190,7 +190,7 @@ def test_deadline_rows_link_to_the_child_with_a_status(drift: Drift, web_as: Web
     order = re.findall(r">(C-\d{4})</a>", rows)
     assert set(order[:2]) == {"C-0100", "C-0200"}
     assert rows.count("govuk-tag--red") == 2
-    assert "Care proceedings" in rows and "Proceedings 26 weeks" in rows
+    assert "Care proceedings" in rows and "Care proceedings 26-week timetable" in rows
 
 
 # -- acknowledging ------------------------------------------------------------------------------
