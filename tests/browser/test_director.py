@@ -30,18 +30,18 @@ def test_director_acknowledges_an_escalation(
     escalations = page.locator(".govuk-summary-card")
     expect(escalations).to_have_count(1)
     card = escalations.first
-    expect(card.get_by_role("heading", level=3)).to_have_text("C-0100: First review")
+    expect(card.get_by_role("heading", level=3)).to_have_text("C-0100: First looked-after review")
     expect(card).to_contain_text("Service director (sd)")
     expect(page.locator("#deadlines-table")).to_contain_text("C-0100")
     check_page(page, "director")
 
     # No comment: the error summary links to the field, the message sits beside it.
-    button = card.get_by_role("button", name="Acknowledge escalation of C-0100: First review")
+    button = card.get_by_role("button", name="Acknowledge escalation of C-0100: First looked-after review")
     button.click()
     expect(page.locator(".govuk-error-summary")).to_contain_text(
         "Enter a comment saying what has been done or will be done"
     )
-    comment = page.get_by_label("Comment on C-0100: First review")
+    comment = page.get_by_label("Comment on C-0100: First looked-after review")
     expect(comment).to_have_class("govuk-textarea govuk-textarea--error")
     expect(page.locator(".govuk-summary-card .govuk-error-message")).to_contain_text(
         "Enter a comment"
@@ -49,7 +49,7 @@ def test_director_acknowledges_an_escalation(
     check_page(page, "director-comment-missing")
 
     comment.fill("Review booked with the IRO for next Tuesday.")
-    page.get_by_role("button", name="Acknowledge escalation of C-0100: First review").click()
+    page.get_by_role("button", name="Acknowledge escalation of C-0100: First looked-after review").click()
     expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
         "Escalation acknowledged"
     )
