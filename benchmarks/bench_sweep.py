@@ -38,7 +38,7 @@ from notifications.dispatcher import DispatchConfig, dispatch
 from notifications.models import OUTBOX as O
 from notifications.policy import build_policies
 from notifications.sweep import Channels, sweep
-from services.db import make_engine
+from services.db import insert_id, make_engine
 from services.migrate import upgrade
 from services.models import CHILDREN, JOURNEYS, USERS
 from workflow.calendar import add_working_days
@@ -69,18 +69,20 @@ def build(engine: Engine, n: int, due_fraction: float, children: int = 1000) -> 
             ("sd", "service_director", None),
         ):
             users.append(
-                conn.execute(
-                    insert(USERS).values(
-                        username=name,
-                        display_name=name,
-                        email=f"{name}@example.test",
-                        password_hash="x",
-                        roles=[role],
-                        team=team,
-                        active=True,
-                        created_at=stamp,
+                insert_id(
+                    conn.execute(
+                        insert(USERS).values(
+                            username=name,
+                            display_name=name,
+                            email=f"{name}@example.test",
+                            password_hash="x",
+                            roles=[role],
+                            team=team,
+                            active=True,
+                            created_at=stamp,
+                        )
                     )
-                ).inserted_primary_key[0]  # type: ignore[index]
+                )
             )
         conn.execute(
             insert(CHILDREN),

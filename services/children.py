@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from services import audit
 from services.access import CHILD_EDIT_ROLES, Principal, child_refusal
 from services.clock import now_utc
-from services.db import read_connection, write_connection
+from services.db import insert_id, read_connection, write_connection
 from services.journeys import AccessDenied, NotFound
 from services.models import CHILDREN as C
 from services.models import DEADLINES as D
@@ -58,16 +58,18 @@ def create_child(engine: Engine, body: ChildCreate, principal: Principal) -> int
         with write_connection(engine) as conn:
             if allocated is not None:
                 _check_social_worker(conn, allocated, team)
-            child_id = conn.execute(
-                insert(C).values(
-                    **body.model_dump(exclude={"team", "allocated_social_worker_id"}),
-                    team=team,
-                    allocated_social_worker_id=allocated,
-                    version=1,
-                    created_at=stamp,
-                    updated_at=stamp,
+            child_id = insert_id(
+                conn.execute(
+                    insert(C).values(
+                        **body.model_dump(exclude={"team", "allocated_social_worker_id"}),
+                        team=team,
+                        allocated_social_worker_id=allocated,
+                        version=1,
+                        created_at=stamp,
+                        updated_at=stamp,
+                    )
                 )
-            ).inserted_primary_key[0]  # type: ignore[index]
+            )
             audit.record(
                 conn,
                 actor_id=principal.user_id,

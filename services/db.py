@@ -17,9 +17,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, CursorResult, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
 
 _IMMEDIATE = "sqlite_immediate"
 
@@ -98,13 +97,9 @@ def read_connection(engine: Engine) -> Iterator[Connection]:
         yield conn
 
 
-@contextmanager
-def write_session(engine: Engine) -> Iterator[Session]:
-    """An ORM session in one write transaction."""
-    if not is_sqlite(engine):
-        with Session(engine, expire_on_commit=False) as session, session.begin():
-            yield session
-        return
-    bound, lock = _sqlite_writer(engine)
-    with lock, Session(bound, expire_on_commit=False) as session, session.begin():
-        yield session
+def insert_id(result: CursorResult[Any]) -> int:
+    """The primary key of the row a single-row ``INSERT`` wrote."""
+    key = result.inserted_primary_key
+    if key is None or key[0] is None:
+        raise ValueError("the statement inserted no row with a primary key")
+    return int(key[0])

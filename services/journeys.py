@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Engine, and_, bindparam, insert, select, upda
 
 from services.access import Principal, child_refusal
 from services.clock import now_utc, today
-from services.db import read_connection, write_connection
+from services.db import insert_id, read_connection, write_connection
 from services.models import CHILDREN as C
 from services.models import DEADLINES as D
 from services.models import JOURNEY_EVENTS as E
@@ -417,20 +417,22 @@ class JourneyService:
                 policy=self.policy,
             )
             stamp = now_utc()
-            journey_id = conn.execute(
-                insert(J).values(
-                    child_id=child_id,
-                    type=journey_type,
-                    state=plan.to_state,
-                    status="closed" if plan.closes else "active",
-                    version=1,
-                    definition_version=jm.definition.version,
-                    started_on=started_on,
-                    data=plan.journey_data,
-                    created_at=stamp,
-                    updated_at=stamp,
+            journey_id = insert_id(
+                conn.execute(
+                    insert(J).values(
+                        child_id=child_id,
+                        type=journey_type,
+                        state=plan.to_state,
+                        status="closed" if plan.closes else "active",
+                        version=1,
+                        definition_version=jm.definition.version,
+                        started_on=started_on,
+                        data=plan.journey_data,
+                        created_at=stamp,
+                        updated_at=stamp,
+                    )
                 )
-            ).inserted_primary_key[0]  # type: ignore[index]
+            )
             self._record(conn, journey_id, 1, plan, principal, stamp)
             self._apply_deadlines(
                 conn, journey_id, child_id, child.allocated_social_worker_id, plan, stamp

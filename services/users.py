@@ -10,7 +10,7 @@ from services import audit
 from services.access import Principal
 from services.auth import hash_password, verify_password
 from services.clock import now_utc
-from services.db import read_connection, write_connection
+from services.db import insert_id, read_connection, write_connection
 from services.models import USERS as U
 from services.prepared import Prepared
 from states.roles import ALL_ROLES
@@ -48,18 +48,20 @@ def create_user(
     with write_connection(engine) as conn:
         if conn.execute(select(U.c.id).where(U.c.username == username)).first():
             raise UserError(f"User {username!r} already exists.")
-        user_id = conn.execute(
-            insert(U).values(
-                username=username,
-                display_name=display_name or username,
-                email=email,
-                password_hash=hash_password(password),
-                roles=roles,
-                team=team,
-                active=True,
-                created_at=now_utc(),
+        user_id = insert_id(
+            conn.execute(
+                insert(U).values(
+                    username=username,
+                    display_name=display_name or username,
+                    email=email,
+                    password_hash=hash_password(password),
+                    roles=roles,
+                    team=team,
+                    active=True,
+                    created_at=now_utc(),
+                )
             )
-        ).inserted_primary_key[0]  # type: ignore[index]
+        )
         audit.record(
             conn,
             actor_id=actor_id,
@@ -68,7 +70,7 @@ def create_user(
             entity_id=user_id,
             details={"username": username, "roles": roles, "team": team},
         )
-    return int(user_id)
+    return user_id
 
 
 def authenticate(engine: Engine, username: str, password: str) -> int | None:

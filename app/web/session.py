@@ -18,7 +18,7 @@ from services import audit
 from services.access import Principal
 from services.clock import now_utc
 from services.config import Settings
-from services.db import read_connection, write_connection
+from services.db import insert_id, read_connection, write_connection
 from services.models import USERS as U
 
 COOKIE = "permanence_session"
@@ -44,16 +44,18 @@ def start(engine: Engine, user_id: int, settings: Settings) -> str:
     token = secrets.token_urlsafe(32)
     now = now_utc()
     with write_connection(engine) as conn:
-        session_id = conn.execute(
-            insert(S).values(
-                token_hash=_hash(token),
-                user_id=user_id,
-                csrf_token=secrets.token_urlsafe(32),
-                created_at=now,
-                last_seen_at=now,
-                expires_at=now + timedelta(hours=settings.session_max_hours),
+        session_id = insert_id(
+            conn.execute(
+                insert(S).values(
+                    token_hash=_hash(token),
+                    user_id=user_id,
+                    csrf_token=secrets.token_urlsafe(32),
+                    created_at=now,
+                    last_seen_at=now,
+                    expires_at=now + timedelta(hours=settings.session_max_hours),
+                )
             )
-        ).inserted_primary_key[0]  # type: ignore[index]
+        )
         audit.record(
             conn,
             actor_id=user_id,

@@ -19,6 +19,7 @@ from panels.models import MEETINGS as M
 from services import audit
 from services.access import Principal, child_refusal
 from services.clock import now_utc
+from services.db import insert_id
 from services.journeys import AccessDenied, JourneyService, NotFound
 from services.models import CHILDREN as C
 from services.models import DEADLINES as D
@@ -183,21 +184,23 @@ class _PanelBase:
         why: str,
     ) -> None:
         stamp = now_utc()
-        new_id = conn.execute(
-            insert(D).values(
-                journey_id=journey_id,
-                child_id=child_id,
-                meeting_id=meeting_id,
-                kind=kind,
-                ref=ref,
-                due_on=due_on,
-                owner_id=owner_id,
-                owner_role=owner_role,
-                status="open",
-                created_at=stamp,
-                updated_at=stamp,
+        new_id = insert_id(
+            conn.execute(
+                insert(D).values(
+                    journey_id=journey_id,
+                    child_id=child_id,
+                    meeting_id=meeting_id,
+                    kind=kind,
+                    ref=ref,
+                    due_on=due_on,
+                    owner_id=owner_id,
+                    owner_role=owner_role,
+                    status="open",
+                    created_at=stamp,
+                    updated_at=stamp,
+                )
             )
-        ).inserted_primary_key[0]  # type: ignore[index]
+        )
         row = conn.execute(select(D).where(D.c.id == new_id)).one()
         self._deadline_change(conn, principal, "opened", row, why, due_on=due_on.isoformat())
 

@@ -26,7 +26,7 @@ from panels.service.common import (
 )
 from services.access import Principal
 from services.clock import now_utc, today
-from services.db import read_connection, write_connection
+from services.db import insert_id, read_connection, write_connection
 from services.journeys import NotFound
 from services.models import CHILDREN as C
 from states.roles import (
@@ -143,24 +143,26 @@ class DecisionsMixin(_PanelBase):
                 raise PanelInvalid("meets_needs is will or will_not.")
             stamp = now_utc()
             decision_id = int(
-                conn.execute(
-                    insert(DEC).values(
-                        item_id=item_id,
-                        meeting_id=meeting.id,
-                        child_id=item.child_id,
-                        journey_id=item.journey_id,
-                        outcome=outcome_key,
-                        event=event,
-                        journey_version=version,
-                        meets_needs=meets,
-                        resources_child=str(body.get("resources_child") or ""),
-                        resources_carers=str(body.get("resources_carers") or ""),
-                        notes=str(body.get("notes") or ""),
-                        funding=funding_check,
-                        recorded_by=principal.user_id,
-                        recorded_at=stamp,
+                insert_id(
+                    conn.execute(
+                        insert(DEC).values(
+                            item_id=item_id,
+                            meeting_id=meeting.id,
+                            child_id=item.child_id,
+                            journey_id=item.journey_id,
+                            outcome=outcome_key,
+                            event=event,
+                            journey_version=version,
+                            meets_needs=meets,
+                            resources_child=str(body.get("resources_child") or ""),
+                            resources_carers=str(body.get("resources_carers") or ""),
+                            notes=str(body.get("notes") or ""),
+                            funding=funding_check,
+                            recorded_by=principal.user_id,
+                            recorded_at=stamp,
+                        )
                     )
-                ).inserted_primary_key[0]  # type: ignore[index]
+                )
             )
             review_weeks = body.get("review_weeks")
             part = self.config.part(item.part)
@@ -250,22 +252,24 @@ class DecisionsMixin(_PanelBase):
             owner_id = journey.allocated_social_worker_id
         stamp = now_utc()
         action_id = int(
-            conn.execute(
-                insert(ACT).values(
-                    meeting_id=meeting.id,
-                    item_id=item.id,
-                    child_id=item.child_id,
-                    journey_id=journey.id,
-                    description=description,
-                    owner_id=owner_id,
-                    owner_role=owner_role,
-                    due_on=due_on,
-                    status="open",
-                    created_by=principal.user_id,
-                    created_at=stamp,
-                    updated_at=stamp,
+            insert_id(
+                conn.execute(
+                    insert(ACT).values(
+                        meeting_id=meeting.id,
+                        item_id=item.id,
+                        child_id=item.child_id,
+                        journey_id=journey.id,
+                        description=description,
+                        owner_id=owner_id,
+                        owner_role=owner_role,
+                        due_on=due_on,
+                        status="open",
+                        created_by=principal.user_id,
+                        created_at=stamp,
+                        updated_at=stamp,
+                    )
                 )
-            ).inserted_primary_key[0]  # type: ignore[index]
+            )
         )
         self._open_deadline(
             conn,

@@ -23,7 +23,7 @@ from panels.service.common import (
 )
 from services.access import Principal
 from services.clock import now_utc, today
-from services.db import read_connection, write_connection
+from services.db import insert_id, read_connection, write_connection
 from services.models import DEADLINES as D
 from states.roles import PANEL_ADMIN
 
@@ -42,21 +42,23 @@ class MeetingsMixin(_PanelBase):
         for slot in planner.plan(schedule, start, months):
             if slot.scheduled_for in existing:
                 continue  # a meeting already planned (perhaps moved) keeps its place
-            new_id = conn.execute(
-                insert(M).values(
-                    panel=self.key,
-                    scheduled_for=slot.scheduled_for,
-                    meeting_date=slot.meeting_date,
-                    start_time=schedule.start_time.strftime("%H:%M"),
-                    length_minutes=schedule.length_minutes,
-                    status="scheduled",
-                    minutes_status="none",
-                    minutes={},
-                    version=1,
-                    created_at=stamp,
-                    updated_at=stamp,
+            new_id = insert_id(
+                conn.execute(
+                    insert(M).values(
+                        panel=self.key,
+                        scheduled_for=slot.scheduled_for,
+                        meeting_date=slot.meeting_date,
+                        start_time=schedule.start_time.strftime("%H:%M"),
+                        length_minutes=schedule.length_minutes,
+                        status="scheduled",
+                        minutes_status="none",
+                        minutes={},
+                        version=1,
+                        created_at=stamp,
+                        updated_at=stamp,
+                    )
                 )
-            ).inserted_primary_key[0]  # type: ignore[index]
+            )
             created.append(int(new_id))
         return created
 

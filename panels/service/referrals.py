@@ -22,7 +22,7 @@ from panels.service.common import (
 )
 from services.access import Principal, child_refusal
 from services.clock import now_utc, today
-from services.db import read_connection, write_connection
+from services.db import insert_id, read_connection, write_connection
 from services.journeys import AccessDenied, NotFound
 from states.roles import (
     CASEWORK,
@@ -96,32 +96,34 @@ class ReferralsMixin(_PanelBase):
             stamp = now_utc()
             due = self.pack_due(meeting.meeting_date)
             ref_id = int(
-                conn.execute(
-                    insert(R).values(
-                        panel=self.key,
-                        meeting_id=meeting.id,
-                        journey_id=journey_id,
-                        child_id=j.child_id,
-                        decision_type=decision_type,
-                        status="awaiting_pack",
-                        referred_by=principal.user_id,
-                        referred_on=referred_on,
-                        pack_due_on=due,
-                        checklist={},
-                        documents=list(documents or []),
-                        funding={},
-                        reason=None,
-                        history=[
-                            {
-                                "on": referred_on.isoformat(),
-                                "meeting_id": meeting.id,
-                                "note": "referred",
-                            }
-                        ],
-                        created_at=stamp,
-                        updated_at=stamp,
+                insert_id(
+                    conn.execute(
+                        insert(R).values(
+                            panel=self.key,
+                            meeting_id=meeting.id,
+                            journey_id=journey_id,
+                            child_id=j.child_id,
+                            decision_type=decision_type,
+                            status="awaiting_pack",
+                            referred_by=principal.user_id,
+                            referred_on=referred_on,
+                            pack_due_on=due,
+                            checklist={},
+                            documents=list(documents or []),
+                            funding={},
+                            reason=None,
+                            history=[
+                                {
+                                    "on": referred_on.isoformat(),
+                                    "meeting_id": meeting.id,
+                                    "note": "referred",
+                                }
+                            ],
+                            created_at=stamp,
+                            updated_at=stamp,
+                        )
                     )
-                ).inserted_primary_key[0]  # type: ignore[index]
+                )
             )
             owner = (
                 principal.user_id

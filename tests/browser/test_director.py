@@ -36,7 +36,9 @@ def test_director_acknowledges_an_escalation(
     check_page(page, "director")
 
     # No comment: the error summary links to the field, the message sits beside it.
-    button = card.get_by_role("button", name="Acknowledge escalation of C-0100: First looked-after review")
+    button = card.get_by_role(
+        "button", name="Acknowledge escalation of C-0100: First looked-after review"
+    )
     button.click()
     expect(page.locator(".govuk-error-summary")).to_contain_text(
         "Enter a comment saying what has been done or will be done"
@@ -49,7 +51,9 @@ def test_director_acknowledges_an_escalation(
     check_page(page, "director-comment-missing")
 
     comment.fill("Review booked with the IRO for next Tuesday.")
-    page.get_by_role("button", name="Acknowledge escalation of C-0100: First looked-after review").click()
+    page.get_by_role(
+        "button", name="Acknowledge escalation of C-0100: First looked-after review"
+    ).click()
     expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
         "Escalation acknowledged"
     )
