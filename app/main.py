@@ -25,7 +25,7 @@ from app.web.errors import error_page, is_page, sign_in_redirect
 from services import logging as service_logging
 from services.auth import configure_password_hashing
 from services.config import Settings, get_settings
-from services.db import make_engine
+from services.db import is_sqlite, make_engine
 from services.journeys import JourneyService
 from services.migrate import upgrade
 from workflow.errors import EngineError
@@ -45,6 +45,7 @@ def build_services(settings: Settings) -> AppServices:
         engine=engine,
         registry=registry,
         journeys=JourneyService(engine, registry, settings.policy()),
+        inline_db=is_sqlite(engine),
     )
 
 

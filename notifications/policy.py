@@ -7,7 +7,7 @@ back or forward as on any other day.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
@@ -22,6 +22,17 @@ Category = Literal["reminder", "escalation"]
 # The escalation ladder, lowest first. A rung's position is its seniority.
 LADDER: tuple[Audience, ...] = ("team_manager", "service_manager", "service_director")
 SENIORITY: dict[str, int] = {role: i + 1 for i, role in enumerate(LADDER)}
+
+
+def may_acknowledge(roles: Iterable[str], user_id: int, recipient_id: int, level: str) -> bool:
+    """Whether a user may acknowledge an escalation that reached ``level``: its recipient,
+    or anyone more senior on the ladder. Team managers rank lowest, so "more senior" than a
+    team manager's escalation starts at service manager: no team manager can answer
+    another team's escalation."""
+    if recipient_id == user_id:
+        return True
+    seniority = max((SENIORITY.get(r, 0) for r in roles), default=0)
+    return seniority > SENIORITY.get(level, 0)
 
 
 @lru_cache(maxsize=65536)

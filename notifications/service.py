@@ -13,7 +13,7 @@ from collections import defaultdict
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, exists, or_, select, update
+from sqlalchemy import Engine, and_, exists, select, update
 from sqlalchemy.orm import aliased
 
 from notifications.dispatcher import (
@@ -24,12 +24,13 @@ from notifications.dispatcher import (
     notice_template,
 )
 from notifications.models import NOTICES as N
-from notifications.policy import SENIORITY
+from notifications.policy import may_acknowledge
 from notifications.render import render
 from services import audit
 from services.access import Principal
 from services.clock import now_utc
 from services.db import read_connection, write_connection
+from services.deadlines import breach_condition, met_late, missed_open
 from services.models import CHILDREN as C
 from services.models import DEADLINES as D
 from services.models import JOURNEYS as J
@@ -293,12 +294,8 @@ def acknowledge(engine: Engine, notice_id: int, principal: Principal, comment: s
         ).one_or_none()
         if row is None or row.category != "escalation":
             raise NoticeNotFound(f"There is no escalation {notice_id}.")
-        level = SENIORITY.get(row.step.removeprefix("escalate_"), 0)
-        mine = row.recipient_id == principal.user_id
-        seniority = max((SENIORITY.get(r, 0) for r in principal.roles), default=0)
-        # Team managers rank lowest: "more senior" than a team-manager escalation starts at
-        # service manager, so no team manager can answer another team's escalation.
-        if not mine and seniority <= level:
+        level = row.step.removeprefix("escalate_")
+        if not may_acknowledge(principal.roles, principal.user_id, row.recipient_id, level):
             raise NotAllowed(
                 "Only the person it was escalated to, or a more senior manager, "
                 "may acknowledge this escalation."
@@ -351,9 +348,9 @@ def breaches(
 ) -> list[dict[str, Any]]:
     """Every deadline missed: still open past its date, or met after it."""
     teams = _team_filter(principal, BREACH_ROLES)
-    missed_open = and_(D.c.status == "open", D.c.due_on < as_of)
-    met_late = and_(D.c.status == "met", D.c.met_on > D.c.due_on)
-    condition = {"open": missed_open, "met_late": met_late}.get(status, or_(missed_open, met_late))
+    condition = {"open": missed_open(as_of), "met_late": met_late()}.get(
+        status, breach_condition(as_of)
+    )
     query = (
         select(
             D.c.id,

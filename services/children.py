@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Engine, and_, func, insert, or_, select, update
@@ -181,3 +182,13 @@ def search_children(
     query = query.order_by(C.c.reference).limit(limit).offset(offset)
     with read_connection(engine) as conn:
         return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def children_of_journeys(engine: Engine, journey_ids: Iterable[int]) -> dict[int, int]:
+    """Journey id to child id, in one query (the escalation rows carry the journey only)."""
+    ids = sorted(set(journey_ids))
+    if not ids:
+        return {}
+    with read_connection(engine) as conn:
+        rows = conn.execute(select(J.c.id, J.c.child_id).where(J.c.id.in_(ids)))
+        return {int(r.id): int(r.child_id) for r in rows}

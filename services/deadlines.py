@@ -1,11 +1,11 @@
-"""Listing deadlines across the children a user may see."""
+"""Deadlines across the children a user may see, and the rule for a missed one."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import ColumnElement, Engine, and_, or_, select
 
 from services.access import Principal
 from services.db import read_connection
@@ -16,6 +16,27 @@ from services.models import JOURNEYS as J
 from services.models import USERS as U
 
 DEADLINE_STATUSES = ("open", "met", "cancelled")
+
+
+def missed_open(as_of: date) -> ColumnElement[bool]:
+    """A deadline still open after its due date, as of ``as_of``."""
+    return and_(D.c.status == "open", D.c.due_on < as_of)
+
+
+def met_late() -> ColumnElement[bool]:
+    """A deadline met after its due date."""
+    return and_(D.c.status == "met", D.c.met_on > D.c.due_on)
+
+
+def breach_condition(as_of: date) -> ColumnElement[bool]:
+    """A deadline missed on ``as_of``: still open after its due date, or met after it.
+
+    The one breach rule: the breach register (``notifications.service.breaches``) and the
+    director's figures (``services.drift``) both use it, over the same deadlines: a child's,
+    and a panel meeting's own (its minutes), which has no team and so counts only for users
+    who see every team.
+    """
+    return or_(missed_open(as_of), met_late())
 
 
 def list_deadlines(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import Engine, bindparam, insert, select
 
@@ -118,3 +119,23 @@ def list_users(engine: Engine) -> list[dict[str, object]]:
             ).order_by(U.c.username)
         ).all()
     return [dict(r._mapping) for r in rows]
+
+
+@dataclass(frozen=True)
+class UserName:
+    """How a user is named: the sign-in name, and the name people read."""
+
+    username: str
+    display: str
+
+
+def user_names(engine: Engine, ids: Iterable[int | None]) -> dict[int, UserName]:
+    """The names of the users ``ids`` (None entries skipped), in one query."""
+    wanted = sorted({i for i in ids if i is not None})
+    if not wanted:
+        return {}
+    with read_connection(engine) as conn:
+        rows = conn.execute(
+            select(U.c.id, U.c.username, U.c.display_name).where(U.c.id.in_(wanted))
+        ).all()
+    return {r.id: UserName(r.username, r.display_name or r.username) for r in rows}

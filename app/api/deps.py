@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, HTTPException, Request, status
@@ -14,7 +14,6 @@ from starlette.concurrency import run_in_threadpool
 from services.access import Principal
 from services.auth import read_token
 from services.config import Settings
-from services.db import is_sqlite
 from services.journeys import JourneyService
 from services.users import load_principal
 from workflow.machines import Registry
@@ -34,10 +33,7 @@ class AppServices:
     # a thread-pool hop per call only adds cost (about a fifth of a request's CPU, measured
     # with py-spy). A network database keeps the thread pool, so a slow query never stalls
     # the loop.
-    inline_db: bool = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.inline_db = is_sqlite(self.engine)
+    inline_db: bool
 
 
 T = TypeVar("T")

@@ -5,14 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Response
-from sqlalchemy import select
 
 from app.api.deps import CurrentPrincipal, Services, call_db
 from app.api.render import journey_json, json_response
 from services.clock import today
-from services.db import read_connection
-from services.models import USERS as U
 from services.schemas import EventIn, HistoryEntry, JourneyOut
+from services.users import user_names
 from workflow import fields
 from workflow.diagram import mermaid
 
@@ -48,12 +46,11 @@ async def fire_event(
 def history(journey_id: int, services: Services, principal: CurrentPrincipal) -> Any:
     """The journey's events, oldest first, with who recorded them and when."""
     entries = services.journeys.history(journey_id, principal)
-    actor_ids = {e["actor_id"] for e in entries}
-    with read_connection(services.engine) as conn:
-        names: dict[int, str] = dict(
-            conn.execute(select(U.c.id, U.c.username).where(U.c.id.in_(actor_ids))).all()
-        )
-    return [{**e, "actor": names.get(e["actor_id"], "")} for e in entries]
+    names = user_names(services.engine, (e["actor_id"] for e in entries))
+    return [
+        {**e, "actor": names[e["actor_id"]].username if e["actor_id"] in names else ""}
+        for e in entries
+    ]
 
 
 @router.get("/journey-types")

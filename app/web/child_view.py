@@ -13,14 +13,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from markupsafe import Markup
-from sqlalchemy import Engine, select
 
-from app.web.rag import rag_status
 from app.web.templating import govuk_date, humanise
 from services.access import WRITE_ROLES, Principal
-from services.db import read_connection
 from services.journeys import JourneyView
-from services.models import USERS as U
+from services.rag import rag_status
 from states.deadline_kinds import label as deadline_label
 from workflow import diagram
 from workflow.calendar import LONDON
@@ -105,18 +102,6 @@ def london_time(stamp: datetime) -> datetime:
     if stamp.tzinfo is None:
         stamp = stamp.replace(tzinfo=UTC)
     return stamp.astimezone(LONDON)
-
-
-def usernames(engine: Engine, ids: Iterable[int | None]) -> dict[int, str]:
-    """User id to display name (or username) for the given ids, in one query."""
-    wanted = sorted({i for i in ids if i is not None})
-    if not wanted:
-        return {}
-    with read_connection(engine) as conn:
-        rows = conn.execute(
-            select(U.c.id, U.c.username, U.c.display_name).where(U.c.id.in_(wanted))
-        ).all()
-    return {r.id: r.display_name or r.username for r in rows}
 
 
 def next_stages(definition: JourneyDefinition, state: str) -> list[str]:

@@ -15,7 +15,6 @@ from sqlalchemy import Engine, func, select
 import states
 from app.web.event_forms import FormField, echo, form_fields, read_data
 from app.web.forms import FormErrors
-from app.web.rag import rag_status
 from app.web.templating import govuk_date
 from notifications.models import NOTICES as N
 from notifications.policy import Policies
@@ -23,6 +22,7 @@ from notifications.sweep import sweep
 from services.clock import today
 from services.models import CHILDREN as C
 from services.models import JOURNEY_EVENTS as E
+from services.rag import rag_status
 from tests.conftest import Api, UserFactory
 from tests.reminder_support import BANK_HOLIDAY_DUE, first_review_child
 from tests.web_support import WebUser

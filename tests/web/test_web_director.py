@@ -19,13 +19,13 @@ import pytest
 from sqlalchemy import Engine, event, select
 
 from app.web.chart import bar_chart, nice_ceiling
-from app.web.drift import bucket_by_month, month_starts
-from app.web.rag import rag_status
 from notifications.models import NOTICES as N
 from notifications.policy import Policies
 from notifications.sweep import sweep
 from services.clock import today
+from services.drift import bucket_by_month, month_starts
 from services.models import AUDIT_LOG as A
+from services.rag import rag_status
 from tests.conftest import Api, Staff, UserFactory
 from tests.panel_support import ok, people
 from tests.web_support import WebUser

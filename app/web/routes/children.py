@@ -12,8 +12,7 @@ from starlette.datastructures import FormData
 
 from app.api.deps import AppServices, Services
 from app.web import child_form
-from app.web.caseload import team_social_workers
-from app.web.child_view import journey_panel, last_recorded_by, usernames
+from app.web.child_view import journey_panel, last_recorded_by
 from app.web.deps import CheckedForm, PageSession
 from app.web.event_forms import (
     FormField,
@@ -25,9 +24,11 @@ from app.web.event_forms import (
 from app.web.forms import FormErrors, date_parts, echo_date, read_date, text
 from app.web.templating import render
 from services.access import CHILD_EDIT_ROLES, Principal, child_refusal
+from services.caseload import team_social_workers
 from services.children import DuplicateReference, create_child, get_child, search_children
 from services.clock import today
 from services.journeys import AccessDenied, AlreadyActive
+from services.users import user_names
 from workflow.definition import JourneyDefinition
 from workflow.errors import GuardFailed, InvalidData
 
@@ -183,12 +184,13 @@ def child_page(
     child = get_child(services.engine, child_id, principal)  # 404 / 403 for others
     views = services.journeys.list_for_child(child_id, principal)
     histories = {v.id: services.journeys.history(v.id, principal) for v in views}
-    names = usernames(
+    people = user_names(
         services.engine,
         [child["allocated_social_worker_id"]]
         + [h["actor_id"] for entries in histories.values() for h in entries]
         + [d.owner_id for v in views for d in v.deadlines],
     )
+    names = {user_id: name.display for user_id, name in people.items()}
     day = today()
     panels = [
         journey_panel(v, histories[v.id], services.registry, names, principal, day)

@@ -19,20 +19,16 @@ import states
 from app.api.deps import Services
 from app.web.chart import bar_chart
 from app.web.deps import CheckedForm, PageSession, require_page_roles
-from app.web.drift import (
-    DUE_SOON_DAYS,
-    children_of_journeys,
-    drift_figures,
-    group_escalations,
-    matches,
-)
 from app.web.forms import FormErrors, text
-from app.web.rag import rag_status
 from app.web.templating import render
+from notifications.escalation_groups import group_escalations
 from notifications.service import AlreadyAcknowledged, list_escalations
 from notifications.service import acknowledge as acknowledge_escalation
+from services.children import children_of_journeys
 from services.clock import today
 from services.deadlines import list_deadlines
+from services.drift import DUE_SOON_DAYS, drift_figures
+from services.rag import rag_status
 from states.roles import SERVICE_DIRECTOR, SERVICE_MANAGER
 
 router = APIRouter(include_in_schema=False)
@@ -46,6 +42,13 @@ COMMENT_MAX = 2000  # as the API's acknowledgement
 _ALL = 1_000_000
 
 FilterParam = Annotated[str | None, Query(max_length=50)]
+
+
+def matches(
+    row_team: str | None, row_type: str | None, team: str | None, journey_type: str | None
+) -> bool:
+    """Whether a list row passes the page's team and journey type filters (None: any)."""
+    return (team is None or row_team == team) and (journey_type is None or row_type == journey_type)
 
 
 def _filters(team: str | None, journey_type: str | None) -> tuple[str | None, str | None]:

@@ -10,19 +10,19 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from app.api.deps import Services
-from app.web.caseload import (
+from app.web.child_view import london_time
+from app.web.deps import PageSession, require_page_roles
+from app.web.notices import page_link
+from app.web.templating import render
+from notifications.service import inbox
+from services.caseload import (
     Filters,
     load_caseload,
     team_social_workers,
     teams_with_children,
 )
-from app.web.child_view import london_time
-from app.web.deps import PageSession, require_page_roles
-from app.web.notices import page_link
-from app.web.rag import DUE_SOON_WORKING_DAYS
-from app.web.templating import render
-from notifications.service import inbox
 from services.clock import today
+from services.rag import DUE_SOON_WORKING_DAYS
 from states.roles import READ_ONLY, SERVICE_MANAGER, SOCIAL_WORKER, TEAM_MANAGER
 
 router = APIRouter(include_in_schema=False)

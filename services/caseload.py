@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, case, func, select
 
-from app.web.rag import due_soon_limit, rag_status
 from services.access import Principal
 from services.db import read_connection
 from services.journeys import AccessDenied
@@ -23,6 +22,7 @@ from services.models import CHILDREN as C
 from services.models import DEADLINES as D
 from services.models import JOURNEYS as J
 from services.models import USERS as U
+from services.rag import due_soon_limit, rag_status
 from states.deadline_kinds import label as deadline_label
 from states.roles import SOCIAL_WORKER
 from workflow.machines import Registry

@@ -4,22 +4,22 @@ Everything is scoped by :meth:`Principal.visible_teams` (the service's one scopi
 a manager limited to some teams would see only theirs; the director and service managers see
 every team. The lists of the page (open escalations, deadlines due soon) come from the
 service functions the API uses; this module adds the counts, the team by journey type
-breakdown, the breaches per month and the grouping of escalations by deadline.
+breakdown and the breaches per month (``notifications.escalation_groups`` groups the
+escalations by deadline).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
 
-from sqlalchemy import Engine, and_, case, func, or_, select
+from sqlalchemy import Engine, and_, case, func, select
 
-from notifications.policy import SENIORITY
 from services.access import Principal
 from services.db import read_connection
+from services.deadlines import breach_condition
 from services.journeys import AccessDenied
 from services.models import CHILDREN as C
 from services.models import DEADLINES as D
@@ -81,18 +81,6 @@ class Breakdown:
 
 
 # -- breaches ----------------------------------------------------------------------------------
-
-
-def breach_condition(as_of: date) -> Any:
-    """A deadline missed on ``as_of``: still open after its due date, or met after it.
-
-    The same rule as the breach register (``notifications.service.breaches``), and over the
-    same deadlines: a child's, and a panel meeting's own (its minutes), which has no team and
-    so counts only for users who see every team.
-    """
-    missed_open = and_(D.c.status == "open", D.c.due_on < as_of)
-    met_late = and_(D.c.status == "met", D.c.met_on > D.c.due_on)
-    return or_(missed_open, met_late)
 
 
 @dataclass(frozen=True)
@@ -198,112 +186,3 @@ def drift_figures(engine: Engine, principal: Principal, *, as_of: date) -> Drift
         total = int(conn.execute(total_query).scalar_one())
         monthly = [(r[0], r[1], int(r[2])) for r in conn.execute(monthly_query)]
     return DriftFigures(as_of, total, Breakdown(cells), bucket_by_month(monthly, as_of))
-
-
-# -- escalations, one per escalated deadline ------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Rung:
-    """One escalation notice: the level it reached, to whom, and when."""
-
-    notice_id: int
-    level: str
-    recipient_id: int
-    recipient: str
-    escalated_on: date
-
-
-@dataclass
-class EscalatedDeadline:
-    """A missed deadline and its open escalations (one per rung reached and recipient).
-
-    Acknowledging any rung answers them all: the ladder stops and every rung of that
-    deadline and due date counts as acknowledged (``notifications.service``).
-    """
-
-    deadline_id: int
-    due_on: date
-    deadline_kind: str
-    journey_id: int | None
-    journey_type: str | None
-    child_reference: str | None
-    team: str | None
-    meeting_date: date | None
-    working_days_overdue: int | None
-    rungs: list[Rung] = field(default_factory=list)
-    child_id: int | None = None
-    acknowledge_id: int | None = None  # the rung this user answers, if they may answer one
-
-    @property
-    def top_level(self) -> str:
-        """The highest rung reached."""
-        return max(self.rungs, key=lambda r: SENIORITY.get(r.level, 0)).level
-
-
-def may_acknowledge(principal: Principal, rung: Rung) -> bool:
-    """The service's rule (``notifications.service.acknowledge``): the recipient, or anyone
-    more senior on the ladder than the rung's level. Used only to offer the form; the
-    service checks again when it is posted."""
-    if rung.recipient_id == principal.user_id:
-        return True
-    seniority = max((SENIORITY.get(r, 0) for r in principal.roles), default=0)
-    return seniority > SENIORITY.get(rung.level, 0)
-
-
-def _answerable(principal: Principal, rungs: Sequence[Rung]) -> int | None:
-    """The rung to acknowledge: the user's own (highest first), else the highest they may."""
-    ranked = sorted(rungs, key=lambda r: (SENIORITY.get(r.level, 0), r.notice_id), reverse=True)
-    own = [r for r in ranked if r.recipient_id == principal.user_id]
-    if own:
-        return own[0].notice_id
-    allowed = [r for r in ranked if may_acknowledge(principal, r)]
-    return allowed[0].notice_id if allowed else None
-
-
-def group_escalations(
-    principal: Principal, escalations: Iterable[dict[str, Any]]
-) -> list[EscalatedDeadline]:
-    """Open escalations (``list_escalations`` rows) grouped by deadline and due date, most
-    overdue first, each with the rung this user would acknowledge."""
-    groups: dict[tuple[int, date], EscalatedDeadline] = {}
-    for e in escalations:
-        key = (e["deadline_id"], e["due_on"])
-        group = groups.get(key)
-        if group is None:
-            group = groups[key] = EscalatedDeadline(
-                deadline_id=e["deadline_id"],
-                due_on=e["due_on"],
-                deadline_kind=e["deadline_kind"],
-                journey_id=e["journey_id"],
-                journey_type=e["journey_type"],
-                child_reference=e["child_reference"],
-                team=e["team"],
-                meeting_date=e.get("meeting_date"),
-                working_days_overdue=e["working_days_overdue"],
-            )
-        group.rungs.append(
-            Rung(e["id"], e["level"], e["recipient_id"], e["recipient"], e["escalated_on"])
-        )
-    out = sorted(groups.values(), key=lambda g: (g.due_on, g.deadline_id))
-    for group in out:
-        group.rungs.sort(key=lambda r: (SENIORITY.get(r.level, 0), r.escalated_on, r.notice_id))
-        group.acknowledge_id = _answerable(principal, group.rungs)
-    return out
-
-
-def children_of_journeys(engine: Engine, journey_ids: Iterable[int]) -> dict[int, int]:
-    """Journey id to child id, in one query (the escalation rows carry the journey only)."""
-    ids = sorted(set(journey_ids))
-    if not ids:
-        return {}
-    with read_connection(engine) as conn:
-        rows = conn.execute(select(J.c.id, J.c.child_id).where(J.c.id.in_(ids)))
-        return {int(r.id): int(r.child_id) for r in rows}
-
-
-def matches(
-    row_team: str | None, row_type: str | None, team: str | None, journey_type: str | None
-) -> bool:
-    """Whether a list row passes the page's team and journey type filters (None: any)."""
-    return (team is None or row_team == team) and (journey_type is None or row_type == journey_type)
