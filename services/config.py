@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from states import deadline_kinds
+from states import deadline_kinds, sgo
 from workflow.definition import Policy
 
 
@@ -87,14 +87,11 @@ class Settings(BaseSettings):
     def policy(self) -> Policy:
         """The local rules journey definitions consult."""
         return Policy(
-            sgo_delegation=(
-                (
-                    self.sgo_team_manager_limit,
-                    ("team_manager", "service_manager", "service_director"),
-                ),
-                (self.sgo_service_manager_limit, ("service_manager", "service_director")),
-                (None, ("service_director",)),
-            ),
+            delegation={
+                sgo.DELEGATION_SCHEME: sgo.delegation(
+                    self.sgo_team_manager_limit, self.sgo_service_manager_limit
+                )
+            },
             pack_lead_days=self.pack_lead_days,
         )
 

@@ -1,7 +1,7 @@
 """Special guardianship: the support plan and its sign-off, to the order.
 
 Who may sign off depends on the additional funding asked for above the means-tested
-assessment (the scheme of delegation, configurable in :class:`workflow.definition.Policy`).
+assessment (the scheme of delegation: its limits are configuration, see :func:`delegation`).
 Additional funding needs three quotes before it can be approved, except for support inside
 a commissioned placement. Prospective special guardians give feedback on the plan before it
 goes to court.
@@ -14,6 +14,7 @@ from datetime import date
 from states.deadline_kinds import opens
 from states.roles import CASEWORK, PANEL_CHAIR, SERVICE_DIRECTOR, SERVICE_MANAGER, TEAM_MANAGER
 from workflow.definition import (
+    Bands,
     Context,
     Event,
     Field,
@@ -23,6 +24,8 @@ from workflow.definition import (
 )
 
 REQUIRED_QUOTES = 3
+# The name the scheme of delegation goes by in the policy (and a panel's funding scheme).
+DELEGATION_SCHEME = "sgo"
 SIGNERS = (TEAM_MANAGER, SERVICE_MANAGER, SERVICE_DIRECTOR)
 
 _PLAN_FIELDS = (
@@ -45,11 +48,17 @@ def _amount(ctx: Context) -> float:
 
 def signers_for(ctx: Context) -> tuple[str, ...]:
     """The roles the scheme of delegation allows to sign off this plan's funding."""
-    amount = _amount(ctx)
-    for limit, roles in ctx.policy.sgo_delegation:
-        if limit is None or amount <= limit:
-            return roles
-    return ()
+    return ctx.policy.approvers(DELEGATION_SCHEME, _amount(ctx))
+
+
+def delegation(team_manager_limit: float, service_manager_limit: float) -> Bands:
+    """The SGO scheme of delegation with the configured limits: a team manager signs off up
+    to the first, a service manager up to the second, the service director above."""
+    return (
+        (team_manager_limit, (TEAM_MANAGER, SERVICE_MANAGER, SERVICE_DIRECTOR)),
+        (service_manager_limit, (SERVICE_MANAGER, SERVICE_DIRECTOR)),
+        (None, (SERVICE_DIRECTOR,)),
+    )
 
 
 def _within_delegation(ctx: Context) -> str | None:

@@ -8,7 +8,7 @@ A definition is plain data plus small functions. It never touches the database; 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Literal
 
@@ -41,18 +41,30 @@ class ChildFacts:
     legal_status: str | None
 
 
+Bands = tuple[tuple[float | None, tuple[str, ...]], ...]
+"""A scheme of delegation: ascending (upper limit, roles that may approve up to it); a limit
+of None means any amount."""
+
+
 @dataclass(frozen=True)
 class Policy:
-    """Local settings a rule may depend on (scheme of delegation, pack lead time...)."""
+    """Local settings a rule may depend on: schemes of delegation by name (which roles may
+    approve how much), and the pack lead time. The values come from configuration; the
+    engine only carries them to the rules."""
 
-    # Ascending (upper limit in pounds, roles that may sign off up to that limit);
-    # a limit of None means "any amount".
-    sgo_delegation: tuple[tuple[float | None, tuple[str, ...]], ...] = (
-        (0.0, ("team_manager", "service_manager", "service_director")),
-        (10000.0, ("service_manager", "service_director")),
-        (None, ("service_director",)),
-    )
+    delegation: Mapping[str, Bands] = field(default_factory=dict)
     pack_lead_days: int = 14
+
+    def approvers(self, scheme: str, amount: float) -> tuple[str, ...]:
+        """The roles that may approve ``amount`` under ``scheme`` (none if it has no band)."""
+        for limit, roles in self.delegation.get(scheme, ()):
+            if limit is None or amount <= limit:
+                return roles
+        return ()
+
+    def with_scheme(self, scheme: str, bands: Bands) -> Policy:
+        """The same policy with ``scheme`` replaced by ``bands``."""
+        return replace(self, delegation={**self.delegation, scheme: bands})
 
 
 @dataclass(frozen=True)
@@ -100,7 +112,7 @@ class OpenDeadline:
 
     kind: str
     due: DateRule
-    owner_role: str = "social_worker"
+    owner_role: str
     ref: Callable[[Context], str] | None = None
 
 

@@ -64,7 +64,7 @@ class DeadlineChange:
     ref: str
     due_on: date | None
     previous_due_on: date | None = None
-    owner_role: str = "social_worker"
+    owner_role: str = ""  # who owns an opened or moved deadline (the rule says)
 
     def as_json(self) -> dict[str, Any]:
         """The change as stored in the journey's history."""

@@ -24,6 +24,7 @@ from services.journeys import AccessDenied, JourneyService, NotFound
 from services.models import CHILDREN as C
 from services.models import DEADLINES as D
 from services.models import JOURNEYS as J
+from states import sgo
 from states.deadline_kinds import PANEL_ACTION, PANEL_MINUTES, PANEL_PACK
 from states.roles import (
     PANEL_ADMIN,
@@ -130,10 +131,10 @@ class _PanelBase:
         """The journey rules as this panel applies them: its SGO scheme of delegation and,
         for a calendar-day lead time, its pack lead (a working-day lead is judged here)."""
         policy = base
-        scheme = config.funding_scheme("sgo")
+        scheme = config.funding_scheme(sgo.DELEGATION_SCHEME)
         if scheme is not None:
             bands = tuple((b.up_to, tuple(b.roles)) for b in scheme.bands)
-            policy = replace(policy, sgo_delegation=bands)
+            policy = policy.with_scheme(sgo.DELEGATION_SCHEME, bands)
         lead = config.pack_lead.days if config.pack_lead.unit == "calendar" else 0
         return replace(policy, pack_lead_days=lead)
 
