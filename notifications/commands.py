@@ -42,7 +42,7 @@ def remind(
         digests = 0
         delivered: dict[str, int] = {}
         if not dry_run:
-            if digest and settings.smtp_host:
+            if digest and settings.email_enabled:
                 digests = queue_digests(engine, as_of, base_url=settings.base_url)
             if deliver:
                 outcome = dispatch(engine, config_from_settings(settings))

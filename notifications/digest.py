@@ -16,6 +16,7 @@ from sqlalchemy import Engine, and_, select
 from notifications.meetings import meeting_dates
 from notifications.models import NOTICES as N
 from notifications.models import OUTBOX as O
+from notifications.models import digest_key
 from notifications.render import journey_title, meeting_link
 from notifications.sweep import _insert
 from services.clock import now_utc
@@ -112,7 +113,7 @@ def queue_digests(engine: Engine, on: date, *, base_url: str, horizon: int = 5) 
                 "notice_id": None,
                 "recipient_id": user_id,
                 "channel": "email",
-                "dedupe_key": f"digest:{user_id}:{on.isoformat()}",
+                "dedupe_key": digest_key(user_id, on),
                 "payload": {"digest_on": on.isoformat(), "horizon": horizon, "items": found},
                 "status": "pending",
                 "attempts": 0,

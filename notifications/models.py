@@ -91,3 +91,29 @@ class Outbox(SQLModel, table=True):
 
 NOTICES = core_table(Notice)
 OUTBOX = core_table(Outbox)
+
+
+# -- outbox keys: one message per key, so a retried queuing writes nothing twice --------------
+
+
+def email_key(notice_id: int) -> str:
+    """The outbox key of a notice's email (one per notice)."""
+    return f"email:{notice_id}"
+
+
+def webhook_key(deadline_id: int, step: str, due_on: date | str) -> str:
+    """The outbox key of a reminder step's webhook post: one per deadline, step and due date,
+    whoever the step's recipients are (``due_on`` as a date or its ISO text)."""
+    return f"webhook:{deadline_id}:{step}:{due_on}"
+
+
+def digest_key(user_id: int, on: date) -> str:
+    """The outbox key of a person's morning digest (one per person and day)."""
+    return f"digest:{user_id}:{on.isoformat()}"
+
+
+# The same keys in PostgreSQL, for the sweep that queues a whole day's outbox in one
+# statement from the notices it has just recorded (columns id, deadline_id, step, due_on);
+# tests/notifications check them against the functions above.
+EMAIL_KEY_SQL = "'email:' || id"
+WEBHOOK_KEY_SQL = "'webhook:' || deadline_id || ':' || step || ':' || to_char(due_on, 'YYYY-MM-DD')"

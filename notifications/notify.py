@@ -30,6 +30,7 @@ from sqlalchemy import Connection, and_, select
 from notifications.dispatcher import NOTIFICATION
 from notifications.models import NOTICES as N
 from notifications.models import OUTBOX as O
+from notifications.models import email_key
 from notifications.render import render
 from notifications.sweep import _insert
 from services.clock import now_utc
@@ -117,7 +118,7 @@ def notify(
                 "notice_id": r.id,
                 "recipient_id": r.recipient_id,
                 "channel": "email",
-                "dedupe_key": f"email:{r.id}",
+                "dedupe_key": email_key(r.id),
                 "payload": {},
                 "status": "pending",
                 "attempts": 0,

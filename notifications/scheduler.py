@@ -34,7 +34,7 @@ log = structlog.get_logger("permanence.scheduler")
 
 def channels_from_settings(settings: Settings) -> Channels:
     """Which channels sweeps queue for, from the settings."""
-    return Channels(email=bool(settings.smtp_host), webhook=bool(settings.webhook_url))
+    return Channels(email=settings.email_enabled, webhook=bool(settings.webhook_url))
 
 
 @dataclass

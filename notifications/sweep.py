@@ -22,6 +22,12 @@ import structlog
 from sqlalchemy import Connection, Engine, Integer, and_, bindparam, exists, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
+from notifications.models import (
+    EMAIL_KEY_SQL,
+    WEBHOOK_KEY_SQL,
+    email_key,
+    webhook_key,
+)
 from notifications.models import NOTICES as N
 from notifications.models import OUTBOX as O
 from notifications.policy import Policies, Step
@@ -394,14 +400,13 @@ def _record_postgresql(
     if email_ids:
         queues.append(
             "SELECT id AS notice_id, recipient_id, 'email' AS channel,"
-            " 'email:' || id AS dedupe_key, 0 AS seq FROM recorded"
+            f" {EMAIL_KEY_SQL} AS dedupe_key, 0 AS seq FROM recorded"
             " WHERE recipient_id = ANY(:email_ids)"
         )
     if channels.webhook:
         queues.append(
             "SELECT id AS notice_id, NULL::integer AS recipient_id, 'webhook' AS channel,"
-            " 'webhook:' || deadline_id || ':' || step || ':' || to_char(due_on, 'YYYY-MM-DD')"
-            " AS dedupe_key, 1 AS seq FROM recorded"
+            f" {WEBHOOK_KEY_SQL} AS dedupe_key, 1 AS seq FROM recorded"
         )
     sql = (
         f"WITH recorded AS ({_INSERT_NOTICES}"
@@ -476,10 +481,10 @@ def _record_sqlite(
     rows: list[tuple[Any, ...]] = []
     for notice_id, deadline_id, step, recipient_id, due_on in inserted:
         if recipient_id in with_email:
-            rows.append((notice_id, recipient_id, "email", f"email:{notice_id}", at, at))
+            rows.append((notice_id, recipient_id, "email", email_key(notice_id), at, at))
         if channels.webhook:
             rows.append(
-                (notice_id, None, "webhook", f"webhook:{deadline_id}:{step}:{due_on}", at, at)
+                (notice_id, None, "webhook", webhook_key(deadline_id, step, due_on), at, at)
             )
     if rows:
         conn.exec_driver_sql(

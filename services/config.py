@@ -84,6 +84,11 @@ class Settings(BaseSettings):
     notify_max_attempts: int = 6
     notify_backoff_seconds: float = 30.0
 
+    @property
+    def email_enabled(self) -> bool:
+        """Whether notices queue email beside the in-app inbox (an SMTP host is set)."""
+        return bool(self.smtp_host)
+
     def policy(self) -> Policy:
         """The local rules journey definitions consult."""
         return Policy(

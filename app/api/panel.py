@@ -34,7 +34,7 @@ def get_panel(request: Request, services: Services) -> PanelService:
             services.registry,
             config,
             services.settings.policy(),
-            email=bool(services.settings.smtp_host),  # notifications queue email when set
+            email=services.settings.email_enabled,
         )
         request.app.state.panel = panel
     return panel
