@@ -24,7 +24,6 @@ class Settings(BaseSettings):
         description="Signs access tokens. Set it in production, or tokens die with the process.",
     )
     token_minutes: int = 8 * 60
-    environment: Literal["development", "production", "test"] = "development"
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
     base_url: str = "http://127.0.0.1:8000"

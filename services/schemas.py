@@ -19,14 +19,6 @@ LegalStatus = Literal[
 ]
 
 
-class Problem(BaseModel):
-    """Every error answer: a code, a message, and details where they help."""
-
-    error: str
-    message: str
-    model_config = ConfigDict(extra="allow")
-
-
 class Token(BaseModel):
     access_token: str
     token_type: str = "bearer"

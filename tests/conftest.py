@@ -139,7 +139,6 @@ def settings(database_url: str) -> Settings:
     return Settings(
         database_url=database_url,
         secret_key="test-secret-key-that-is-long-enough-for-hs256",
-        environment="test",
         log_format="json",
         auto_migrate=False,
         # Real argon2id, at the cheapest valid cost: the suite creates hundreds of users.
