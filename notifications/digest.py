@@ -18,9 +18,8 @@ from notifications.models import NOTICES as N
 from notifications.models import OUTBOX as O
 from notifications.models import digest_key
 from notifications.render import journey_title, meeting_link
-from notifications.sweep import _insert
 from services.clock import now_utc
-from services.db import write_connection
+from services.db import insert_or_skip, write_connection
 from services.models import CHILDREN as C
 from services.models import DEADLINES as D
 from services.models import JOURNEYS as J
@@ -124,7 +123,7 @@ def queue_digests(engine: Engine, on: date, *, base_url: str, horizon: int = 5) 
         ]
         queued = 0
         if rows:
-            queued = len(conn.execute(_insert(conn, O).returning(O.c.id), rows).all())
+            queued = len(conn.execute(insert_or_skip(conn, O).returning(O.c.id), rows).all())
     log.info("digest", as_of=on.isoformat(), count=queued)
     return queued
 

@@ -32,8 +32,8 @@ from notifications.models import NOTICES as N
 from notifications.models import OUTBOX as O
 from notifications.models import email_key
 from notifications.render import render
-from notifications.sweep import _insert
 from services.clock import now_utc
+from services.db import insert_or_skip
 from services.models import USERS as U
 
 log = structlog.get_logger("permanence.notify")
@@ -109,7 +109,7 @@ def notify(
     ]
     if not rows:
         return result
-    recorded = conn.execute(_insert(conn, N).returning(N.c.id, N.c.recipient_id), rows).all()
+    recorded = conn.execute(insert_or_skip(conn, N).returning(N.c.id, N.c.recipient_id), rows).all()
     result.recipients = sorted(r.recipient_id for r in recorded)
     result.already = sorted(set(people) - set(result.recipients))
     if email:
@@ -129,7 +129,7 @@ def notify(
             if people.get(r.recipient_id)
         ]
         if mails:
-            conn.execute(_insert(conn, O), mails)
+            conn.execute(insert_or_skip(conn, O), mails)
         result.emails = len(mails)
     log.info(
         "notify",

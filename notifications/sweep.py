@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 
 import structlog
 from sqlalchemy import Connection, Engine, Integer, and_, bindparam, exists, select, text
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 
 from notifications.models import (
     EMAIL_KEY_SQL,
@@ -243,12 +243,6 @@ def plan(
                 )
     planned.sort(key=_ORDER)
     return planned, unaddressed
-
-
-def _insert(conn: Connection, table: Any) -> Any:
-    """INSERT ... ON CONFLICT DO NOTHING for this dialect (the digest queues with it)."""
-    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
-    return dialect.insert(table).on_conflict_do_nothing()
 
 
 def _lock(conn: Connection, *, wait: bool) -> bool:

@@ -17,7 +17,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, CursorResult, Engine, create_engine, event
+from sqlalchemy import Connection, CursorResult, Engine, Insert, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
 _IMMEDIATE = "sqlite_immediate"
@@ -95,6 +96,14 @@ def read_connection(engine: Engine) -> Iterator[Connection]:
     """A connection for reading (one transaction, so one consistent view)."""
     with engine.connect() as conn, conn.begin():
         yield conn
+
+
+def insert_or_skip(conn: Connection, table: Table) -> Insert:
+    """``INSERT ... ON CONFLICT DO NOTHING`` into ``table`` in this connection's dialect: a
+    row whose unique key is already taken is skipped, so a retried write adds nothing."""
+    dialect: Any = sqlite if conn.dialect.name == "sqlite" else postgresql
+    insert: Insert = dialect.insert(table).on_conflict_do_nothing()
+    return insert
 
 
 def insert_id(result: CursorResult[Any]) -> int:
