@@ -7,8 +7,12 @@ import getpass
 import sys
 from collections.abc import Sequence
 from datetime import date
+from typing import TYPE_CHECKING
 
 from services.config import get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -49,11 +53,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _migrate(_args: argparse.Namespace) -> int:
-    from services.db import make_engine
-    from services.migrate import upgrade
-
-    engine = make_engine(get_settings().database_url)
-    upgrade(engine)
+    _migrated_engine()
     print("database is at the newest schema")
     return 0
 
@@ -77,8 +77,6 @@ def _demo(_args: argparse.Namespace) -> int:
 
 def _user_create(args: argparse.Namespace) -> int:
     from services.auth import configure_password_hashing
-    from services.db import make_engine
-    from services.migrate import upgrade
     from services.users import create_user
     from workflow.errors import EngineError
 
@@ -86,13 +84,10 @@ def _user_create(args: argparse.Namespace) -> int:
         password = getpass.getpass("Password: ")
     else:
         password = sys.stdin.readline().rstrip("\n")
-    settings = get_settings()
-    configure_password_hashing(settings)
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
+    configure_password_hashing(get_settings())
     try:
         user_id = create_user(
-            engine,
+            _migrated_engine(),
             username=args.name,
             password=password,
             roles=args.role,
@@ -104,6 +99,49 @@ def _user_create(args: argparse.Namespace) -> int:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2
     print(f"created user {args.name} (id {user_id})")
+    return 0
+
+
+def _migrated_engine() -> Engine:
+    from services.db import make_engine
+    from services.migrate import upgrade
+
+    engine = make_engine(get_settings().database_url)
+    upgrade(engine)
+    return engine
+
+
+def _team_add(args: argparse.Namespace) -> int:
+    from services.teams import add_team
+    from workflow.errors import EngineError
+
+    try:
+        team = add_team(_migrated_engine(), args.name, args.title, actor_id=None)
+    except EngineError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    print(f"added team {team.name} ({team.title})")
+    return 0
+
+
+def _team_rename(args: argparse.Namespace) -> int:
+    from services.teams import rename_team
+    from workflow.errors import EngineError
+
+    try:
+        team = rename_team(_migrated_engine(), args.name, args.title, actor_id=None)
+    except EngineError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    print(f"team {team.name} is now titled {team.title}")
+    return 0
+
+
+def _team_list(_args: argparse.Namespace) -> int:
+    from services.teams import list_teams
+
+    for team in list_teams(_migrated_engine()):
+        print(f"{team.name:<24} {team.title}")
     return 0
 
 
@@ -200,6 +238,19 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--email")
     create.add_argument("--display-name")
     create.set_defaults(func=_user_create)
+
+    team = sub.add_parser("team", help="manage the list of teams").add_subparsers(
+        dest="action", required=True
+    )
+    team_add = team.add_parser("add", help="add a team")
+    team_add.add_argument("name", help="the name records hold, e.g. north")
+    team_add.add_argument("--title", help="how people read it, e.g. 'North' (default: the name)")
+    team_add.set_defaults(func=_team_add)
+    team_rename = team.add_parser("rename", help="give a team a new title")
+    team_rename.add_argument("name")
+    team_rename.add_argument("--title", required=True)
+    team_rename.set_defaults(func=_team_rename)
+    team.add_parser("list", help="list the teams").set_defaults(func=_team_list)
 
     remind = sub.add_parser("remind", help="run the reminder sweep as of a date")
     remind.add_argument("--as-of", type=_iso_date, default=None, help="YYYY-MM-DD (London)")

@@ -25,6 +25,7 @@ from services.models import CHILDREN as C
 from services.models import JOURNEYS as J
 from services.models import USERS as U
 from services.schemas import ChildCreate
+from services.teams import add_team, list_teams
 from services.users import create_user
 
 DEMO_PASSWORD = "demo-password"
@@ -37,6 +38,7 @@ class DemoUser:
     team: str | None
 
 
+DEMO_TEAMS = (("north", "North"), ("south", "South"))
 DEMO_USERS = (
     DemoUser("sw.north", ("social_worker",), "north"),
     DemoUser("sw.south", ("social_worker",), "south"),
@@ -149,6 +151,10 @@ def seed(
     with engine.connect() as conn:
         if conn.execute(select(U.c.id).where(U.c.username == DEMO_USERS[0].username)).first():
             return False
+    present = {t.name for t in list_teams(engine)}
+    for name, title in DEMO_TEAMS:
+        if name not in present:
+            add_team(engine, name, title, actor_id=None)
     for user in DEMO_USERS:
         create_user(
             engine,

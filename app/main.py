@@ -14,7 +14,7 @@ from sqlalchemy import text
 from starlette.exceptions import HTTPException
 
 import states
-from app.api import auth, children, deadlines, journeys, users
+from app.api import auth, children, deadlines, journeys, teams, users
 from app.api import panel as panel_api
 from app.api.deps import AppServices
 from app.api.notifications import ROUTERS as notification_routers
@@ -80,7 +80,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(RequestLogMiddleware)
 
-    for router in (auth.router, children.router, journeys.router, deadlines.router, users.router):
+    for router in (
+        auth.router,
+        children.router,
+        journeys.router,
+        deadlines.router,
+        users.router,
+        teams.router,
+    ):
         app.include_router(router, prefix="/api/v1")
     for router in notification_routers:
         app.include_router(router, prefix="/api/v1")

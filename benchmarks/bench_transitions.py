@@ -56,6 +56,7 @@ from services.journeys import JourneyService  # noqa: E402
 from services.migrate import upgrade  # noqa: E402
 from services.models import JOURNEYS as J  # noqa: E402
 from services.schemas import ChildCreate  # noqa: E402
+from services.teams import add_team, list_teams  # noqa: E402
 from services.users import create_user, load_principal  # noqa: E402
 
 JOURNEY_TYPE = "placed_with_parents"
@@ -83,6 +84,8 @@ def setup_database(url: str, pool_size: int) -> tuple[Engine, JourneyService, Pr
     engine = make_engine(url, pool_size=pool_size)
     upgrade(engine)
     run_id = secrets.token_hex(4)
+    if TEAM not in {t.name for t in list_teams(engine)}:
+        add_team(engine, TEAM, actor_id=None)
     user_id = create_user(
         engine,
         username=f"bench-{run_id}",

@@ -18,6 +18,7 @@ from services.models import DEADLINES as D
 from services.models import JOURNEYS as J
 from services.models import USERS as U
 from services.schemas import ChildCreate, ChildUpdate
+from services.teams import require_team
 from states.roles import SOCIAL_WORKER
 from workflow.errors import EngineError, InvalidData, StaleVersion
 
@@ -57,6 +58,7 @@ def create_child(engine: Engine, body: ChildCreate, principal: Principal) -> int
     stamp = now_utc()
     try:
         with write_connection(engine) as conn:
+            require_team(conn, team)
             if allocated is not None:
                 _check_social_worker(conn, allocated, team)
             child_id = insert_id(

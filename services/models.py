@@ -29,6 +29,20 @@ class User(SQLModel, table=True):
     created_at: datetime
 
 
+class Team(SQLModel, table=True):
+    """A team of the authority: the managed list every user's and child's team comes from.
+
+    ``name`` is what records hold (``north``); ``title`` is how people read it (``North``).
+    """
+
+    __tablename__: ClassVar[Any] = "team"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=100)
+    title: str = Field(max_length=200)
+    created_at: datetime
+
+
 class Child(SQLModel, table=True):
     """A child in the local authority's care. Names and date of birth stay out of logs."""
 
@@ -138,6 +152,7 @@ def core_table(model: type[SQLModel]) -> Table:
 
 
 USERS = core_table(User)
+TEAMS = core_table(Team)
 CHILDREN = core_table(Child)
 JOURNEYS = core_table(Journey)
 JOURNEY_EVENTS = core_table(JourneyEvent)

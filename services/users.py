@@ -14,6 +14,7 @@ from services.clock import now_utc
 from services.db import insert_id, read_connection, write_connection
 from services.models import USERS as U
 from services.prepared import Prepared
+from services.teams import require_team
 from states.roles import ALL_ROLES
 from workflow.errors import EngineError
 
@@ -49,6 +50,8 @@ def create_user(
     with write_connection(engine) as conn:
         if conn.execute(select(U.c.id).where(U.c.username == username)).first():
             raise UserError(f"User {username!r} already exists.")
+        if team is not None:
+            require_team(conn, team)
         user_id = insert_id(
             conn.execute(
                 insert(U).values(

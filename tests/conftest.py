@@ -17,17 +17,19 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, insert, text
 from sqlalchemy.engine import make_url
 
 import states
 from app.main import create_app
 from notifications.policy import Policies, policies_from_settings
 from services.access import Principal
+from services.clock import now_utc
 from services.config import Settings
 from services.db import make_engine
 from services.journeys import JourneyService
 from services.migrate import upgrade
+from services.models import TEAMS
 from services.users import create_user, load_principal
 
 if TYPE_CHECKING:
@@ -103,7 +105,10 @@ _TABLES = (
     "audit_log",
     "web_session",
     "app_user",
+    "team",
 )
+# The teams the tests' users and children belong to (the list is managed: services.teams).
+TEST_TEAMS = ("north", "south", "east")
 
 
 def _wipe(engine: Engine) -> None:
@@ -128,8 +133,13 @@ def _wipe(engine: Engine) -> None:
 
 @pytest.fixture
 def engine(migrated_engine: Engine) -> Engine:
-    """The session's engine with every table emptied."""
+    """The session's engine with every table emptied, and the tests' teams on the list."""
     _wipe(migrated_engine)
+    with migrated_engine.begin() as conn:
+        conn.execute(
+            insert(TEAMS),
+            [{"name": t, "title": t.capitalize(), "created_at": now_utc()} for t in TEST_TEAMS],
+        )
     return migrated_engine
 
 
