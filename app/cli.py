@@ -96,8 +96,7 @@ def _user_create(args: argparse.Namespace) -> int:
             display_name=args.display_name or args.name,
         )
     except EngineError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
-        return 2
+        return _refusal(exc)
     print(f"created user {args.name} (id {user_id})")
     return 0
 
@@ -111,6 +110,12 @@ def _migrated_engine() -> Engine:
     return engine
 
 
+def _refusal(exc: Exception) -> int:
+    """Print a service's refusal as the command's error; exit code 2."""
+    print(f"error: {getattr(exc, 'message', exc)}", file=sys.stderr)
+    return 2
+
+
 def _team_add(args: argparse.Namespace) -> int:
     from services.teams import add_team
     from workflow.errors import EngineError
@@ -118,8 +123,7 @@ def _team_add(args: argparse.Namespace) -> int:
     try:
         team = add_team(_migrated_engine(), args.name, args.title, actor_id=None)
     except EngineError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
-        return 2
+        return _refusal(exc)
     print(f"added team {team.name} ({team.title})")
     return 0
 
@@ -131,8 +135,7 @@ def _team_rename(args: argparse.Namespace) -> int:
     try:
         team = rename_team(_migrated_engine(), args.name, args.title, actor_id=None)
     except EngineError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
-        return 2
+        return _refusal(exc)
     print(f"team {team.name} is now titled {team.title}")
     return 0
 

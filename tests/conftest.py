@@ -8,14 +8,17 @@ tests skip with the reason.
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from email import message_from_bytes
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, insert, text
 from sqlalchemy.engine import make_url
@@ -39,7 +42,7 @@ PASSWORD = "test-password-1"
 TEST_DB_ENV = "PERMANENCE_TEST_DATABASE_URL"
 
 
-def _private_schema(url: str) -> tuple[str, str]:
+def private_schema(url: str) -> tuple[str, str]:
     """A fresh schema for this test session, so concurrent runs on one database never meet."""
     schema = f"test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     engine = make_engine(url)
@@ -53,7 +56,7 @@ def _private_schema(url: str) -> tuple[str, str]:
     return scoped.render_as_string(hide_password=False), schema
 
 
-def _drop_schema(url: str, schema: str) -> None:
+def drop_schema(url: str, schema: str) -> None:
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
@@ -72,11 +75,11 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield f"sqlite:///{path}"
         return
     try:
-        scoped, schema = _private_schema(url)
+        scoped, schema = private_schema(url)
     except Exception as exc:  # no server: skip, saying why
         pytest.skip(f"PostgreSQL at {url} is not reachable: {type(exc).__name__}: {exc}")
     yield scoped
-    _drop_schema(url, schema)
+    drop_schema(url, schema)
 
 
 @pytest.fixture(scope="session")
@@ -329,15 +332,12 @@ class LiveServer:
 @pytest.fixture
 def live_server(engine: Engine, settings: Settings) -> Iterator[LiveServer]:
     """Serve the app with uvicorn in a background thread on a free loopback port."""
-    import socket
     import threading
     import time
 
     import uvicorn
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     config = uvicorn.Config(
         create_app(settings), host="127.0.0.1", port=port, log_config=None, access_log=False
     )
@@ -388,3 +388,36 @@ def staff(make_user: UserFactory) -> Staff:
 def policies(settings: Settings) -> Policies:
     """The default reminder policy, from the test settings."""
     return policies_from_settings(settings)
+
+
+# -- a real SMTP server on loopback ------------------------------------------------------
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps every message it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
+        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content)))
+        return "250 Message accepted for delivery"
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on (yet)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Controller, Inbox]]:
+    """A real SMTP server on 127.0.0.1."""
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield controller, handler
+    finally:
+        controller.stop()

@@ -9,6 +9,8 @@ from typing import Any
 
 from sqlalchemy import Engine, update
 
+from notifications.channels import SmtpConfig
+from notifications.dispatcher import DispatchConfig
 from notifications.policy import Policies
 from notifications.sweep import sweep
 from services.models import USERS as U
@@ -55,3 +57,12 @@ def first_review_child(sw: Api, reference: str = "C-0001", start: str = BANK_HOL
     """A child in team north whose permanence planning started on ``start``."""
     child = sw.create_child(reference, looked_after_since=start)
     return sw.start(child["id"], "permanence_planning")
+
+
+def dispatch_config(port: int, **kw: Any) -> DispatchConfig:
+    """Delivery to the loopback SMTP server on ``port``, links under a test base URL."""
+    return DispatchConfig(
+        base_url="https://permanence.example.test",
+        smtp=SmtpConfig(host="127.0.0.1", port=port, timeout=5),
+        **kw,
+    )

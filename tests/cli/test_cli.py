@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -12,6 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+
+from tests.conftest import free_port
 
 PERMANENCE = [sys.executable, "-m", "app.cli"]
 
@@ -56,16 +57,10 @@ def test_user_create_refuses_unknown_role(database_url: str, app_client: TestCli
     assert "Unknown or missing roles: wizard" in result.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_serve_demo_starts_with_demo_users_and_caseload(tmp_path: Path) -> None:
     if os.environ.get("PERMANENCE_TEST_DATABASE_URL"):
         pytest.skip("the demo runs on its own SQLite file; covered by the SQLite run")
-    port = _free_port()
+    port = free_port()
     env = _env(f"sqlite:///{tmp_path / 'demo.sqlite3'}")
     process = subprocess.Popen(
         [*PERMANENCE, "serve", "--demo", "--port", str(port)],

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
-from email import message_from_bytes
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
@@ -21,41 +18,11 @@ from notifications.models import OUTBOX as O
 from notifications.policy import Policies
 from notifications.sweep import Channels, sweep
 from services.clock import now_utc
-from tests.conftest import Staff
-from tests.reminder_support import d, first_review_child, set_email
+from tests.conftest import Inbox, Staff, free_port
+from tests.reminder_support import d, dispatch_config, first_review_child, set_email
 
 NAME = ("Zebedee", "Quillfeather")
 DOB = "2017-02-13"
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps every message it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-
-    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
-        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content)))
-        return "250 Message accepted for delivery"
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on (yet)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Controller, Inbox]]:
-    """A real SMTP server on 127.0.0.1."""
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield controller, handler
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
@@ -65,16 +32,6 @@ def staff(staff: Staff, engine: Engine) -> Staff:
     for api in (people.sw, people.tm, people.tm_south, people.sm, people.sd):
         set_email(engine, api.user_id, f"{api.username}@example.test")
     return people
-
-
-def _config(port: int, **kw: Any) -> DispatchConfig:
-    from notifications.channels import SmtpConfig
-
-    return DispatchConfig(
-        base_url="https://permanence.example.test",
-        smtp=SmtpConfig(host="127.0.0.1", port=port, timeout=5),
-        **kw,
-    )
 
 
 def _child_with_name(staff: Staff) -> dict[str, Any]:
@@ -95,7 +52,7 @@ def test_email_reaches_a_real_smtp_server_without_name_or_birth_date(
     journey = _child_with_name(staff)
     result = sweep(engine, policies, d("2026-05-27"), channels=Channels(email=True))
     assert result.outbox == 5
-    outcome = dispatch(engine, _config(controller.port))
+    outcome = dispatch(engine, dispatch_config(controller.port))
     assert (outcome.sent, outcome.retrying, outcome.failed) == (5, 0, 0)
     assert len(inbox.messages) == 5
     by_to: dict[str, list[Any]] = {}
@@ -114,7 +71,7 @@ def test_email_reaches_a_real_smtp_server_without_name_or_birth_date(
         for secret in (*NAME, DOB, "13 February 2017", "13/02/2017"):
             assert secret not in raw
     # Delivered once: another pass sends nothing.
-    assert dispatch(engine, _config(controller.port)).sent == 0
+    assert dispatch(engine, dispatch_config(controller.port)).sent == 0
 
 
 def test_smtp_down_retries_with_backoff_then_delivers(
@@ -123,7 +80,7 @@ def test_smtp_down_retries_with_backoff_then_delivers(
     port = free_port()  # nobody listens here yet
     first_review_child(staff.sw)
     sweep(engine, policies, d("2026-05-22"), channels=Channels(email=True))
-    config = _config(port, max_attempts=4, backoff_seconds=60)
+    config = dispatch_config(port, max_attempts=4, backoff_seconds=60)
     start = now_utc()
     down = dispatch(engine, config, now=start)
     assert (down.sent, down.retrying, down.failed) == (0, 2, 0)
@@ -156,7 +113,7 @@ def test_after_the_last_try_a_message_is_failed_but_kept(
 ) -> None:
     first_review_child(staff.sw)
     sweep(engine, policies, d("2026-05-18"), channels=Channels(email=True))
-    config = _config(free_port(), max_attempts=2, backoff_seconds=1)
+    config = dispatch_config(free_port(), max_attempts=2, backoff_seconds=1)
     start = now_utc()
     dispatch(engine, config, now=start)
     final = dispatch(engine, config, now=start + timedelta(seconds=5))
@@ -236,7 +193,7 @@ def test_morning_digest_once_per_person_per_day(
     sweep(engine, policies, d("2026-05-27"))
     assert queue_digests(engine, d("2026-05-27"), base_url="https://x.test") == 2
     assert queue_digests(engine, d("2026-05-27"), base_url="https://x.test") == 0
-    dispatch(engine, _config(controller.port))
+    dispatch(engine, dispatch_config(controller.port))
     subjects = sorted((r[0], m["Subject"]) for r, m in inbox.messages)
     assert [s[0] for s in subjects] == ["sw.north@example.test", "tm.north@example.test"]
     for _, message in inbox.messages:

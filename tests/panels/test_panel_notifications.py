@@ -25,10 +25,9 @@ from panels.config import load_panel
 from services.access import Principal
 from services.clock import today
 from services.models import DEADLINES as D
-from tests.conftest import Api, UserFactory
-from tests.notifications.test_notifications import Inbox, _config, smtp  # noqa: F401  (smtp: a fixture)
+from tests.conftest import Api, Inbox, UserFactory
 from tests.panel_support import Journeys, People, answers_for, funding_form, iso, ok, people
-from tests.reminder_support import set_email
+from tests.reminder_support import dispatch_config, set_email
 from workflow.calendar import add_working_days
 
 BASE = "https://permanence.example.test"
@@ -156,7 +155,7 @@ def test_minutes_reminder_email_reaches_smtp_without_a_child_name(
     make_user: UserFactory,
     engine: Engine,
     policies: Policies,
-    smtp: tuple[Controller, Inbox],  # noqa: F811
+    smtp: tuple[Controller, Inbox],
 ) -> None:
     controller, inbox = smtp
     cast = people(make_user)
@@ -167,7 +166,7 @@ def test_minutes_reminder_email_reaches_smtp_without_a_child_name(
     due = _minutes_deadline(engine, held["id"]).due_on
     result = sweep(engine, policies, due, channels=Channels(email=True))
     assert result.outbox == 3  # before_5, before_1 and due: the administrator has an address
-    sent = dispatch(engine, _config(controller.port))
+    sent = dispatch(engine, dispatch_config(controller.port))
     assert sent.sent == 3 and sent.failed == 0
     assert len(inbox.messages) == 3
     for rcpt, message in inbox.messages:
@@ -294,7 +293,7 @@ def test_tracker_circulation_and_minutes_approval_notify_once(
 def test_notify_is_once_per_event_and_recipient_and_emails_carry_no_name(
     make_user: UserFactory,
     engine: Engine,
-    smtp: tuple[Controller, Inbox],  # noqa: F811
+    smtp: tuple[Controller, Inbox],
 ) -> None:
     controller, inbox = smtp
     cast = people(make_user)
@@ -324,7 +323,7 @@ def test_notify_is_once_per_event_and_recipient_and_emails_carry_no_name(
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(N)).scalar() == 2
         assert conn.execute(select(func.count()).select_from(O)).scalar() == 1  # sw has email
-    assert dispatch(engine, _config(controller.port)).sent == 1
+    assert dispatch(engine, dispatch_config(controller.port)).sent == 1
     ((rcpt, message),) = inbox.messages
     assert rcpt == ["sw.north@example.test"]
     text = f"{message['Subject']}\n{message.get_payload()}"

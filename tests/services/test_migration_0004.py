@@ -3,47 +3,13 @@ of its own: a fresh SQLite file, or a private PostgreSQL schema when the suite r
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from alembic import command
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import IntegrityError
 
-from services.db import make_engine
-from services.migrate import alembic_config
-from tests.conftest import TEST_DB_ENV, _drop_schema, _private_schema
+from tests.services.conftest import migrate_to
 
 STAMP = "'2026-11-23 10:00:00'"
-
-
-@pytest.fixture
-def scratch(tmp_path: Path) -> Iterator[Engine]:
-    """An empty database for migrating up and down."""
-    url = os.environ.get(TEST_DB_ENV)
-    schema = None
-    if url:
-        try:
-            scoped, schema = _private_schema(url)
-        except Exception as exc:
-            pytest.skip(f"PostgreSQL at {url} is not reachable: {exc}")
-    else:
-        scoped = f"sqlite:///{tmp_path / 'm.sqlite3'}"
-    engine = make_engine(scoped)
-    yield engine
-    engine.dispose()
-    if url and schema:
-        _drop_schema(url, schema)
-
-
-def _to(engine: Engine, revision: str, *, down: bool = False) -> None:
-    config = alembic_config()
-    with engine.connect() as conn:
-        config.attributes["connection"] = conn
-        (command.downgrade if down else command.upgrade)(config, revision)
-        conn.commit()
 
 
 def _notice_fks(engine: Engine) -> set[str]:
@@ -51,7 +17,7 @@ def _notice_fks(engine: Engine) -> set[str]:
 
 
 def test_0004_upgrade_and_downgrade_with_rows(scratch: Engine) -> None:
-    _to(scratch, "0003")
+    migrate_to(scratch, "0003")
     with scratch.begin() as conn:
         conn.execute(
             text(
@@ -97,7 +63,7 @@ def test_0004_upgrade_and_downgrade_with_rows(scratch: Engine) -> None:
         )
     assert {"journey_id", "child_id"} <= _notice_fks(scratch)
 
-    _to(scratch, "0004")
+    migrate_to(scratch, "0004")
     assert _notice_fks(scratch) == {"deadline_id", "recipient_id", "acknowledged_by_id"}
     with scratch.begin() as conn:
         # A notice with no child and one with no deadline (an event) are now possible.
@@ -124,13 +90,13 @@ def test_0004_upgrade_and_downgrade_with_rows(scratch: Engine) -> None:
             )
         )
 
-    _to(scratch, "0003", down=True)
+    migrate_to(scratch, "0003", down=True)
     assert {"journey_id", "child_id"} <= _notice_fks(scratch)
     with scratch.connect() as conn:
         # The deadline notice survives with its outbox row; the event notice cannot.
         assert conn.execute(text("SELECT id FROM notice")).scalars().all() == [1]
         assert conn.execute(text("SELECT dedupe_key FROM outbox")).scalars().all() == ["email:1"]
 
-    _to(scratch, "head")
+    migrate_to(scratch, "head")
     with scratch.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM notice")).scalar() == 1

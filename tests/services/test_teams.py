@@ -6,19 +6,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from alembic import command
 from sqlalchemy import Engine, func, select, text
 
-from services.db import make_engine
-from services.migrate import alembic_config
 from services.models import AUDIT_LOG, CHILDREN
 from services.teams import TeamError, UnknownTeam, add_team, list_teams, rename_team
 from services.users import create_user
-from tests.conftest import PASSWORD, TEST_DB_ENV, UserFactory, _drop_schema, _private_schema
+from tests.conftest import PASSWORD, UserFactory
+from tests.services.conftest import migrate_to
 
 
 def test_a_user_of_an_unknown_team_is_refused_with_the_command_that_adds_it(
@@ -130,36 +126,9 @@ def test_the_team_commands(database_url: str, engine: Engine) -> None:
     assert "permanence team add 'wset'" in typo.stderr
 
 
-@pytest.fixture
-def scratch(tmp_path: Path) -> Iterator[Engine]:
-    """An empty database of its own, for migrating."""
-    url = os.environ.get(TEST_DB_ENV)
-    schema = None
-    if url:
-        try:
-            scoped, schema = _private_schema(url)
-        except Exception as exc:
-            pytest.skip(f"PostgreSQL at {url} is not reachable: {exc}")
-    else:
-        scoped = f"sqlite:///{tmp_path / 'teams.sqlite3'}"
-    scratch_engine = make_engine(scoped)
-    yield scratch_engine
-    scratch_engine.dispose()
-    if url and schema:
-        _drop_schema(url, schema)
-
-
-def _to(engine: Engine, revision: str) -> None:
-    config = alembic_config()
-    with engine.connect() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, revision)
-        conn.commit()
-
-
 def test_migration_0006_lists_the_teams_already_in_use(scratch: Engine) -> None:
     stamp = "'2026-11-23 10:00:00'"
-    _to(scratch, "0005")
+    migrate_to(scratch, "0005")
     with scratch.begin() as conn:
         conn.execute(
             text(
@@ -176,7 +145,7 @@ def test_migration_0006_lists_the_teams_already_in_use(scratch: Engine) -> None:
                 f" {stamp}, {stamp})"
             )
         )
-    _to(scratch, "0006")
+    migrate_to(scratch, "0006")
     assert [(t.name, t.title) for t in list_teams(scratch)] == [
         ("north", "north"),
         ("south", "south"),
