@@ -107,8 +107,14 @@ class Code:
 
     def valid_in(self, year: CollectionYear) -> bool:
         """True if the code is in the list of ``year`` (clamped to the years held here)."""
-        year = clamp(year)
-        return self.first <= year and (self.last is None or year <= self.last)
+        return self.valid_between(year, year)
+
+    def valid_between(self, first: CollectionYear, last: CollectionYear) -> bool:
+        """True if the code is in the list of at least one year from ``first`` to ``last``."""
+        # Plain integers: this runs for every code of every row of a national return.
+        low = min(max(first.start, FIRST_YEAR.start), CURRENT_YEAR.start)
+        high = min(max(last.start, FIRST_YEAR.start), CURRENT_YEAR.start)
+        return self.first.start <= high and (self.last is None or low <= self.last.start)
 
 
 # Each list: (code, label, first collection year, last collection year or None). Years are
@@ -449,6 +455,13 @@ def is_valid(field: str, code: str, year: CollectionYear) -> bool:
     """
     entry = _field(field).get(code)
     return entry is not None and entry.valid_in(year)
+
+
+def is_valid_between(field: str, code: str, first: CollectionYear, last: CollectionYear) -> bool:
+    """True if ``code`` is in the ``field`` list of at least one year from ``first`` to
+    ``last`` (each clamped as :func:`is_valid` does)."""
+    entry = _field(field).get(code)
+    return entry is not None and entry.valid_between(first, last)
 
 
 def valid_years(field: str, code: str) -> tuple[CollectionYear, ...]:

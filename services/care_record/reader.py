@@ -62,9 +62,12 @@ class ReaderError(ValueError):
 class SeveralAuthorities(ReaderError):
     """The files hold rows for more than one authority and no ``la`` was given."""
 
-    def __init__(self, message: str, authorities: tuple[str, ...]) -> None:
+    def __init__(
+        self, message: str, authorities: tuple[str, ...], by_file: dict[str, tuple[str, ...]]
+    ) -> None:
         super().__init__(message)
         self.authorities = authorities
+        self.by_file = by_file
 
 
 @dataclass(frozen=True)
@@ -206,7 +209,6 @@ def open_return(paths: Iterable[str | PathLike[str]], *, la: str | None = None) 
     files: list[SourceFile] = []
     opened: list[_OpenFile] = []
     seen_authorities: dict[str, str] = {}
-    files_by_authority: dict[str, list[str]] = {}
     any_la_column = False
 
     for given in paths:
@@ -246,21 +248,17 @@ def open_return(paths: Iterable[str | PathLike[str]], *, la: str | None = None) 
         data_rows, kept, other, in_file = counts
         for key, name in in_file.items():
             seen_authorities.setdefault(key, name)
-            files_by_authority.setdefault(key, []).append(path)
         files.append(
             SourceFile(path, spec.kind, spec.used, data_rows, kept, other, tuple(in_file.values()))
         )
 
     if wanted is None and len(seen_authorities) > 1:
         names = tuple(sorted(seen_authorities.values(), key=str.casefold))
-        where = "; ".join(
-            f"{seen_authorities[k]}: {', '.join(files_by_authority[k])}"
-            for k in sorted(seen_authorities, key=lambda k: seen_authorities[k].casefold())
-        )
         raise SeveralAuthorities(
             f"the files hold rows for {len(names)} authorities ({', '.join(names)}); "
-            f"name the authority to import (--la) [{where}]",
+            "name the authority to import (--la)",
             names,
+            {f.path: f.authorities for f in files if f.authorities},
         )
     if wanted is not None and any_la_column and wanted not in seen_authorities:
         held = ", ".join(sorted(seen_authorities.values(), key=str.casefold)) or "none"

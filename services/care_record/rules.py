@@ -72,11 +72,12 @@ from services.care_record.rejections import Rejection
 from services.care_record.tables import ChildRows, RawRow, TableKind
 from states.ssda903 import (
     CODE_LISTS,
+    CURRENT_YEAR,
+    FIRST_YEAR,
     VALID_UNTIL,
     CollectionYear,
     clamp,
-    is_valid,
-    supported_years,
+    is_valid_between,
 )
 
 
@@ -161,15 +162,25 @@ def parse_partial_date(text: str) -> PartialDate | None:
 
 def years_between(first: date, last: date) -> tuple[CollectionYear, ...]:
     """The collection years from ``first``'s to ``last``'s, clamped to the years held."""
-    low, high = sorted((first, last))
-    start, end = clamp(CollectionYear.of(low)), clamp(CollectionYear.of(high))
+    start, end = _span(first, last)
     return tuple(CollectionYear(y) for y in range(start.start, end.start + 1))
 
 
-def _span_words(years: Sequence[CollectionYear]) -> str:
-    if len(years) == 1:
-        return str(years[0])
-    return f"{years[0]} to {years[-1]}"
+_Span = tuple[CollectionYear, CollectionYear]
+"""The first and last collection year a row belongs to (clamped to the years held)."""
+
+
+def _span(first: date, last: date) -> _Span:
+    low, high = (first, last) if first <= last else (last, first)
+    return clamp(CollectionYear.of(low)), clamp(CollectionYear.of(high))
+
+
+_ANY_YEAR: _Span = (FIRST_YEAR, CURRENT_YEAR)
+
+
+def _span_words(span: _Span) -> str:
+    first, last = span
+    return str(first) if first == last else f"{first} to {last}"
 
 
 def _validity_words(field_name: str, code: str) -> str:
@@ -214,26 +225,17 @@ class _Check:
             self.reject(row, column, "not a date")
         return parsed
 
-    def code(
-        self,
-        row: RawRow,
-        column: str,
-        years: Sequence[CollectionYear] | None,
-        *,
-        required: bool,
-    ) -> str | None:
-        """The code in ``column`` if some year of ``years`` (None: any) lists it."""
-        name = column
+    def code(self, row: RawRow, column: str, span: _Span | None, *, required: bool) -> str | None:
+        """The code in ``column`` if some year of ``span`` (None: any year) lists it."""
         value = row.get(column)
         if not value:
             if required:
-                self.reject(row, column, f"missing {name} code")
+                self.reject(row, column, f"missing {column} code")
             return None
-        span = tuple(years) if years else supported_years()
-        if not any(is_valid(name, value, year) for year in span):
-            where = _span_words(span) if years else "any year"
+        if not is_valid_between(column, value, *(span or _ANY_YEAR)):
+            where = _span_words(span) if span else "any year"
             self.reject(
-                row, column, f"unknown {name} code for {where}{_validity_words(name, value)}"
+                row, column, f"unknown {column} code for {where}{_validity_words(column, value)}"
             )
         return value
 
@@ -286,8 +288,8 @@ def _episodes(check: _Check, rows: Sequence[RawRow], born: date | None) -> list[
         if start is not None and born is not None and start < born:
             check.reject(row, "DECOM", "starts before the child's date of birth")
         anchor = start or end or check.as_of
-        span = years_between(anchor, end or max(anchor, check.as_of))
-        ending = years_between(end, end) if end is not None else span
+        span = _span(anchor, end or max(anchor, check.as_of))
+        ending = _span(end, end) if end is not None else span
         reason_new = check.code(row, "RNE", span, required=True)
         legal_status = check.code(row, "LS", span, required=True)
         place_checked = len(check.rejections)
@@ -376,7 +378,7 @@ def _reviews(check: _Check, rows: Sequence[RawRow]) -> list[Review]:
     found: dict[date, Review] = {}
     for row in rows:
         held = check.day(row, "REVIEW", required=True, what="review date")
-        years = years_between(held, held) if held is not None else None
+        years = _span(held, held) if held is not None else None
         code = check.code(row, "REVIEW_CODE", years, required=True)
         if held is not None and code is not None:
             found[held] = Review(held_on=held, participation=code, source=_source(row))
@@ -393,7 +395,7 @@ def _decisions(check: _Check, rows: Sequence[RawRow]) -> list[AdoptionDecision]:
                 row, "DATE_PLACED_CEASED", f"ends before it starts (DATE_PLACED {decided:%d/%m/%Y})"
             )
         on = ceased or decided
-        years = years_between(on, on) if on is not None else None
+        years = _span(on, on) if on is not None else None
         reason = check.code(row, "REASON_PLACED_CEASED", years, required=False)
         if decided is None:
             continue
@@ -418,7 +420,7 @@ def _matches(check: _Check, rows: Sequence[RawRow]) -> list[AdoptionMatch]:
                 f"matched before the decision to place for adoption (DATE_INT {decided:%d/%m/%Y})",
             )
         on = matched or decided
-        years = years_between(on, on) if on is not None else None
+        years = _span(on, on) if on is not None else None
         codes = {
             column: check.code(row, column, years, required=False)
             for column in ("FOSTER_CARE", "NB_ADOPTR", "SEX_ADOPTR", "LS_ADOPTR")
@@ -446,7 +448,7 @@ def _uasc(check: _Check, rows: Sequence[RawRow]) -> Uasc | None:
 
 
 def _previous_permanence(
-    check: _Check, rows: Sequence[RawRow], span: Sequence[CollectionYear] | None
+    check: _Check, rows: Sequence[RawRow], span: _Span | None
 ) -> PreviousPermanence | None:
     found: PreviousPermanence | None = None
     for row in rows:
@@ -488,7 +490,7 @@ def _child_span(
     reviews: Sequence[Review],
     decisions: Sequence[AdoptionDecision],
     matches: Sequence[AdoptionMatch],
-) -> tuple[CollectionYear, ...] | None:
+) -> _Span | None:
     """The years the child's dated rows cover (None when it has none: any year will do)."""
     days: list[date] = []
     for item in episodes:
@@ -503,11 +505,11 @@ def _child_span(
         days.extend((m.decided_on, m.matched_on))
     if not days:
         return None
-    return years_between(min(days), max(days))
+    return _span(min(days), max(days))
 
 
 def _header_codes(
-    check: _Check, rows: Sequence[RawRow], span: Sequence[CollectionYear] | None
+    check: _Check, rows: Sequence[RawRow], span: _Span | None
 ) -> tuple[str | None, str | None, str | None, str | None]:
     """Sex, ethnicity, UPN and mother of the last header row, every row's codes checked."""
     sex = ethnicity = upn = mother = None
@@ -517,9 +519,7 @@ def _header_codes(
         mother = check.code(row, "MOTHER", span, required=False)
         upn = row.get("UPN") or None
         unknown_upn = upn is not None and re.fullmatch(r"UN\d+", upn) is not None
-        if unknown_upn and not any(
-            is_valid("UPN_UNKNOWN", upn or "", y) for y in span or supported_years()
-        ):
+        if unknown_upn and not is_valid_between("UPN_UNKNOWN", upn or "", *(span or _ANY_YEAR)):
             check.reject(row, "UPN", "unknown code for a UPN not known (UN1 to UN5)")
     return sex, ethnicity, upn, mother
 

@@ -196,6 +196,9 @@ class TestAuthorities:
         assert refused.value.authorities == ("Sefton", "Torbay", "Wirral")
         assert "3 authorities (Sefton, Torbay, Wirral)" in str(refused.value)
         assert "--la" in str(refused.value)
+        assert refused.value.by_file == {
+            str(tmp_path / "regional.csv"): ("Sefton", "Wirral", "Torbay")
+        }
 
     def test_with_la_only_that_authoritys_rows_are_read(self, tmp_path: Path) -> None:
         care_return = open_return([self._regional(tmp_path)], la="SEFTON")
