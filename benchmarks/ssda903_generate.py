@@ -330,7 +330,9 @@ def _make_child(index: int, seed: int, cfg: _Config) -> _Child:
         "UPN": "UN1" if age < 4 else f"Q{rng.randrange(10**11, 10**12)}",
         "MOTHER": ("1" if rng.random() < 0.02 else "0") if female and age >= 12 else "",
     }
-    child = _Child(child_id, rng.choice(cfg.authorities) if cfg.authorities else "", row, episodes)
+    # The authority has its own random stream, so --la changes nothing but the LA column.
+    la = random.Random(f"{seed}/la/{index}").choice(cfg.authorities) if cfg.authorities else ""
+    child = _Child(child_id, la, row, episodes)
     _other_tables(rng, child, born, start, stop, cfg)
     return child
 

@@ -65,9 +65,15 @@ def test_every_child_is_accepted_and_shaped_like_the_return(
 def test_the_same_seed_writes_the_same_files(generator: ModuleType, tmp_path: Path) -> None:
     for name in ("a", "b"):
         generator.generate(tmp_path / name, children=50, seed=11, year=CollectionYear(2025))
-    for table in ("header", "episodes", "reviews"):
+    generator.generate(
+        tmp_path / "la", children=50, seed=11, year=CollectionYear(2025), authorities=("X", "Y")
+    )
+    for table in ("header", "episodes", "reviews", "placed_for_adoption", "uasc"):
         first = (tmp_path / "a" / f"{table}.csv").read_bytes()
         assert first == (tmp_path / "b" / f"{table}.csv").read_bytes(), table
+        # An LA column changes nothing else.
+        with_la = (tmp_path / "la" / f"{table}.csv").read_text().splitlines()
+        assert [line.rsplit(",", 1)[0] for line in with_la] == first.decode().splitlines()
 
 
 def test_several_authorities_and_a_changed_extract(generator: ModuleType, tmp_path: Path) -> None:
