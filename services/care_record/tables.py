@@ -40,7 +40,7 @@ given without sorting it first. A regional file may carry an ``LA`` column: see 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 
@@ -169,13 +169,14 @@ def recognise(columns: Iterable[str], *, file: str) -> TableSpec:
 class RawRow:
     """One data row of one table, as text: only the columns the table reads (``""`` if absent).
 
-    ``row`` is the row's number as a spreadsheet shows it: the column titles are row 1.
+    ``row`` is the row's number as a spreadsheet shows it: the column titles are row 1. The
+    values hold personal data (dates of birth, UPNs, postcodes), so they stay out of ``repr``.
     """
 
     table: TableKind
     file: str
     row: int
-    values: Mapping[str, str]
+    values: Mapping[str, str] = field(repr=False)
 
     def get(self, column: str) -> str:
         """The stripped text of ``column`` (``""`` when blank or absent)."""

@@ -137,6 +137,12 @@ class TestRowsAndGrouping:
         assert rows["1"].get("TEAM") == 'North, "A" team\nsecond line'
         assert rows["2"].row == 4  # the blank line is row 3
 
+    def test_a_childs_rows_print_without_their_values(self, tmp_path: Path) -> None:
+        path = write_csv(tmp_path / "h.csv", HEADER, [header("7", DOB="17/06/2012", UPN="A1234")])
+        (rows,) = list(open_return([path]).children())
+        assert rows.rows[0].get("DOB") == "17/06/2012"
+        assert "17/06/2012" not in repr(rows) and "A1234" not in repr(rows)
+
     def test_windows_1252_files_are_read(self, tmp_path: Path) -> None:
         path = write_csv(
             tmp_path / "alloc.csv",
