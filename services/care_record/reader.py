@@ -8,13 +8,14 @@ How rows are grouped by child
 -----------------------------
 The rules need all of one child's rows together (overlapping episodes, a date of birth after an
 episode's start, the same child in several years' headers), but the files are too big to hold:
-the national return has about 84,000 children and 650,000 rows. So no file is held in memory.
+the national return has about 84,000 children and 730,000 rows. So no file is held in memory.
 The first pass keeps, per child, an index of byte offsets: for each run of consecutive rows of
 that child in a file, the file, the run's first and last byte and its first row number. DfE
 extracts list a child's rows together, so a child has about one run per file and the index
 costs some tens of bytes per child per file. The second pass visits the children in the order
 they first appear, seeks to each of the child's runs and parses only those rows. At most one
 child's rows are ever parsed at once; the index is the only thing that grows with the return.
+A file that changes between the two passes is refused rather than read at stale offsets.
 
 Files are read as bytes; a line is decoded as UTF-8 (a byte-order mark is dropped) or, failing
 that, as Windows-1252, which is what older case management exports write. A quoted value may
@@ -31,6 +32,7 @@ and skipped. Files without an ``LA`` column are taken as that authority's own.
 from __future__ import annotations
 
 import csv
+import os
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack
@@ -134,6 +136,12 @@ class _OpenFile:
     path: str
     spec: TableSpec
     columns: dict[str, int]
+    stamp: tuple[int, int] = (0, 0)  # size and modification time when indexed
+
+
+def _stamp(path: str) -> tuple[int, int]:
+    status = os.stat(path)
+    return status.st_size, status.st_mtime_ns
 
 
 class CareReturn:
@@ -166,6 +174,9 @@ class CareReturn:
             handles: list[BinaryIO] = [
                 stack.enter_context(open(f.path, "rb")) for f in self._opened
             ]
+            for f in self._opened:
+                if _stamp(f.path) != f.stamp:
+                    raise ReaderError(f"{f.path}: changed since it was indexed; read it again")
             for child_id, spans in self._index.items():
                 rows: list[RawRow] = []
                 for k in range(0, len(spans), _SPAN):
@@ -229,9 +240,8 @@ def open_return(paths: Iterable[str | PathLike[str]], *, la: str | None = None) 
             any_la_column = any_la_column or la_at is not None
             number = len(opened)
             if spec.used:
-                opened.append(
-                    _OpenFile(path, spec, {c: positions[c] for c in spec.reads if c in positions})
-                )
+                columns = {c: positions[c] for c in spec.reads if c in positions}
+                opened.append(_OpenFile(path, spec, columns, _stamp(path)))
             child_at = positions["CHILD"]
             counts = _index_file(
                 handle,

@@ -143,6 +143,13 @@ class TestRowsAndGrouping:
         assert rows.rows[0].get("DOB") == "17/06/2012"
         assert "17/06/2012" not in repr(rows) and "A1234" not in repr(rows)
 
+    def test_a_file_changed_after_indexing_is_refused(self, tmp_path: Path) -> None:
+        path = write_csv(tmp_path / "h.csv", HEADER, [header("7")])
+        care_return = open_return([path])
+        write_csv(path, HEADER, [header("8"), header("7")])
+        with pytest.raises(ReaderError, match=r"h\.csv: changed since it was indexed"):
+            list(care_return.children())
+
     def test_windows_1252_files_are_read(self, tmp_path: Path) -> None:
         path = write_csv(
             tmp_path / "alloc.csv",
