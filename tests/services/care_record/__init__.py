@@ -1,0 +1,1 @@
+"""Tests of the care record read from the SSDA903 return."""
