@@ -20,6 +20,7 @@ they share.
 
 from __future__ import annotations
 
+from panels.errors import PanelConflict, PanelForbidden, PanelInvalid
 from panels.models import ACTIONS as ACT
 from panels.models import ATTENDANCE as A
 from panels.models import CASES as PC
@@ -28,17 +29,7 @@ from panels.models import ITEMS as I
 from panels.models import MEETINGS as M
 from panels.models import REFERRALS as R
 from panels.service.agenda_items import AgendaItemsMixin
-from panels.service.common import (
-    ACTION,
-    ANSWERS,
-    MINUTES,
-    PACK,
-    PANEL_STAFF,
-    TRACKING_OUTCOMES,
-    PanelConflict,
-    PanelForbidden,
-    PanelInvalid,
-)
+from panels.service.common import ACTION, ANSWERS, MINUTES, PACK, TRACKING_OUTCOMES
 from panels.service.decisions import DecisionsMixin
 from panels.service.meetings import MeetingsMixin
 from panels.service.minutes import MinutesMixin
@@ -57,7 +48,6 @@ __all__ = [
     "DEC",
     "MINUTES",
     "PACK",
-    "PANEL_STAFF",
     "PC",
     "TRACKING_OUTCOMES",
     "A",

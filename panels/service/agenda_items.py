@@ -13,20 +13,18 @@ from sqlalchemy import Connection, and_, delete, insert, select, update
 
 from panels import agenda as agenda_builder
 from panels import cohorts as cohort_rules
+from panels.errors import PanelConflict, PanelInvalid
 from panels.models import CASES as PC
 from panels.models import ITEMS as I
 from panels.models import MEETINGS as M
 from panels.models import REFERRALS as R
-from panels.service.common import PanelConflict, PanelInvalid, _item_rows, _PanelBase, _require
+from panels.permissions import ARRANGE_AGENDA, BUILD_AGENDA, require
+from panels.service.common import _item_rows, _PanelBase
 from services.access import Principal
 from services.clock import now_utc, today
 from services.db import write_connection
 from services.journeys import NotFound
 from services.models import CHILDREN as C
-from states.roles import (
-    PANEL_ADMIN,
-    PANEL_CHAIR,
-)
 
 
 class AgendaItemsMixin(_PanelBase):
@@ -60,7 +58,7 @@ class AgendaItemsMixin(_PanelBase):
         """Build (or rebuild) the agenda: accepted referrals and the tracked cohorts, each part
         within its capacity; the rest rolls to the next meeting with the reason. Pinned and
         decided items stay where the chair put them."""
-        _require(principal, PANEL_ADMIN, PANEL_CHAIR)
+        require(principal, BUILD_AGENDA)
         as_of = as_of or today()
         with write_connection(self.engine) as conn:
             meeting = self._meeting(conn, meeting_id)
@@ -358,7 +356,7 @@ class AgendaItemsMixin(_PanelBase):
         self, meeting_id: int, principal: Principal, *, part: str, item_ids: list[int]
     ) -> dict[str, Any]:
         """The chair's order for a part's items (listed items only; the rest follow)."""
-        _require(principal, PANEL_CHAIR)
+        require(principal, ARRANGE_AGENDA)
         with write_connection(self.engine) as conn:
             meeting = self._meeting(conn, meeting_id)
             current = [
@@ -394,7 +392,7 @@ class AgendaItemsMixin(_PanelBase):
 
     def pin(self, item_id: int, principal: Principal, *, pinned: bool) -> dict[str, Any]:
         """Pin an item (it stays on the agenda through rebuilds, even over capacity)."""
-        _require(principal, PANEL_CHAIR)
+        require(principal, ARRANGE_AGENDA)
         with write_connection(self.engine) as conn:
             item = conn.execute(select(I).where(I.c.id == item_id)).one_or_none()
             if item is None:

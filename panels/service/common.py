@@ -25,12 +25,7 @@ from services.models import CHILDREN as C
 from services.models import DEADLINES as D
 from services.models import JOURNEYS as J
 from states.deadline_kinds import PANEL_ACTION, PANEL_MINUTES, PANEL_PACK
-from states.roles import (
-    PANEL_ADMIN,
-    PANEL_CHAIR,
-)
 from workflow.definition import Policy
-from workflow.errors import EngineError
 from workflow.machines import Registry
 
 log = structlog.get_logger("permanence.panel")
@@ -44,7 +39,6 @@ TRACKING_OUTCOMES: dict[str, str] = {
     "escalate": "Drift: escalated to the Service Director",
     "stop_tracking": "Permanence secured or no longer tracked",
 }
-PANEL_STAFF = (PANEL_ADMIN, PANEL_CHAIR)
 # Why referrals were not listed, as the themes report words them.
 _REPORTED = {
     "late": "late pack",
@@ -53,32 +47,6 @@ _REPORTED = {
     "full": "part full",
     "cancelled": "meeting cancelled",
 }
-
-
-class PanelInvalid(EngineError):
-    """The request cannot be done as asked (422), with the reasons."""
-
-    status_code = 422
-    code = "panel_invalid"
-
-
-class PanelConflict(EngineError):
-    """The request clashes with the meeting's or referral's state (409)."""
-
-    status_code = 409
-    code = "panel_conflict"
-
-
-class PanelForbidden(EngineError):
-    """The role may not do this (403), e.g. above its scheme of delegation."""
-
-    status_code = 403
-    code = "forbidden"
-
-
-def _require(principal: Principal, *roles: str) -> None:
-    if principal.roles.isdisjoint(roles):
-        raise PanelForbidden(f"This needs one of the roles: {', '.join(roles)}.")
 
 
 def _iso(value: date | None) -> str | None:
@@ -277,11 +245,6 @@ class _PanelBase:
     def minutes_due(self, meeting_date: date) -> date:
         """When the minutes of a meeting on ``meeting_date`` are due."""
         return planner.minutes_due(meeting_date, self.config.minutes.due_working_days)
-
-    @staticmethod
-    def _require_reader(principal: Principal) -> None:
-        if not principal.sees_children:
-            raise PanelForbidden("Your roles give no access to the panel.")
 
     def _journey(self, conn: Connection, journey_id: int) -> Any:
         row = conn.execute(

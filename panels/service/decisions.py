@@ -7,33 +7,22 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, insert, select, update
 
+from panels.errors import PanelConflict, PanelForbidden, PanelInvalid
 from panels.funding import FundingRequest, refusals
 from panels.models import ACTIONS as ACT
 from panels.models import CASES as PC
 from panels.models import DECISIONS as DEC
 from panels.models import ITEMS as I
 from panels.models import REFERRALS as R
-from panels.service.common import (
-    ACTION,
-    TRACKING_OUTCOMES,
-    PanelConflict,
-    PanelForbidden,
-    PanelInvalid,
-    _iso,
-    _PanelBase,
-    _require,
-    log,
-)
+from panels.permissions import COMPLETE_ACTION, decision_rule, require
+from panels.service.common import ACTION, TRACKING_OUTCOMES, _iso, _PanelBase, log
 from services.access import Principal
 from services.clock import now_utc, today
 from services.db import insert_id, read_connection, write_connection
 from services.journeys import NotFound
 from services.models import CHILDREN as C
 from states.roles import (
-    PANEL_ADMIN,
-    PANEL_CHAIR,
     SOCIAL_WORKER,
-    TEAM_MANAGER,
 )
 
 
@@ -84,7 +73,7 @@ class DecisionsMixin(_PanelBase):
             # The chair records decisions; a decision whose event belongs to another role
             # (the ADM's approval, a sign-off under the scheme of delegation) is recorded by
             # that role. A social worker never records the panel's decision.
-            _require(principal, PANEL_CHAIR, *(r for r in roles if r != SOCIAL_WORKER))
+            require(principal, decision_rule(roles))
             funding_check: dict[str, Any] = {}
             if (
                 dt is not None
@@ -331,7 +320,7 @@ class DecisionsMixin(_PanelBase):
                 raise NotFound(f"There is no action {action_id}.")
             self._check_child(conn, principal, a.child_id, write=True)
             if principal.user_id != a.owner_id:
-                _require(principal, PANEL_ADMIN, PANEL_CHAIR, TEAM_MANAGER, a.owner_role)
+                require(principal, COMPLETE_ACTION.plus(a.owner_role))
             conn.execute(
                 update(ACT)
                 .where(ACT.c.id == action_id)

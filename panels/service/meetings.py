@@ -8,24 +8,17 @@ from typing import Any
 from sqlalchemy import Connection, and_, delete, insert, select, update
 
 from panels import schedule as planner
+from panels.errors import PanelConflict, PanelInvalid
 from panels.models import ATTENDANCE as A
 from panels.models import ITEMS as I
 from panels.models import MEETINGS as M
 from panels.models import REFERRALS as R
-from panels.service.common import (
-    MINUTES,
-    PACK,
-    PanelConflict,
-    PanelInvalid,
-    _PanelBase,
-    _require,
-    log,
-)
+from panels.permissions import RECORD_ATTENDANCE, SCHEDULE_MEETINGS, require, require_reader
+from panels.service.common import MINUTES, PACK, _PanelBase, log
 from services.access import Principal
 from services.clock import now_utc, today
 from services.db import insert_id, read_connection, write_connection
 from services.models import DEADLINES as D
-from states.roles import PANEL_ADMIN
 
 
 class MeetingsMixin(_PanelBase):
@@ -66,7 +59,7 @@ class MeetingsMixin(_PanelBase):
         self, principal: Principal, start: date | None = None, months: int | None = None
     ) -> list[dict[str, Any]]:
         """Plan meetings from ``start`` (default today) for the forward planner's months."""
-        _require(principal, PANEL_ADMIN)
+        require(principal, SCHEDULE_MEETINGS)
         start = start or today()
         with write_connection(self.engine) as conn:
             created = self._generate(conn, start, months)
@@ -87,7 +80,7 @@ class MeetingsMixin(_PanelBase):
         self, principal: Principal, start: date | None = None, end: date | None = None
     ) -> list[dict[str, Any]]:
         """The forward planner: meetings between two dates, each with its pack due date."""
-        self._require_reader(principal)
+        require_reader(principal)
         query = select(M).where(M.c.panel == self.key).order_by(M.c.meeting_date, M.c.id)
         if start:
             query = query.where(M.c.meeting_date >= start)
@@ -114,7 +107,7 @@ class MeetingsMixin(_PanelBase):
 
     def get_meeting(self, meeting_id: int, principal: Principal) -> dict[str, Any]:
         """A meeting with its attendance, agenda, referrals and deadlines."""
-        self._require_reader(principal)
+        require_reader(principal)
         with read_connection(self.engine) as conn:
             row = self._meeting(conn, meeting_id)
             out = self._meeting_json(row)
@@ -190,7 +183,7 @@ class MeetingsMixin(_PanelBase):
     ) -> dict[str, Any]:
         """Move a meeting; every pack deadline (and the minutes deadline) hanging off it moves
         with it, each move recorded with the reason."""
-        _require(principal, PANEL_ADMIN)
+        require(principal, SCHEDULE_MEETINGS)
         if not reason.strip():
             raise PanelInvalid("Say why the meeting moves.", errors=["reason: required"])
         with write_connection(self.engine) as conn:
@@ -262,7 +255,7 @@ class MeetingsMixin(_PanelBase):
     ) -> dict[str, Any]:
         """Cancel a meeting; its referrals are offered the next meeting, their pack deadlines
         moving with them."""
-        _require(principal, PANEL_ADMIN)
+        require(principal, SCHEDULE_MEETINGS)
         if not reason.strip():
             raise PanelInvalid("Say why the meeting is cancelled.", errors=["reason: required"])
         with write_connection(self.engine) as conn:
@@ -318,7 +311,7 @@ class MeetingsMixin(_PanelBase):
         self, meeting_id: int, principal: Principal, entries: list[dict[str, Any]]
     ) -> dict[str, Any]:
         """Who came, who sent apologies and who represented them (one row per seat)."""
-        _require(principal, PANEL_ADMIN)
+        require(principal, RECORD_ATTENDANCE)
         members = {m.key: m for m in self.config.members}
         errors = []
         for e in entries:

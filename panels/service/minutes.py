@@ -9,22 +9,19 @@ from typing import Any
 from sqlalchemy import Connection, and_, select, update
 
 from notifications.notify import notify
+from panels.errors import PanelConflict
 from panels.models import ACTIONS as ACT
 from panels.models import ATTENDANCE as A
 from panels.models import DECISIONS as DEC
 from panels.models import ITEMS as I
 from panels.models import MEETINGS as M
 from panels.models import REFERRALS as R
-from panels.service.common import MINUTES, PanelConflict, _item_rows, _PanelBase, _require, log
+from panels.permissions import APPROVE_MINUTES, DRAFT_MINUTES, READ_MINUTES, require
+from panels.service.common import MINUTES, _item_rows, _PanelBase, log
 from services.access import Principal
 from services.clock import now_utc, today
 from services.db import read_connection, write_connection
 from services.models import CHILDREN as C
-from states.roles import (
-    ADM,
-    PANEL_ADMIN,
-    PANEL_CHAIR,
-)
 
 
 class MinutesMixin(_PanelBase):
@@ -32,7 +29,7 @@ class MinutesMixin(_PanelBase):
 
     def draft_minutes(self, meeting_id: int, principal: Principal) -> dict[str, Any]:
         """Draft the minutes from the recorded attendance, items, decisions and actions."""
-        _require(principal, PANEL_ADMIN)
+        require(principal, DRAFT_MINUTES)
         with write_connection(self.engine) as conn:
             meeting = self._meeting(conn, meeting_id)
             if meeting.minutes_status == "approved":
@@ -145,7 +142,7 @@ class MinutesMixin(_PanelBase):
         """Approve the minutes: the minutes deadline is met, each child's entry is written to
         the child's record, and the tracker's circulation to team managers and social
         workers is recorded (and notified where a notification service exists)."""
-        _require(principal, PANEL_ADMIN, PANEL_CHAIR)
+        require(principal, APPROVE_MINUTES)
         approved_on = approved_on or today()
         with write_connection(self.engine) as conn:
             meeting = self._meeting(conn, meeting_id)
@@ -238,7 +235,7 @@ class MinutesMixin(_PanelBase):
     def minutes(self, meeting_id: int, principal: Principal) -> dict[str, Any]:
         """The meeting's minutes (draft or approved); panel staff and the ADM only, since
         they name children."""
-        _require(principal, PANEL_ADMIN, PANEL_CHAIR, ADM)
+        require(principal, READ_MINUTES)
         with read_connection(self.engine) as conn:
             meeting = self._meeting(conn, meeting_id)
             if meeting.minutes_status == "none":

@@ -8,25 +8,17 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import Connection, and_, insert, select, update
 
+from panels.errors import PanelConflict, PanelInvalid
 from panels.funding import FundingRequest
 from panels.models import MEETINGS as M
 from panels.models import REFERRALS as R
-from panels.service.common import (
-    ANSWERS,
-    PACK,
-    PanelConflict,
-    PanelInvalid,
-    _iso,
-    _PanelBase,
-    _require,
-)
+from panels.permissions import REFER_CASE, WITHDRAW_REFERRAL, require
+from panels.service.common import ANSWERS, PACK, _iso, _PanelBase
 from services.access import Principal, child_refusal
 from services.clock import now_utc, today
 from services.db import insert_id, read_connection, write_connection
 from services.journeys import AccessDenied, NotFound
 from states.roles import (
-    CASEWORK,
-    PANEL_ADMIN,
     SOCIAL_WORKER,
 )
 
@@ -45,7 +37,7 @@ class ReferralsMixin(_PanelBase):
         documents: list[str] | None = None,
     ) -> dict[str, Any]:
         """Refer a journey to a meeting for a decision; the pack deadline opens."""
-        _require(principal, *CASEWORK)
+        require(principal, REFER_CASE)
         dt = self.config.decision_type(decision_type)
         if dt is None:
             raise PanelInvalid(
@@ -249,7 +241,7 @@ class ReferralsMixin(_PanelBase):
     ) -> dict[str, Any]:
         """Submit the pack. Complete and on time: accepted for the meeting. Late or incomplete:
         it cannot be listed for decision and is offered the next meeting, saying why."""
-        _require(principal, *CASEWORK)
+        require(principal, REFER_CASE)
         submitted_on = submitted_on or today()
         if submitted_on > today():
             raise PanelInvalid("A pack cannot be future-dated.")
@@ -383,7 +375,7 @@ class ReferralsMixin(_PanelBase):
         self, principal: Principal, referral_id: int, reason: str
     ) -> dict[str, Any]:
         """Withdraw a referral; its pack deadline is cancelled."""
-        _require(principal, *CASEWORK, PANEL_ADMIN)
+        require(principal, WITHDRAW_REFERRAL)
         with write_connection(self.engine) as conn:
             ref = conn.execute(select(R).where(R.c.id == referral_id)).one_or_none()
             if ref is None:

@@ -13,16 +13,12 @@ from panels.models import DECISIONS as DEC
 from panels.models import ITEMS as I
 from panels.models import MEETINGS as M
 from panels.models import REFERRALS as R
-from panels.service.common import _REPORTED, MINUTES, _PanelBase, _require
+from panels.permissions import READ_REPORTS, require
+from panels.service.common import _REPORTED, MINUTES, _PanelBase
 from services.access import Principal
 from services.clock import today
 from services.db import read_connection
 from services.models import DEADLINES as D
-from states.roles import (
-    ADM,
-    PANEL_ADMIN,
-    PANEL_CHAIR,
-)
 
 
 class ReportsMixin(_PanelBase):
@@ -30,7 +26,7 @@ class ReportsMixin(_PanelBase):
 
     def themes(self, principal: Principal, start: date, end: date) -> dict[str, Any]:
         """Decisions, deferrals and their reasons, packs refused and why, breaches by kind."""
-        _require(principal, PANEL_ADMIN, PANEL_CHAIR, ADM, "service_manager", "service_director")
+        require(principal, READ_REPORTS)
         with read_connection(self.engine) as conn:
             meetings = conn.execute(
                 select(M.c.id, M.c.status).where(

@@ -9,13 +9,15 @@ from typing import Any
 from sqlalchemy import Connection, and_, select
 
 from notifications.notify import Notified, notify
+from panels.errors import PanelConflict
 from panels.models import ACTIONS as ACT
 from panels.models import CASES as PC
 from panels.models import DECISIONS as DEC
 from panels.models import ITEMS as I
 from panels.models import MEETINGS as M
 from panels.models import REFERRALS as R
-from panels.service.common import PanelConflict, _iso, _PanelBase, _require
+from panels.permissions import CIRCULATE_TRACKER, require, require_reader
+from panels.service.common import _iso, _PanelBase
 from services.access import Principal
 from services.clock import today
 from services.db import read_connection, write_connection
@@ -24,8 +26,6 @@ from services.models import DEADLINES as D
 from services.models import JOURNEYS as J
 from services.models import USERS as U
 from states.roles import (
-    PANEL_ADMIN,
-    PANEL_CHAIR,
     SOCIAL_WORKER,
     TEAM_MANAGER,
 )
@@ -44,7 +44,7 @@ class TrackerMixin(_PanelBase):
         nobody twice (the tracker it points to is the same that day); a circulation on a
         later day is a new one, since deadlines and RAG status have moved on.
         """
-        _require(principal, PANEL_ADMIN, PANEL_CHAIR)
+        require(principal, CIRCULATE_TRACKER)
         on = on or today()
         with write_connection(self.engine) as conn:
             meeting = self._meeting(conn, meeting_id)
@@ -121,7 +121,7 @@ class TrackerMixin(_PanelBase):
     def tracker(self, principal: Principal, as_of: date | None = None) -> list[dict[str, Any]]:
         """Every child the panel follows: journey, state, next deadline, last decision, open
         actions, review date, RAG."""
-        self._require_reader(principal)
+        require_reader(principal)
         as_of = as_of or today()
         teams = principal.visible_teams()
         with read_connection(self.engine) as conn:

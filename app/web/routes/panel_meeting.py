@@ -8,7 +8,7 @@ from collections.abc import Callable
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app.web.deps import CheckedForm, PageSession, require_page_roles
+from app.web.deps import CheckedForm, PageSession
 from app.web.forms import FormErrors, text
 from app.web.routes.panel_common import (
     Panel,
@@ -17,14 +17,14 @@ from app.web.routes.panel_common import (
     journey_words,
     readable,
     refusal,
-    roles_of,
+    require_rule,
     source_label,
 )
 from app.web.routes.panel_planner import meeting_status
 from app.web.session import WebSession
 from app.web.templating import render
+from panels.permissions import ARRANGE_AGENDA, BUILD_AGENDA, RECORD_ATTENDANCE, Rule, offered
 from panels.service import PanelService
-from states.roles import PANEL_ADMIN, PANEL_CHAIR
 from workflow.errors import EngineError
 
 router = APIRouter(include_in_schema=False)
@@ -68,7 +68,7 @@ def meeting_page(
             "minutes_days": panel.config.minutes.due_working_days,
             "words": journey_words(panel.registry),
             "errors": errors or FormErrors(),
-            **roles_of(principal),
+            "may": offered(principal),
             **banner(request.query_params.get("done")),
         },
         status_code=status_code,
@@ -106,15 +106,15 @@ def meeting_button(
     session: WebSession,
     meeting_id: int,
     *,
-    roles: tuple[str, ...],
+    rule: Rule,
     call: Callable[[], object],
     field_id: str,
     done: str,
 ) -> Response:
-    """A button of the meeting page that needs no more than the meeting: check the role,
+    """A button of the meeting page that needs no more than the meeting: check the rule,
     ``call`` the service, and go back to the meeting with the ``done`` banner (or with the
     refusal next to ``field_id``)."""
-    require_page_roles(session, *roles)
+    require_rule(session, rule)
     try:
         call()
     except EngineError as exc:
@@ -133,7 +133,7 @@ def build(
         panel,
         session,
         meeting_id,
-        roles=(PANEL_ADMIN, PANEL_CHAIR),
+        rule=BUILD_AGENDA,
         call=lambda: panel.build_agenda(meeting_id, session.principal),
         field_id="build-agenda",
         done="agenda",
@@ -145,7 +145,7 @@ def order(
     request: Request, meeting_id: int, session: PageSession, form: CheckedForm, panel: Panel
 ) -> Response:
     """Move one item up or down its part (the chair's order)."""
-    require_page_roles(session, PANEL_CHAIR)
+    require_rule(session, ARRANGE_AGENDA)
     part, item_id, direction = text(form, "part"), text(form, "item_id"), text(form, "direction")
     agenda = panel.get_meeting(meeting_id, session.principal)["agenda"]
     ids = [i["id"] for p in agenda["parts"] if p["key"] == part for i in p["items"]]
@@ -174,7 +174,7 @@ def pin(
     panel: Panel,
 ) -> Response:
     """Pin an item to this meeting (it stays through rebuilds, even over capacity), or unpin."""
-    require_page_roles(session, PANEL_CHAIR)
+    require_rule(session, ARRANGE_AGENDA)
     pinned = text(form, "pinned") == "yes"
     agenda = panel.get_meeting(meeting_id, session.principal)["agenda"]
     known = {i["id"] for p in agenda["parts"] for i in p["items"]} | {
@@ -230,7 +230,7 @@ def attendance_form(
     request: Request, meeting_id: int, session: PageSession, panel: Panel
 ) -> HTMLResponse:
     """Who is present, who sent apologies and who represents them (the administrator)."""
-    require_page_roles(session, PANEL_ADMIN)
+    require_rule(session, RECORD_ATTENDANCE)
     return _attendance_page(request, panel, session, meeting_id)
 
 
@@ -239,7 +239,7 @@ def record_attendance(
     request: Request, meeting_id: int, session: PageSession, form: CheckedForm, panel: Panel
 ) -> Response:
     """Record the attendance of every seat given a status; seats left blank are unchanged."""
-    require_page_roles(session, PANEL_ADMIN)
+    require_rule(session, RECORD_ATTENDANCE)
     errors = FormErrors()
     entries = []
     values: dict[str, str] = {}

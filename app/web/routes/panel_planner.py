@@ -9,17 +9,17 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import Engine, and_, func, select
 
-from app.web.deps import CheckedForm, PageSession, require_page_roles
+from app.web.deps import CheckedForm, PageSession
 from app.web.forms import FormErrors, date_parts, echo_date, read_date, text
-from app.web.routes.panel_common import Panel, banner, done_redirect, refusal, roles_of
+from app.web.routes.panel_common import Panel, banner, done_redirect, refusal, require_rule
 from app.web.session import WebSession
 from app.web.templating import render
 from panels.models import ITEMS as I
 from panels.models import REFERRALS as R
+from panels.permissions import SCHEDULE_MEETINGS, offered
 from panels.service import PanelService
 from services.clock import today
 from services.db import read_connection
-from states.roles import PANEL_ADMIN
 from workflow.errors import EngineError
 
 router = APIRouter(include_in_schema=False)
@@ -100,7 +100,7 @@ def _planner_page(
             "capacity": capacity_items(panel),
             "errors": errors or FormErrors(),
             "form_start": form_start or date_parts(None),
-            **roles_of(principal),
+            "may": offered(principal),
             **banner(request.query_params.get("done")),
         },
         status_code=status_code,
@@ -116,7 +116,7 @@ def planner(request: Request, session: PageSession, panel: Panel) -> HTMLRespons
 @router.post("/panel/meetings/generate")
 def generate(request: Request, session: PageSession, form: CheckedForm, panel: Panel) -> Response:
     """Plan the forward planner's meetings from a date (default today); idempotent."""
-    require_page_roles(session, PANEL_ADMIN)
+    require_rule(session, SCHEDULE_MEETINGS)
     errors = FormErrors()
     start = read_date(form, "start", "The first date to plan from", errors, required=False)
     if not errors:
@@ -163,7 +163,7 @@ def _change_page(
 @router.get("/panel/meetings/{meeting_id}/change")
 def change(request: Request, meeting_id: int, session: PageSession, panel: Panel) -> HTMLResponse:
     """Move or cancel a meeting (the panel administrator)."""
-    require_page_roles(session, PANEL_ADMIN)
+    require_rule(session, SCHEDULE_MEETINGS)
     return _change_page(request, panel, session, meeting_id)
 
 
@@ -181,7 +181,7 @@ def move(
     request: Request, meeting_id: int, session: PageSession, form: CheckedForm, panel: Panel
 ) -> Response:
     """Move a meeting to another date; its pack deadlines move with it."""
-    require_page_roles(session, PANEL_ADMIN)
+    require_rule(session, SCHEDULE_MEETINGS)
     errors = FormErrors()
     new_date = read_date(form, "new_date", "The new date", errors)
     reason = _reason(form, "move_reason", "moved", errors)
@@ -208,7 +208,7 @@ def cancel(
     request: Request, meeting_id: int, session: PageSession, form: CheckedForm, panel: Panel
 ) -> Response:
     """Cancel a meeting; its referrals are offered the next one."""
-    require_page_roles(session, PANEL_ADMIN)
+    require_rule(session, SCHEDULE_MEETINGS)
     errors = FormErrors()
     reason = _reason(form, "cancel_reason", "cancelled", errors)
     if not errors:

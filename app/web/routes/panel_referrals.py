@@ -10,22 +10,22 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import and_, select
 
-from app.web.deps import CheckedForm, PageSession, require_page_roles
+from app.web.deps import CheckedForm, PageSession
 from app.web.forms import FormErrors, text
 from app.web.routes import panel_pack as pack
 from app.web.routes.panel_common import (
-    REFERRERS,
     Panel,
     banner,
     done_redirect,
     journey_words,
     readable,
     refusal,
-    roles_of,
+    require_rule,
 )
 from app.web.session import WebSession
 from app.web.templating import render
 from panels.config import DecisionType
+from panels.permissions import REFER_CASE, allows
 from panels.service import PanelService
 from services.access import Principal
 from services.clock import today
@@ -117,7 +117,7 @@ def new_referral(
     request: Request, session: PageSession, panel: Panel, journey_id: int | None = None
 ) -> HTMLResponse:
     """Refer a case: pick one of your team's journeys, then the decision and the meeting."""
-    require_page_roles(session, *REFERRERS)
+    require_rule(session, REFER_CASE)
     journey = panel.journeys.get(journey_id, session.principal) if journey_id else None
     return _new_page(request, panel, session, journey)
 
@@ -125,7 +125,7 @@ def new_referral(
 @router.post("/panel/referrals")
 def refer(request: Request, session: PageSession, form: CheckedForm, panel: Panel) -> Response:
     """Refer the journey for a decision at the chosen (or the next) meeting."""
-    require_page_roles(session, *REFERRERS)
+    require_rule(session, REFER_CASE)
     principal = session.principal
     raw_journey = text(form, "journey_id")
     if not raw_journey.isdigit():
@@ -182,7 +182,9 @@ def _referral_page(
     shown.update(pack.funding_values(ref["funding"]))
     shown["documents"] = ref["documents"]
     shown.update(values or {})
-    roles = roles_of(principal)
+    # The page offers the pack and the withdrawal to those who refer (the administrator
+    # withdraws through the API).
+    refers = allows(principal, REFER_CASE)
     wording = {i["key"]: i["text"] for i in ref["checklist_items"]}
     ref["reason"] = readable(ref["reason"], wording)
     for h in ref["history"]:
@@ -202,8 +204,8 @@ def _referral_page(
             "yes_no": pack.YES_NO,
             "school_types": pack.SCHOOL_TYPES,
             "quote_rows": range(1, pack.QUOTE_ROWS + 1),
-            "can_submit": ref["status"] == "awaiting_pack" and roles["can_refer"],
-            "can_withdraw": ref["status"] in OPEN_STATUSES and roles["can_refer"],
+            "can_submit": ref["status"] == "awaiting_pack" and refers,
+            "can_withdraw": ref["status"] in OPEN_STATUSES and refers,
             "values": shown,
             "errors": errors or FormErrors(),
             **banner(request.query_params.get("done")),
@@ -225,7 +227,7 @@ def submit_pack(
     request: Request, referral_id: int, session: PageSession, form: CheckedForm, panel: Panel
 ) -> Response:
     """Submit the pack. Late or incomplete: offered the next meeting, with the reason."""
-    require_page_roles(session, *REFERRERS)
+    require_rule(session, REFER_CASE)
     principal = session.principal
     before = panel.get_referral(referral_id, principal)
     dt = panel.config.decision_type(before["decision_type"])
@@ -270,7 +272,7 @@ def withdraw(
     request: Request, referral_id: int, session: PageSession, form: CheckedForm, panel: Panel
 ) -> Response:
     """Withdraw the referral; its pack deadline is cancelled."""
-    require_page_roles(session, *REFERRERS)
+    require_rule(session, REFER_CASE)
     errors = FormErrors()
     reason = text(form, "withdraw_reason")
     if not reason:
