@@ -196,8 +196,7 @@ class Checklist(_Model):
 
     def missing(self, answers: dict[str, str] | None) -> list[str]:
         """Items not answered Yes or Not applicable (a No means something is missing)."""
-        answers = answers or {}
-        return [i.key for i in self.items if answers.get(i.key) not in ("yes", "not_applicable")]
+        return builtin_checklists.missing((i.key for i in self.items), answers)
 
 
 class Outcome(_Model):

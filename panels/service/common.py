@@ -31,7 +31,6 @@ from workflow.machines import Registry
 log = structlog.get_logger("permanence.panel")
 
 PACK, ACTION, MINUTES = (k.key for k in (PANEL_PACK, PANEL_ACTION, PANEL_MINUTES))
-ANSWERS = ("yes", "no", "not_applicable")
 # Outcomes for children discussed from a tracked cohort (no decision type, no event).
 TRACKING_OUTCOMES: dict[str, str] = {
     "progressing": "Plan progressing; no further action",

@@ -13,14 +13,16 @@ from panels.funding import FundingRequest
 from panels.models import MEETINGS as M
 from panels.models import REFERRALS as R
 from panels.permissions import REFER_CASE, WITHDRAW_REFERRAL, require
-from panels.service.common import ANSWERS, PACK, _iso, _PanelBase
+from panels.service.common import PACK, _iso, _PanelBase
 from services.access import Principal, child_refusal
 from services.clock import now_utc, today
 from services.db import insert_id, read_connection, write_connection
 from services.journeys import AccessDenied, NotFound
+from states.checklists import COMPLETE_IN_WORDS, either
 from states.roles import (
     SOCIAL_WORKER,
 )
+from workflow.fields import CHECKLIST_ANSWERS
 
 
 class ReferralsMixin(_PanelBase):
@@ -257,9 +259,9 @@ class ReferralsMixin(_PanelBase):
             dt = self.config.decision_type(ref.decision_type)
             assert dt is not None
             errors = [
-                f"checklist.{k}: answer yes, no or not_applicable"
+                f"checklist.{k}: answer {either(CHECKLIST_ANSWERS)}"
                 for k, v in checklist.items()
-                if v not in ANSWERS
+                if v not in CHECKLIST_ANSWERS
             ]
             cl = self.config.checklist(dt.checklist) if dt.checklist else None
             if cl is not None:
@@ -301,7 +303,7 @@ class ReferralsMixin(_PanelBase):
                 if missing:
                     parts.append(
                         f"checklist {cl.key if cl else ''} is incomplete "
-                        f"({', '.join(missing)} not answered Yes or Not applicable)"
+                        f"({', '.join(missing)} not answered {COMPLETE_IN_WORDS})"
                     )
                 if unanswered:
                     parts.append(

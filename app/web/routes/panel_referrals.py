@@ -33,6 +33,7 @@ from services.db import read_connection
 from services.journeys import JourneyView
 from services.models import CHILDREN as C
 from services.models import JOURNEYS as J
+from states.checklists import ANSWER_CHOICES, ANSWER_LABELS
 from workflow.errors import EngineError
 
 router = APIRouter(include_in_schema=False)
@@ -198,7 +199,8 @@ def _referral_page(
             "title": dt.title if dt else ref["decision_type"],
             "words": journey_words(panel.registry),
             "funding": funding,
-            "answers": pack.ANSWER_CHOICES,
+            "answers": ANSWER_CHOICES,
+            "answer_labels": ANSWER_LABELS,
             "questions": pack.FUNDING_QUESTIONS,
             "ticks": pack.TICKS,
             "yes_no": pack.YES_NO,
