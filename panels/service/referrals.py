@@ -59,7 +59,7 @@ class ReferralsMixin(_PanelBase):
                 problems.append(f"{dt.title} is for a {dt.journey_type} journey, not {j.type}.")
             if j.status != "active":
                 problems.append("The journey is closed.")
-            elif dt.states and j.state not in dt.states:
+            elif not dt.in_state(j.state):
                 problems.append(
                     f"{dt.title} can be referred in state {' or '.join(dt.states)}; "
                     f"the journey is {j.state}."

@@ -24,7 +24,6 @@ from app.web.routes.panel_common import (
 )
 from app.web.session import WebSession
 from app.web.templating import render
-from panels.config import DecisionType
 from panels.permissions import REFER_CASE, allows
 from panels.service import PanelService
 from services.access import Principal
@@ -47,7 +46,7 @@ def referable_journeys(panel: PanelService, principal: Principal) -> list[dict[s
     """The active journeys of the children the user may see that this panel takes a
     referral for, in a state the decision type allows. One query; team scoping by
     ``Principal.visible_teams``, the service's own rule."""
-    types = {dt.journey_type for dt in panel.config.decision_types}
+    types = panel.config.referable_types
     teams = principal.visible_teams()
     query = (
         select(J.c.id, J.c.type, J.c.state, C.c.reference)
@@ -61,19 +60,11 @@ def referable_journeys(panel: PanelService, principal: Principal) -> list[dict[s
         rows = conn.execute(query).all()
     out = []
     for r in rows:
-        if _eligible(panel, r.type, r.state):
+        if panel.config.decision_types_for(r.type, r.state):
             out.append({"id": r.id, "reference": r.reference, "type": r.type, "state": r.state})
             if len(out) == PICKER_LIMIT:
                 break
     return out
-
-
-def _eligible(panel: PanelService, journey_type: str, state: str) -> list[DecisionType]:
-    return [
-        dt
-        for dt in panel.config.decision_types
-        if dt.journey_type == journey_type and (not dt.states or state in dt.states)
-    ]
 
 
 def _meetings(panel: PanelService, principal: Principal) -> list[dict[str, Any]]:
@@ -104,8 +95,8 @@ def _new_page(
         context["journeys"] = referable_journeys(panel, principal)
         context["picker_limit"] = PICKER_LIMIT
     else:
-        kinds = [dt for dt in panel.config.decision_types if dt.journey_type == journey.type]
-        context["decision_types"] = _eligible(panel, journey.type, journey.state)
+        kinds = panel.config.decision_types_for(journey.type)
+        context["decision_types"] = panel.config.decision_types_for(journey.type, journey.state)
         context["other_types"] = [dt for dt in kinds if dt not in context["decision_types"]]
         context["meetings"] = _meetings(panel, principal)
         context["closed"] = journey.status != "active"
@@ -136,7 +127,7 @@ def refer(request: Request, session: PageSession, form: CheckedForm, panel: Pane
     journey = panel.journeys.get(int(raw_journey), principal)
     values = {"decision_type": text(form, "decision_type"), "meeting": text(form, "meeting")}
     errors = FormErrors()
-    offered = {dt.key for dt in _eligible(panel, journey.type, journey.state)}
+    offered = {dt.key for dt in panel.config.decision_types_for(journey.type, journey.state)}
     if values["decision_type"] not in offered:
         errors.add("decision_type", "Select the decision the panel is asked for")
     meetings = {str(m["id"]) for m in _meetings(panel, principal)}
