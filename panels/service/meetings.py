@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, select, update
+from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
 from panels import schedule as planner
 from panels.errors import PanelConflict, PanelInvalid
@@ -14,6 +14,7 @@ from panels.models import ITEMS as I
 from panels.models import MEETINGS as M
 from panels.models import REFERRALS as R
 from panels.permissions import RECORD_ATTENDANCE, SCHEDULE_MEETINGS, require, require_reader
+from panels.results import MeetingCounts
 from panels.service.common import MINUTES, PACK, _PanelBase, log
 from services.access import Principal
 from services.clock import now_utc, today
@@ -88,6 +89,38 @@ class MeetingsMixin(_PanelBase):
             query = query.where(M.c.meeting_date <= end)
         with read_connection(self.engine) as conn:
             return [self._meeting_json(r) for r in conn.execute(query)]
+
+    def meeting_counts(
+        self, principal: Principal, meeting_ids: list[int]
+    ) -> dict[int, MeetingCounts]:
+        """Per meeting: items on its agenda (not rolled) and referrals still waiting for it.
+        Two grouped queries for a whole planner, not one per meeting; numbers only, so no
+        child data is read."""
+        require_reader(principal)
+        items: dict[int, int] = {}
+        waiting: dict[int, int] = {}
+        if meeting_ids:
+            with read_connection(self.engine) as conn:
+                for meeting_id, n in conn.execute(
+                    select(I.c.meeting_id, func.count())
+                    .where(and_(I.c.meeting_id.in_(meeting_ids), I.c.status != "rolled"))
+                    .group_by(I.c.meeting_id)
+                ):
+                    items[meeting_id] = n
+                for meeting_id, n in conn.execute(
+                    select(R.c.meeting_id, func.count())
+                    .where(
+                        and_(
+                            R.c.meeting_id.in_(meeting_ids),
+                            R.c.status.in_(("awaiting_pack", "accepted")),
+                        )
+                    )
+                    .group_by(R.c.meeting_id)
+                ):
+                    waiting[meeting_id] = n
+        return {
+            m: MeetingCounts(items=items.get(m, 0), waiting=waiting.get(m, 0)) for m in meeting_ids
+        }
 
     def _meeting_json(self, row: Any) -> dict[str, Any]:
         return {

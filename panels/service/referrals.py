@@ -13,11 +13,14 @@ from panels.funding import FundingRequest
 from panels.models import MEETINGS as M
 from panels.models import REFERRALS as R
 from panels.permissions import REFER_CASE, WITHDRAW_REFERRAL, require
+from panels.results import ReferableJourney
 from panels.service.common import PACK, _iso, _PanelBase
 from services.access import Principal, child_refusal
 from services.clock import now_utc, today
 from services.db import insert_id, read_connection, write_connection
 from services.journeys import AccessDenied, NotFound
+from services.models import CHILDREN as C
+from services.models import JOURNEYS as J
 from states.checklists import COMPLETE_IN_WORDS, either
 from states.roles import (
     SOCIAL_WORKER,
@@ -148,6 +151,31 @@ class ReferralsMixin(_PanelBase):
                 meeting_id=meeting.id,
             )
             return self._referral_json(conn, ref_id)
+
+    def referable_journeys(self, principal: Principal, limit: int) -> list[ReferableJourney]:
+        """The active journeys of the children the principal may see that this panel takes a
+        referral for, in a state a decision type allows, by child reference (at most
+        ``limit``). One query; team scoping by ``Principal.visible_teams``."""
+        teams = principal.visible_teams()
+        query = (
+            select(J.c.id, J.c.type, J.c.state, C.c.reference)
+            .select_from(J.join(C, C.c.id == J.c.child_id))
+            .where(and_(J.c.status == "active", J.c.type.in_(sorted(self.config.referable_types))))
+            .order_by(C.c.reference, J.c.id)
+        )
+        if teams is not None:
+            query = query.where(C.c.team.in_(sorted(teams)))
+        with read_connection(self.engine) as conn:
+            rows = conn.execute(query).all()
+        out = []
+        for r in rows:
+            if self.config.decision_types_for(r.type, r.state):
+                out.append(
+                    ReferableJourney(id=r.id, reference=r.reference, type=r.type, state=r.state)
+                )
+                if len(out) == limit:
+                    break
+        return out
 
     def _referral_json(self, conn: Connection, referral_id: int) -> dict[str, Any]:
         r = conn.execute(

@@ -7,19 +7,15 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import Engine, and_, func, select
 
 from app.web.deps import CheckedForm, PageSession
 from app.web.forms import FormErrors, date_parts, echo_date, read_date, text
 from app.web.routes.panel_common import Panel, banner, done_redirect, refusal, require_rule
 from app.web.session import WebSession
 from app.web.templating import render
-from panels.models import ITEMS as I
-from panels.models import REFERRALS as R
 from panels.permissions import SCHEDULE_MEETINGS, offered
 from panels.service import PanelService
 from services.clock import today
-from services.db import read_connection
 from workflow.errors import EngineError
 
 router = APIRouter(include_in_schema=False)
@@ -28,34 +24,6 @@ router = APIRouter(include_in_schema=False)
 # record attendance and minutes from it.
 RECENT_DAYS = 90
 REASON_MAX = 500
-
-
-def _counts(engine: Engine, meeting_ids: list[int]) -> dict[int, dict[str, int]]:
-    """Per meeting: items on its agenda (not rolled) and referrals still waiting for it.
-    Two grouped queries for the whole planner, not one per meeting; numbers only, so no
-    child data is read."""
-    out = {m: {"items": 0, "waiting": 0} for m in meeting_ids}
-    if not meeting_ids:
-        return out
-    with read_connection(engine) as conn:
-        for meeting_id, n in conn.execute(
-            select(I.c.meeting_id, func.count())
-            .where(and_(I.c.meeting_id.in_(meeting_ids), I.c.status != "rolled"))
-            .group_by(I.c.meeting_id)
-        ):
-            out[meeting_id]["items"] = n
-        for meeting_id, n in conn.execute(
-            select(R.c.meeting_id, func.count())
-            .where(
-                and_(
-                    R.c.meeting_id.in_(meeting_ids),
-                    R.c.status.in_(("awaiting_pack", "accepted")),
-                )
-            )
-            .group_by(R.c.meeting_id)
-        ):
-            out[meeting_id]["waiting"] = n
-    return out
 
 
 def capacity_items(panel: PanelService) -> int:
@@ -86,9 +54,10 @@ def _planner_page(
     meetings = panel.list_meetings(
         principal, now - timedelta(days=RECENT_DAYS), now + timedelta(days=31 * months)
     )
-    counts = _counts(panel.engine, [m["id"] for m in meetings])
+    counts = panel.meeting_counts(principal, [m["id"] for m in meetings])
     for m in meetings:
-        m.update(counts[m["id"]], shown_status=meeting_status(m))
+        c = counts[m["id"]]
+        m.update(items=c.items, waiting=c.waiting, shown_status=meeting_status(m))
     return render(
         request,
         "panel/planner.html",

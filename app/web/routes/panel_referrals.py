@@ -8,7 +8,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import and_, select
 
 from app.web.deps import CheckedForm, PageSession
 from app.web.forms import FormErrors, text
@@ -28,10 +27,7 @@ from panels.permissions import REFER_CASE, allows
 from panels.service import PanelService
 from services.access import Principal
 from services.clock import today
-from services.db import read_connection
 from services.journeys import JourneyView
-from services.models import CHILDREN as C
-from services.models import JOURNEYS as J
 from states.checklists import ANSWER_CHOICES, ANSWER_LABELS
 from workflow.errors import EngineError
 
@@ -40,31 +36,6 @@ router = APIRouter(include_in_schema=False)
 # The case picker lists at most this many journeys (a team's caseload fits many times over).
 PICKER_LIMIT = 500
 OPEN_STATUSES = ("awaiting_pack", "accepted", "listed")
-
-
-def referable_journeys(panel: PanelService, principal: Principal) -> list[dict[str, Any]]:
-    """The active journeys of the children the user may see that this panel takes a
-    referral for, in a state the decision type allows. One query; team scoping by
-    ``Principal.visible_teams``, the service's own rule."""
-    types = panel.config.referable_types
-    teams = principal.visible_teams()
-    query = (
-        select(J.c.id, J.c.type, J.c.state, C.c.reference)
-        .select_from(J.join(C, C.c.id == J.c.child_id))
-        .where(and_(J.c.status == "active", J.c.type.in_(sorted(types))))
-        .order_by(C.c.reference, J.c.id)
-    )
-    if teams is not None:
-        query = query.where(C.c.team.in_(sorted(teams)))
-    with read_connection(panel.engine) as conn:
-        rows = conn.execute(query).all()
-    out = []
-    for r in rows:
-        if panel.config.decision_types_for(r.type, r.state):
-            out.append({"id": r.id, "reference": r.reference, "type": r.type, "state": r.state})
-            if len(out) == PICKER_LIMIT:
-                break
-    return out
 
 
 def _meetings(panel: PanelService, principal: Principal) -> list[dict[str, Any]]:
@@ -92,7 +63,7 @@ def _new_page(
         "errors": errors or FormErrors(),
     }
     if journey is None:
-        context["journeys"] = referable_journeys(panel, principal)
+        context["journeys"] = panel.referable_journeys(principal, PICKER_LIMIT)
         context["picker_limit"] = PICKER_LIMIT
     else:
         kinds = panel.config.decision_types_for(journey.type)
