@@ -218,14 +218,14 @@ def _plan_panel(engine: Engine, journeys: JourneyService, panel_name: str) -> No
             if n % 3 != 2 and decision_type.funding_scheme is None:
                 panel.submit_pack(
                     workers[row.team],
-                    referral["id"],
+                    referral.id,
                     checklist={i.key: "yes" for i in (checklist.items if checklist else [])},
                     documents=list(decision_type.documents),
                 )
             break
-    upcoming = [m for m in meetings if m["status"] != "cancelled"]
+    upcoming = [m for m in meetings if m.status != "cancelled"]
     if upcoming:
-        panel.build_agenda(upcoming[0]["id"], admin)
+        panel.build_agenda(upcoming[0].id, admin)
 
 
 def _drive(

@@ -1,6 +1,6 @@
-"""What every part of the panel service shares: table aliases, constants, errors, small
-helpers, and ``_PanelBase`` (the configuration, audit and deadline helpers, lookups and
-access checks every area uses)."""
+"""What every part of the panel service shares: constants, small helpers, and
+``PanelBase`` (the configuration, audit and deadline helpers, lookups and access checks
+every area uses)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from panels import schedule as planner
 from panels.config import PanelConfig
 from panels.models import ITEMS as I
 from panels.models import MEETINGS as M
+from panels.results import Action, Agenda
 from services import audit
 from services.access import Principal, child_refusal
 from services.clock import now_utc
@@ -38,21 +39,29 @@ TRACKING_OUTCOMES: dict[str, str] = {
     "escalate": "Drift: escalated to the Service Director",
     "stop_tracking": "Permanence secured or no longer tracked",
 }
-# Why referrals were not listed, as the themes report words them.
-_REPORTED = {
-    "late": "late pack",
-    "no_pack": "late pack",
-    "incomplete": "incomplete pack",
-    "full": "part full",
-    "cancelled": "meeting cancelled",
-}
 
 
 def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _item_rows(conn: Connection, meeting_id: int, *child_columns: Any) -> list[Any]:
+def action_of(row: Any) -> Action:
+    """An ``ACTIONS`` row as the service answers it."""
+    return Action(
+        id=row.id,
+        description=row.description,
+        owner_id=row.owner_id,
+        owner_role=row.owner_role,
+        due_on=row.due_on,
+        status=row.status,
+        done_on=row.done_on,
+        child_id=row.child_id,
+        journey_id=row.journey_id,
+        meeting_id=row.meeting_id,
+    )
+
+
+def item_rows(conn: Connection, meeting_id: int, *child_columns: Any) -> list[Any]:
     """A meeting's agenda items in order, with the child's reference, the journey's type and
     state, and whatever other child columns the caller needs."""
     return list(
@@ -71,7 +80,7 @@ def _item_rows(conn: Connection, meeting_id: int, *child_columns: Any) -> list[A
     )
 
 
-class _PanelBase:
+class PanelBase:
     """One local authority's panel, run on the service's database: the shared state and
     helpers the area mixins build on."""
 
@@ -291,11 +300,7 @@ class _PanelBase:
             code: str,
             status: str | None = None,
         ) -> str: ...
-        def _agenda_json(
-            self, conn: Connection, meeting: Any, principal: Principal
-        ) -> dict[str, Any]: ...
-        @staticmethod
-        def _action_json(a: Any) -> dict[str, Any]: ...
+        def _agenda(self, conn: Connection, meeting: Any, principal: Principal) -> Agenda: ...
         def _circulate(
             self,
             conn: Connection,

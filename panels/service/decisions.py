@@ -15,7 +15,8 @@ from panels.models import DECISIONS as DEC
 from panels.models import ITEMS as I
 from panels.models import REFERRALS as R
 from panels.permissions import COMPLETE_ACTION, decision_rule, require
-from panels.service.common import ACTION, TRACKING_OUTCOMES, _iso, _PanelBase, log
+from panels.results import Action, Decision, ListedAction, fields_of
+from panels.service.common import ACTION, TRACKING_OUTCOMES, PanelBase, action_of, log
 from services.access import Principal
 from services.clock import now_utc, today
 from services.db import insert_id, read_connection, write_connection
@@ -26,7 +27,7 @@ from states.roles import (
 )
 
 
-class DecisionsMixin(_PanelBase):
+class DecisionsMixin(PanelBase):
     """Decisions and actions: decide an item, complete and list actions."""
 
     def _event_roles(self, journey_type: str | None, event: str | None) -> tuple[str, ...]:
@@ -36,7 +37,7 @@ class DecisionsMixin(_PanelBase):
         ev = jm.definition.event(event) if jm else None
         return ev.roles if ev else ()
 
-    def decide(self, item_id: int, principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
+    def decide(self, item_id: int, principal: Principal, body: dict[str, Any]) -> Decision:
         """Record the decision or recommendation on an item, firing its journey event in the
         same transaction; actions become deadlines; the chair's review frequency is set."""
         with write_connection(self.engine) as conn:
@@ -190,7 +191,7 @@ class DecisionsMixin(_PanelBase):
                 journey_id=item.journey_id,
                 event_name=event,
             )
-            return self._decision_json(conn, decision_id)
+            return self._decision(conn, decision_id)
 
     def _upsert_case(
         self,
@@ -274,44 +275,30 @@ class DecisionsMixin(_PanelBase):
             why=f"Action agreed at the panel on {meeting.meeting_date.isoformat()}",
         )
 
-    def _decision_json(self, conn: Connection, decision_id: int) -> dict[str, Any]:
+    @staticmethod
+    def _decision(conn: Connection, decision_id: int) -> Decision:
         d = conn.execute(select(DEC).where(DEC.c.id == decision_id)).one()
         actions = conn.execute(select(ACT).where(ACT.c.item_id == d.item_id)).all()
-        return {
-            "id": d.id,
-            "item_id": d.item_id,
-            "meeting_id": d.meeting_id,
-            "child_id": d.child_id,
-            "journey_id": d.journey_id,
-            "outcome": d.outcome,
-            "event": d.event,
-            "journey_version": d.journey_version,
-            "meets_needs": d.meets_needs,
-            "resources_child": d.resources_child,
-            "resources_carers": d.resources_carers,
-            "notes": d.notes,
-            "funding": d.funding,
-            "actions": [self._action_json(a) for a in actions],
-        }
-
-    @staticmethod
-    def _action_json(a: Any) -> dict[str, Any]:
-        return {
-            "id": a.id,
-            "description": a.description,
-            "owner_id": a.owner_id,
-            "owner_role": a.owner_role,
-            "due_on": a.due_on.isoformat(),
-            "status": a.status,
-            "done_on": _iso(a.done_on),
-            "child_id": a.child_id,
-            "journey_id": a.journey_id,
-            "meeting_id": a.meeting_id,
-        }
+        return Decision(
+            id=d.id,
+            item_id=d.item_id,
+            meeting_id=d.meeting_id,
+            child_id=d.child_id,
+            journey_id=d.journey_id,
+            outcome=d.outcome,
+            event=d.event,
+            journey_version=d.journey_version,
+            meets_needs=d.meets_needs,
+            resources_child=d.resources_child,
+            resources_carers=d.resources_carers,
+            notes=d.notes,
+            funding=d.funding,
+            actions=[action_of(a) for a in actions],
+        )
 
     def complete_action(
         self, action_id: int, principal: Principal, done_on: date | None = None
-    ) -> dict[str, Any]:
+    ) -> Action:
         """Mark an action done; its deadline is met."""
         done_on = done_on or today()
         with write_connection(self.engine) as conn:
@@ -329,11 +316,11 @@ class DecisionsMixin(_PanelBase):
             self._close_deadlines(
                 conn, principal, ACTION, str(action_id), met_on=done_on, why="Action completed"
             )
-            return self._action_json(conn.execute(select(ACT).where(ACT.c.id == action_id)).one())
+            return action_of(conn.execute(select(ACT).where(ACT.c.id == action_id)).one())
 
     def list_actions(
         self, principal: Principal, status: str | None = "open", meeting_id: int | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[ListedAction]:
         """Actions across meetings (or of ``meeting_id``), for the children the principal
         may see."""
         teams = principal.visible_teams()
@@ -350,6 +337,6 @@ class DecisionsMixin(_PanelBase):
             query = query.where(C.c.team.in_(teams))
         with read_connection(self.engine) as conn:
             return [
-                {**self._action_json(a), "child_reference": a.reference}
+                ListedAction(**fields_of(action_of(a)), child_reference=a.reference)
                 for a in conn.execute(query)
             ]

@@ -14,15 +14,15 @@ from panels.models import ITEMS as I
 from panels.models import MEETINGS as M
 from panels.models import REFERRALS as R
 from panels.permissions import RECORD_ATTENDANCE, SCHEDULE_MEETINGS, require, require_reader
-from panels.results import MeetingCounts
-from panels.service.common import MINUTES, PACK, _PanelBase, log
+from panels.results import Attendance, Meeting, MeetingCounts, MeetingDeadline, MeetingDetail, Seat
+from panels.service.common import MINUTES, PACK, PanelBase, log
 from services.access import Principal
 from services.clock import now_utc, today
 from services.db import insert_id, read_connection, write_connection
 from services.models import DEADLINES as D
 
 
-class MeetingsMixin(_PanelBase):
+class MeetingsMixin(PanelBase):
     """Meetings: the planner, the meeting views, moves, cancellations and attendance."""
 
     def _generate(self, conn: Connection, start: date, months: int | None) -> list[int]:
@@ -58,7 +58,7 @@ class MeetingsMixin(_PanelBase):
 
     def generate(
         self, principal: Principal, start: date | None = None, months: int | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[Meeting]:
         """Plan meetings from ``start`` (default today) for the forward planner's months."""
         require(principal, SCHEDULE_MEETINGS)
         start = start or today()
@@ -79,7 +79,7 @@ class MeetingsMixin(_PanelBase):
 
     def list_meetings(
         self, principal: Principal, start: date | None = None, end: date | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[Meeting]:
         """The forward planner: meetings between two dates, each with its pack due date."""
         require_reader(principal)
         query = select(M).where(M.c.panel == self.key).order_by(M.c.meeting_date, M.c.id)
@@ -88,7 +88,7 @@ class MeetingsMixin(_PanelBase):
         if end:
             query = query.where(M.c.meeting_date <= end)
         with read_connection(self.engine) as conn:
-            return [self._meeting_json(r) for r in conn.execute(query)]
+            return [Meeting(**self._meeting_values(r)) for r in conn.execute(query)]
 
     def meeting_counts(
         self, principal: Principal, meeting_ids: list[int]
@@ -122,74 +122,71 @@ class MeetingsMixin(_PanelBase):
             m: MeetingCounts(items=items.get(m, 0), waiting=waiting.get(m, 0)) for m in meeting_ids
         }
 
-    def _meeting_json(self, row: Any) -> dict[str, Any]:
+    def _meeting_values(self, row: Any) -> dict[str, Any]:
+        """A meeting row as the fields of ``Meeting``, with its pack and minutes due dates."""
         return {
             "id": row.id,
             "panel": row.panel,
-            "scheduled_for": row.scheduled_for.isoformat(),
-            "meeting_date": row.meeting_date.isoformat(),
+            "scheduled_for": row.scheduled_for,
+            "meeting_date": row.meeting_date,
             "start_time": row.start_time,
             "length_minutes": row.length_minutes,
             "status": row.status,
             "reason": row.reason,
-            "pack_due_on": self.pack_due(row.meeting_date).isoformat(),
-            "minutes_due_on": self.minutes_due(row.meeting_date).isoformat(),
+            "pack_due_on": self.pack_due(row.meeting_date),
+            "minutes_due_on": self.minutes_due(row.meeting_date),
             "minutes_status": row.minutes_status,
             "version": row.version,
         }
 
-    def get_meeting(self, meeting_id: int, principal: Principal) -> dict[str, Any]:
+    def get_meeting(self, meeting_id: int, principal: Principal) -> MeetingDetail:
         """A meeting with its attendance, agenda, referrals and deadlines."""
         require_reader(principal)
         with read_connection(self.engine) as conn:
             row = self._meeting(conn, meeting_id)
-            out = self._meeting_json(row)
-            out["attendance"] = [
-                dict(r._mapping)
+            attendance = [
+                Attendance(r.member_key, r.person, r.status, r.representative, r.user_id)
                 for r in conn.execute(
                     select(A.c.member_key, A.c.person, A.c.status, A.c.representative, A.c.user_id)
                     .where(A.c.meeting_id == meeting_id)
                     .order_by(A.c.id)
                 )
             ]
-            out["members"] = self._seats(out["attendance"])
-            out["agenda"] = self._agenda_json(conn, row, principal)
-            out["deadlines"] = [
-                {
-                    "id": d.id,
-                    "kind": d.kind,
-                    "ref": d.ref,
-                    "due_on": d.due_on.isoformat(),
-                    "status": d.status,
-                    "journey_id": d.journey_id,
-                }
-                for d in conn.execute(
-                    select(D).where(D.c.meeting_id == meeting_id).order_by(D.c.id)
-                )
-            ]
-        return out
+            return MeetingDetail(
+                **self._meeting_values(row),
+                attendance=attendance,
+                members=self._seats(attendance),
+                agenda=self._agenda(conn, row, principal),
+                deadlines=[
+                    MeetingDeadline(d.id, d.kind, d.ref, d.due_on, d.status, d.journey_id)
+                    for d in conn.execute(
+                        select(D).where(D.c.meeting_id == meeting_id).order_by(D.c.id)
+                    )
+                ],
+            )
 
-    def _seats(self, attendance: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _seats(self, attendance: list[Attendance]) -> list[Seat]:
         """Every seat of the panel with who is expected for which parts and what was recorded:
         a seat needed for no part of the meeting, or only "when required", is not chased."""
-        recorded = {a["member_key"]: a for a in attendance}
+        recorded = {a.member_key: a for a in attendance}
         part_keys = [p.key for p in self.config.parts]
         out = []
         for m in self.config.members:
-            parts = m.parts or part_keys
             a = recorded.get(m.key)
+            if a is not None:
+                status = a.status
+            else:
+                status = "not_recorded" if not m.when_required else "not_invited"
             out.append(
-                {
-                    "key": m.key,
-                    "title": m.title,
-                    "role": m.role,
-                    "parts": parts,
-                    "expected": not m.when_required,
-                    "status": a["status"]
-                    if a
-                    else ("not_recorded" if not m.when_required else "not_invited"),
-                    "representative": a["representative"] if a else None,
-                }
+                Seat(
+                    key=m.key,
+                    title=m.title,
+                    role=m.role,
+                    parts=m.parts or part_keys,
+                    expected=not m.when_required,
+                    status=status,
+                    representative=a.representative if a else None,
+                )
             )
         return out
 
@@ -213,7 +210,7 @@ class MeetingsMixin(_PanelBase):
 
     def move_meeting(
         self, meeting_id: int, principal: Principal, *, new_date: date, reason: str
-    ) -> dict[str, Any]:
+    ) -> MeetingDetail:
         """Move a meeting; every pack deadline (and the minutes deadline) hanging off it moves
         with it, each move recorded with the reason."""
         require(principal, SCHEDULE_MEETINGS)
@@ -285,7 +282,7 @@ class MeetingsMixin(_PanelBase):
 
     def cancel_meeting(
         self, meeting_id: int, principal: Principal, *, reason: str
-    ) -> dict[str, Any]:
+    ) -> MeetingDetail:
         """Cancel a meeting; its referrals are offered the next meeting, their pack deadlines
         moving with them."""
         require(principal, SCHEDULE_MEETINGS)
@@ -342,7 +339,7 @@ class MeetingsMixin(_PanelBase):
 
     def record_attendance(
         self, meeting_id: int, principal: Principal, entries: list[dict[str, Any]]
-    ) -> dict[str, Any]:
+    ) -> MeetingDetail:
         """Who came, who sent apologies and who represented them (one row per seat)."""
         require(principal, RECORD_ATTENDANCE)
         members = {m.key: m for m in self.config.members}

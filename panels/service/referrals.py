@@ -13,8 +13,8 @@ from panels.funding import FundingRequest
 from panels.models import MEETINGS as M
 from panels.models import REFERRALS as R
 from panels.permissions import REFER_CASE, WITHDRAW_REFERRAL, require
-from panels.results import ReferableJourney
-from panels.service.common import PACK, _iso, _PanelBase
+from panels.results import ChecklistQuestion, ReferableJourney, Referral
+from panels.service.common import PACK, PanelBase
 from services.access import Principal, child_refusal
 from services.clock import now_utc, today
 from services.db import insert_id, read_connection, write_connection
@@ -28,7 +28,7 @@ from states.roles import (
 from workflow.fields import CHECKLIST_ANSWERS
 
 
-class ReferralsMixin(_PanelBase):
+class ReferralsMixin(PanelBase):
     """Referrals: refer, show, submit the pack, withdraw, and offering another meeting."""
 
     def refer(
@@ -40,7 +40,7 @@ class ReferralsMixin(_PanelBase):
         meeting_id: int | None = None,
         referred_on: date | None = None,
         documents: list[str] | None = None,
-    ) -> dict[str, Any]:
+    ) -> Referral:
         """Refer a journey to a meeting for a decision; the pack deadline opens."""
         require(principal, REFER_CASE)
         dt = self.config.decision_type(decision_type)
@@ -150,7 +150,7 @@ class ReferralsMixin(_PanelBase):
                 decision_type=decision_type,
                 meeting_id=meeting.id,
             )
-            return self._referral_json(conn, ref_id)
+            return self._referral(conn, ref_id)
 
     def referable_journeys(self, principal: Principal, limit: int) -> list[ReferableJourney]:
         """The active journeys of the children the principal may see that this panel takes a
@@ -177,7 +177,7 @@ class ReferralsMixin(_PanelBase):
                     break
         return out
 
-    def _referral_json(self, conn: Connection, referral_id: int) -> dict[str, Any]:
+    def _referral(self, conn: Connection, referral_id: int) -> Referral:
         r = conn.execute(
             select(R, M.c.meeting_date)
             .select_from(R.join(M, M.c.id == R.c.meeting_id))
@@ -187,32 +187,34 @@ class ReferralsMixin(_PanelBase):
             raise NotFound(f"There is no referral {referral_id}.")
         dt = self.config.decision_type(r.decision_type)
         checklist = self.config.checklist(dt.checklist) if dt and dt.checklist else None
-        return {
-            "id": r.id,
-            "meeting_id": r.meeting_id,
-            "meeting_date": r.meeting_date.isoformat(),
-            "journey_id": r.journey_id,
-            "child_id": r.child_id,
-            "decision_type": r.decision_type,
-            "status": r.status,
-            "listable": r.status == "accepted",
-            "referred_on": r.referred_on.isoformat(),
-            "pack_due_on": r.pack_due_on.isoformat(),
-            "pack_submitted_on": _iso(r.pack_submitted_on),
-            "checklist": r.checklist,
-            "checklist_items": [i.model_dump() for i in checklist.items] if checklist else [],
-            "documents": r.documents,
-            "documents_expected": dt.documents if dt else [],
-            "funding": r.funding,
-            "reason": r.reason,
-            "history": r.history,
-        }
+        return Referral(
+            id=r.id,
+            meeting_id=r.meeting_id,
+            meeting_date=r.meeting_date,
+            journey_id=r.journey_id,
+            child_id=r.child_id,
+            decision_type=r.decision_type,
+            status=r.status,
+            listable=r.status == "accepted",
+            referred_on=r.referred_on,
+            pack_due_on=r.pack_due_on,
+            pack_submitted_on=r.pack_submitted_on,
+            checklist=r.checklist,
+            checklist_items=[ChecklistQuestion(i.key, i.text) for i in checklist.items]
+            if checklist
+            else [],
+            documents=r.documents,
+            documents_expected=dt.documents if dt else [],
+            funding=r.funding,
+            reason=r.reason,
+            history=r.history,
+        )
 
-    def get_referral(self, referral_id: int, principal: Principal) -> dict[str, Any]:
+    def get_referral(self, referral_id: int, principal: Principal) -> Referral:
         """A referral the principal may see."""
         with read_connection(self.engine) as conn:
-            out = self._referral_json(conn, referral_id)
-            self._check_child(conn, principal, out["child_id"], write=False)
+            out = self._referral(conn, referral_id)
+            self._check_child(conn, principal, out.child_id, write=False)
             return out
 
     def _offer(
@@ -268,7 +270,7 @@ class ReferralsMixin(_PanelBase):
         documents: list[str] | None = None,
         funding: dict[str, Any] | None = None,
         submitted_on: date | None = None,
-    ) -> dict[str, Any]:
+    ) -> Referral:
         """Submit the pack. Complete and on time: accepted for the meeting. Late or incomplete:
         it cannot be listed for decision and is offered the next meeting, saying why."""
         require(principal, REFER_CASE)
@@ -399,11 +401,9 @@ class ReferralsMixin(_PanelBase):
                     referral_id,
                     meeting_id=meeting.id,
                 )
-            return self._referral_json(conn, referral_id)
+            return self._referral(conn, referral_id)
 
-    def withdraw_referral(
-        self, principal: Principal, referral_id: int, reason: str
-    ) -> dict[str, Any]:
+    def withdraw_referral(self, principal: Principal, referral_id: int, reason: str) -> Referral:
         """Withdraw a referral; its pack deadline is cancelled."""
         require(principal, WITHDRAW_REFERRAL)
         with write_connection(self.engine) as conn:
@@ -424,4 +424,4 @@ class ReferralsMixin(_PanelBase):
                 met_on=None,
                 why=f"Referral withdrawn: {reason}",
             )
-            return self._referral_json(conn, referral_id)
+            return self._referral(conn, referral_id)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from fastapi.responses import RedirectResponse
 
@@ -134,10 +133,3 @@ def journey_words(registry: Registry) -> JourneyWords:
         titles[journey_type] = jm.definition.title
         labels.update({(journey_type, s.name): s.label for s in jm.definition.states})
     return JourneyWords(titles, labels)
-
-
-def group_items(agenda: dict[str, Any]) -> dict[int, dict[str, Any]]:
-    """Every item of an agenda (listed, decided or rolled) by id."""
-    items = {i["id"]: i for part in agenda["parts"] for i in part["items"]}
-    items.update({i["id"]: i for i in agenda["rolled"]})
-    return items

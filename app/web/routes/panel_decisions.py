@@ -19,7 +19,6 @@ from app.web.forms import FormErrors, date_parts, echo_date, read_date, text
 from app.web.routes.panel_common import (
     Panel,
     done_redirect,
-    group_items,
     journey_words,
     refusal,
     require_rule,
@@ -28,6 +27,7 @@ from app.web.routes.panel_common import (
 from app.web.session import WebSession
 from app.web.templating import render
 from panels.permissions import RECORD_DECISION, allows, outcome_rule
+from panels.results import AgendaItem, MeetingDetail
 from panels.service import TRACKING_OUTCOMES, PanelService
 from states.roles import PANEL_ADMIN, SERVICE_MANAGER, SOCIAL_WORKER, TEAM_MANAGER
 from workflow.definition import Field
@@ -70,8 +70,8 @@ class Choice:
 class Decision:
     """What the form needs to know about the item being decided."""
 
-    meeting: dict[str, Any]
-    item: dict[str, Any]
+    meeting: MeetingDetail
+    item: AgendaItem
     title: str
     choices: tuple[Choice, ...]
     funding: bool
@@ -81,25 +81,25 @@ class Decision:
 def _decision(panel: PanelService, session: WebSession, meeting_id: int, item_id: int) -> Decision:
     principal = session.principal
     meeting = panel.get_meeting(meeting_id, principal)
-    item = group_items(meeting["agenda"]).get(item_id)
+    item = meeting.agenda.item(item_id)
     if item is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "There is no such item on this agenda.")
-    if item["status"] == "rolled":
+    if item.status == "rolled":
         raise HTTPException(
             status.HTTP_409_CONFLICT,
             "The item was rolled to the next meeting: record its decision there.",
         )
-    item["source_label"] = source_label(item["source"], item["cohorts"])
-    part = panel.config.part(item["part"])
+    part = panel.config.part(item.part)
     review_default = part.review_weeks if part else None
-    if item["referral_id"] is None:
+    if item.referral_id is None:
         # A tracked child's outcome fires no event: the chair's to record.
         choices = tuple(Choice(k, v, None, ()) for k, v in TRACKING_OUTCOMES.items())
         if not allows(principal, outcome_rule(None)):
             choices = ()
-        return Decision(meeting, item, item["source_label"], choices, False, review_default)
-    referral = panel.get_referral(item["referral_id"], principal)
-    dt = panel.config.decision_type(referral["decision_type"])
+        title = source_label(item.source, item.cohorts)
+        return Decision(meeting, item, title, choices, False, review_default)
+    referral = panel.get_referral(item.referral_id, principal)
+    dt = panel.config.decision_type(referral.decision_type)
     assert dt is not None  # a referral's decision type is the panel's own
     jm = panel.registry.current(dt.journey_type)
     out = []

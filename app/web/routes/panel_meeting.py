@@ -45,24 +45,19 @@ def meeting_page(
     """The meeting page, with any error from a button on it in the error summary."""
     principal = session.principal
     meeting = panel.get_meeting(meeting_id, principal)
-    agenda = meeting["agenda"]
-    for item in [*(i for p in agenda["parts"] for i in p["items"]), *agenda["rolled"]]:
-        item["source_label"] = source_label(item["source"], item["cohorts"])
-        item["reason"] = readable(item["reason"])
-    for n in agenda["not_listed"]:
-        n["reason"] = readable(n["reason"])
     actions = panel.list_actions(principal, None, meeting_id=meeting_id)
-    people = {a["member_key"]: a for a in meeting["attendance"]}
     return render(
         request,
         "panel/meeting.html",
         {
             "meeting": meeting,
             "shown_status": meeting_status(meeting),
-            "agenda": agenda,
-            "seats": [
-                {**s, "person": people.get(s["key"], {}).get("person")} for s in meeting["members"]
-            ],
+            "agenda": meeting.agenda,
+            # Why each item is on the agenda, and the service's reasons in the page's words.
+            "source_label": source_label,
+            "readable": readable,
+            "seats": meeting.members,
+            "people": {a.member_key: a.person for a in meeting.attendance},
             "actions": actions,
             "panel_name": panel.config.panel.name,
             "minutes_days": panel.config.minutes.due_working_days,
@@ -147,8 +142,8 @@ def order(
     """Move one item up or down its part (the chair's order)."""
     require_rule(session, ARRANGE_AGENDA)
     part, item_id, direction = text(form, "part"), text(form, "item_id"), text(form, "direction")
-    agenda = panel.get_meeting(meeting_id, session.principal)["agenda"]
-    ids = [i["id"] for p in agenda["parts"] if p["key"] == part for i in p["items"]]
+    agenda = panel.get_meeting(meeting_id, session.principal).agenda
+    ids = [i.id for p in agenda.parts if p.key == part for i in p.items]
     if not item_id.isdigit() or int(item_id) not in ids or direction not in ("up", "down"):
         errors = FormErrors()
         errors.add("agenda", "Choose an item on this meeting's agenda to move up or down")
@@ -176,11 +171,8 @@ def pin(
     """Pin an item to this meeting (it stays through rebuilds, even over capacity), or unpin."""
     require_rule(session, ARRANGE_AGENDA)
     pinned = text(form, "pinned") == "yes"
-    agenda = panel.get_meeting(meeting_id, session.principal)["agenda"]
-    known = {i["id"] for p in agenda["parts"] for i in p["items"]} | {
-        i["id"] for i in agenda["rolled"]
-    }
-    if item_id not in known:
+    agenda = panel.get_meeting(meeting_id, session.principal).agenda
+    if agenda.item(item_id) is None:
         errors = FormErrors()
         errors.add("agenda", "Choose an item on this meeting's agenda to pin")
         return meeting_page(request, panel, session, meeting_id, errors=errors, status_code=400)
@@ -205,18 +197,17 @@ def _attendance_page(
 ) -> HTMLResponse:
     meeting = panel.get_meeting(meeting_id, session.principal)
     if values is None:
-        people = {a["member_key"]: a for a in meeting["attendance"]}
         values = {}
-        for key, a in people.items():
-            values[f"status-{key}"] = a["status"]
-            values[f"person-{key}"] = a["person"] or ""
-            values[f"representative-{key}"] = a["representative"] or ""
+        for a in meeting.attendance:
+            values[f"status-{a.member_key}"] = a.status
+            values[f"person-{a.member_key}"] = a.person or ""
+            values[f"representative-{a.member_key}"] = a.representative or ""
     return render(
         request,
         "panel/attendance.html",
         {
             "meeting": meeting,
-            "seats": meeting["members"],
+            "seats": meeting.members,
             "choices": ATTENDANCE,
             "values": values,
             "errors": errors or FormErrors(),
@@ -309,4 +300,4 @@ def action_done(
     meeting."""
     del form  # checked for its token only
     action = panel.complete_action(action_id, session.principal)
-    return done_redirect(f"/panel/meetings/{action['meeting_id']}", "action_done")
+    return done_redirect(f"/panel/meetings/{action.meeting_id}", "action_done")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -14,6 +15,7 @@ from app.web.routes.panel_common import Panel, banner, done_redirect, refusal, r
 from app.web.session import WebSession
 from app.web.templating import render
 from panels.permissions import SCHEDULE_MEETINGS, offered
+from panels.results import Meeting, MeetingCounts
 from panels.service import PanelService
 from services.clock import today
 from workflow.errors import EngineError
@@ -31,12 +33,21 @@ def capacity_items(panel: PanelService) -> int:
     return sum(p.capacity.total_minutes // p.capacity.unit_minutes for p in panel.config.parts)
 
 
-def meeting_status(meeting: dict[str, Any]) -> str:
+def meeting_status(meeting: Meeting) -> str:
     """Scheduled, moved, cancelled or held (a moved meeting is scheduled on another date
     than the planner's)."""
-    if meeting["status"] == "scheduled" and meeting["meeting_date"] != meeting["scheduled_for"]:
+    if meeting.status == "scheduled" and meeting.meeting_date != meeting.scheduled_for:
         return "moved"
-    return str(meeting["status"])
+    return meeting.status
+
+
+@dataclass(frozen=True)
+class PlannerRow:
+    """A meeting as the planner lists it: the meeting, its counts and its shown status."""
+
+    meeting: Meeting
+    counts: MeetingCounts
+    shown_status: str
 
 
 def _planner_page(
@@ -54,18 +65,16 @@ def _planner_page(
     meetings = panel.list_meetings(
         principal, now - timedelta(days=RECENT_DAYS), now + timedelta(days=31 * months)
     )
-    counts = panel.meeting_counts(principal, [m["id"] for m in meetings])
-    for m in meetings:
-        c = counts[m["id"]]
-        m.update(items=c.items, waiting=c.waiting, shown_status=meeting_status(m))
+    counts = panel.meeting_counts(principal, [m.id for m in meetings])
+    rows = [PlannerRow(m, counts[m.id], meeting_status(m)) for m in meetings]
     return render(
         request,
         "panel/planner.html",
         {
             "panel_name": panel.config.panel.name,
             "months": months,
-            "recent": [m for m in meetings if m["meeting_date"] < now.isoformat()],
-            "upcoming": [m for m in meetings if m["meeting_date"] >= now.isoformat()],
+            "recent": [r for r in rows if r.meeting.meeting_date < now],
+            "upcoming": [r for r in rows if r.meeting.meeting_date >= now],
             "capacity": capacity_items(panel),
             "errors": errors or FormErrors(),
             "form_start": form_start or date_parts(None),

@@ -24,6 +24,7 @@ from app.web.routes.panel_common import (
 from app.web.session import WebSession
 from app.web.templating import render
 from panels.permissions import REFER_CASE, allows
+from panels.results import Meeting
 from panels.service import PanelService
 from services.access import Principal
 from services.clock import today
@@ -38,11 +39,11 @@ PICKER_LIMIT = 500
 OPEN_STATUSES = ("awaiting_pack", "accepted", "listed")
 
 
-def _meetings(panel: PanelService, principal: Principal) -> list[dict[str, Any]]:
+def _meetings(panel: PanelService, principal: Principal) -> list[Meeting]:
     return [
         m
         for m in panel.list_meetings(principal, today(), today() + timedelta(days=366))
-        if m["status"] == "scheduled"
+        if m.status == "scheduled"
     ]
 
 
@@ -101,7 +102,7 @@ def refer(request: Request, session: PageSession, form: CheckedForm, panel: Pane
     offered = {dt.key for dt in panel.config.decision_types_for(journey.type, journey.state)}
     if values["decision_type"] not in offered:
         errors.add("decision_type", "Select the decision the panel is asked for")
-    meetings = {str(m["id"]) for m in _meetings(panel, principal)}
+    meetings = {str(m.id) for m in _meetings(panel, principal)}
     if values["meeting"] != "next" and values["meeting"] not in meetings:
         errors.add("meeting", "Select a meeting from the list")
     status_code = 400
@@ -120,7 +121,7 @@ def refer(request: Request, session: PageSession, form: CheckedForm, panel: Pane
             refusal(errors, "decision_type", exc)
             status_code = exc.status_code
         else:
-            return done_redirect(f"/panel/referrals/{made['id']}", "referred")
+            return done_redirect(f"/panel/referrals/{made.id}", "referred")
     return _new_page(
         request, panel, session, journey, errors=errors, values=values, status_code=status_code
     )
@@ -138,27 +139,27 @@ def _referral_page(
 ) -> HTMLResponse:
     principal = session.principal
     ref = panel.get_referral(referral_id, principal)
-    journey = panel.journeys.get(ref["journey_id"], principal)
-    dt = panel.config.decision_type(ref["decision_type"])
+    journey = panel.journeys.get(ref.journey_id, principal)
+    dt = panel.config.decision_type(ref.decision_type)
     funding = bool(dt and dt.funding_scheme)
-    shown: dict[str, Any] = {f"checklist-{k}": v for k, v in ref["checklist"].items()}
-    shown.update(pack.funding_values(ref["funding"]))
-    shown["documents"] = ref["documents"]
+    shown: dict[str, Any] = {f"checklist-{k}": v for k, v in ref.checklist.items()}
+    shown.update(pack.funding_values(ref.funding))
+    shown["documents"] = ref.documents
     shown.update(values or {})
     # The page offers the pack and the withdrawal to those who refer (the administrator
     # withdraws through the API).
     refers = allows(principal, REFER_CASE)
-    wording = {i["key"]: i["text"] for i in ref["checklist_items"]}
-    ref["reason"] = readable(ref["reason"], wording)
-    for h in ref["history"]:
-        h["note"] = readable(h.get("note"), wording)
+    # The service's words as the page shows them: dates in words, checklist items by text.
+    wording = {i.key: i.text for i in ref.checklist_items}
     return render(
         request,
         "panel/referral.html",
         {
             "ref": ref,
+            "reason": readable(ref.reason, wording),
+            "history": [{**h, "note": readable(h.get("note"), wording)} for h in ref.history],
             "journey": journey,
-            "title": dt.title if dt else ref["decision_type"],
+            "title": dt.title if dt else ref.decision_type,
             "words": journey_words(panel.registry),
             "funding": funding,
             "answers": ANSWER_CHOICES,
@@ -168,8 +169,8 @@ def _referral_page(
             "yes_no": pack.YES_NO,
             "school_types": pack.SCHOOL_TYPES,
             "quote_rows": range(1, pack.QUOTE_ROWS + 1),
-            "can_submit": ref["status"] == "awaiting_pack" and refers,
-            "can_withdraw": ref["status"] in OPEN_STATUSES and refers,
+            "can_submit": ref.status == "awaiting_pack" and refers,
+            "can_withdraw": ref.status in OPEN_STATUSES and refers,
             "values": shown,
             "errors": errors or FormErrors(),
             **banner(request.query_params.get("done")),
@@ -194,10 +195,10 @@ def submit_pack(
     require_rule(session, REFER_CASE)
     principal = session.principal
     before = panel.get_referral(referral_id, principal)
-    dt = panel.config.decision_type(before["decision_type"])
+    dt = panel.config.decision_type(before.decision_type)
     errors = FormErrors()
-    checklist = pack.read_checklist(form, before["checklist_items"], errors)
-    documents = pack.read_documents(form, before["documents_expected"])
+    checklist = pack.read_checklist(form, before.checklist_items, errors)
+    documents = pack.read_documents(form, before.documents_expected)
     funding = pack.read_funding(form, errors) if dt and dt.funding_scheme else None
     status_code = 400
     if not errors:
@@ -211,9 +212,9 @@ def submit_pack(
             refusal(errors, "pack", exc)
             status_code = exc.status_code
         else:
-            if after["status"] == "awaiting_pack":
+            if after.status == "awaiting_pack":
                 code = "pack_incomplete"
-            elif after["meeting_id"] != before["meeting_id"]:
+            elif after.meeting_id != before.meeting_id:
                 code = "pack_late"
             else:
                 code = "pack_accepted"
