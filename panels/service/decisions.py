@@ -24,9 +24,7 @@ from services.clock import now_utc, today
 from services.db import insert_id, read_connection, write_connection
 from services.journeys import NotFound
 from services.models import CHILDREN as C
-from states.roles import (
-    SOCIAL_WORKER,
-)
+from states.roles import SOCIAL_WORKER
 
 
 @dataclass(frozen=True)

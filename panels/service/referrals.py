@@ -23,9 +23,7 @@ from services.journeys import AccessDenied, NotFound
 from services.models import CHILDREN as C
 from services.models import JOURNEYS as J
 from states.checklists import COMPLETE_IN_WORDS, either
-from states.roles import (
-    SOCIAL_WORKER,
-)
+from states.roles import SOCIAL_WORKER
 from workflow.fields import CHECKLIST_ANSWERS
 
 

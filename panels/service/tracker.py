@@ -26,10 +26,7 @@ from services.models import CHILDREN as C
 from services.models import DEADLINES as D
 from services.models import JOURNEYS as J
 from services.models import USERS as U
-from states.roles import (
-    SOCIAL_WORKER,
-    TEAM_MANAGER,
-)
+from states.roles import SOCIAL_WORKER, TEAM_MANAGER
 
 
 class TrackerMixin(PanelBase):
