@@ -30,6 +30,8 @@ TRACKER_COLUMNS: tuple[tuple[str, str], ...] = (
     ("rag", "RAG"),
 )
 _RAG_FILL = {"red": "F4B6B6", "amber": "FFE699", "green": "C6E0B4"}
+# The media type of tracker_xlsx's workbook.
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _cell(row: TrackerRow, column: str) -> Any:

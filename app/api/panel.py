@@ -1,6 +1,8 @@
 """REST API of the panel, under ``/api/v1/panel``. Every route authenticates; the service
-checks the role (panel_admin schedules, builds agendas and records minutes; the chair
-records decisions, reorders and pins; social workers refer their own team's journeys)."""
+checks the panel's named rules (``panels.permissions``: panel_admin schedules, builds
+agendas and records minutes; the chair records decisions, reorders and pins; social
+workers refer their own team's journeys). A body is the service's result
+(``panels.results``) as ``to_json`` makes it; the routes' response models document them."""
 
 from __future__ import annotations
 
@@ -35,7 +37,6 @@ from panels.service import TRACKING_OUTCOMES, PanelService
 from workflow.errors import EngineError
 
 router = APIRouter(prefix="/panel", tags=["panel"])
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def get_panel(request: Request, services: Services) -> PanelService:
@@ -363,7 +364,7 @@ def get_minutes(
 @router.get(
     "/tracker",
     response_model=list[TrackerRow],
-    responses={200: {"content": {"text/csv": {}, XLSX: {}}}},
+    responses={200: {"content": {"text/csv": {}, exports.XLSX: {}}}},
 )
 def tracker(
     panel: Panel,
@@ -382,7 +383,7 @@ def tracker(
     if format == "xlsx":
         return Response(
             exports.tracker_xlsx(rows, panel.config.panel.name),
-            media_type=XLSX,
+            media_type=exports.XLSX,
             headers={"Content-Disposition": 'attachment; filename="tracker.xlsx"'},
         )
     return answer(rows)

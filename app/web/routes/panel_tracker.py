@@ -29,7 +29,6 @@ router = APIRouter(include_in_schema=False)
 RAG = (("red", "Overdue"), ("amber", "Due soon"), ("green", "On track"))
 NO_DECISION = "none"
 SEARCH_MAX = 50
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @dataclass(frozen=True)
@@ -179,6 +178,6 @@ def tracker_xlsx(request: Request, session: PageSession, panel: Panel) -> Respon
     rows = _download(request, session, panel)
     return Response(
         exports.tracker_xlsx(rows, panel.config.panel.name),
-        media_type=XLSX,
+        media_type=exports.XLSX,
         headers={"Content-Disposition": 'attachment; filename="tracker.xlsx"'},
     )
