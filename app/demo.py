@@ -209,32 +209,29 @@ def _plan_panel(engine: Engine, journeys: JourneyService, panel_name: str) -> No
         ).all()
     funding_requests = 0
     for n, row in enumerate(rows):
-        for decision_type in config.decision_types:
-            if decision_type.journey_type == row.type and (
-                not decision_type.states or row.state in decision_type.states
-            ):
-                if decision_type.funding_scheme is not None:
-                    # A couple of funding requests awaiting their costed packs is enough.
-                    funding_requests += 1
-                    if funding_requests > 2:
-                        continue
-                referral = panel.refer(
-                    workers[row.team], journey_id=row.id, decision_type=decision_type.key
+        for decision_type in config.decision_types_for(row.type, row.state):
+            if decision_type.funding_scheme is not None:
+                # A couple of funding requests awaiting their costed packs is enough.
+                funding_requests += 1
+                if funding_requests > 2:
+                    continue
+            referral = panel.refer(
+                workers[row.team], journey_id=row.id, decision_type=decision_type.key
+            )
+            # Two in three packs arrive complete; the rest are still awaited. Funding
+            # requests need a costed form, so their packs are left to the social worker.
+            checklist = config.checklist(decision_type.checklist or "")
+            if n % 3 != 2 and decision_type.funding_scheme is None:
+                panel.submit_pack(
+                    workers[row.team],
+                    referral.id,
+                    checklist={i.key: "yes" for i in (checklist.items if checklist else [])},
+                    documents=list(decision_type.documents),
                 )
-                # Two in three packs arrive complete; the rest are still awaited. Funding
-                # requests need a costed form, so their packs are left to the social worker.
-                checklist = config.checklist(decision_type.checklist or "")
-                if n % 3 != 2 and decision_type.funding_scheme is None:
-                    panel.submit_pack(
-                        workers[row.team],
-                        referral["id"],
-                        checklist={i.key: "yes" for i in (checklist.items if checklist else [])},
-                        documents=list(decision_type.documents),
-                    )
-                break
-    upcoming = [m for m in meetings if m["status"] != "cancelled"]
+            break
+    upcoming = [m for m in meetings if m.status != "cancelled"]
     if upcoming:
-        panel.build_agenda(upcoming[0]["id"], admin)
+        panel.build_agenda(upcoming[0].id, admin)
 
 
 def _drive(

@@ -196,8 +196,7 @@ class Checklist(_Model):
 
     def missing(self, answers: dict[str, str] | None) -> list[str]:
         """Items not answered Yes or Not applicable (a No means something is missing)."""
-        answers = answers or {}
-        return [i.key for i in self.items if answers.get(i.key) not in ("yes", "not_applicable")]
+        return builtin_checklists.missing((i.key for i in self.items), answers)
 
 
 class Outcome(_Model):
@@ -227,6 +226,14 @@ class DecisionType(_Model):
     funding_scheme: str | None = None
     minutes: int | None = Field(default=None, gt=0)
     outcomes: list[Outcome] = Field(min_length=1)
+
+    def in_state(self, state: str) -> bool:
+        """Whether a journey may be referred for it in ``state`` (no states listed: any)."""
+        return not self.states or state in self.states
+
+    def takes(self, journey_type: str, state: str) -> bool:
+        """Whether a journey of ``journey_type`` in ``state`` may be referred for it."""
+        return self.journey_type == journey_type and self.in_state(state)
 
 
 class Band(_Model):
@@ -380,6 +387,18 @@ class PanelConfig(_Model):
     def decision_type(self, key: str) -> DecisionType | None:
         """The decision type called ``key``."""
         return next((d for d in self.decision_types if d.key == key), None)
+
+    def decision_types_for(self, journey_type: str, state: str | None = None) -> list[DecisionType]:
+        """The decision types a journey of ``journey_type`` may be referred for in ``state``
+        (``None``: in any state), in the file's order."""
+        if state is None:
+            return [d for d in self.decision_types if d.journey_type == journey_type]
+        return [d for d in self.decision_types if d.takes(journey_type, state)]
+
+    @property
+    def referable_types(self) -> frozenset[str]:
+        """The journey types some decision type takes."""
+        return frozenset(d.journey_type for d in self.decision_types)
 
     def part(self, key: str) -> Part | None:
         """The part called ``key``."""

@@ -6,10 +6,38 @@ answered Yes or Not applicable: a "No" means the pack is missing something.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-ANSWERS = ("yes", "no", "not_applicable")
+from workflow.fields import CHECKLIST_ANSWERS, CHECKLIST_COMPLETE
+
+# The answers as people read them, in the order forms offer them.
+ANSWER_LABELS: dict[str, str] = {
+    "yes": "Yes",
+    "no": "No",
+    "not_applicable": "Not applicable",
+}
+assert tuple(ANSWER_LABELS) == CHECKLIST_ANSWERS, "a label for every checklist answer"
+# (answer, label) pairs for a form's radios.
+ANSWER_CHOICES: tuple[tuple[str, str], ...] = tuple(ANSWER_LABELS.items())
+
+
+def either(words: Sequence[str]) -> str:
+    """``a, b or c``: alternatives in a sentence."""
+    if len(words) < 2:
+        return "".join(words)
+    return f"{', '.join(words[:-1])} or {words[-1]}"
+
+
+# "Yes, No or Not applicable", "Yes or Not applicable": for messages and hints.
+ANSWERS_IN_WORDS = either([ANSWER_LABELS[a] for a in CHECKLIST_ANSWERS])
+COMPLETE_IN_WORDS = either([ANSWER_LABELS[a] for a in CHECKLIST_ANSWERS if a in CHECKLIST_COMPLETE])
+
+
+def missing(item_keys: Iterable[str], answers: Mapping[str, str] | None) -> list[str]:
+    """The items of ``item_keys`` not answered Yes or Not applicable."""
+    answers = answers or {}
+    return [k for k in item_keys if answers.get(k) not in CHECKLIST_COMPLETE]
 
 
 @dataclass(frozen=True)
@@ -27,8 +55,7 @@ class Checklist:
 
     def missing(self, answers: Mapping[str, str] | None) -> list[str]:
         """The items not yet answered Yes or Not applicable."""
-        answers = answers or {}
-        return [k for k in self.item_keys if answers.get(k) not in ("yes", "not_applicable")]
+        return missing(self.item_keys, answers)
 
 
 _PACK_ON_TIME = ("pack_on_time", "Pack submitted to the panel coordinator 2 weeks before panel")

@@ -61,7 +61,11 @@ def _coerce(spec: Field, value: Any) -> tuple[Any, str | None]:
     return value, None
 
 
-CHECKLIST_ANSWERS = ("yes", "no", "not_applicable")
+# The answers a checklist item takes (Yes / No / Not applicable), and those that make the
+# item complete: a "no" means the pack is missing something. Everything that reads or
+# words checklist answers takes them from here (words: ``states.checklists``).
+CHECKLIST_ANSWERS: tuple[str, ...] = ("yes", "no", "not_applicable")
+CHECKLIST_COMPLETE: frozenset[str] = frozenset({"yes", "not_applicable"})
 
 
 def _checklist(spec: Field, value: Any) -> tuple[Any, str | None]:

@@ -1,6 +1,8 @@
 """REST API of the panel, under ``/api/v1/panel``. Every route authenticates; the service
-checks the role (panel_admin schedules, builds agendas and records minutes; the chair
-records decisions, reorders and pins; social workers refer their own team's journeys)."""
+checks the panel's named rules (``panels.permissions``: panel_admin schedules, builds
+agendas and records minutes; the chair records decisions, reorders and pins; social
+workers refer their own team's journeys). A body is the service's result
+(``panels.results``) as ``to_json`` makes it; the routes' response models document them."""
 
 from __future__ import annotations
 
@@ -15,6 +17,22 @@ from app.api.render import json_response
 from panels import exports
 from panels.config import PanelConfigError, load_panel, preset_names
 from panels.funding import QUESTIONS
+from panels.results import (
+    Action,
+    Agenda,
+    ChildRecordEntry,
+    Circulation,
+    Decision,
+    ListedAction,
+    Meeting,
+    MeetingDetail,
+    Minutes,
+    MinutesApproval,
+    MinutesRecord,
+    Referral,
+    TrackerRow,
+    to_json,
+)
 from panels.service import TRACKING_OUTCOMES, PanelService
 from workflow.errors import EngineError
 
@@ -41,6 +59,11 @@ def get_panel(request: Request, services: Services) -> PanelService:
 
 
 Panel = Annotated[PanelService, Depends(get_panel)]
+
+
+def answer(result: Any, status_code: int = 200) -> Response:
+    """A panel result as the API's JSON body (``panels.results.to_json``)."""
+    return json_response(to_json(result), status_code=status_code)
 
 
 class PanelMisconfigured(EngineError):
@@ -163,50 +186,50 @@ def funding_form(principal: CurrentPrincipal) -> list[dict[str, str]]:
     return [{"key": k, "question": q} for k, q in QUESTIONS]
 
 
-@router.post("/meetings/generate")
+@router.post("/meetings/generate", response_model=list[Meeting])
 def generate(body: GenerateIn, panel: Panel, principal: CurrentPrincipal) -> Response:
     """Plan the meetings of the forward planner (idempotent: existing meetings stay)."""
-    return json_response(panel.generate(principal, body.start, body.months))
+    return answer(panel.generate(principal, body.start, body.months))
 
 
-@router.get("/meetings")
+@router.get("/meetings", response_model=list[Meeting])
 def meetings(
     panel: Panel, principal: CurrentPrincipal, start: date | None = None, end: date | None = None
 ) -> Response:
     """The forward planner."""
-    return json_response(panel.list_meetings(principal, start, end))
+    return answer(panel.list_meetings(principal, start, end))
 
 
-@router.get("/meetings/{meeting_id}")
+@router.get("/meetings/{meeting_id}", response_model=MeetingDetail)
 def meeting(meeting_id: int, panel: Panel, principal: CurrentPrincipal) -> Response:
     """A meeting with attendance, agenda and its deadlines."""
-    return json_response(panel.get_meeting(meeting_id, principal))
+    return answer(panel.get_meeting(meeting_id, principal))
 
 
-@router.post("/meetings/{meeting_id}/move")
+@router.post("/meetings/{meeting_id}/move", response_model=MeetingDetail)
 def move(meeting_id: int, body: MoveIn, panel: Panel, principal: CurrentPrincipal) -> Response:
     """Move a meeting; its pack deadlines move with it."""
-    return json_response(
+    return answer(
         panel.move_meeting(meeting_id, principal, new_date=body.new_date, reason=body.reason)
     )
 
 
-@router.post("/meetings/{meeting_id}/cancel")
+@router.post("/meetings/{meeting_id}/cancel", response_model=MeetingDetail)
 def cancel(meeting_id: int, body: CancelIn, panel: Panel, principal: CurrentPrincipal) -> Response:
     """Cancel a meeting; its referrals go to the next one."""
-    return json_response(panel.cancel_meeting(meeting_id, principal, reason=body.reason))
+    return answer(panel.cancel_meeting(meeting_id, principal, reason=body.reason))
 
 
-@router.post("/meetings/{meeting_id}/attendance")
+@router.post("/meetings/{meeting_id}/attendance", response_model=MeetingDetail)
 def attendance(
     meeting_id: int, body: AttendanceIn, panel: Panel, principal: CurrentPrincipal
 ) -> Response:
     """Record who attended, apologies and representatives."""
     entries = [e.model_dump() for e in body.entries]
-    return json_response(panel.record_attendance(meeting_id, principal, entries))
+    return answer(panel.record_attendance(meeting_id, principal, entries))
 
 
-@router.post("/referrals", status_code=201)
+@router.post("/referrals", status_code=201, response_model=Referral)
 def refer(body: ReferIn, panel: Panel, principal: CurrentPrincipal) -> Response:
     """Refer a journey to a meeting for a decision."""
     out = panel.refer(
@@ -217,16 +240,16 @@ def refer(body: ReferIn, panel: Panel, principal: CurrentPrincipal) -> Response:
         referred_on=body.referred_on,
         documents=body.documents,
     )
-    return json_response(out, status_code=201)
+    return answer(out, status_code=201)
 
 
-@router.get("/referrals/{referral_id}")
+@router.get("/referrals/{referral_id}", response_model=Referral)
 def referral(referral_id: int, panel: Panel, principal: CurrentPrincipal) -> Response:
     """A referral, its pack and why it is (not) listable."""
-    return json_response(panel.get_referral(referral_id, principal))
+    return answer(panel.get_referral(referral_id, principal))
 
 
-@router.post("/referrals/{referral_id}/pack")
+@router.post("/referrals/{referral_id}/pack", response_model=Referral)
 def pack(referral_id: int, body: PackIn, panel: Panel, principal: CurrentPrincipal) -> Response:
     """Submit the pack: checklist answers, documents and (where asked) the funding form."""
     out = panel.submit_pack(
@@ -237,86 +260,88 @@ def pack(referral_id: int, body: PackIn, panel: Panel, principal: CurrentPrincip
         funding=body.funding,
         submitted_on=body.submitted_on,
     )
-    return json_response(out)
+    return answer(out)
 
 
-@router.post("/referrals/{referral_id}/withdraw")
+@router.post("/referrals/{referral_id}/withdraw", response_model=Referral)
 def withdraw(
     referral_id: int, body: WithdrawIn, panel: Panel, principal: CurrentPrincipal
 ) -> Response:
     """Withdraw a referral."""
-    return json_response(panel.withdraw_referral(principal, referral_id, body.reason))
+    return answer(panel.withdraw_referral(principal, referral_id, body.reason))
 
 
-@router.post("/meetings/{meeting_id}/agenda")
+@router.post("/meetings/{meeting_id}/agenda", response_model=Agenda)
 def build(meeting_id: int, body: BuildIn, panel: Panel, principal: CurrentPrincipal) -> Response:
     """Build (or rebuild) the agenda within each part's capacity."""
-    return json_response(panel.build_agenda(meeting_id, principal, as_of=body.as_of))
+    return answer(panel.build_agenda(meeting_id, principal, as_of=body.as_of))
 
 
-@router.get("/meetings/{meeting_id}/agenda")
+@router.get("/meetings/{meeting_id}/agenda", response_model=Agenda)
 def agenda(meeting_id: int, panel: Panel, principal: CurrentPrincipal) -> Response:
     """The agenda as built."""
-    return json_response(panel.get_meeting(meeting_id, principal)["agenda"])
+    return answer(panel.get_meeting(meeting_id, principal).agenda)
 
 
-@router.post("/meetings/{meeting_id}/agenda/order")
+@router.post("/meetings/{meeting_id}/agenda/order", response_model=Agenda)
 def order(meeting_id: int, body: OrderIn, panel: Panel, principal: CurrentPrincipal) -> Response:
     """The chair's order for a part."""
-    return json_response(
-        panel.reorder(meeting_id, principal, part=body.part, item_ids=body.item_ids)
-    )
+    return answer(panel.reorder(meeting_id, principal, part=body.part, item_ids=body.item_ids))
 
 
-@router.post("/items/{item_id}/pin")
+@router.post("/items/{item_id}/pin", response_model=Agenda)
 def pin(item_id: int, body: PinIn, panel: Panel, principal: CurrentPrincipal) -> Response:
     """Pin (or unpin) an item."""
-    return json_response(panel.pin(item_id, principal, pinned=body.pinned))
+    return answer(panel.pin(item_id, principal, pinned=body.pinned))
 
 
-@router.post("/items/{item_id}/decision", status_code=201)
+@router.post("/items/{item_id}/decision", status_code=201, response_model=Decision)
 def decide(item_id: int, body: DecisionIn, panel: Panel, principal: CurrentPrincipal) -> Response:
     """Record a decision or recommendation; its journey event fires in the same transaction."""
     data = body.model_dump(mode="json")
-    return json_response(panel.decide(item_id, principal, data), status_code=201)
+    return answer(panel.decide(item_id, principal, data), status_code=201)
 
 
-@router.get("/actions")
+@router.get("/actions", response_model=list[ListedAction])
 def actions(panel: Panel, principal: CurrentPrincipal, status: str | None = "open") -> Response:
     """Actions across meetings."""
-    return json_response(panel.list_actions(principal, status))
+    return answer(panel.list_actions(principal, status))
 
 
-@router.post("/actions/{action_id}/done")
+@router.post("/actions/{action_id}/done", response_model=Action)
 def action_done(
     action_id: int, body: DoneIn, panel: Panel, principal: CurrentPrincipal
 ) -> Response:
     """Mark an action done."""
-    return json_response(panel.complete_action(action_id, principal, body.done_on))
+    return answer(panel.complete_action(action_id, principal, body.done_on))
 
 
-@router.post("/meetings/{meeting_id}/minutes")
+@router.post("/meetings/{meeting_id}/minutes", response_model=Minutes)
 def draft_minutes(meeting_id: int, panel: Panel, principal: CurrentPrincipal) -> Response:
     """Draft the minutes from what was recorded."""
-    return json_response(panel.draft_minutes(meeting_id, principal))
+    return answer(panel.draft_minutes(meeting_id, principal))
 
 
-@router.post("/meetings/{meeting_id}/minutes/approve")
+@router.post("/meetings/{meeting_id}/minutes/approve", response_model=MinutesApproval)
 def approve_minutes(
     meeting_id: int, body: ApproveIn, panel: Panel, principal: CurrentPrincipal
 ) -> Response:
     """Approve the minutes: entries to each child's record, tracker circulated."""
-    return json_response(panel.approve_minutes(meeting_id, principal, body.approved_on))
+    return answer(panel.approve_minutes(meeting_id, principal, body.approved_on))
 
 
-@router.post("/meetings/{meeting_id}/tracker/circulate")
+@router.post("/meetings/{meeting_id}/tracker/circulate", response_model=Circulation)
 def circulate_tracker(meeting_id: int, panel: Panel, principal: CurrentPrincipal) -> Response:
     """Circulate the tracker again (once per meeting and day) to the team managers and
     social workers of the children the meeting discussed."""
-    return json_response(panel.circulate_tracker(meeting_id, principal))
+    return answer(panel.circulate_tracker(meeting_id, principal))
 
 
-@router.get("/meetings/{meeting_id}/minutes")
+@router.get(
+    "/meetings/{meeting_id}/minutes",
+    response_model=MinutesRecord,
+    responses={200: {"content": {"text/html": {}, "application/pdf": {}}}},
+)
 def get_minutes(
     meeting_id: int,
     panel: Panel,
@@ -333,10 +358,14 @@ def get_minutes(
             media_type="application/pdf",
             headers={"Content-Disposition": f'attachment; filename="minutes-{meeting_id}.pdf"'},
         )
-    return json_response(minutes)
+    return answer(minutes)
 
 
-@router.get("/tracker")
+@router.get(
+    "/tracker",
+    response_model=list[TrackerRow],
+    responses={200: {"content": {"text/csv": {}, exports.XLSX: {}}}},
+)
 def tracker(
     panel: Panel,
     principal: CurrentPrincipal,
@@ -354,16 +383,16 @@ def tracker(
     if format == "xlsx":
         return Response(
             exports.tracker_xlsx(rows, panel.config.panel.name),
-            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            media_type=exports.XLSX,
             headers={"Content-Disposition": 'attachment; filename="tracker.xlsx"'},
         )
-    return json_response(rows)
+    return answer(rows)
 
 
-@router.get("/children/{child_id}/history")
+@router.get("/children/{child_id}/history", response_model=list[ChildRecordEntry])
 def child_history(child_id: int, panel: Panel, principal: CurrentPrincipal) -> Response:
     """The panel's entries in a child's record."""
-    return json_response(panel.child_history(child_id, principal))
+    return answer(panel.child_history(child_id, principal))
 
 
 @router.get("/reports/themes")
@@ -374,10 +403,10 @@ def themes(
     end: Annotated[date, Query(alias="to")],
 ) -> Response:
     """Themes: decisions, deferrals and reasons, packs not listed and why, breaches by kind."""
-    return json_response(panel.themes(principal, start, end))
+    return answer(panel.themes(principal, start, end))
 
 
 @router.get("/reports/annual")
 def annual(panel: Panel, principal: CurrentPrincipal, year: int) -> Response:
     """The annual report of activity and timeliness."""
-    return json_response(panel.annual_report(principal, year))
+    return answer(panel.annual_report(principal, year))

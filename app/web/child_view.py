@@ -18,10 +18,12 @@ from app.web.templating import govuk_date, humanise
 from services.access import WRITE_ROLES, Principal
 from services.journeys import JourneyView
 from services.rag import rag_status
+from states.checklists import COMPLETE_IN_WORDS
 from states.deadline_kinds import label as deadline_label
 from workflow import diagram
 from workflow.calendar import LONDON
 from workflow.definition import Event, JourneyDefinition
+from workflow.fields import CHECKLIST_COMPLETE
 from workflow.machines import Registry
 
 
@@ -121,8 +123,8 @@ def _value(value: Any, spec_type: str | None) -> str:
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if isinstance(value, dict):
-        answered = sum(1 for v in value.values() if v in ("yes", "not_applicable"))
-        return f"{answered} of {len(value)} items answered Yes or Not applicable"
+        answered = sum(1 for v in value.values() if v in CHECKLIST_COMPLETE)
+        return f"{answered} of {len(value)} items answered {COMPLETE_IN_WORDS}"
     if spec_type == "date" and isinstance(value, str):
         try:
             return govuk_date(value)

@@ -20,58 +20,25 @@ they share.
 
 from __future__ import annotations
 
-from panels.models import ACTIONS as ACT
-from panels.models import ATTENDANCE as A
-from panels.models import CASES as PC
-from panels.models import DECISIONS as DEC
-from panels.models import ITEMS as I
-from panels.models import MEETINGS as M
-from panels.models import REFERRALS as R
+from panels.errors import PanelConflict, PanelForbidden, PanelInvalid
 from panels.service.agenda_items import AgendaItemsMixin
-from panels.service.common import (
-    ACTION,
-    ANSWERS,
-    MINUTES,
-    PACK,
-    PANEL_STAFF,
-    TRACKING_OUTCOMES,
-    PanelConflict,
-    PanelForbidden,
-    PanelInvalid,
-)
+from panels.service.common import ACTION, MINUTES, PACK, TRACKING_OUTCOMES
 from panels.service.decisions import DecisionsMixin
 from panels.service.meetings import MeetingsMixin
 from panels.service.minutes import MinutesMixin
 from panels.service.referrals import ReferralsMixin
 from panels.service.reports import ReportsMixin
 from panels.service.tracker import TrackerMixin
-from services.models import CHILDREN as C
-from services.models import DEADLINES as D
-from services.models import JOURNEYS as J
-from services.models import USERS as U
 
 __all__ = [
-    "ACT",
     "ACTION",
-    "ANSWERS",
-    "DEC",
     "MINUTES",
     "PACK",
-    "PANEL_STAFF",
-    "PC",
     "TRACKING_OUTCOMES",
-    "A",
-    "C",
-    "D",
-    "I",
-    "J",
-    "M",
     "PanelConflict",
     "PanelForbidden",
     "PanelInvalid",
     "PanelService",
-    "R",
-    "U",
 ]
 
 

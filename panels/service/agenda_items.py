@@ -13,23 +13,22 @@ from sqlalchemy import Connection, and_, delete, insert, select, update
 
 from panels import agenda as agenda_builder
 from panels import cohorts as cohort_rules
+from panels.errors import PanelConflict, PanelInvalid
 from panels.models import CASES as PC
 from panels.models import ITEMS as I
 from panels.models import MEETINGS as M
 from panels.models import REFERRALS as R
-from panels.service.common import PanelConflict, PanelInvalid, _item_rows, _PanelBase, _require
+from panels.permissions import ARRANGE_AGENDA, BUILD_AGENDA, require
+from panels.results import Agenda, AgendaItem, AgendaPart, NotListed
+from panels.service.common import PanelBase, item_rows
 from services.access import Principal
 from services.clock import now_utc, today
 from services.db import write_connection
 from services.journeys import NotFound
 from services.models import CHILDREN as C
-from states.roles import (
-    PANEL_ADMIN,
-    PANEL_CHAIR,
-)
 
 
-class AgendaItemsMixin(_PanelBase):
+class AgendaItemsMixin(PanelBase):
     """Agenda items: build a meeting's agenda, reorder it, pin items."""
 
     def _roll_late(self, conn: Connection, principal: Principal, meeting: Any, as_of: date) -> None:
@@ -56,11 +55,11 @@ class AgendaItemsMixin(_PanelBase):
 
     def build_agenda(
         self, meeting_id: int, principal: Principal, *, as_of: date | None = None
-    ) -> dict[str, Any]:
+    ) -> Agenda:
         """Build (or rebuild) the agenda: accepted referrals and the tracked cohorts, each part
         within its capacity; the rest rolls to the next meeting with the reason. Pinned and
         decided items stay where the chair put them."""
-        _require(principal, PANEL_ADMIN, PANEL_CHAIR)
+        require(principal, BUILD_AGENDA)
         as_of = as_of or today()
         with write_connection(self.engine) as conn:
             meeting = self._meeting(conn, meeting_id)
@@ -127,7 +126,7 @@ class AgendaItemsMixin(_PanelBase):
                 listed=sum(len(p.items) for p in built.parts),
                 rolled=len(built.rolled),
             )
-            return self._agenda_json(conn, meeting, principal)
+            return self._agenda(conn, meeting, principal)
 
     @staticmethod
     def _item_row(
@@ -242,7 +241,7 @@ class AgendaItemsMixin(_PanelBase):
                 )
             }
             journeys = cohort_rules.load_journeys(conn)
-            approved = cohort_rules._secured_ltf(journeys, conn)
+            approved = cohort_rules.secured_ltf(journeys, conn)
             for m in cohort_rules.members(cohort_parts, on, journeys, next_due, approved):
                 review = reviews.get(m.child_id)
                 if review is not None and review > on:
@@ -265,34 +264,35 @@ class AgendaItemsMixin(_PanelBase):
                     )
         return out
 
-    def _agenda_json(self, conn: Connection, meeting: Any, principal: Principal) -> dict[str, Any]:
-        rows = _item_rows(conn, meeting.id, C.c.team)
+    def _agenda(self, conn: Connection, meeting: Any, principal: Principal) -> Agenda:
+        """The meeting's agenda as the principal may see it (their teams' children)."""
+        rows = item_rows(conn, meeting.id, C.c.team)
         teams = principal.visible_teams()
         parts = []
         for part in self.config.parts:
             items = [
-                self._item_json(r)
+                self._agenda_item(r)
                 for r in rows
                 if r.part == part.key
                 and r.status != "rolled"
                 and (teams is None or r.team in teams)
             ]
             parts.append(
-                {
-                    "key": part.key,
-                    "title": part.title,
-                    "capacity": part.capacity.describe(),
-                    "capacity_minutes": part.capacity.total_minutes,
-                    "used_minutes": sum(i["minutes"] for i in items),
-                    "items": items,
-                }
+                AgendaPart(
+                    key=part.key,
+                    title=part.title,
+                    capacity=part.capacity.describe(),
+                    capacity_minutes=part.capacity.total_minutes,
+                    used_minutes=sum(i.minutes for i in items),
+                    items=items,
+                )
             )
         rolled = [
-            self._item_json(r)
+            self._agenda_item(r)
             for r in rows
             if r.status == "rolled" and (teams is None or r.team in teams)
         ]
-        not_listed = []
+        not_listed: list[NotListed] = []
         # A referral offered away from this meeting always goes to a later one.
         for ref in conn.execute(
             select(R, C.c.reference, C.c.team)
@@ -307,58 +307,58 @@ class AgendaItemsMixin(_PanelBase):
                     "pinned",
                 ):
                     not_listed.append(
-                        {
-                            "referral_id": ref.id,
-                            "child_reference": ref.reference,
-                            "decision_type": ref.decision_type,
-                            "reason": h["note"],
-                            "offered_meeting_id": h["meeting_id"],
-                        }
+                        NotListed(
+                            referral_id=ref.id,
+                            child_reference=ref.reference,
+                            decision_type=ref.decision_type,
+                            reason=h["note"],
+                            offered_meeting_id=h["meeting_id"],
+                        )
                     )
             if ref.meeting_id == meeting.id and ref.status == "awaiting_pack":
                 not_listed.append(
-                    {
-                        "referral_id": ref.id,
-                        "child_reference": ref.reference,
-                        "decision_type": ref.decision_type,
-                        "reason": f"Awaiting the pack (due {ref.pack_due_on.isoformat()}).",
-                        "offered_meeting_id": None,
-                    }
+                    NotListed(
+                        referral_id=ref.id,
+                        child_reference=ref.reference,
+                        decision_type=ref.decision_type,
+                        reason=f"Awaiting the pack (due {ref.pack_due_on.isoformat()}).",
+                        offered_meeting_id=None,
+                    )
                 )
-        return {
-            "meeting_id": meeting.id,
-            "meeting_date": meeting.meeting_date.isoformat(),
-            "parts": parts,
-            "rolled": rolled,
-            "not_listed": not_listed,
-        }
+        return Agenda(
+            meeting_id=meeting.id,
+            meeting_date=meeting.meeting_date,
+            parts=parts,
+            rolled=rolled,
+            not_listed=not_listed,
+        )
 
     @staticmethod
-    def _item_json(r: Any) -> dict[str, Any]:
-        return {
-            "id": r.id,
-            "part": r.part,
-            "position": r.position,
-            "source": r.source,
-            "cohorts": r.cohorts,
-            "child_id": r.child_id,
-            "child_reference": r.reference,
-            "journey_id": r.journey_id,
-            "journey_type": r.journey_type,
-            "journey_state": r.journey_state,
-            "referral_id": r.referral_id,
-            "minutes": r.minutes,
-            "pinned": r.pinned,
-            "status": r.status,
-            "reason": r.reason,
-            "review_weeks": r.review_weeks,
-        }
+    def _agenda_item(r: Any) -> AgendaItem:
+        return AgendaItem(
+            id=r.id,
+            part=r.part,
+            position=r.position,
+            source=r.source,
+            cohorts=r.cohorts,
+            child_id=r.child_id,
+            child_reference=r.reference,
+            journey_id=r.journey_id,
+            journey_type=r.journey_type,
+            journey_state=r.journey_state,
+            referral_id=r.referral_id,
+            minutes=r.minutes,
+            pinned=r.pinned,
+            status=r.status,
+            reason=r.reason,
+            review_weeks=r.review_weeks,
+        )
 
     def reorder(
         self, meeting_id: int, principal: Principal, *, part: str, item_ids: list[int]
-    ) -> dict[str, Any]:
+    ) -> Agenda:
         """The chair's order for a part's items (listed items only; the rest follow)."""
-        _require(principal, PANEL_CHAIR)
+        require(principal, ARRANGE_AGENDA)
         with write_connection(self.engine) as conn:
             meeting = self._meeting(conn, meeting_id)
             current = [
@@ -390,11 +390,11 @@ class AgendaItemsMixin(_PanelBase):
                 part=part,
                 order=order,
             )
-            return self._agenda_json(conn, meeting, principal)
+            return self._agenda(conn, meeting, principal)
 
-    def pin(self, item_id: int, principal: Principal, *, pinned: bool) -> dict[str, Any]:
+    def pin(self, item_id: int, principal: Principal, *, pinned: bool) -> Agenda:
         """Pin an item (it stays on the agenda through rebuilds, even over capacity)."""
-        _require(principal, PANEL_CHAIR)
+        require(principal, ARRANGE_AGENDA)
         with write_connection(self.engine) as conn:
             item = conn.execute(select(I).where(I.c.id == item_id)).one_or_none()
             if item is None:
@@ -416,4 +416,4 @@ class AgendaItemsMixin(_PanelBase):
                     )
             conn.execute(update(I).where(I.c.id == item_id).values(**values))
             self._audit(conn, principal, "panel_item_pinned", "panel_item", item_id, pinned=pinned)
-            return self._agenda_json(conn, meeting, principal)
+            return self._agenda(conn, meeting, principal)

@@ -1,6 +1,6 @@
-"""What every part of the panel service shares: table aliases, constants, errors, small
-helpers, and ``_PanelBase`` (the configuration, audit and deadline helpers, lookups and
-access checks every area uses)."""
+"""What every part of the panel service shares: constants, small helpers, and
+``PanelBase`` (the configuration, audit and deadline helpers, lookups and access checks
+every area uses)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from panels import schedule as planner
 from panels.config import PanelConfig
 from panels.models import ITEMS as I
 from panels.models import MEETINGS as M
+from panels.results import Action, Agenda
 from services import audit
 from services.access import Principal, child_refusal
 from services.clock import now_utc
@@ -26,18 +27,12 @@ from services.models import DEADLINES as D
 from services.models import JOURNEYS as J
 from states import sgo
 from states.deadline_kinds import PANEL_ACTION, PANEL_MINUTES, PANEL_PACK
-from states.roles import (
-    PANEL_ADMIN,
-    PANEL_CHAIR,
-)
 from workflow.definition import Policy
-from workflow.errors import EngineError
 from workflow.machines import Registry
 
 log = structlog.get_logger("permanence.panel")
 
 PACK, ACTION, MINUTES = (k.key for k in (PANEL_PACK, PANEL_ACTION, PANEL_MINUTES))
-ANSWERS = ("yes", "no", "not_applicable")
 # Outcomes for children discussed from a tracked cohort (no decision type, no event).
 TRACKING_OUTCOMES: dict[str, str] = {
     "progressing": "Plan progressing; no further action",
@@ -45,48 +40,29 @@ TRACKING_OUTCOMES: dict[str, str] = {
     "escalate": "Drift: escalated to the Service Director",
     "stop_tracking": "Permanence secured or no longer tracked",
 }
-PANEL_STAFF = (PANEL_ADMIN, PANEL_CHAIR)
-# Why referrals were not listed, as the themes report words them.
-_REPORTED = {
-    "late": "late pack",
-    "no_pack": "late pack",
-    "incomplete": "incomplete pack",
-    "full": "part full",
-    "cancelled": "meeting cancelled",
-}
-
-
-class PanelInvalid(EngineError):
-    """The request cannot be done as asked (422), with the reasons."""
-
-    status_code = 422
-    code = "panel_invalid"
-
-
-class PanelConflict(EngineError):
-    """The request clashes with the meeting's or referral's state (409)."""
-
-    status_code = 409
-    code = "panel_conflict"
-
-
-class PanelForbidden(EngineError):
-    """The role may not do this (403), e.g. above its scheme of delegation."""
-
-    status_code = 403
-    code = "forbidden"
-
-
-def _require(principal: Principal, *roles: str) -> None:
-    if principal.roles.isdisjoint(roles):
-        raise PanelForbidden(f"This needs one of the roles: {', '.join(roles)}.")
 
 
 def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _item_rows(conn: Connection, meeting_id: int, *child_columns: Any) -> list[Any]:
+def action_of(row: Any) -> Action:
+    """An ``ACTIONS`` row as the service answers it."""
+    return Action(
+        id=row.id,
+        description=row.description,
+        owner_id=row.owner_id,
+        owner_role=row.owner_role,
+        due_on=row.due_on,
+        status=row.status,
+        done_on=row.done_on,
+        child_id=row.child_id,
+        journey_id=row.journey_id,
+        meeting_id=row.meeting_id,
+    )
+
+
+def item_rows(conn: Connection, meeting_id: int, *child_columns: Any) -> list[Any]:
     """A meeting's agenda items in order, with the child's reference, the journey's type and
     state, and whatever other child columns the caller needs."""
     return list(
@@ -105,7 +81,7 @@ def _item_rows(conn: Connection, meeting_id: int, *child_columns: Any) -> list[A
     )
 
 
-class _PanelBase:
+class PanelBase:
     """One local authority's panel, run on the service's database: the shared state and
     helpers the area mixins build on."""
 
@@ -279,11 +255,6 @@ class _PanelBase:
         """When the minutes of a meeting on ``meeting_date`` are due."""
         return planner.minutes_due(meeting_date, self.config.minutes.due_working_days)
 
-    @staticmethod
-    def _require_reader(principal: Principal) -> None:
-        if not principal.sees_children:
-            raise PanelForbidden("Your roles give no access to the panel.")
-
     def _journey(self, conn: Connection, journey_id: int) -> Any:
         row = conn.execute(
             select(
@@ -330,11 +301,7 @@ class _PanelBase:
             code: str,
             status: str | None = None,
         ) -> str: ...
-        def _agenda_json(
-            self, conn: Connection, meeting: Any, principal: Principal
-        ) -> dict[str, Any]: ...
-        @staticmethod
-        def _action_json(a: Any) -> dict[str, Any]: ...
+        def _agenda(self, conn: Connection, meeting: Any, principal: Principal) -> Agenda: ...
         def _circulate(
             self,
             conn: Connection,

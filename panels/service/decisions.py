@@ -2,42 +2,45 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, insert, select, update
 
+from panels.config import DecisionType
+from panels.errors import PanelConflict, PanelForbidden, PanelInvalid
 from panels.funding import FundingRequest, refusals
 from panels.models import ACTIONS as ACT
 from panels.models import CASES as PC
 from panels.models import DECISIONS as DEC
 from panels.models import ITEMS as I
 from panels.models import REFERRALS as R
-from panels.service.common import (
-    ACTION,
-    TRACKING_OUTCOMES,
-    PanelConflict,
-    PanelForbidden,
-    PanelInvalid,
-    _iso,
-    _PanelBase,
-    _require,
-    log,
-)
+from panels.permissions import COMPLETE_ACTION, decision_rule, require
+from panels.results import Action, Decision, ListedAction, fields_of
+from panels.service.common import ACTION, TRACKING_OUTCOMES, PanelBase, action_of, log
 from services.access import Principal
 from services.clock import now_utc, today
 from services.db import insert_id, read_connection, write_connection
 from services.journeys import NotFound
 from services.models import CHILDREN as C
-from states.roles import (
-    PANEL_ADMIN,
-    PANEL_CHAIR,
-    SOCIAL_WORKER,
-    TEAM_MANAGER,
-)
+from states.roles import SOCIAL_WORKER
 
 
-class DecisionsMixin(_PanelBase):
+@dataclass(frozen=True)
+class _Outcome:
+    """The outcome being recorded: its key and label, the journey event it fires and
+    whether it defers, with the referral and decision type (None for a tracked child)."""
+
+    key: str
+    label: str
+    event: str | None
+    defers: bool
+    referral: Any
+    decision_type: DecisionType | None
+
+
+class DecisionsMixin(PanelBase):
     """Decisions and actions: decide an item, complete and list actions."""
 
     def _event_roles(self, journey_type: str | None, event: str | None) -> tuple[str, ...]:
@@ -47,142 +50,30 @@ class DecisionsMixin(_PanelBase):
         ev = jm.definition.event(event) if jm else None
         return ev.roles if ev else ()
 
-    def decide(self, item_id: int, principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
+    def decide(self, item_id: int, principal: Principal, body: dict[str, Any]) -> Decision:
         """Record the decision or recommendation on an item, firing its journey event in the
         same transaction; actions become deadlines; the chair's review frequency is set."""
         with write_connection(self.engine) as conn:
-            item = conn.execute(select(I).where(I.c.id == item_id)).one_or_none()
-            if item is None:
-                raise NotFound(f"There is no agenda item {item_id}.")
-            meeting = self._meeting(conn, item.meeting_id)
-            if item.status == "rolled":
-                raise PanelConflict("The item was rolled to the next meeting; decide it there.")
-            outcome_key = str(body.get("outcome") or "")
-            ref = None
-            dt = None
-            event: str | None = None
-            defers = False
-            if item.referral_id is not None:
-                ref = conn.execute(select(R).where(R.c.id == item.referral_id)).one()
-                dt = self.config.decision_type(ref.decision_type)
-                assert dt is not None
-                outcome = next((o for o in dt.outcomes if o.key == outcome_key), None)
-                if outcome is None:
-                    raise PanelInvalid(
-                        f"{dt.title} has no outcome {outcome_key!r}.",
-                        outcomes=[o.key for o in dt.outcomes],
-                    )
-                event, defers, label = outcome.event, outcome.defers, outcome.label
-            else:
-                if outcome_key not in TRACKING_OUTCOMES:
-                    raise PanelInvalid(
-                        f"No tracking outcome {outcome_key!r}.", outcomes=list(TRACKING_OUTCOMES)
-                    )
-                label = TRACKING_OUTCOMES[outcome_key]
+            item, meeting = self._item_to_decide(conn, item_id)
+            outcome = self._outcome(conn, item, str(body.get("outcome") or ""))
             journey = self._journey(conn, item.journey_id) if item.journey_id else None
-            roles = self._event_roles(journey.type if journey else None, event)
-            # The chair records decisions; a decision whose event belongs to another role
-            # (the ADM's approval, a sign-off under the scheme of delegation) is recorded by
-            # that role. A social worker never records the panel's decision.
-            _require(principal, PANEL_CHAIR, *(r for r in roles if r != SOCIAL_WORKER))
-            funding_check: dict[str, Any] = {}
-            if (
-                dt is not None
-                and dt.funding_scheme
-                and not defers
-                and (event == "sign_off" or outcome_key.startswith("agree"))
-            ):
-                scheme = self.config.funding_scheme(dt.funding_scheme)
-                assert scheme is not None and ref is not None
-                form = FundingRequest.model_validate(ref.funding)
-                reasons = refusals(
-                    form,
-                    scheme,
-                    principal.roles,
-                    exception_reason=str(body.get("exception_reason") or ""),
-                )
-                if reasons:
-                    role_bound = any("scheme of delegation" in r for r in reasons)
-                    error = PanelForbidden if role_bound else PanelInvalid
-                    raise error(
-                        "The funding cannot be agreed: " + " ".join(reasons), reasons=reasons
-                    )
-                band = scheme.band_for(float(form.annual_cost))
-                funding_check = {
-                    "annual_cost": str(form.annual_cost),
-                    "total_cost": str(form.total_cost),
-                    "band_roles": band.roles,
-                    "quotes": len(form.quotes),
-                    "by_exception": band.by_exception,
-                }
+            require(
+                principal,
+                decision_rule(self._event_roles(journey.type if journey else None, outcome.event)),
+            )
+            funding_check = self._funding_check(principal, outcome, body)
             actions = list(body.get("actions") or [])
             if actions and journey is None:
                 raise PanelInvalid("Actions need a journey to hang off.")
             self._hold(conn, principal, meeting.id)
-            version = None
-            if event is not None and journey is not None:
-                data = dict(body.get("event_data") or {})
-                jm = self.registry.current(journey.type)
-                ev = jm.definition.event(event) if jm else None
-                if ev is not None and any(f.name == "reason" for f in ev.fields):
-                    data.setdefault("reason", body.get("notes") or label)
-                if ev is not None and any(f.name == "recommendation" for f in ev.fields):
-                    data.setdefault("recommendation", body.get("notes") or label)
-                view = self.journeys.fire(
-                    journey.id,
-                    event=event,
-                    expected_version=int(body.get("expected_version") or journey.version),
-                    occurred_on=meeting.meeting_date,
-                    data=data,
-                    principal=principal,
-                    conn=conn,
-                )
-                version = view.version
+            version = self._fire_outcome(conn, principal, journey, meeting, outcome, body)
             meets = body.get("meets_needs")
             if meets not in (None, "will", "will_not"):
                 raise PanelInvalid("meets_needs is will or will_not.")
-            stamp = now_utc()
-            decision_id = int(
-                insert_id(
-                    conn.execute(
-                        insert(DEC).values(
-                            item_id=item_id,
-                            meeting_id=meeting.id,
-                            child_id=item.child_id,
-                            journey_id=item.journey_id,
-                            outcome=outcome_key,
-                            event=event,
-                            journey_version=version,
-                            meets_needs=meets,
-                            resources_child=str(body.get("resources_child") or ""),
-                            resources_carers=str(body.get("resources_carers") or ""),
-                            notes=str(body.get("notes") or ""),
-                            funding=funding_check,
-                            recorded_by=principal.user_id,
-                            recorded_at=stamp,
-                        )
-                    )
-                )
+            decision_id = self._insert_decision(
+                conn, principal, item, outcome, version, meets, funding_check, body
             )
-            review_weeks = body.get("review_weeks")
-            part = self.config.part(item.part)
-            if review_weeks is None and part is not None:
-                review_weeks = part.review_weeks
-            conn.execute(
-                update(I)
-                .where(I.c.id == item_id)
-                .values(status="decided", review_weeks=review_weeks, updated_at=stamp)
-            )
-            if ref is not None:
-                conn.execute(
-                    update(R)
-                    .where(R.c.id == ref.id)
-                    .values(status="deferred" if defers else "decided", updated_at=stamp)
-                )
-            next_review = (
-                meeting.meeting_date + timedelta(weeks=int(review_weeks)) if review_weeks else None
-            )
-            self._upsert_case(conn, item, meeting.id, outcome_key, review_weeks, next_review)
+            self._conclude_item(conn, item, meeting, outcome, body.get("review_weeks"))
             for a in actions:
                 self._add_action(conn, principal, meeting, item, journey, a)
             self._audit(
@@ -192,16 +83,172 @@ class DecisionsMixin(_PanelBase):
                 "panel_item",
                 item_id,
                 decision_id=decision_id,
-                outcome=outcome_key,
-                event=event,
+                outcome=outcome.key,
+                event=outcome.event,
             )
             log.info(
                 "panel_decision",
                 meeting_id=meeting.id,
                 journey_id=item.journey_id,
-                event_name=event,
+                event_name=outcome.event,
             )
-            return self._decision_json(conn, decision_id)
+            return self._decision(conn, decision_id)
+
+    def _item_to_decide(self, conn: Connection, item_id: int) -> tuple[Any, Any]:
+        """The agenda item and its meeting; a rolled item is decided at the next meeting."""
+        item = conn.execute(select(I).where(I.c.id == item_id)).one_or_none()
+        if item is None:
+            raise NotFound(f"There is no agenda item {item_id}.")
+        meeting = self._meeting(conn, item.meeting_id)
+        if item.status == "rolled":
+            raise PanelConflict("The item was rolled to the next meeting; decide it there.")
+        return item, meeting
+
+    def _outcome(self, conn: Connection, item: Any, key: str) -> _Outcome:
+        """The outcome ``key`` of the item's decision type (a referral), or one of the
+        tracking outcomes (a child from a tracked cohort); 422 listing them otherwise."""
+        if item.referral_id is None:
+            if key not in TRACKING_OUTCOMES:
+                raise PanelInvalid(
+                    f"No tracking outcome {key!r}.", outcomes=list(TRACKING_OUTCOMES)
+                )
+            return _Outcome(key, TRACKING_OUTCOMES[key], None, False, None, None)
+        ref = conn.execute(select(R).where(R.c.id == item.referral_id)).one()
+        dt = self.config.decision_type(ref.decision_type)
+        assert dt is not None  # a referral's decision type is the panel's own
+        outcome = next((o for o in dt.outcomes if o.key == key), None)
+        if outcome is None:
+            raise PanelInvalid(
+                f"{dt.title} has no outcome {key!r}.", outcomes=[o.key for o in dt.outcomes]
+            )
+        return _Outcome(key, outcome.label, outcome.event, outcome.defers, ref, dt)
+
+    def _funding_check(
+        self, principal: Principal, outcome: _Outcome, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Agreeing a funding decision (a sign-off, or an ``agree...`` outcome) needs the
+        principal within the scheme of delegation (403 otherwise) and the request's quotes
+        or an exceptional reason (422): what was checked, for the record ({} when nothing
+        is agreed)."""
+        dt, ref = outcome.decision_type, outcome.referral
+        if (
+            dt is None
+            or not dt.funding_scheme
+            or outcome.defers
+            or not (outcome.event == "sign_off" or outcome.key.startswith("agree"))
+        ):
+            return {}
+        scheme = self.config.funding_scheme(dt.funding_scheme)
+        assert scheme is not None and ref is not None
+        form = FundingRequest.model_validate(ref.funding)
+        reasons = refusals(
+            form, scheme, principal.roles, exception_reason=str(body.get("exception_reason") or "")
+        )
+        if reasons:
+            role_bound = any("scheme of delegation" in r for r in reasons)
+            error = PanelForbidden if role_bound else PanelInvalid
+            raise error("The funding cannot be agreed: " + " ".join(reasons), reasons=reasons)
+        band = scheme.band_for(float(form.annual_cost))
+        return {
+            "annual_cost": str(form.annual_cost),
+            "total_cost": str(form.total_cost),
+            "band_roles": band.roles,
+            "quotes": len(form.quotes),
+            "by_exception": band.by_exception,
+        }
+
+    def _fire_outcome(
+        self,
+        conn: Connection,
+        principal: Principal,
+        journey: Any,
+        meeting: Any,
+        outcome: _Outcome,
+        body: dict[str, Any],
+    ) -> int | None:
+        """Fire the outcome's journey event, dated the day of the meeting, in this
+        transaction; the journey's version after it (None: no event)."""
+        if outcome.event is None or journey is None:
+            return None
+        data = dict(body.get("event_data") or {})
+        jm = self.registry.current(journey.type)
+        ev = jm.definition.event(outcome.event) if jm else None
+        # The decision's notes (or the outcome's label) are the event's reason or
+        # recommendation, so the form does not ask for them twice.
+        if ev is not None and any(f.name == "reason" for f in ev.fields):
+            data.setdefault("reason", body.get("notes") or outcome.label)
+        if ev is not None and any(f.name == "recommendation" for f in ev.fields):
+            data.setdefault("recommendation", body.get("notes") or outcome.label)
+        view = self.journeys.fire(
+            journey.id,
+            event=outcome.event,
+            expected_version=int(body.get("expected_version") or journey.version),
+            occurred_on=meeting.meeting_date,
+            data=data,
+            principal=principal,
+            conn=conn,
+        )
+        return view.version
+
+    @staticmethod
+    def _insert_decision(
+        conn: Connection,
+        principal: Principal,
+        item: Any,
+        outcome: _Outcome,
+        version: int | None,
+        meets: Any,
+        funding_check: dict[str, Any],
+        body: dict[str, Any],
+    ) -> int:
+        """Write the decision (the Panel Decisions template's fields); its id."""
+        return int(
+            insert_id(
+                conn.execute(
+                    insert(DEC).values(
+                        item_id=item.id,
+                        meeting_id=item.meeting_id,
+                        child_id=item.child_id,
+                        journey_id=item.journey_id,
+                        outcome=outcome.key,
+                        event=outcome.event,
+                        journey_version=version,
+                        meets_needs=meets,
+                        resources_child=str(body.get("resources_child") or ""),
+                        resources_carers=str(body.get("resources_carers") or ""),
+                        notes=str(body.get("notes") or ""),
+                        funding=funding_check,
+                        recorded_by=principal.user_id,
+                        recorded_at=now_utc(),
+                    )
+                )
+            )
+        )
+
+    def _conclude_item(
+        self, conn: Connection, item: Any, meeting: Any, outcome: _Outcome, review_weeks: Any
+    ) -> None:
+        """The item is decided (its referral decided, or deferred), and the case comes back
+        after the chair's review weeks (or the part's)."""
+        part = self.config.part(item.part)
+        if review_weeks is None and part is not None:
+            review_weeks = part.review_weeks
+        stamp = now_utc()
+        conn.execute(
+            update(I)
+            .where(I.c.id == item.id)
+            .values(status="decided", review_weeks=review_weeks, updated_at=stamp)
+        )
+        if outcome.referral is not None:
+            conn.execute(
+                update(R)
+                .where(R.c.id == outcome.referral.id)
+                .values(status="deferred" if outcome.defers else "decided", updated_at=stamp)
+            )
+        next_review = (
+            meeting.meeting_date + timedelta(weeks=int(review_weeks)) if review_weeks else None
+        )
+        self._upsert_case(conn, item, meeting.id, outcome.key, review_weeks, next_review)
 
     def _upsert_case(
         self,
@@ -285,44 +332,30 @@ class DecisionsMixin(_PanelBase):
             why=f"Action agreed at the panel on {meeting.meeting_date.isoformat()}",
         )
 
-    def _decision_json(self, conn: Connection, decision_id: int) -> dict[str, Any]:
+    @staticmethod
+    def _decision(conn: Connection, decision_id: int) -> Decision:
         d = conn.execute(select(DEC).where(DEC.c.id == decision_id)).one()
         actions = conn.execute(select(ACT).where(ACT.c.item_id == d.item_id)).all()
-        return {
-            "id": d.id,
-            "item_id": d.item_id,
-            "meeting_id": d.meeting_id,
-            "child_id": d.child_id,
-            "journey_id": d.journey_id,
-            "outcome": d.outcome,
-            "event": d.event,
-            "journey_version": d.journey_version,
-            "meets_needs": d.meets_needs,
-            "resources_child": d.resources_child,
-            "resources_carers": d.resources_carers,
-            "notes": d.notes,
-            "funding": d.funding,
-            "actions": [self._action_json(a) for a in actions],
-        }
-
-    @staticmethod
-    def _action_json(a: Any) -> dict[str, Any]:
-        return {
-            "id": a.id,
-            "description": a.description,
-            "owner_id": a.owner_id,
-            "owner_role": a.owner_role,
-            "due_on": a.due_on.isoformat(),
-            "status": a.status,
-            "done_on": _iso(a.done_on),
-            "child_id": a.child_id,
-            "journey_id": a.journey_id,
-            "meeting_id": a.meeting_id,
-        }
+        return Decision(
+            id=d.id,
+            item_id=d.item_id,
+            meeting_id=d.meeting_id,
+            child_id=d.child_id,
+            journey_id=d.journey_id,
+            outcome=d.outcome,
+            event=d.event,
+            journey_version=d.journey_version,
+            meets_needs=d.meets_needs,
+            resources_child=d.resources_child,
+            resources_carers=d.resources_carers,
+            notes=d.notes,
+            funding=d.funding,
+            actions=[action_of(a) for a in actions],
+        )
 
     def complete_action(
         self, action_id: int, principal: Principal, done_on: date | None = None
-    ) -> dict[str, Any]:
+    ) -> Action:
         """Mark an action done; its deadline is met."""
         done_on = done_on or today()
         with write_connection(self.engine) as conn:
@@ -331,7 +364,7 @@ class DecisionsMixin(_PanelBase):
                 raise NotFound(f"There is no action {action_id}.")
             self._check_child(conn, principal, a.child_id, write=True)
             if principal.user_id != a.owner_id:
-                _require(principal, PANEL_ADMIN, PANEL_CHAIR, TEAM_MANAGER, a.owner_role)
+                require(principal, COMPLETE_ACTION.plus(a.owner_role))
             conn.execute(
                 update(ACT)
                 .where(ACT.c.id == action_id)
@@ -340,11 +373,11 @@ class DecisionsMixin(_PanelBase):
             self._close_deadlines(
                 conn, principal, ACTION, str(action_id), met_on=done_on, why="Action completed"
             )
-            return self._action_json(conn.execute(select(ACT).where(ACT.c.id == action_id)).one())
+            return action_of(conn.execute(select(ACT).where(ACT.c.id == action_id)).one())
 
     def list_actions(
         self, principal: Principal, status: str | None = "open", meeting_id: int | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[ListedAction]:
         """Actions across meetings (or of ``meeting_id``), for the children the principal
         may see."""
         teams = principal.visible_teams()
@@ -361,6 +394,6 @@ class DecisionsMixin(_PanelBase):
             query = query.where(C.c.team.in_(teams))
         with read_connection(self.engine) as conn:
             return [
-                {**self._action_json(a), "child_reference": a.reference}
+                ListedAction(**fields_of(action_of(a)), child_reference=a.reference)
                 for a in conn.execute(query)
             ]

@@ -5,30 +5,24 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, select, update
+from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
 from panels import schedule as planner
+from panels.errors import PanelConflict, PanelInvalid
 from panels.models import ATTENDANCE as A
 from panels.models import ITEMS as I
 from panels.models import MEETINGS as M
 from panels.models import REFERRALS as R
-from panels.service.common import (
-    MINUTES,
-    PACK,
-    PanelConflict,
-    PanelInvalid,
-    _PanelBase,
-    _require,
-    log,
-)
+from panels.permissions import RECORD_ATTENDANCE, SCHEDULE_MEETINGS, require, require_reader
+from panels.results import Attendance, Meeting, MeetingCounts, MeetingDeadline, MeetingDetail, Seat
+from panels.service.common import MINUTES, PACK, PanelBase, log
 from services.access import Principal
 from services.clock import now_utc, today
 from services.db import insert_id, read_connection, write_connection
 from services.models import DEADLINES as D
-from states.roles import PANEL_ADMIN
 
 
-class MeetingsMixin(_PanelBase):
+class MeetingsMixin(PanelBase):
     """Meetings: the planner, the meeting views, moves, cancellations and attendance."""
 
     def _generate(self, conn: Connection, start: date, months: int | None) -> list[int]:
@@ -64,9 +58,9 @@ class MeetingsMixin(_PanelBase):
 
     def generate(
         self, principal: Principal, start: date | None = None, months: int | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[Meeting]:
         """Plan meetings from ``start`` (default today) for the forward planner's months."""
-        _require(principal, PANEL_ADMIN)
+        require(principal, SCHEDULE_MEETINGS)
         start = start or today()
         with write_connection(self.engine) as conn:
             created = self._generate(conn, start, months)
@@ -85,85 +79,114 @@ class MeetingsMixin(_PanelBase):
 
     def list_meetings(
         self, principal: Principal, start: date | None = None, end: date | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[Meeting]:
         """The forward planner: meetings between two dates, each with its pack due date."""
-        self._require_reader(principal)
+        require_reader(principal)
         query = select(M).where(M.c.panel == self.key).order_by(M.c.meeting_date, M.c.id)
         if start:
             query = query.where(M.c.meeting_date >= start)
         if end:
             query = query.where(M.c.meeting_date <= end)
         with read_connection(self.engine) as conn:
-            return [self._meeting_json(r) for r in conn.execute(query)]
+            return [Meeting(**self._meeting_values(r)) for r in conn.execute(query)]
 
-    def _meeting_json(self, row: Any) -> dict[str, Any]:
+    def meeting_counts(
+        self, principal: Principal, meeting_ids: list[int]
+    ) -> dict[int, MeetingCounts]:
+        """Per meeting: items on its agenda (not rolled) and referrals still waiting for it.
+        Two grouped queries for a whole planner, not one per meeting; numbers only, so no
+        child data is read."""
+        require_reader(principal)
+        items: dict[int, int] = {}
+        waiting: dict[int, int] = {}
+        if meeting_ids:
+            with read_connection(self.engine) as conn:
+                for meeting_id, n in conn.execute(
+                    select(I.c.meeting_id, func.count())
+                    .where(and_(I.c.meeting_id.in_(meeting_ids), I.c.status != "rolled"))
+                    .group_by(I.c.meeting_id)
+                ):
+                    items[meeting_id] = n
+                for meeting_id, n in conn.execute(
+                    select(R.c.meeting_id, func.count())
+                    .where(
+                        and_(
+                            R.c.meeting_id.in_(meeting_ids),
+                            R.c.status.in_(("awaiting_pack", "accepted")),
+                        )
+                    )
+                    .group_by(R.c.meeting_id)
+                ):
+                    waiting[meeting_id] = n
+        return {
+            m: MeetingCounts(items=items.get(m, 0), waiting=waiting.get(m, 0)) for m in meeting_ids
+        }
+
+    def _meeting_values(self, row: Any) -> dict[str, Any]:
+        """A meeting row as the fields of ``Meeting``, with its pack and minutes due dates."""
         return {
             "id": row.id,
             "panel": row.panel,
-            "scheduled_for": row.scheduled_for.isoformat(),
-            "meeting_date": row.meeting_date.isoformat(),
+            "scheduled_for": row.scheduled_for,
+            "meeting_date": row.meeting_date,
             "start_time": row.start_time,
             "length_minutes": row.length_minutes,
             "status": row.status,
             "reason": row.reason,
-            "pack_due_on": self.pack_due(row.meeting_date).isoformat(),
-            "minutes_due_on": self.minutes_due(row.meeting_date).isoformat(),
+            "pack_due_on": self.pack_due(row.meeting_date),
+            "minutes_due_on": self.minutes_due(row.meeting_date),
             "minutes_status": row.minutes_status,
             "version": row.version,
         }
 
-    def get_meeting(self, meeting_id: int, principal: Principal) -> dict[str, Any]:
+    def get_meeting(self, meeting_id: int, principal: Principal) -> MeetingDetail:
         """A meeting with its attendance, agenda, referrals and deadlines."""
-        self._require_reader(principal)
+        require_reader(principal)
         with read_connection(self.engine) as conn:
             row = self._meeting(conn, meeting_id)
-            out = self._meeting_json(row)
-            out["attendance"] = [
-                dict(r._mapping)
+            attendance = [
+                Attendance(r.member_key, r.person, r.status, r.representative, r.user_id)
                 for r in conn.execute(
                     select(A.c.member_key, A.c.person, A.c.status, A.c.representative, A.c.user_id)
                     .where(A.c.meeting_id == meeting_id)
                     .order_by(A.c.id)
                 )
             ]
-            out["members"] = self._seats(out["attendance"])
-            out["agenda"] = self._agenda_json(conn, row, principal)
-            out["deadlines"] = [
-                {
-                    "id": d.id,
-                    "kind": d.kind,
-                    "ref": d.ref,
-                    "due_on": d.due_on.isoformat(),
-                    "status": d.status,
-                    "journey_id": d.journey_id,
-                }
-                for d in conn.execute(
-                    select(D).where(D.c.meeting_id == meeting_id).order_by(D.c.id)
-                )
-            ]
-        return out
+            return MeetingDetail(
+                **self._meeting_values(row),
+                attendance=attendance,
+                members=self._seats(attendance),
+                agenda=self._agenda(conn, row, principal),
+                deadlines=[
+                    MeetingDeadline(d.id, d.kind, d.ref, d.due_on, d.status, d.journey_id)
+                    for d in conn.execute(
+                        select(D).where(D.c.meeting_id == meeting_id).order_by(D.c.id)
+                    )
+                ],
+            )
 
-    def _seats(self, attendance: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _seats(self, attendance: list[Attendance]) -> list[Seat]:
         """Every seat of the panel with who is expected for which parts and what was recorded:
         a seat needed for no part of the meeting, or only "when required", is not chased."""
-        recorded = {a["member_key"]: a for a in attendance}
+        recorded = {a.member_key: a for a in attendance}
         part_keys = [p.key for p in self.config.parts]
         out = []
         for m in self.config.members:
-            parts = m.parts or part_keys
             a = recorded.get(m.key)
+            if a is not None:
+                status = a.status
+            else:
+                status = "not_recorded" if not m.when_required else "not_invited"
             out.append(
-                {
-                    "key": m.key,
-                    "title": m.title,
-                    "role": m.role,
-                    "parts": parts,
-                    "expected": not m.when_required,
-                    "status": a["status"]
-                    if a
-                    else ("not_recorded" if not m.when_required else "not_invited"),
-                    "representative": a["representative"] if a else None,
-                }
+                Seat(
+                    key=m.key,
+                    title=m.title,
+                    role=m.role,
+                    parts=m.parts or part_keys,
+                    expected=not m.when_required,
+                    status=status,
+                    representative=a.representative if a else None,
+                )
             )
         return out
 
@@ -187,10 +210,10 @@ class MeetingsMixin(_PanelBase):
 
     def move_meeting(
         self, meeting_id: int, principal: Principal, *, new_date: date, reason: str
-    ) -> dict[str, Any]:
+    ) -> MeetingDetail:
         """Move a meeting; every pack deadline (and the minutes deadline) hanging off it moves
         with it, each move recorded with the reason."""
-        _require(principal, PANEL_ADMIN)
+        require(principal, SCHEDULE_MEETINGS)
         if not reason.strip():
             raise PanelInvalid("Say why the meeting moves.", errors=["reason: required"])
         with write_connection(self.engine) as conn:
@@ -259,10 +282,10 @@ class MeetingsMixin(_PanelBase):
 
     def cancel_meeting(
         self, meeting_id: int, principal: Principal, *, reason: str
-    ) -> dict[str, Any]:
+    ) -> MeetingDetail:
         """Cancel a meeting; its referrals are offered the next meeting, their pack deadlines
         moving with them."""
-        _require(principal, PANEL_ADMIN)
+        require(principal, SCHEDULE_MEETINGS)
         if not reason.strip():
             raise PanelInvalid("Say why the meeting is cancelled.", errors=["reason: required"])
         with write_connection(self.engine) as conn:
@@ -316,9 +339,9 @@ class MeetingsMixin(_PanelBase):
 
     def record_attendance(
         self, meeting_id: int, principal: Principal, entries: list[dict[str, Any]]
-    ) -> dict[str, Any]:
+    ) -> MeetingDetail:
         """Who came, who sent apologies and who represented them (one row per seat)."""
-        _require(principal, PANEL_ADMIN)
+        require(principal, RECORD_ATTENDANCE)
         members = {m.key: m for m in self.config.members}
         errors = []
         for e in entries:

@@ -9,30 +9,42 @@ from typing import Any
 from sqlalchemy import Connection, and_, select, update
 
 from notifications.notify import notify
+from panels.errors import PanelConflict
 from panels.models import ACTIONS as ACT
 from panels.models import ATTENDANCE as A
 from panels.models import DECISIONS as DEC
 from panels.models import ITEMS as I
 from panels.models import MEETINGS as M
 from panels.models import REFERRALS as R
-from panels.service.common import MINUTES, PanelConflict, _item_rows, _PanelBase, _require, log
+from panels.permissions import APPROVE_MINUTES, DRAFT_MINUTES, READ_MINUTES, require
+from panels.results import (
+    Apology,
+    ChildRecordEntry,
+    Minutes,
+    MinutesApproval,
+    MinutesDecision,
+    MinutesEntry,
+    MinutesPart,
+    MinutesRecord,
+    MinutesRolled,
+    NotifiedOnApproval,
+    Present,
+    stored_minutes,
+    to_json,
+)
+from panels.service.common import MINUTES, PanelBase, action_of, item_rows, log
 from services.access import Principal
 from services.clock import now_utc, today
 from services.db import read_connection, write_connection
 from services.models import CHILDREN as C
-from states.roles import (
-    ADM,
-    PANEL_ADMIN,
-    PANEL_CHAIR,
-)
 
 
-class MinutesMixin(_PanelBase):
+class MinutesMixin(PanelBase):
     """Minutes: draft, approve and show them; a child's panel history."""
 
-    def draft_minutes(self, meeting_id: int, principal: Principal) -> dict[str, Any]:
+    def draft_minutes(self, meeting_id: int, principal: Principal) -> Minutes:
         """Draft the minutes from the recorded attendance, items, decisions and actions."""
-        _require(principal, PANEL_ADMIN)
+        require(principal, DRAFT_MINUTES)
         with write_connection(self.engine) as conn:
             meeting = self._meeting(conn, meeting_id)
             if meeting.minutes_status == "approved":
@@ -42,30 +54,30 @@ class MinutesMixin(_PanelBase):
             conn.execute(
                 update(M)
                 .where(M.c.id == meeting_id)
-                .values(minutes=minutes, minutes_status="draft", updated_at=now_utc())
+                .values(minutes=to_json(minutes), minutes_status="draft", updated_at=now_utc())
             )
             self._audit(conn, principal, "panel_minutes_drafted", "panel_meeting", meeting_id)
             return minutes
 
-    def _compose_minutes(self, conn: Connection, meeting: Any) -> dict[str, Any]:
+    def _compose_minutes(self, conn: Connection, meeting: Any) -> Minutes:
         members = {m.key: m for m in self.config.members}
         attendance = conn.execute(
             select(A).where(A.c.meeting_id == meeting.id).order_by(A.c.id)
         ).all()
         present = [
-            {
-                "seat": members[a.member_key].title if a.member_key in members else a.member_key,
-                "person": a.person,
-            }
+            Present(
+                seat=members[a.member_key].title if a.member_key in members else a.member_key,
+                person=a.person,
+            )
             for a in attendance
             if a.status == "present"
         ]
         apologies = [
-            {
-                "seat": members[a.member_key].title if a.member_key in members else a.member_key,
-                "person": a.person,
-                "representative": a.representative,
-            }
+            Apology(
+                seat=members[a.member_key].title if a.member_key in members else a.member_key,
+                person=a.person,
+                representative=a.representative,
+            )
             for a in attendance
             if a.status == "apologies"
         ]
@@ -77,7 +89,7 @@ class MinutesMixin(_PanelBase):
             ),
             "",
         )
-        items = _item_rows(conn, meeting.id, C.c.given_name, C.c.family_name, C.c.date_of_birth)
+        items = item_rows(conn, meeting.id, C.c.given_name, C.c.family_name, C.c.date_of_birth)
         decisions: dict[int, list[Any]] = defaultdict(list)
         for d in conn.execute(select(DEC).where(DEC.c.meeting_id == meeting.id).order_by(DEC.c.id)):
             decisions[d.item_id].append(d)
@@ -92,60 +104,60 @@ class MinutesMixin(_PanelBase):
                     continue
                 age = (meeting.meeting_date - it.date_of_birth).days // 365
                 entries.append(
-                    {
-                        "item_id": it.id,
-                        "child_id": it.child_id,
-                        "child_reference": it.reference,
+                    MinutesEntry(
+                        item_id=it.id,
+                        child_id=it.child_id,
+                        child_reference=it.reference,
                         # The Panel Decisions template names the child; the minutes are read by
                         # panel members only, and never logged.
-                        "child_name": f"{it.given_name} {it.family_name}",
-                        "age": age,
-                        "journey_type": it.journey_type,
-                        "journey_state": it.journey_state,
-                        "source": it.source,
-                        "cohorts": it.cohorts,
-                        "review_weeks": it.review_weeks,
-                        "decisions": [
-                            {
-                                "outcome": d.outcome,
-                                "event": d.event,
-                                "meets_needs": d.meets_needs,
-                                "resources_child": d.resources_child,
-                                "resources_carers": d.resources_carers,
-                                "notes": d.notes,
-                                "funding": d.funding,
-                            }
+                        child_name=f"{it.given_name} {it.family_name}",
+                        age=age,
+                        journey_type=it.journey_type,
+                        journey_state=it.journey_state,
+                        source=it.source,
+                        cohorts=it.cohorts,
+                        review_weeks=it.review_weeks,
+                        decisions=[
+                            MinutesDecision(
+                                outcome=d.outcome,
+                                event=d.event,
+                                meets_needs=d.meets_needs,
+                                resources_child=d.resources_child,
+                                resources_carers=d.resources_carers,
+                                notes=d.notes,
+                                funding=d.funding,
+                            )
                             for d in decisions.get(it.id, [])
                         ],
-                        "actions": [self._action_json(a) for a in actions.get(it.id, [])],
-                    }
+                        actions=[action_of(a) for a in actions.get(it.id, [])],
+                    )
                 )
-            parts.append({"key": part.key, "title": part.title, "items": entries})
+            parts.append(MinutesPart(key=part.key, title=part.title, items=entries))
         rolled = [
-            {"child_reference": it.reference, "part": it.part, "reason": it.reason}
+            MinutesRolled(child_reference=it.reference, part=it.part, reason=it.reason)
             for it in items
             if it.status == "rolled"
         ]
-        return {
-            "panel": self.config.panel.name,
-            "meeting_id": meeting.id,
-            "held_on": meeting.meeting_date.isoformat(),
-            "start_time": meeting.start_time,
-            "present": present,
-            "apologies": apologies,
-            "note_taker": note_taker,
-            "parts": parts,
-            "rolled": rolled,
-            "minutes_due_on": self.minutes_due(meeting.meeting_date).isoformat(),
-        }
+        return Minutes(
+            panel=self.config.panel.name,
+            meeting_id=meeting.id,
+            held_on=meeting.meeting_date,
+            start_time=meeting.start_time,
+            present=present,
+            apologies=apologies,
+            note_taker=note_taker,
+            parts=parts,
+            rolled=rolled,
+            minutes_due_on=self.minutes_due(meeting.meeting_date),
+        )
 
     def approve_minutes(
         self, meeting_id: int, principal: Principal, approved_on: date | None = None
-    ) -> dict[str, Any]:
+    ) -> MinutesApproval:
         """Approve the minutes: the minutes deadline is met, each child's entry is written to
         the child's record, and the tracker's circulation to team managers and social
         workers is recorded (and notified where a notification service exists)."""
-        _require(principal, PANEL_ADMIN, PANEL_CHAIR)
+        require(principal, APPROVE_MINUTES)
         approved_on = approved_on or today()
         with write_connection(self.engine) as conn:
             meeting = self._meeting(conn, meeting_id)
@@ -158,7 +170,7 @@ class MinutesMixin(_PanelBase):
                 update(M)
                 .where(M.c.id == meeting_id)
                 .values(
-                    minutes=minutes,
+                    minutes=to_json(minutes),
                     minutes_status="approved",
                     minutes_approved_at=now_utc(),
                     minutes_approved_by=principal.user_id,
@@ -173,36 +185,40 @@ class MinutesMixin(_PanelBase):
                 met_on=approved_on,
                 why="Minutes approved",
             )
-            children = [e["child_id"] for part in minutes["parts"] for e in part["items"]]
+            children = minutes.children()
             if self.config.minutes.record_to_child:
-                for part in minutes["parts"]:
-                    for entry in part["items"]:
-                        record = {k: v for k, v in entry.items() if k not in ("child_name", "age")}
+                for part in minutes.parts:
+                    for entry in part.items:
+                        # The child's record gets the entry without the name and age.
+                        record = {
+                            k: v
+                            for k, v in to_json(entry).items()
+                            if k not in ("child_name", "age")
+                        }
                         self._audit(
                             conn,
                             principal,
                             "panel_minutes_entry",
                             "child",
-                            entry["child_id"],
+                            entry.child_id,
                             panel=self.key,
                             meeting_id=meeting_id,
-                            held_on=minutes["held_on"],
-                            part=part["key"],
+                            held_on=minutes.held_on.isoformat(),
+                            part=part.key,
                             entry=record,
                         )
             told = self._notify_minutes_approved(conn, meeting, approved_on)
             circulated = self._circulate(conn, principal, meeting, children, approved_on)
             log.info("panel_minutes_approved", meeting_id=meeting_id, count=len(set(children)))
-        return {
-            "meeting_id": meeting_id,
-            "minutes_status": "approved",
-            "children_recorded": len(set(children)) if self.config.minutes.record_to_child else 0,
-            "circulated_to": circulated.recipients + circulated.already,
-            "notified": {
-                "tracker_circulated": circulated.recipients,
-                "minutes_approved": told,
-            },
-        }
+        return MinutesApproval(
+            meeting_id=meeting_id,
+            minutes_status="approved",
+            children_recorded=len(set(children)) if self.config.minutes.record_to_child else 0,
+            circulated_to=circulated.recipients + circulated.already,
+            notified=NotifiedOnApproval(
+                tracker_circulated=circulated.recipients, minutes_approved=told
+            ),
+        )
 
     def _notify_minutes_approved(self, conn: Connection, meeting: Any, on: date) -> list[int]:
         """Each child referred to the meeting and decided: its referring social worker and
@@ -235,17 +251,17 @@ class MinutesMixin(_PanelBase):
             told.update(done.recipients)
         return sorted(told)
 
-    def minutes(self, meeting_id: int, principal: Principal) -> dict[str, Any]:
+    def minutes(self, meeting_id: int, principal: Principal) -> MinutesRecord:
         """The meeting's minutes (draft or approved); panel staff and the ADM only, since
         they name children."""
-        _require(principal, PANEL_ADMIN, PANEL_CHAIR, ADM)
+        require(principal, READ_MINUTES)
         with read_connection(self.engine) as conn:
             meeting = self._meeting(conn, meeting_id)
             if meeting.minutes_status == "none":
                 raise PanelConflict("No minutes are drafted yet.")
-            return {**meeting.minutes, "status": meeting.minutes_status}
+            return stored_minutes(meeting.minutes, meeting.minutes_status)
 
-    def child_history(self, child_id: int, principal: Principal) -> list[dict[str, Any]]:
+    def child_history(self, child_id: int, principal: Principal) -> list[ChildRecordEntry]:
         """The panel entries written to a child's record."""
         from services.models import AUDIT_LOG as AL
 
@@ -262,4 +278,14 @@ class MinutesMixin(_PanelBase):
                 )
                 .order_by(AL.c.id)
             ).all()
-        return [{"at": r.at.isoformat(), **r.details} for r in rows]
+        return [
+            ChildRecordEntry(
+                at=r.at,
+                panel=r.details["panel"],
+                meeting_id=r.details["meeting_id"],
+                held_on=date.fromisoformat(r.details["held_on"]),
+                part=r.details["part"],
+                entry=r.details["entry"],
+            )
+            for r in rows
+        ]

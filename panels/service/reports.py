@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
-from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 
@@ -13,24 +12,30 @@ from panels.models import DECISIONS as DEC
 from panels.models import ITEMS as I
 from panels.models import MEETINGS as M
 from panels.models import REFERRALS as R
-from panels.service.common import _REPORTED, MINUTES, _PanelBase, _require
+from panels.permissions import READ_REPORTS, require
+from panels.results import AnnualReport, Deferral, Themes, Timeliness, fields_of
+from panels.service.common import MINUTES, PanelBase
 from services.access import Principal
 from services.clock import today
 from services.db import read_connection
 from services.models import DEADLINES as D
-from states.roles import (
-    ADM,
-    PANEL_ADMIN,
-    PANEL_CHAIR,
-)
+
+# Why referrals were not listed, as the themes report words them.
+_REPORTED = {
+    "late": "late pack",
+    "no_pack": "late pack",
+    "incomplete": "incomplete pack",
+    "full": "part full",
+    "cancelled": "meeting cancelled",
+}
 
 
-class ReportsMixin(_PanelBase):
+class ReportsMixin(PanelBase):
     """Reports: themes and the annual report."""
 
-    def themes(self, principal: Principal, start: date, end: date) -> dict[str, Any]:
+    def themes(self, principal: Principal, start: date, end: date) -> Themes:
         """Decisions, deferrals and their reasons, packs refused and why, breaches by kind."""
-        _require(principal, PANEL_ADMIN, PANEL_CHAIR, ADM, "service_manager", "service_director")
+        require(principal, READ_REPORTS)
         with read_connection(self.engine) as conn:
             meetings = conn.execute(
                 select(M.c.id, M.c.status).where(
@@ -73,13 +78,13 @@ class ReportsMixin(_PanelBase):
                 if ids
                 else []
             )
-        deferrals = []
+        deferrals: list[Deferral] = []
         outcomes: dict[str, int] = defaultdict(int)
         deferring = {o.key for dt in self.config.decision_types for o in dt.outcomes if o.defers}
         for d in decisions:
             outcomes[d.outcome] += 1
             if d.outcome in deferring:
-                deferrals.append({"outcome": d.outcome, "reason": d.notes})
+                deferrals.append(Deferral(outcome=d.outcome, reason=d.notes))
         refused: dict[str, int] = defaultdict(int)
         for r in refs:
             for h in r.history:
@@ -89,23 +94,23 @@ class ReportsMixin(_PanelBase):
                 label = _REPORTED.get(str(h.get("code")))
                 if label:
                     refused[label] += 1
-        return {
-            "panel": self.config.panel.name,
-            "from": start.isoformat(),
-            "to": end.isoformat(),
-            "meetings": len(meetings),
-            "cancelled": sum(1 for m in meetings if m.status == "cancelled"),
-            "decisions": dict(outcomes),
-            "deferrals": deferrals,
-            "not_listed": dict(refused),
-            "rolled_by_part": {p: n for p, n in rolled},
-            "breaches_by_kind": {k: n for k, n in breaches},
-        }
+        return Themes(
+            panel=self.config.panel.name,
+            start=start,
+            end=end,
+            meetings=len(meetings),
+            cancelled=sum(1 for m in meetings if m.status == "cancelled"),
+            decisions=dict(outcomes),
+            deferrals=deferrals,
+            not_listed=dict(refused),
+            rolled_by_part={p: n for p, n in rolled},
+            breaches_by_kind={k: n for k, n in breaches},
+        )
 
-    def annual_report(self, principal: Principal, year: int) -> dict[str, Any]:
+    def annual_report(self, principal: Principal, year: int) -> AnnualReport:
         """The panel's year for the senior management team: activity and timeliness."""
         start, end = date(year, 1, 1), date(year, 12, 31)
-        report = self.themes(principal, start, end)
+        themes = self.themes(principal, start, end)
         with read_connection(self.engine) as conn:
             ids = [
                 m.id
@@ -146,7 +151,7 @@ class ReportsMixin(_PanelBase):
             children = (
                 conn.execute(
                     select(func.count(func.distinct(I.c.child_id))).where(I.c.meeting_id.in_(ids))
-                ).scalar()
+                ).scalar_one()
                 if ids
                 else 0
             )
@@ -158,19 +163,17 @@ class ReportsMixin(_PanelBase):
         submitted = [p for p in packs if p.pack_submitted_on]
         on_time_packs = sum(1 for p in submitted if p.pack_submitted_on <= p.pack_due_on)
         done = [a for a in acts if a.done_on]
-        report.update(
-            {
-                "year": year,
-                "meetings_held": len(ids),
-                "children_discussed": children,
-                "referrals": len(packs),
-                "timeliness": {
-                    "minutes_on_time_pct": pct(on_time_minutes, len(minutes)),
-                    "packs_on_time_pct": pct(on_time_packs, len(submitted)),
-                    "actions_done_on_time_pct": pct(
-                        sum(1 for a in done if a.done_on <= a.due_on), len(acts)
-                    ),
-                },
-            }
+        return AnnualReport(
+            **fields_of(themes),
+            year=year,
+            meetings_held=len(ids),
+            children_discussed=children,
+            referrals=len(packs),
+            timeliness=Timeliness(
+                minutes_on_time_pct=pct(on_time_minutes, len(minutes)),
+                packs_on_time_pct=pct(on_time_packs, len(submitted)),
+                actions_done_on_time_pct=pct(
+                    sum(1 for a in done if a.done_on <= a.due_on), len(acts)
+                ),
+            ),
         )
-        return report

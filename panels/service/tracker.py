@@ -9,13 +9,16 @@ from typing import Any
 from sqlalchemy import Connection, and_, select
 
 from notifications.notify import Notified, notify
+from panels.errors import PanelConflict
 from panels.models import ACTIONS as ACT
 from panels.models import CASES as PC
 from panels.models import DECISIONS as DEC
 from panels.models import ITEMS as I
 from panels.models import MEETINGS as M
 from panels.models import REFERRALS as R
-from panels.service.common import PanelConflict, _iso, _PanelBase, _require
+from panels.permissions import CIRCULATE_TRACKER, require, require_reader
+from panels.results import Circulation, TrackerRow, stored_minutes
+from panels.service.common import PanelBase
 from services.access import Principal
 from services.clock import today
 from services.db import read_connection, write_connection
@@ -23,20 +26,15 @@ from services.models import CHILDREN as C
 from services.models import DEADLINES as D
 from services.models import JOURNEYS as J
 from services.models import USERS as U
-from states.roles import (
-    PANEL_ADMIN,
-    PANEL_CHAIR,
-    SOCIAL_WORKER,
-    TEAM_MANAGER,
-)
+from states.roles import SOCIAL_WORKER, TEAM_MANAGER
 
 
-class TrackerMixin(_PanelBase):
+class TrackerMixin(PanelBase):
     """The tracker and its circulation."""
 
     def circulate_tracker(
         self, meeting_id: int, principal: Principal, on: date | None = None
-    ) -> dict[str, Any]:
+    ) -> Circulation:
         """Circulate the tracker again after a meeting whose minutes are approved, to the
         team managers and social workers of the children it discussed.
 
@@ -44,20 +42,20 @@ class TrackerMixin(_PanelBase):
         nobody twice (the tracker it points to is the same that day); a circulation on a
         later day is a new one, since deadlines and RAG status have moved on.
         """
-        _require(principal, PANEL_ADMIN, PANEL_CHAIR)
+        require(principal, CIRCULATE_TRACKER)
         on = on or today()
         with write_connection(self.engine) as conn:
             meeting = self._meeting(conn, meeting_id)
             if meeting.minutes_status != "approved":
                 raise PanelConflict("The tracker is circulated once the minutes are approved.")
-            children = [e["child_id"] for part in meeting.minutes["parts"] for e in part["items"]]
+            children = stored_minutes(meeting.minutes, meeting.minutes_status).children()
             done = self._circulate(conn, principal, meeting, children, on)
-        return {
-            "meeting_id": meeting_id,
-            "circulated_on": on.isoformat(),
-            "notified": done.recipients,
-            "already_notified": done.already,
-        }
+        return Circulation(
+            meeting_id=meeting_id,
+            circulated_on=on,
+            notified=done.recipients,
+            already_notified=done.already,
+        )
 
     def _circulate(
         self, conn: Connection, principal: Principal, meeting: Any, children: list[int], on: date
@@ -118,10 +116,10 @@ class TrackerMixin(_PanelBase):
                 out.add(u.id)
         return sorted(out)
 
-    def tracker(self, principal: Principal, as_of: date | None = None) -> list[dict[str, Any]]:
+    def tracker(self, principal: Principal, as_of: date | None = None) -> list[TrackerRow]:
         """Every child the panel follows: journey, state, next deadline, last decision, open
         actions, review date, RAG."""
-        self._require_reader(principal)
+        require_reader(principal)
         as_of = as_of or today()
         teams = principal.visible_teams()
         with read_connection(self.engine) as conn:
@@ -212,25 +210,25 @@ class TrackerMixin(_PanelBase):
             dec = last.get(cid)
             review = reviews.get(cid)
             out.append(
-                {
-                    "child_id": cid,
-                    "child_reference": child.reference,
-                    "team": child.team,
-                    "journey_id": journey_of.get(cid),
-                    "journey_type": j.type if j else None,
-                    "state": j.state if j else None,
-                    "next_deadline": nxt.kind if nxt else None,
-                    "next_deadline_due": nxt.due_on.isoformat() if nxt else None,
-                    "overdue_deadlines": len(overdue),
-                    "last_decision": dec.outcome if dec else None,
-                    "last_decision_on": dec.meeting_date.isoformat() if dec else None,
-                    "open_actions": len(actions.get(cid, [])),
-                    "next_action_due": min(a.due_on for a in actions[cid]).isoformat()
+                TrackerRow(
+                    child_id=cid,
+                    child_reference=child.reference,
+                    team=child.team,
+                    journey_id=journey_of.get(cid),
+                    journey_type=j.type if j else None,
+                    state=j.state if j else None,
+                    next_deadline=nxt.kind if nxt else None,
+                    next_deadline_due=nxt.due_on if nxt else None,
+                    overdue_deadlines=len(overdue),
+                    last_decision=dec.outcome if dec else None,
+                    last_decision_on=dec.meeting_date if dec else None,
+                    open_actions=len(actions.get(cid, [])),
+                    next_action_due=min(a.due_on for a in actions[cid])
                     if actions.get(cid)
                     else None,
-                    "next_review_on": _iso(review.next_review_on) if review else None,
-                    "review_weeks": review.review_weeks if review else None,
-                    "rag": rag,
-                }
+                    next_review_on=review.next_review_on if review else None,
+                    review_weeks=review.review_weeks if review else None,
+                    rag=rag,
+                )
             )
         return out

@@ -1,39 +1,25 @@
-"""What the panel pages share: the panel service, who may do what, success messages after a
-post (post/redirect/get) and turning a service refusal into a form error."""
+"""What the panel pages share: the panel service, refusing a page by a panel rule
+(``panels.permissions``), success messages after a post (post/redirect/get) and turning a
+service refusal into a form error."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from fastapi.responses import RedirectResponse
 
 from app.api.panel import Panel
+from app.web.deps import require_page_roles
 from app.web.forms import FormErrors
+from app.web.session import WebSession
 from app.web.templating import govuk_date, humanise
 from panels.config import COHORTS
-from services.access import Principal
-from states.roles import (
-    ADM,
-    CASEWORK,
-    PANEL_ADMIN,
-    PANEL_CHAIR,
-    SERVICE_DIRECTOR,
-    SERVICE_MANAGER,
-    TEAM_MANAGER,
-)
+from panels.permissions import Rule
 from workflow.errors import EngineError
 from workflow.machines import Registry
 
 __all__ = ["Panel"]
-
-# Who records a decision: the chair, or the role the decision's journey event needs (the
-# ADM's approval, a sign-off within the scheme of delegation). The service checks which.
-DECIDERS: tuple[str, ...] = (PANEL_CHAIR, ADM, TEAM_MANAGER, SERVICE_MANAGER, SERVICE_DIRECTOR)
-# Who may read the minutes (they name children): as panels.service.minutes allows.
-MINUTES_READERS: tuple[str, ...] = (PANEL_ADMIN, PANEL_CHAIR, ADM)
-REFERRERS: tuple[str, ...] = CASEWORK
 
 # ?done=<code> after a successful post: the banner the page shows. Never child data.
 DONE: dict[str, str] = {
@@ -104,17 +90,10 @@ def readable(message: str | None, wording: dict[str, str] | None = None) -> str:
     return out
 
 
-def roles_of(principal: Principal) -> dict[str, bool]:
-    """What the templates show to whom (the service checks again on every post)."""
-    roles = principal.roles
-    return {
-        "is_admin": PANEL_ADMIN in roles,
-        "is_chair": PANEL_CHAIR in roles,
-        "can_build": not roles.isdisjoint((PANEL_ADMIN, PANEL_CHAIR)),
-        "can_decide": not roles.isdisjoint(DECIDERS),
-        "can_read_minutes": not roles.isdisjoint(MINUTES_READERS),
-        "can_refer": not roles.isdisjoint(REFERRERS),
-    }
+def require_rule(session: WebSession, rule: Rule) -> None:
+    """A 403 page unless the signed-in user may do what ``rule`` names (the service checks
+    the same rule again on every post)."""
+    require_page_roles(session, *rule.roles)
 
 
 def source_label(source: str | None, cohorts: list[str] | None = None) -> str:
@@ -154,10 +133,3 @@ def journey_words(registry: Registry) -> JourneyWords:
         titles[journey_type] = jm.definition.title
         labels.update({(journey_type, s.name): s.label for s in jm.definition.states})
     return JourneyWords(titles, labels)
-
-
-def group_items(agenda: dict[str, Any]) -> dict[int, dict[str, Any]]:
-    """Every item of an agenda (listed, decided or rolled) by id."""
-    items = {i["id"]: i for part in agenda["parts"] for i in part["items"]}
-    items.update({i["id"]: i for i in agenda["rolled"]})
-    return items

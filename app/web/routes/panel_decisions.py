@@ -14,21 +14,22 @@ from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
-from app.web.deps import CheckedForm, PageSession, require_page_roles
+from app.web.deps import CheckedForm, PageSession
 from app.web.forms import FormErrors, date_parts, echo_date, read_date, text
 from app.web.routes.panel_common import (
-    DECIDERS,
     Panel,
     done_redirect,
-    group_items,
     journey_words,
     refusal,
+    require_rule,
     source_label,
 )
 from app.web.session import WebSession
 from app.web.templating import render
+from panels.permissions import RECORD_DECISION, allows, outcome_rule
+from panels.results import AgendaItem, MeetingDetail
 from panels.service import TRACKING_OUTCOMES, PanelService
-from states.roles import PANEL_ADMIN, PANEL_CHAIR, SERVICE_MANAGER, SOCIAL_WORKER, TEAM_MANAGER
+from states.roles import PANEL_ADMIN, SERVICE_MANAGER, SOCIAL_WORKER, TEAM_MANAGER
 from workflow.definition import Field
 from workflow.errors import EngineError
 
@@ -69,8 +70,8 @@ class Choice:
 class Decision:
     """What the form needs to know about the item being decided."""
 
-    meeting: dict[str, Any]
-    item: dict[str, Any]
+    meeting: MeetingDetail
+    item: AgendaItem
     title: str
     choices: tuple[Choice, ...]
     funding: bool
@@ -80,25 +81,25 @@ class Decision:
 def _decision(panel: PanelService, session: WebSession, meeting_id: int, item_id: int) -> Decision:
     principal = session.principal
     meeting = panel.get_meeting(meeting_id, principal)
-    item = group_items(meeting["agenda"]).get(item_id)
+    item = meeting.agenda.item(item_id)
     if item is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "There is no such item on this agenda.")
-    if item["status"] == "rolled":
+    if item.status == "rolled":
         raise HTTPException(
             status.HTTP_409_CONFLICT,
             "The item was rolled to the next meeting: record its decision there.",
         )
-    item["source_label"] = source_label(item["source"], item["cohorts"])
-    part = panel.config.part(item["part"])
+    part = panel.config.part(item.part)
     review_default = part.review_weeks if part else None
-    if item["referral_id"] is None:
+    if item.referral_id is None:
         # A tracked child's outcome fires no event: the chair's to record.
         choices = tuple(Choice(k, v, None, ()) for k, v in TRACKING_OUTCOMES.items())
-        if PANEL_CHAIR not in principal.roles:
+        if not allows(principal, outcome_rule(None)):
             choices = ()
-        return Decision(meeting, item, item["source_label"], choices, False, review_default)
-    referral = panel.get_referral(item["referral_id"], principal)
-    dt = panel.config.decision_type(referral["decision_type"])
+        title = source_label(item.source, item.cohorts)
+        return Decision(meeting, item, title, choices, False, review_default)
+    referral = panel.get_referral(item.referral_id, principal)
+    dt = panel.config.decision_type(referral.decision_type)
     assert dt is not None  # a referral's decision type is the panel's own
     jm = panel.registry.current(dt.journey_type)
     out = []
@@ -106,8 +107,7 @@ def _decision(panel: PanelService, session: WebSession, meeting_id: int, item_id
         ev = jm.definition.event(o.event) if jm and o.event else None
         # Offered only to a role that may record it: the event's own roles (the ADM's
         # approval, a signer under the scheme of delegation); the chair when none.
-        may = [r for r in ev.roles if r != SOCIAL_WORKER] if ev else [PANEL_CHAIR]
-        if principal.roles.isdisjoint(may):
+        if not allows(principal, outcome_rule(ev.roles if ev else None)):
             continue
         fields = tuple(
             f
@@ -165,7 +165,7 @@ def decision_form(
     request: Request, meeting_id: int, item_id: int, session: PageSession, panel: Panel
 ) -> HTMLResponse:
     """The decision form for one agenda item."""
-    require_page_roles(session, *DECIDERS)
+    require_rule(session, RECORD_DECISION)
     return _page(request, panel, _decision(panel, session, meeting_id, item_id))
 
 
@@ -274,7 +274,7 @@ def decide(
     panel: Panel,
 ) -> Response:
     """Record the decision; the journey event fires and actions become deadlines."""
-    require_page_roles(session, *DECIDERS)
+    require_rule(session, RECORD_DECISION)
     d = _decision(panel, session, meeting_id, item_id)
     errors = FormErrors()
     body = _read(form, d, panel.config.review_weeks_choices, errors)

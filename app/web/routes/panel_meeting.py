@@ -8,7 +8,7 @@ from collections.abc import Callable
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app.web.deps import CheckedForm, PageSession, require_page_roles
+from app.web.deps import CheckedForm, PageSession
 from app.web.forms import FormErrors, text
 from app.web.routes.panel_common import (
     Panel,
@@ -17,14 +17,14 @@ from app.web.routes.panel_common import (
     journey_words,
     readable,
     refusal,
-    roles_of,
+    require_rule,
     source_label,
 )
 from app.web.routes.panel_planner import meeting_status
 from app.web.session import WebSession
 from app.web.templating import render
+from panels.permissions import ARRANGE_AGENDA, BUILD_AGENDA, RECORD_ATTENDANCE, Rule, offered
 from panels.service import PanelService
-from states.roles import PANEL_ADMIN, PANEL_CHAIR
 from workflow.errors import EngineError
 
 router = APIRouter(include_in_schema=False)
@@ -45,30 +45,25 @@ def meeting_page(
     """The meeting page, with any error from a button on it in the error summary."""
     principal = session.principal
     meeting = panel.get_meeting(meeting_id, principal)
-    agenda = meeting["agenda"]
-    for item in [*(i for p in agenda["parts"] for i in p["items"]), *agenda["rolled"]]:
-        item["source_label"] = source_label(item["source"], item["cohorts"])
-        item["reason"] = readable(item["reason"])
-    for n in agenda["not_listed"]:
-        n["reason"] = readable(n["reason"])
     actions = panel.list_actions(principal, None, meeting_id=meeting_id)
-    people = {a["member_key"]: a for a in meeting["attendance"]}
     return render(
         request,
         "panel/meeting.html",
         {
             "meeting": meeting,
             "shown_status": meeting_status(meeting),
-            "agenda": agenda,
-            "seats": [
-                {**s, "person": people.get(s["key"], {}).get("person")} for s in meeting["members"]
-            ],
+            "agenda": meeting.agenda,
+            # Why each item is on the agenda, and the service's reasons in the page's words.
+            "source_label": source_label,
+            "readable": readable,
+            "seats": meeting.members,
+            "people": {a.member_key: a.person for a in meeting.attendance},
             "actions": actions,
             "panel_name": panel.config.panel.name,
             "minutes_days": panel.config.minutes.due_working_days,
             "words": journey_words(panel.registry),
             "errors": errors or FormErrors(),
-            **roles_of(principal),
+            "may": offered(principal),
             **banner(request.query_params.get("done")),
         },
         status_code=status_code,
@@ -106,15 +101,15 @@ def meeting_button(
     session: WebSession,
     meeting_id: int,
     *,
-    roles: tuple[str, ...],
+    rule: Rule,
     call: Callable[[], object],
     field_id: str,
     done: str,
 ) -> Response:
-    """A button of the meeting page that needs no more than the meeting: check the role,
+    """A button of the meeting page that needs no more than the meeting: check the rule,
     ``call`` the service, and go back to the meeting with the ``done`` banner (or with the
     refusal next to ``field_id``)."""
-    require_page_roles(session, *roles)
+    require_rule(session, rule)
     try:
         call()
     except EngineError as exc:
@@ -133,7 +128,7 @@ def build(
         panel,
         session,
         meeting_id,
-        roles=(PANEL_ADMIN, PANEL_CHAIR),
+        rule=BUILD_AGENDA,
         call=lambda: panel.build_agenda(meeting_id, session.principal),
         field_id="build-agenda",
         done="agenda",
@@ -145,10 +140,10 @@ def order(
     request: Request, meeting_id: int, session: PageSession, form: CheckedForm, panel: Panel
 ) -> Response:
     """Move one item up or down its part (the chair's order)."""
-    require_page_roles(session, PANEL_CHAIR)
+    require_rule(session, ARRANGE_AGENDA)
     part, item_id, direction = text(form, "part"), text(form, "item_id"), text(form, "direction")
-    agenda = panel.get_meeting(meeting_id, session.principal)["agenda"]
-    ids = [i["id"] for p in agenda["parts"] if p["key"] == part for i in p["items"]]
+    agenda = panel.get_meeting(meeting_id, session.principal).agenda
+    ids = [i.id for p in agenda.parts if p.key == part for i in p.items]
     if not item_id.isdigit() or int(item_id) not in ids or direction not in ("up", "down"):
         errors = FormErrors()
         errors.add("agenda", "Choose an item on this meeting's agenda to move up or down")
@@ -174,13 +169,10 @@ def pin(
     panel: Panel,
 ) -> Response:
     """Pin an item to this meeting (it stays through rebuilds, even over capacity), or unpin."""
-    require_page_roles(session, PANEL_CHAIR)
+    require_rule(session, ARRANGE_AGENDA)
     pinned = text(form, "pinned") == "yes"
-    agenda = panel.get_meeting(meeting_id, session.principal)["agenda"]
-    known = {i["id"] for p in agenda["parts"] for i in p["items"]} | {
-        i["id"] for i in agenda["rolled"]
-    }
-    if item_id not in known:
+    agenda = panel.get_meeting(meeting_id, session.principal).agenda
+    if agenda.item(item_id) is None:
         errors = FormErrors()
         errors.add("agenda", "Choose an item on this meeting's agenda to pin")
         return meeting_page(request, panel, session, meeting_id, errors=errors, status_code=400)
@@ -205,18 +197,17 @@ def _attendance_page(
 ) -> HTMLResponse:
     meeting = panel.get_meeting(meeting_id, session.principal)
     if values is None:
-        people = {a["member_key"]: a for a in meeting["attendance"]}
         values = {}
-        for key, a in people.items():
-            values[f"status-{key}"] = a["status"]
-            values[f"person-{key}"] = a["person"] or ""
-            values[f"representative-{key}"] = a["representative"] or ""
+        for a in meeting.attendance:
+            values[f"status-{a.member_key}"] = a.status
+            values[f"person-{a.member_key}"] = a.person or ""
+            values[f"representative-{a.member_key}"] = a.representative or ""
     return render(
         request,
         "panel/attendance.html",
         {
             "meeting": meeting,
-            "seats": meeting["members"],
+            "seats": meeting.members,
             "choices": ATTENDANCE,
             "values": values,
             "errors": errors or FormErrors(),
@@ -230,7 +221,7 @@ def attendance_form(
     request: Request, meeting_id: int, session: PageSession, panel: Panel
 ) -> HTMLResponse:
     """Who is present, who sent apologies and who represents them (the administrator)."""
-    require_page_roles(session, PANEL_ADMIN)
+    require_rule(session, RECORD_ATTENDANCE)
     return _attendance_page(request, panel, session, meeting_id)
 
 
@@ -239,7 +230,7 @@ def record_attendance(
     request: Request, meeting_id: int, session: PageSession, form: CheckedForm, panel: Panel
 ) -> Response:
     """Record the attendance of every seat given a status; seats left blank are unchanged."""
-    require_page_roles(session, PANEL_ADMIN)
+    require_rule(session, RECORD_ATTENDANCE)
     errors = FormErrors()
     entries = []
     values: dict[str, str] = {}
@@ -309,4 +300,4 @@ def action_done(
     meeting."""
     del form  # checked for its token only
     action = panel.complete_action(action_id, session.principal)
-    return done_redirect(f"/panel/meetings/{action['meeting_id']}", "action_done")
+    return done_redirect(f"/panel/meetings/{action.meeting_id}", "action_done")

@@ -10,11 +10,11 @@ import re
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from app.web.deps import CheckedForm, PageSession, require_page_roles
-from app.web.routes.panel_common import MINUTES_READERS, Panel
+from app.web.deps import CheckedForm, PageSession
+from app.web.routes.panel_common import Panel, require_rule
 from app.web.routes.panel_meeting import meeting_button
 from panels import exports
-from states.roles import PANEL_ADMIN, PANEL_CHAIR
+from panels.permissions import APPROVE_MINUTES, CIRCULATE_TRACKER, DRAFT_MINUTES, READ_MINUTES
 
 router = APIRouter(include_in_schema=False)
 
@@ -51,7 +51,7 @@ def draft(
         panel,
         session,
         meeting_id,
-        roles=(PANEL_ADMIN,),
+        rule=DRAFT_MINUTES,
         call=lambda: panel.draft_minutes(meeting_id, session.principal),
         field_id="minutes",
         done="minutes_drafted",
@@ -69,7 +69,7 @@ def approve(
         panel,
         session,
         meeting_id,
-        roles=(PANEL_ADMIN, PANEL_CHAIR),
+        rule=APPROVE_MINUTES,
         call=lambda: panel.approve_minutes(meeting_id, session.principal),
         field_id="minutes",
         done="minutes_approved",
@@ -87,7 +87,7 @@ def circulate(
         panel,
         session,
         meeting_id,
-        roles=(PANEL_ADMIN, PANEL_CHAIR),
+        rule=CIRCULATE_TRACKER,
         call=lambda: panel.circulate_tracker(meeting_id, session.principal),
         field_id="minutes",
         done="circulated",
@@ -97,7 +97,7 @@ def circulate(
 @router.get("/panel/meetings/{meeting_id}/minutes.html")
 def minutes_html(meeting_id: int, session: PageSession, panel: Panel) -> Response:
     """The minutes as a printable page (the Panel Decisions template)."""
-    require_page_roles(session, *MINUTES_READERS)
+    require_rule(session, READ_MINUTES)
     html = exports.minutes_html(panel.minutes(meeting_id, session.principal))
     return Response(
         html,
@@ -109,7 +109,7 @@ def minutes_html(meeting_id: int, session: PageSession, panel: Panel) -> Respons
 @router.get("/panel/meetings/{meeting_id}/minutes.pdf")
 def minutes_pdf(meeting_id: int, session: PageSession, panel: Panel) -> Response:
     """The minutes as a PDF download."""
-    require_page_roles(session, *MINUTES_READERS)
+    require_rule(session, READ_MINUTES)
     pdf = exports.minutes_pdf(panel.minutes(meeting_id, session.principal))
     return Response(
         pdf,

@@ -11,8 +11,9 @@ from starlette.datastructures import FormData
 
 from app.web.forms import FormErrors, text
 from panels.funding import QUESTIONS
+from panels.results import ChecklistQuestion
+from states.checklists import ANSWER_LABELS, ANSWERS_IN_WORDS
 
-ANSWER_CHOICES = (("yes", "Yes"), ("no", "No"), ("not_applicable", "Not applicable"))
 QUOTE_ROWS = 3
 FUNDING_QUESTIONS = tuple((k, q) for k, q in QUESTIONS if k != "education")
 TICKS = (
@@ -26,18 +27,18 @@ SCHOOL_TYPES = (("mainstream", "Mainstream"), ("special", "Special"), ("other", 
 
 
 def read_checklist(
-    form: FormData, items: list[dict[str, str]], errors: FormErrors
+    form: FormData, items: list[ChecklistQuestion], errors: FormErrors
 ) -> dict[str, str]:
     """Every item answered: a missing answer is a form error; a No is an answer (the
     service then finds the pack incomplete and says so)."""
     answers = {}
     for item in items:
-        name = f"checklist-{item['key']}"
+        name = f"checklist-{item.key}"
         value = text(form, name)
-        if value not in dict(ANSWER_CHOICES):
-            errors.add(name, f"Select Yes, No or Not applicable for: {item['text']}")
+        if value not in ANSWER_LABELS:
+            errors.add(name, f"Select {ANSWERS_IN_WORDS} for: {item.text}")
         else:
-            answers[item["key"]] = value
+            answers[item.key] = value
     return answers
 
 

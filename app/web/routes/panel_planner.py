@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import Engine, and_, func, select
 
-from app.web.deps import CheckedForm, PageSession, require_page_roles
+from app.web.deps import CheckedForm, PageSession
 from app.web.forms import FormErrors, date_parts, echo_date, read_date, text
-from app.web.routes.panel_common import Panel, banner, done_redirect, refusal, roles_of
+from app.web.routes.panel_common import Panel, banner, done_redirect, refusal, require_rule
 from app.web.session import WebSession
 from app.web.templating import render
-from panels.models import ITEMS as I
-from panels.models import REFERRALS as R
+from panels.permissions import SCHEDULE_MEETINGS, offered
+from panels.results import Meeting, MeetingCounts
 from panels.service import PanelService
 from services.clock import today
-from services.db import read_connection
-from states.roles import PANEL_ADMIN
 from workflow.errors import EngineError
 
 router = APIRouter(include_in_schema=False)
@@ -30,45 +28,26 @@ RECENT_DAYS = 90
 REASON_MAX = 500
 
 
-def _counts(engine: Engine, meeting_ids: list[int]) -> dict[int, dict[str, int]]:
-    """Per meeting: items on its agenda (not rolled) and referrals still waiting for it.
-    Two grouped queries for the whole planner, not one per meeting; numbers only, so no
-    child data is read."""
-    out = {m: {"items": 0, "waiting": 0} for m in meeting_ids}
-    if not meeting_ids:
-        return out
-    with read_connection(engine) as conn:
-        for meeting_id, n in conn.execute(
-            select(I.c.meeting_id, func.count())
-            .where(and_(I.c.meeting_id.in_(meeting_ids), I.c.status != "rolled"))
-            .group_by(I.c.meeting_id)
-        ):
-            out[meeting_id]["items"] = n
-        for meeting_id, n in conn.execute(
-            select(R.c.meeting_id, func.count())
-            .where(
-                and_(
-                    R.c.meeting_id.in_(meeting_ids),
-                    R.c.status.in_(("awaiting_pack", "accepted")),
-                )
-            )
-            .group_by(R.c.meeting_id)
-        ):
-            out[meeting_id]["waiting"] = n
-    return out
-
-
 def capacity_items(panel: PanelService) -> int:
     """How many items a meeting takes at the parts' default item length."""
     return sum(p.capacity.total_minutes // p.capacity.unit_minutes for p in panel.config.parts)
 
 
-def meeting_status(meeting: dict[str, Any]) -> str:
+def meeting_status(meeting: Meeting) -> str:
     """Scheduled, moved, cancelled or held (a moved meeting is scheduled on another date
     than the planner's)."""
-    if meeting["status"] == "scheduled" and meeting["meeting_date"] != meeting["scheduled_for"]:
+    if meeting.status == "scheduled" and meeting.meeting_date != meeting.scheduled_for:
         return "moved"
-    return str(meeting["status"])
+    return meeting.status
+
+
+@dataclass(frozen=True)
+class PlannerRow:
+    """A meeting as the planner lists it: the meeting, its counts and its shown status."""
+
+    meeting: Meeting
+    counts: MeetingCounts
+    shown_status: str
 
 
 def _planner_page(
@@ -86,21 +65,20 @@ def _planner_page(
     meetings = panel.list_meetings(
         principal, now - timedelta(days=RECENT_DAYS), now + timedelta(days=31 * months)
     )
-    counts = _counts(panel.engine, [m["id"] for m in meetings])
-    for m in meetings:
-        m.update(counts[m["id"]], shown_status=meeting_status(m))
+    counts = panel.meeting_counts(principal, [m.id for m in meetings])
+    rows = [PlannerRow(m, counts[m.id], meeting_status(m)) for m in meetings]
     return render(
         request,
         "panel/planner.html",
         {
             "panel_name": panel.config.panel.name,
             "months": months,
-            "recent": [m for m in meetings if m["meeting_date"] < now.isoformat()],
-            "upcoming": [m for m in meetings if m["meeting_date"] >= now.isoformat()],
+            "recent": [r for r in rows if r.meeting.meeting_date < now],
+            "upcoming": [r for r in rows if r.meeting.meeting_date >= now],
             "capacity": capacity_items(panel),
             "errors": errors or FormErrors(),
             "form_start": form_start or date_parts(None),
-            **roles_of(principal),
+            "may": offered(principal),
             **banner(request.query_params.get("done")),
         },
         status_code=status_code,
@@ -116,7 +94,7 @@ def planner(request: Request, session: PageSession, panel: Panel) -> HTMLRespons
 @router.post("/panel/meetings/generate")
 def generate(request: Request, session: PageSession, form: CheckedForm, panel: Panel) -> Response:
     """Plan the forward planner's meetings from a date (default today); idempotent."""
-    require_page_roles(session, PANEL_ADMIN)
+    require_rule(session, SCHEDULE_MEETINGS)
     errors = FormErrors()
     start = read_date(form, "start", "The first date to plan from", errors, required=False)
     if not errors:
@@ -163,7 +141,7 @@ def _change_page(
 @router.get("/panel/meetings/{meeting_id}/change")
 def change(request: Request, meeting_id: int, session: PageSession, panel: Panel) -> HTMLResponse:
     """Move or cancel a meeting (the panel administrator)."""
-    require_page_roles(session, PANEL_ADMIN)
+    require_rule(session, SCHEDULE_MEETINGS)
     return _change_page(request, panel, session, meeting_id)
 
 
@@ -181,7 +159,7 @@ def move(
     request: Request, meeting_id: int, session: PageSession, form: CheckedForm, panel: Panel
 ) -> Response:
     """Move a meeting to another date; its pack deadlines move with it."""
-    require_page_roles(session, PANEL_ADMIN)
+    require_rule(session, SCHEDULE_MEETINGS)
     errors = FormErrors()
     new_date = read_date(form, "new_date", "The new date", errors)
     reason = _reason(form, "move_reason", "moved", errors)
@@ -208,7 +186,7 @@ def cancel(
     request: Request, meeting_id: int, session: PageSession, form: CheckedForm, panel: Panel
 ) -> Response:
     """Cancel a meeting; its referrals are offered the next one."""
-    require_page_roles(session, PANEL_ADMIN)
+    require_rule(session, SCHEDULE_MEETINGS)
     errors = FormErrors()
     reason = _reason(form, "cancel_reason", "cancelled", errors)
     if not errors:

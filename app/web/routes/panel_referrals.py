@@ -8,31 +8,28 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import and_, select
 
-from app.web.deps import CheckedForm, PageSession, require_page_roles
+from app.web.deps import CheckedForm, PageSession
 from app.web.forms import FormErrors, text
 from app.web.routes import panel_pack as pack
 from app.web.routes.panel_common import (
-    REFERRERS,
     Panel,
     banner,
     done_redirect,
     journey_words,
     readable,
     refusal,
-    roles_of,
+    require_rule,
 )
 from app.web.session import WebSession
 from app.web.templating import render
-from panels.config import DecisionType
+from panels.permissions import REFER_CASE, allows
+from panels.results import Meeting
 from panels.service import PanelService
 from services.access import Principal
 from services.clock import today
-from services.db import read_connection
 from services.journeys import JourneyView
-from services.models import CHILDREN as C
-from services.models import JOURNEYS as J
+from states.checklists import ANSWER_CHOICES, ANSWER_LABELS
 from workflow.errors import EngineError
 
 router = APIRouter(include_in_schema=False)
@@ -42,44 +39,11 @@ PICKER_LIMIT = 500
 OPEN_STATUSES = ("awaiting_pack", "accepted", "listed")
 
 
-def referable_journeys(panel: PanelService, principal: Principal) -> list[dict[str, Any]]:
-    """The active journeys of the children the user may see that this panel takes a
-    referral for, in a state the decision type allows. One query; team scoping by
-    ``Principal.visible_teams``, the service's own rule."""
-    types = {dt.journey_type for dt in panel.config.decision_types}
-    teams = principal.visible_teams()
-    query = (
-        select(J.c.id, J.c.type, J.c.state, C.c.reference)
-        .select_from(J.join(C, C.c.id == J.c.child_id))
-        .where(and_(J.c.status == "active", J.c.type.in_(sorted(types))))
-        .order_by(C.c.reference, J.c.id)
-    )
-    if teams is not None:
-        query = query.where(C.c.team.in_(sorted(teams)))
-    with read_connection(panel.engine) as conn:
-        rows = conn.execute(query).all()
-    out = []
-    for r in rows:
-        if _eligible(panel, r.type, r.state):
-            out.append({"id": r.id, "reference": r.reference, "type": r.type, "state": r.state})
-            if len(out) == PICKER_LIMIT:
-                break
-    return out
-
-
-def _eligible(panel: PanelService, journey_type: str, state: str) -> list[DecisionType]:
-    return [
-        dt
-        for dt in panel.config.decision_types
-        if dt.journey_type == journey_type and (not dt.states or state in dt.states)
-    ]
-
-
-def _meetings(panel: PanelService, principal: Principal) -> list[dict[str, Any]]:
+def _meetings(panel: PanelService, principal: Principal) -> list[Meeting]:
     return [
         m
         for m in panel.list_meetings(principal, today(), today() + timedelta(days=366))
-        if m["status"] == "scheduled"
+        if m.status == "scheduled"
     ]
 
 
@@ -100,11 +64,11 @@ def _new_page(
         "errors": errors or FormErrors(),
     }
     if journey is None:
-        context["journeys"] = referable_journeys(panel, principal)
+        context["journeys"] = panel.referable_journeys(principal, PICKER_LIMIT)
         context["picker_limit"] = PICKER_LIMIT
     else:
-        kinds = [dt for dt in panel.config.decision_types if dt.journey_type == journey.type]
-        context["decision_types"] = _eligible(panel, journey.type, journey.state)
+        kinds = panel.config.decision_types_for(journey.type)
+        context["decision_types"] = panel.config.decision_types_for(journey.type, journey.state)
         context["other_types"] = [dt for dt in kinds if dt not in context["decision_types"]]
         context["meetings"] = _meetings(panel, principal)
         context["closed"] = journey.status != "active"
@@ -117,7 +81,7 @@ def new_referral(
     request: Request, session: PageSession, panel: Panel, journey_id: int | None = None
 ) -> HTMLResponse:
     """Refer a case: pick one of your team's journeys, then the decision and the meeting."""
-    require_page_roles(session, *REFERRERS)
+    require_rule(session, REFER_CASE)
     journey = panel.journeys.get(journey_id, session.principal) if journey_id else None
     return _new_page(request, panel, session, journey)
 
@@ -125,7 +89,7 @@ def new_referral(
 @router.post("/panel/referrals")
 def refer(request: Request, session: PageSession, form: CheckedForm, panel: Panel) -> Response:
     """Refer the journey for a decision at the chosen (or the next) meeting."""
-    require_page_roles(session, *REFERRERS)
+    require_rule(session, REFER_CASE)
     principal = session.principal
     raw_journey = text(form, "journey_id")
     if not raw_journey.isdigit():
@@ -135,10 +99,10 @@ def refer(request: Request, session: PageSession, form: CheckedForm, panel: Pane
     journey = panel.journeys.get(int(raw_journey), principal)
     values = {"decision_type": text(form, "decision_type"), "meeting": text(form, "meeting")}
     errors = FormErrors()
-    offered = {dt.key for dt in _eligible(panel, journey.type, journey.state)}
+    offered = {dt.key for dt in panel.config.decision_types_for(journey.type, journey.state)}
     if values["decision_type"] not in offered:
         errors.add("decision_type", "Select the decision the panel is asked for")
-    meetings = {str(m["id"]) for m in _meetings(panel, principal)}
+    meetings = {str(m.id) for m in _meetings(panel, principal)}
     if values["meeting"] != "next" and values["meeting"] not in meetings:
         errors.add("meeting", "Select a meeting from the list")
     status_code = 400
@@ -157,7 +121,7 @@ def refer(request: Request, session: PageSession, form: CheckedForm, panel: Pane
             refusal(errors, "decision_type", exc)
             status_code = exc.status_code
         else:
-            return done_redirect(f"/panel/referrals/{made['id']}", "referred")
+            return done_redirect(f"/panel/referrals/{made.id}", "referred")
     return _new_page(
         request, panel, session, journey, errors=errors, values=values, status_code=status_code
     )
@@ -175,35 +139,38 @@ def _referral_page(
 ) -> HTMLResponse:
     principal = session.principal
     ref = panel.get_referral(referral_id, principal)
-    journey = panel.journeys.get(ref["journey_id"], principal)
-    dt = panel.config.decision_type(ref["decision_type"])
+    journey = panel.journeys.get(ref.journey_id, principal)
+    dt = panel.config.decision_type(ref.decision_type)
     funding = bool(dt and dt.funding_scheme)
-    shown: dict[str, Any] = {f"checklist-{k}": v for k, v in ref["checklist"].items()}
-    shown.update(pack.funding_values(ref["funding"]))
-    shown["documents"] = ref["documents"]
+    shown: dict[str, Any] = {f"checklist-{k}": v for k, v in ref.checklist.items()}
+    shown.update(pack.funding_values(ref.funding))
+    shown["documents"] = ref.documents
     shown.update(values or {})
-    roles = roles_of(principal)
-    wording = {i["key"]: i["text"] for i in ref["checklist_items"]}
-    ref["reason"] = readable(ref["reason"], wording)
-    for h in ref["history"]:
-        h["note"] = readable(h.get("note"), wording)
+    # The page offers the pack and the withdrawal to those who refer (the administrator
+    # withdraws through the API).
+    refers = allows(principal, REFER_CASE)
+    # The service's words as the page shows them: dates in words, checklist items by text.
+    wording = {i.key: i.text for i in ref.checklist_items}
     return render(
         request,
         "panel/referral.html",
         {
             "ref": ref,
+            "reason": readable(ref.reason, wording),
+            "history": [{**h, "note": readable(h.get("note"), wording)} for h in ref.history],
             "journey": journey,
-            "title": dt.title if dt else ref["decision_type"],
+            "title": dt.title if dt else ref.decision_type,
             "words": journey_words(panel.registry),
             "funding": funding,
-            "answers": pack.ANSWER_CHOICES,
+            "answers": ANSWER_CHOICES,
+            "answer_labels": ANSWER_LABELS,
             "questions": pack.FUNDING_QUESTIONS,
             "ticks": pack.TICKS,
             "yes_no": pack.YES_NO,
             "school_types": pack.SCHOOL_TYPES,
             "quote_rows": range(1, pack.QUOTE_ROWS + 1),
-            "can_submit": ref["status"] == "awaiting_pack" and roles["can_refer"],
-            "can_withdraw": ref["status"] in OPEN_STATUSES and roles["can_refer"],
+            "can_submit": ref.status == "awaiting_pack" and refers,
+            "can_withdraw": ref.status in OPEN_STATUSES and refers,
             "values": shown,
             "errors": errors or FormErrors(),
             **banner(request.query_params.get("done")),
@@ -225,13 +192,13 @@ def submit_pack(
     request: Request, referral_id: int, session: PageSession, form: CheckedForm, panel: Panel
 ) -> Response:
     """Submit the pack. Late or incomplete: offered the next meeting, with the reason."""
-    require_page_roles(session, *REFERRERS)
+    require_rule(session, REFER_CASE)
     principal = session.principal
     before = panel.get_referral(referral_id, principal)
-    dt = panel.config.decision_type(before["decision_type"])
+    dt = panel.config.decision_type(before.decision_type)
     errors = FormErrors()
-    checklist = pack.read_checklist(form, before["checklist_items"], errors)
-    documents = pack.read_documents(form, before["documents_expected"])
+    checklist = pack.read_checklist(form, before.checklist_items, errors)
+    documents = pack.read_documents(form, before.documents_expected)
     funding = pack.read_funding(form, errors) if dt and dt.funding_scheme else None
     status_code = 400
     if not errors:
@@ -245,9 +212,9 @@ def submit_pack(
             refusal(errors, "pack", exc)
             status_code = exc.status_code
         else:
-            if after["status"] == "awaiting_pack":
+            if after.status == "awaiting_pack":
                 code = "pack_incomplete"
-            elif after["meeting_id"] != before["meeting_id"]:
+            elif after.meeting_id != before.meeting_id:
                 code = "pack_late"
             else:
                 code = "pack_accepted"
@@ -270,7 +237,7 @@ def withdraw(
     request: Request, referral_id: int, session: PageSession, form: CheckedForm, panel: Panel
 ) -> Response:
     """Withdraw the referral; its pack deadline is cancelled."""
-    require_page_roles(session, *REFERRERS)
+    require_rule(session, REFER_CASE)
     errors = FormErrors()
     reason = text(form, "withdraw_reason")
     if not reason:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, Response
@@ -21,6 +20,7 @@ from app.web.routes.panel_common import JourneyWords, Panel, journey_words
 from app.web.session import WebSession
 from app.web.templating import render
 from panels import exports
+from panels.results import TrackerRow
 from panels.service import PanelService
 from services.access import Principal
 
@@ -29,7 +29,6 @@ router = APIRouter(include_in_schema=False)
 RAG = (("red", "Overdue"), ("amber", "Due soon"), ("green", "On track"))
 NO_DECISION = "none"
 SEARCH_MAX = 50
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @dataclass(frozen=True)
@@ -44,24 +43,24 @@ class Filters:
     q: str = ""
     as_of: date | None = None
 
-    def keep(self, row: dict[str, Any]) -> bool:
+    def keep(self, row: TrackerRow) -> bool:
         """Whether ``row`` passes every filter."""
-        outcome = row["last_decision"] or NO_DECISION
+        outcome = row.last_decision or NO_DECISION
         return (
-            (not self.team or row["team"] == self.team)
-            and (not self.journey_type or row["journey_type"] == self.journey_type)
-            and (not self.rag or row["rag"] == self.rag)
+            (not self.team or row.team == self.team)
+            and (not self.journey_type or row.journey_type == self.journey_type)
+            and (not self.rag or row.rag == self.rag)
             and (not self.outcome or outcome == self.outcome)
-            and (not self.overdue or row["overdue_deadlines"] > 0)
-            and (not self.q or self.q.lower() in row["child_reference"].lower())
+            and (not self.overdue or row.overdue_deadlines > 0)
+            and (not self.q or self.q.lower() in row.child_reference.lower())
         )
 
 
-def options(rows: list[dict[str, Any]], words: JourneyWords) -> dict[str, list[tuple[str, str]]]:
+def options(rows: list[TrackerRow], words: JourneyWords) -> dict[str, list[tuple[str, str]]]:
     """The choices each select offers: what the unfiltered tracker holds."""
-    teams = sorted({r["team"] for r in rows})
-    types = sorted({r["journey_type"] for r in rows if r["journey_type"]})
-    outcomes = sorted({r["last_decision"] for r in rows if r["last_decision"]})
+    teams = sorted({r.team for r in rows})
+    types = sorted({r.journey_type for r in rows if r.journey_type})
+    outcomes = sorted({r.last_decision for r in rows if r.last_decision})
     return {
         "team": [(t, t.capitalize()) for t in teams],
         "journey_type": [(t, words.title(t)) for t in types],
@@ -116,7 +115,7 @@ def query_form(request: Request) -> FormData:
 
 def tracker_rows(
     query: FormData, panel: PanelService, principal: Principal, words: JourneyWords
-) -> tuple[list[dict[str, Any]], Filters, dict[str, list[tuple[str, str]]], FormErrors]:
+) -> tuple[list[TrackerRow], Filters, dict[str, list[tuple[str, str]]], FormErrors]:
     """The tracker rows the filters in the query string keep, with the filters, the
     select choices and any filter errors."""
     errors = FormErrors()
@@ -150,7 +149,7 @@ def tracker(request: Request, session: PageSession, panel: Panel) -> HTMLRespons
     )
 
 
-def _download(request: Request, session: WebSession, panel: PanelService) -> list[dict[str, Any]]:
+def _download(request: Request, session: WebSession, panel: PanelService) -> list[TrackerRow]:
     rows, _filters, _choices, errors = tracker_rows(
         query_form(request), panel, session.principal, journey_words(panel.registry)
     )
@@ -179,6 +178,6 @@ def tracker_xlsx(request: Request, session: PageSession, panel: Panel) -> Respon
     rows = _download(request, session, panel)
     return Response(
         exports.tracker_xlsx(rows, panel.config.panel.name),
-        media_type=XLSX,
+        media_type=exports.XLSX,
         headers={"Content-Disposition": 'attachment; filename="tracker.xlsx"'},
     )

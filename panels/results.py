@@ -1,0 +1,524 @@
+"""What the panel service answers: one frozen dataclass per shape, read by attribute.
+
+Dates are ``date`` objects here. The JSON API answers a result as ``to_json`` makes it (the
+one conversion: dataclasses to objects field by field in field order, dates as ISO
+strings), so a field's name and order are the API body's; the same conversion stores the
+minutes in their JSON column and writes a child's panel record.
+
+What the service stores as JSON of its own (a referral's checklist answers, funding form
+and history; a decision's funding check) stays a JSON value inside a result: it is
+returned as it was stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, is_dataclass
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import TypeAdapter
+
+# -- meetings -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Meeting:
+    """A meeting on the forward planner, with its pack and minutes due dates."""
+
+    id: int
+    panel: str
+    scheduled_for: date  # where the schedule put it (a moved meeting keeps it)
+    meeting_date: date
+    start_time: str
+    length_minutes: int
+    status: str  # scheduled, held or cancelled
+    reason: str | None  # why it was moved or cancelled
+    pack_due_on: date
+    minutes_due_on: date
+    minutes_status: str  # none, draft or approved
+    version: int
+
+    def __getitem__(self, key: str) -> Any:
+        # benchmarks/bench_agenda.py still reads the old dict results by key: the value
+        # as the API answers it. Remove once it reads attributes.
+        return to_json(getattr(self, key))
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingCounts:
+    """A meeting on the forward planner, counted: items on its agenda (not rolled) and
+    referrals still waiting for it (awaiting a pack, or accepted)."""
+
+    items: int = 0
+    waiting: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Attendance:
+    """What was recorded for one seat at a meeting."""
+
+    member_key: str
+    person: str
+    status: str  # present, apologies or absent
+    representative: str | None
+    user_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Seat:
+    """A seat of the panel at a meeting: who is expected for which parts, and what was
+    recorded (``not_recorded``; ``not_invited`` for a seat needed only when required)."""
+
+    key: str
+    title: str
+    role: str | None
+    parts: list[str]
+    expected: bool
+    status: str
+    representative: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingDeadline:
+    """A deadline hanging off a meeting (packs, actions, the minutes)."""
+
+    id: int
+    kind: str
+    ref: str
+    due_on: date
+    status: str
+    journey_id: int | None
+
+
+# -- agenda -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AgendaItem:
+    """A child on a meeting's agenda: listed, decided or rolled to the next meeting."""
+
+    id: int
+    part: str
+    position: int
+    source: str  # "referral" or the tracked cohort
+    cohorts: list[str]
+    child_id: int
+    child_reference: str
+    journey_id: int | None
+    journey_type: str | None
+    journey_state: str | None
+    referral_id: int | None
+    minutes: int
+    pinned: bool
+    status: str  # listed, decided or rolled
+    reason: str | None  # why it was rolled
+    review_weeks: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class AgendaPart:
+    """A part of the meeting with its capacity and the items listed in it."""
+
+    key: str
+    title: str
+    capacity: str  # in the Terms of Reference's words
+    capacity_minutes: int
+    used_minutes: int
+    items: list[AgendaItem]
+
+
+@dataclass(frozen=True, slots=True)
+class NotListed:
+    """A referral for this meeting that cannot be listed for decision, and why."""
+
+    referral_id: int
+    child_reference: str
+    decision_type: str
+    reason: str
+    offered_meeting_id: int | None  # the meeting offered instead (None: pack awaited)
+
+
+@dataclass(frozen=True, slots=True)
+class Agenda:
+    """A meeting's agenda: its parts, what rolled forward and what was not listed."""
+
+    meeting_id: int
+    meeting_date: date
+    parts: list[AgendaPart]
+    rolled: list[AgendaItem]
+    not_listed: list[NotListed]
+
+    def __getitem__(self, key: str) -> Any:
+        # benchmarks/bench_agenda.py still reads the old dict results by key: the value
+        # as the API answers it. Remove once it reads attributes.
+        return to_json(getattr(self, key))
+
+    def item(self, item_id: int) -> AgendaItem | None:
+        """An item of the agenda (listed, decided or rolled) by id."""
+        for i in self.all_items():
+            if i.id == item_id:
+                return i
+        return None
+
+    def all_items(self) -> list[AgendaItem]:
+        """Every item: the parts' in order, then the rolled ones."""
+        return [*(i for p in self.parts for i in p.items), *self.rolled]
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingDetail(Meeting):
+    """A meeting with its attendance, seats, agenda and deadlines."""
+
+    attendance: list[Attendance]
+    members: list[Seat]
+    agenda: Agenda
+    deadlines: list[MeetingDeadline]
+
+
+# -- referrals ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ChecklistQuestion:
+    """An item of the pack's checklist, as the social worker reads it."""
+
+    key: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Referral:
+    """A journey referred to a meeting for a decision, with its pack and why it is (not)
+    listable."""
+
+    id: int
+    meeting_id: int
+    meeting_date: date
+    journey_id: int
+    child_id: int
+    decision_type: str
+    status: str  # awaiting_pack, accepted, listed, decided, deferred or withdrawn
+    listable: bool
+    referred_on: date
+    pack_due_on: date
+    pack_submitted_on: date | None
+    checklist: dict[str, str]  # item key: answer
+    checklist_items: list[ChecklistQuestion]
+    documents: list[str]
+    documents_expected: list[str]
+    funding: dict[str, Any]  # the Additional Funding Request as stored
+    reason: str | None  # why it was offered another meeting, or withdrawn
+    history: list[dict[str, Any]]  # what happened to it, as stored: on, meeting_id, note...
+
+
+@dataclass(frozen=True, slots=True)
+class ReferableJourney:
+    """An active journey some decision type of the panel takes in its current state."""
+
+    id: int
+    reference: str
+    type: str
+    state: str
+
+
+# -- decisions and actions ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """An action agreed at a meeting; its deadline is its owner's."""
+
+    id: int
+    description: str
+    owner_id: int | None
+    owner_role: str
+    due_on: date
+    status: str  # open or done
+    done_on: date | None
+    child_id: int
+    journey_id: int
+    meeting_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ListedAction(Action):
+    """An action as the list of actions shows it, with the child's reference."""
+
+    child_reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A decision or recommendation recorded on an agenda item, with the item's actions."""
+
+    id: int
+    item_id: int
+    meeting_id: int
+    child_id: int
+    journey_id: int | None
+    outcome: str
+    event: str | None  # the journey event it fired
+    journey_version: int | None  # the journey's version after it
+    meets_needs: str | None
+    resources_child: str
+    resources_carers: str
+    notes: str
+    funding: dict[str, Any]  # the funding check under the scheme of delegation, as stored
+    actions: list[Action]
+
+
+# -- minutes ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Present:
+    """A member present at the meeting."""
+
+    seat: str
+    person: str
+
+
+@dataclass(frozen=True, slots=True)
+class Apology:
+    """A member who sent apologies, and who represented them."""
+
+    seat: str
+    person: str
+    representative: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MinutesDecision:
+    """A decision as the minutes record it."""
+
+    outcome: str
+    event: str | None
+    meets_needs: str | None
+    resources_child: str
+    resources_carers: str
+    notes: str
+    funding: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class MinutesEntry:
+    """A child discussed, as the Panel Decisions template records it (it names the child:
+    the minutes are read by panel members only, and never logged)."""
+
+    item_id: int
+    child_id: int
+    child_reference: str
+    child_name: str
+    age: int
+    journey_type: str | None
+    journey_state: str | None
+    source: str
+    cohorts: list[str]
+    review_weeks: int | None
+    decisions: list[MinutesDecision]
+    actions: list[Action]
+
+
+@dataclass(frozen=True, slots=True)
+class MinutesPart:
+    """A part of the meeting in the minutes."""
+
+    key: str
+    title: str
+    items: list[MinutesEntry]
+
+
+@dataclass(frozen=True, slots=True)
+class MinutesRolled:
+    """A child rolled to the next meeting, as the minutes note it."""
+
+    child_reference: str
+    part: str
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Minutes:
+    """A meeting's minutes as drafted from what was recorded."""
+
+    panel: str
+    meeting_id: int
+    held_on: date
+    start_time: str
+    present: list[Present]
+    apologies: list[Apology]
+    note_taker: str
+    parts: list[MinutesPart]
+    rolled: list[MinutesRolled]
+    minutes_due_on: date
+
+    def children(self) -> list[int]:
+        """The children discussed, once per entry (a child may have several)."""
+        return [e.child_id for part in self.parts for e in part.items]
+
+
+@dataclass(frozen=True, slots=True)
+class MinutesRecord(Minutes):
+    """The minutes as stored, with their status (draft or approved)."""
+
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class NotifiedOnApproval:
+    """Who was told on approval: of the tracker's circulation, and that the minutes of a
+    child's decision are approved."""
+
+    tracker_circulated: list[int]
+    minutes_approved: list[int]
+
+
+@dataclass(frozen=True, slots=True)
+class MinutesApproval:
+    """The minutes approved: entries recorded to children, the tracker circulated."""
+
+    meeting_id: int
+    minutes_status: str
+    children_recorded: int
+    circulated_to: list[int]
+    notified: NotifiedOnApproval
+
+
+@dataclass(frozen=True, slots=True)
+class ChildRecordEntry:
+    """A panel entry written to a child's record when the minutes were approved (the
+    minutes entry without the child's name and age)."""
+
+    at: datetime
+    panel: str
+    meeting_id: int
+    held_on: date
+    part: str
+    entry: dict[str, Any]
+
+
+# -- tracker ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Circulation:
+    """A circulation of the tracker: who was told now, and who had been told that day."""
+
+    meeting_id: int
+    circulated_on: date
+    notified: list[int]
+    already_notified: list[int]
+
+
+@dataclass(frozen=True, slots=True)
+class TrackerRow:
+    """A child the panel follows: journey, state, next deadline, last decision, open
+    actions, when the case comes back, and red / amber / green."""
+
+    child_id: int
+    child_reference: str
+    team: str
+    journey_id: int | None
+    journey_type: str | None
+    state: str | None
+    next_deadline: str | None  # its kind
+    next_deadline_due: date | None
+    overdue_deadlines: int
+    last_decision: str | None  # its outcome
+    last_decision_on: date | None
+    open_actions: int
+    next_action_due: date | None
+    next_review_on: date | None
+    review_weeks: int | None
+    rag: str
+
+
+# -- reports ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Deferral:
+    """A deferred decision and its reason."""
+
+    outcome: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Themes:
+    """Decisions, deferrals and their reasons, packs not listed and why, items rolled and
+    deadlines breached, over a period."""
+
+    panel: str
+    start: date = field(metadata={"json": "from"})  # "from" and "to" in the API body
+    end: date = field(metadata={"json": "to"})
+    meetings: int
+    cancelled: int
+    decisions: dict[str, int]  # outcome: how many
+    deferrals: list[Deferral]
+    not_listed: dict[str, int]  # why (late pack, incomplete pack...): how many
+    rolled_by_part: dict[str, int]
+    breaches_by_kind: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Timeliness:
+    """Per cent done on time (None: nothing to measure)."""
+
+    minutes_on_time_pct: float | None
+    packs_on_time_pct: float | None
+    actions_done_on_time_pct: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class AnnualReport(Themes):
+    """The panel's year for the senior management team: the year's themes, activity and
+    timeliness."""
+
+    year: int
+    meetings_held: int
+    children_discussed: int
+    referrals: int
+    timeliness: Timeliness
+
+
+# -- the conversion -----------------------------------------------------------------------
+
+
+_NAMES: dict[type, tuple[tuple[str, str], ...]] = {}
+
+
+def _names(cls: type) -> tuple[tuple[str, str], ...]:
+    # (attribute, JSON key) per field, read once per class: fields() is slow for a
+    # tracker's rows.
+    names = _NAMES.get(cls)
+    if names is None:
+        names = _NAMES[cls] = tuple((f.name, f.metadata.get("json", f.name)) for f in fields(cls))
+    return names
+
+
+def fields_of(result: Any) -> dict[str, Any]:
+    """A result's fields by name, not converted (to build a larger result from it)."""
+    return {name: getattr(result, name) for name, _ in _names(type(result))}
+
+
+def to_json(value: Any) -> Any:
+    """A result as JSON-ready data: dataclasses as dicts (field order, JSON names), lists
+    and dicts element by element, dates and times as ISO strings."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {key: to_json(getattr(value, name)) for name, key in _names(type(value))}
+    if isinstance(value, list | tuple):
+        return [to_json(v) for v in value]
+    if isinstance(value, dict):
+        return {k: to_json(v) for k, v in value.items()}
+    if isinstance(value, date):  # datetime too
+        return value.isoformat()
+    return value
+
+
+_STORED_MINUTES = TypeAdapter(MinutesRecord)
+
+
+def stored_minutes(data: dict[str, Any], status: str) -> MinutesRecord:
+    """Minutes from their JSON column (as ``to_json`` wrote them), with their status."""
+    return _STORED_MINUTES.validate_python({**data, "status": status})
