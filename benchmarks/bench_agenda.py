@@ -187,7 +187,7 @@ def main() -> None:
     assert principal is not None
     planner = panel.generate(principal, today() + timedelta(days=1))
     seed(engine, args.children, panel, admin_id)
-    dates = [date.fromisoformat(m["meeting_date"]) for m in planner]
+    dates = [m.meeting_date for m in planner]
 
     # Pure: load journeys once, then cohort membership and placing for each meeting.
     takes = {s for p in config.parts for s in p.takes if s != "referrals"}
@@ -198,7 +198,7 @@ def main() -> None:
         with read_connection(engine) as conn:
             journeys = cohort_rules.load_journeys(conn)
             next_due = cohort_rules.load_next_due(conn)
-            approved = cohort_rules._secured_ltf(journeys, conn)
+            approved = cohort_rules.secured_ltf(journeys, conn)
         placed = rolled = 0
         for on in dates:
             members = cohort_rules.members(takes, on, journeys, next_due, approved)
@@ -232,8 +232,8 @@ def main() -> None:
     t0 = time.perf_counter()
     items = 0
     for m in planner:
-        out = panel.build_agenda(m["id"], principal, as_of=today())
-        items += sum(len(p["items"]) for p in out["parts"])
+        out = panel.build_agenda(m.id, principal, as_of=today())
+        items += sum(len(p.items) for p in out.parts)
     elapsed = time.perf_counter() - t0
     print(
         f"service: {elapsed * 1000:8.1f} ms for {len(planner)} agendas "

@@ -91,11 +91,6 @@ def secured_ltf(rows: Iterable[JourneyRow], conn: Connection) -> set[int]:
     return {r.child_id for r in approved}
 
 
-# benchmarks/bench_agenda.py still calls it by its old private name; remove once it
-# calls secured_ltf.
-_secured_ltf = secured_ltf
-
-
 def members(
     cohorts: Iterable[str],
     on: date,

@@ -38,11 +38,6 @@ class Meeting:
     minutes_status: str  # none, draft or approved
     version: int
 
-    def __getitem__(self, key: str) -> Any:
-        # benchmarks/bench_agenda.py still reads the old dict results by key: the value
-        # as the API answers it. Remove once it reads attributes.
-        return to_json(getattr(self, key))
-
 
 @dataclass(frozen=True, slots=True)
 class MeetingCounts:
@@ -147,11 +142,6 @@ class Agenda:
     parts: list[AgendaPart]
     rolled: list[AgendaItem]
     not_listed: list[NotListed]
-
-    def __getitem__(self, key: str) -> Any:
-        # benchmarks/bench_agenda.py still reads the old dict results by key: the value
-        # as the API answers it. Remove once it reads attributes.
-        return to_json(getattr(self, key))
 
     def item(self, item_id: int) -> AgendaItem | None:
         """An item of the agenda (listed, decided or rolled) by id."""
