@@ -23,6 +23,7 @@ from app.web.event_forms import (
 )
 from app.web.forms import FormErrors, date_parts, echo_date, read_date, text
 from app.web.templating import render
+from panels import permissions
 from services.access import CHILD_EDIT_ROLES, Principal, child_refusal
 from services.caseload import team_social_workers
 from services.children import DuplicateReference, create_child, get_child, search_children
@@ -210,6 +211,7 @@ def child_page(
             "done": done if recorded or done == "child-added" else None,
             "recorded": recorded,
             "can_start": bool(_startable(services, principal, child["team"], active)),
+            "may_refer": permissions.allows(principal, permissions.REFER_CASE),
             "today": day,
         },
     )
