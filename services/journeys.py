@@ -10,6 +10,10 @@ append the audit event, write the deadline changes. The statements are built onc
 and compiled once per dialect (:mod:`services.prepared`); the answer is built from what the
 transaction read plus what it wrote, rather than read back: the transaction holds the write
 lock (SQLite) or has just moved the version (PostgreSQL), so a re-read shows the same rows.
+
+A page's event goes through :meth:`JourneyService.record` instead: the same checks and writes
+in one transaction, in the order a form shows its refusals, with the refusals a form shows
+again (stale version, field errors, guards) returned together with the journey as it now is.
 """
 
 from __future__ import annotations
