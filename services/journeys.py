@@ -10,15 +10,19 @@ append the audit event, write the deadline changes. The statements are built onc
 and compiled once per dialect (:mod:`services.prepared`); the answer is built from what the
 transaction read plus what it wrote, rather than read back: the transaction holds the write
 lock (SQLite) or has just moved the version (PostgreSQL), so a re-read shows the same rows.
+
+A page's event goes through :meth:`JourneyService.record` instead: the same checks and writes
+in one transaction, in the order a form shows its refusals, with the refusals a form shows
+again (stale version, field errors, guards) returned together with the journey as it now is.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import Connection, Engine, and_, bindparam, insert, select, update
 
@@ -30,16 +34,25 @@ from services.models import DEADLINES as D
 from services.models import JOURNEY_EVENTS as E
 from services.models import JOURNEYS as J
 from services.prepared import Prepared
-from workflow.definition import ChildFacts, Policy
+from workflow.definition import ChildFacts, Event, Policy
 from workflow.engine import (
     EventOption,
     JourneySnapshot,
     TransitionPlan,
+    check_role,
+    find_event,
+    input_errors,
     options,
     plan_event,
     plan_start,
 )
-from workflow.errors import EngineError, StaleVersion, UnknownJourneyType
+from workflow.errors import (
+    EngineError,
+    GuardFailed,
+    InvalidData,
+    StaleVersion,
+    UnknownJourneyType,
+)
 from workflow.machines import Registry
 
 
@@ -93,6 +106,51 @@ class JourneyView:
     deadlines: list[DeadlineView]
     measures: dict[str, Any]
     suggested_next: str | None
+
+
+@dataclass(frozen=True)
+class PostedEvent:
+    """An event as a form posted it: the journey version the page showed, the date and the
+    data the form could read, and whether it read every input. When it could not (it has
+    said why, in its own words), the input is still checked, so that every problem shows
+    at once, but nothing is recorded."""
+
+    expected_version: int
+    occurred_on: date | None
+    data: Mapping[str, Any]
+    complete: bool = True
+
+
+EventReader = Callable[[Event, Mapping[str, Any]], PostedEvent]
+"""Reads a posted form, given the event (its fields) and the journey's recorded data (a
+form's inputs may depend on it: a checklist's items on the placement kind)."""
+
+
+@dataclass(frozen=True)
+class EventAttempt:
+    """What became of an event a form posted.
+
+    Recorded: ``view`` is the journey after it and ``refusal`` is None. Refused in a way the
+    form shows again: ``refusal`` says why (a stale version with the current one, field
+    errors, a guard's reasons) and ``view`` is the journey as it is now, to show the form
+    at the version and stage it now has.
+    """
+
+    view: JourneyView
+    refusal: StaleVersion | InvalidData | GuardFailed | None = None
+
+    @property
+    def recorded(self) -> bool:
+        """Whether the event was recorded."""
+        return self.refusal is None
+
+
+class _Refused(Exception):
+    """Carries a refused attempt out of its transaction, so that the transaction rolls back."""
+
+    def __init__(self, attempt: EventAttempt) -> None:
+        super().__init__(attempt.refusal)
+        self.attempt = attempt
 
 
 _JOURNEY_COLUMNS = (
@@ -250,6 +308,14 @@ def _deadlines_after(
                 rows[i] = replace(d, status="cancelled")
     rows.sort(key=lambda d: (d.due_on, d.id))
     return rows
+
+
+def _stale(current: int, expected: int) -> StaleVersion:
+    return StaleVersion(
+        f"The journey has changed since you loaded it (version {current}, "
+        f"you sent {expected}); reload and try again.",
+        current_version=current,
+    )
 
 
 class JourneyService:
@@ -478,11 +544,22 @@ class JourneyService:
         row = self._load(conn, journey_id)
         self._check_access(principal, row.team, write=True)
         if row.version != expected_version:
-            raise StaleVersion(
-                f"The journey has changed since you loaded it (version {row.version}, "
-                f"you sent {expected_version}); reload and try again.",
-                current_version=row.version,
-            )
+            raise _stale(row.version, expected_version)
+        return self._advance(conn, row, event, occurred_on, data, principal)
+
+    def _advance(
+        self,
+        conn: Connection,
+        row: Any,
+        event: str,
+        occurred_on: date,
+        data: Mapping[str, Any] | None,
+        principal: Principal,
+    ) -> JourneyView:
+        """Plan ``event`` on the journey ``row`` (read in this transaction, access and
+        version checked) and write it: the engine's refusals are raised before any write."""
+        journey_id = row.id
+        expected_version = row.version
         jm = self.registry.get(row.type, row.definition_version)
         deadlines = _deadline_views(conn, journey_id)
         open_deadlines = {(d.kind, d.ref): d.due_on for d in deadlines if d.status == "open"}
@@ -533,6 +610,85 @@ class JourneyService:
             principal,
             _deadlines_after(deadlines, plan, new_ids, row.allocated_social_worker_id),
         )
+
+    # -- a form's event: every check and the change in one transaction ---------------------
+
+    def _event_for(self, row: Any, event: str, principal: Principal) -> Event:
+        """The journey's event ``event`` if the principal (who may see the journey) may
+        record it, refused in the order a page refuses: an unknown event
+        (:class:`UnknownEvent`), roles that only read (:class:`AccessDenied`), roles the
+        event does not allow (:class:`RoleNotAllowed`)."""
+        ev = find_event(self.registry.get(row.type, row.definition_version).definition, event)
+        self._check_access(principal, row.team, write=True)
+        check_role(ev, principal.actor)
+        return ev
+
+    def for_event(self, journey_id: int, event: str, principal: Principal) -> JourneyView:
+        """A journey the principal may see, if they may record ``event`` on it (refused as
+        :meth:`record` refuses before it reads the form); its ``available_events`` say whether
+        the current stage offers the event now."""
+        with read_connection(self.engine) as conn:
+            row = self._load(conn, journey_id)
+            self._check_access(principal, row.team, write=False)
+            self._event_for(row, event, principal)
+            return self._view(conn, row, principal)
+
+    def record(
+        self, journey_id: int, *, event: str, principal: Principal, read: EventReader
+    ) -> EventAttempt:
+        """Record an event a form posted, checking everything once, in one write transaction.
+
+        In order: the journey exists and the principal sees it (:class:`NotFound`,
+        :class:`AccessDenied`), the event exists and the principal may record it
+        (:meth:`for_event`); ``read`` reads the form (what it raises, say a form without a
+        version, goes up and nothing is written); then the version the page showed; then the
+        input alone, every problem at once (a future date, the fields' rules); then what the
+        engine checks against the journey (its state, the date it started, the guards). The
+        refusals a form shows again come back as an :class:`EventAttempt` with the journey as
+        it is now; the others (not found, access, role, unknown event, the journey closed or
+        the event not available in its state) are raised. A refusal writes nothing.
+        """
+        try:
+            with write_connection(self.engine) as conn:
+                row = self._load(conn, journey_id)
+                self._check_access(principal, row.team, write=False)
+                ev = self._event_for(row, event, principal)
+                posted = read(ev, row.data)
+                if posted.expected_version != row.version:
+                    self._refuse(conn, row, principal, _stale(row.version, posted.expected_version))
+                problems = input_errors(
+                    ev, occurred_on=posted.occurred_on, data=posted.data, today=today()
+                )
+                if problems or not posted.complete or posted.occurred_on is None:
+                    self._refuse(
+                        conn,
+                        row,
+                        principal,
+                        InvalidData("The event's data is not valid.", field_errors=problems),
+                    )
+                try:
+                    view = self._advance(
+                        conn, row, event, posted.occurred_on, posted.data, principal
+                    )
+                except (InvalidData, GuardFailed) as exc:
+                    self._refuse(conn, row, principal, exc)
+                except StaleVersion as exc:
+                    # Changed by someone else since this transaction read it (PostgreSQL;
+                    # SQLite's writers queue): a new statement sees their committed change.
+                    self._refuse(conn, self._load(conn, journey_id), principal, exc)
+        except _Refused as refused:
+            return refused.attempt
+        return EventAttempt(view)
+
+    def _refuse(
+        self,
+        conn: Connection,
+        row: Any,
+        principal: Principal,
+        refusal: StaleVersion | InvalidData | GuardFailed,
+    ) -> NoReturn:
+        """Leave the transaction with ``refusal`` and the journey ``row`` as a page shows it."""
+        raise _Refused(EventAttempt(self._view(conn, row, principal), refusal))
 
     @staticmethod
     def _record(

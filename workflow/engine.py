@@ -18,12 +18,14 @@ from workflow.definition import (
     ChildFacts,
     Context,
     Event,
+    JourneyDefinition,
     MeetDeadline,
     OpenDeadline,
     Policy,
 )
 from workflow.errors import (
     EventNotAvailable,
+    FieldError,
     GuardFailed,
     InvalidData,
     JourneyClosed,
@@ -33,6 +35,9 @@ from workflow.errors import (
 from workflow.machines import JourneyMachine
 
 DeadlineKey = tuple[str, str]  # (kind, ref)
+
+OCCURRED_ON = "occurred_on"
+"""The name field errors give the date an event happened (or a journey started)."""
 
 
 @dataclass(frozen=True)
@@ -102,26 +107,75 @@ class EventOption:
     reasons: tuple[str, ...]
 
 
-def _check_dates(occurred_on: date, today: date, not_before: date | None) -> None:
+def _future(occurred_on: date, today: date) -> FieldError | None:
     if occurred_on > today:
-        raise InvalidData(
-            "An event cannot be future-dated.",
-            errors=[f"occurred_on {occurred_on.isoformat()} is after today ({today.isoformat()})"],
+        return FieldError(
+            OCCURRED_ON,
+            "in_the_future",
+            f"occurred_on {occurred_on.isoformat()} is after today ({today.isoformat()})",
         )
+    return None
+
+
+def _check_dates(occurred_on: date, today: date, not_before: date | None) -> None:
+    future = _future(occurred_on, today)
+    if future:
+        raise InvalidData("An event cannot be future-dated.", field_errors=[future])
     if not_before is not None and occurred_on < not_before:
         raise InvalidData(
             "An event cannot be dated before the journey started.",
-            errors=[
-                f"occurred_on {occurred_on.isoformat()} is before the journey started "
-                f"({not_before.isoformat()})"
+            field_errors=[
+                FieldError(
+                    OCCURRED_ON,
+                    "before_start",
+                    f"occurred_on {occurred_on.isoformat()} is before the journey started "
+                    f"({not_before.isoformat()})",
+                )
             ],
         )
+
+
+def find_event(definition: JourneyDefinition, name: str) -> Event:
+    """The event ``name`` a running journey of ``definition`` may record (not its start)."""
+    ev = definition.event(name)
+    if ev is None or ev is definition.start:
+        raise UnknownEvent(
+            f"{definition.type} has no event {name!r}.",
+            events=[e.name for e in definition.events],
+        )
+    return ev
 
 
 def _roles_reason(ev: Event, actor: Actor) -> str | None:
     if actor.roles.isdisjoint(ev.roles):
         return f"Only {', '.join(ev.roles)} may {ev.label or ev.name.replace('_', ' ')}."
     return None
+
+
+def check_role(ev: Event, actor: Actor) -> None:
+    """Refuse an actor who may not fire ``ev`` (:class:`RoleNotAllowed` names who may)."""
+    reason = _roles_reason(ev, actor)
+    if reason:
+        raise RoleNotAllowed(reason, roles=ev.roles)
+
+
+def input_errors(
+    ev: Event, *, occurred_on: date | None, data: Mapping[str, Any] | None, today: date
+) -> tuple[FieldError, ...]:
+    """Every problem with an event's input taken alone, all at once: a date after ``today``,
+    then the data's, field by field (``occurred_on=None``: a date the caller could not read).
+
+    :func:`plan_event` checks the same, one refusal at a time and in its own order; a form
+    asks this first so that it can show everything wrong with what was typed together.
+    What depends on the journey (a date before it started, its state, guards) is not here.
+    """
+    errors: list[FieldError] = []
+    if occurred_on is not None:
+        future = _future(occurred_on, today)
+        if future:
+            errors.append(future)
+    errors.extend(field_rules.validate(ev.fields, data)[1])
+    return tuple(errors)
 
 
 def _deadline_changes(
@@ -210,13 +264,11 @@ def plan_start(
 ) -> TransitionPlan:
     """Plan the start of a new journey (recorded as its ``start`` event)."""
     ev = jm.definition.start
-    reason = _roles_reason(ev, actor)
-    if reason:
-        raise RoleNotAllowed(reason)
+    check_role(ev, actor)
     _check_dates(started_on, today, None)
     clean, errors = field_rules.validate(ev.fields, data)
     if errors:
-        raise InvalidData("The journey's data is not valid.", errors=errors)
+        raise InvalidData("The journey's data is not valid.", field_errors=errors)
     ctx = Context(
         state="",
         started_on=started_on,
@@ -244,12 +296,7 @@ def plan_event(
 ) -> TransitionPlan:
     """Plan ``event`` on ``journey``, or raise the reason it cannot happen."""
     definition = jm.definition
-    ev = definition.event(event)
-    if ev is None or ev is definition.start:
-        raise UnknownEvent(
-            f"{definition.type} has no event {event!r}.",
-            events=[e.name for e in definition.events],
-        )
+    ev = find_event(definition, event)
     if journey.closed:
         raise JourneyClosed(
             f"The journey is closed (state {journey.state}); no event can be recorded.",
@@ -262,13 +309,11 @@ def plan_event(
             state=journey.state,
             available_events=[e.name for e in definition.events_from(journey.state)],
         )
-    reason = _roles_reason(ev, actor)
-    if reason:
-        raise RoleNotAllowed(reason)
+    check_role(ev, actor)
     _check_dates(occurred_on, today, journey.started_on)
     clean, errors = field_rules.validate(ev.fields, data)
     if errors:
-        raise InvalidData("The event's data is not valid.", errors=errors)
+        raise InvalidData("The event's data is not valid.", field_errors=errors)
     ctx = Context(
         state=journey.state,
         started_on=journey.started_on,

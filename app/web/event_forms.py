@@ -4,14 +4,14 @@ Each field type has one GOV.UK input: a date is a date input (day, month, year),
 is radios (a select when the list is long), a boolean is Yes / No radios, a number is a
 numeric text input, text is a textarea (a short string an input), and a checklist is one
 Yes / No / Not applicable question per item. Reading a posted form gives the ``data`` the
-engine takes, plus GOV.UK-worded errors for what is missing or malformed; what the engine
-still refuses (a bound, a guard) is put next to the field it names.
+engine takes, plus GOV.UK-worded errors for what the form cannot read (a blank required
+input, a date that is not one); what the engine refuses is put next to its field, worded by
+the field error's code (a bound, a length, a choice), or, for a guard, next to the field its
+reason mentions.
 """
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,14 +24,15 @@ from states.checklists import ALL as ALL_CHECKLISTS
 from states.checklists import BY_PLACEMENT_KIND
 from workflow import fields as field_rules
 from workflow.definition import Field
-from workflow.errors import EngineError
+from workflow.engine import OCCURRED_ON as EVENT_DATE
+from workflow.errors import EngineError, FieldError, GuardFailed, InvalidData
 
 # Longer lists of choices are a select rather than radios (GOV.UK: radios for a few).
 MAX_RADIOS = 8
 OCCURRED_ON = "occurred_on"
 OCCURRED_ON_LABEL = "Date this happened"
-_TEXT_LIMITS = {"string": 200, "text": 5000}
-_INTEGER = re.compile(r"-?[0-9]{1,18}")
+# Widgets the user chooses from (their errors say "Select", not "Enter").
+_CHOOSE = ("radios", "select", "yes_no")
 CHECKLIST_OPTIONS = (("yes", "Yes"), ("no", "No"), ("not_applicable", "Not applicable"))
 
 # Every checklist item's wording, by key (the items are shared between checklists).
@@ -175,34 +176,18 @@ def echo(form: FormData | None, fields: Iterable[FormField]) -> dict[str, Any]:
     return values
 
 
-def _read_number(f: FormField, raw: str, errors: FormErrors) -> int | float | None:
-    assert f.spec is not None
-    whole = f.spec.type == "integer"
-    cleaned = raw.replace(",", "").replace("£", "").strip()
-    number: float
-    if whole:
-        if not _INTEGER.fullmatch(cleaned):
-            errors.add(f.error_id, f"{f.label} must be a whole number")
-            return None
-        number = int(cleaned)
-    else:
-        try:
-            number = float(cleaned)
-        except ValueError:
-            number = math.nan
-        if not math.isfinite(number):
-            errors.add(f.error_id, f"{f.label} must be a number")
-            return None
-    low, high = f.spec.minimum, f.spec.maximum
-    if (low is not None and number < low) or (high is not None and number > high):
-        errors.add(f.error_id, _number_hint(f.spec, whole).replace("Enter", f"{f.label} must be"))
-        return None
-    return number
+def _number_input(raw: str) -> str:
+    """A typed number as the engine reads numbers: without thousands commas or a pound
+    sign (what is left, if anything, is the engine's to judge)."""
+    return raw.replace(",", "").replace("£", "").strip() or raw
 
 
-def read_data(form: FormData, fields: Iterable[FormField], errors: FormErrors) -> dict[str, Any]:
-    """The event's ``data`` from a posted form; blanks are left out (so the engine sees a
-    missing optional field as missing), and each problem is added to ``errors``."""
+def read_input(form: FormData, fields: Iterable[FormField], errors: FormErrors) -> dict[str, Any]:
+    """The event's ``data`` from a posted form, each input read as its widget reads it, and
+    what the form itself cannot read added to ``errors``: a required input left blank, a date
+    that is not a date, an answer the form did not offer. Blanks are left out (so the engine
+    sees a missing optional field as missing). Whether a value is valid (a number's limits, a
+    text's length, a choice) is the engine's rule: :func:`engine_errors` words its refusal."""
     data: dict[str, Any] = {}
     for f in fields:
         value: Any = None
@@ -226,34 +211,105 @@ def read_data(form: FormData, fields: Iterable[FormField], errors: FormErrors) -
             raw = text(form, f.input_name)
             if not raw:
                 value = None
-            elif f.widget in ("radios", "select", "yes_no"):
+            elif f.widget == "yes_no":
+                # Yes / No radios are read as true or false; anything else was not offered.
                 if raw not in {v for v, _ in f.options}:
                     errors.add(f.error_id, f"Select {f.label.lower()}")
                     continue
-                value = raw == "yes" if f.widget == "yes_no" else raw
+                value = raw == "yes"
             elif f.widget == "number":
-                value = _read_number(f, raw, errors)
-                if value is None:
-                    continue
+                value = _number_input(raw)
             else:
-                assert f.spec is not None
-                limit = _TEXT_LIMITS.get(f.spec.type, 200)
-                if len(raw) > limit:
-                    errors.add(f.error_id, f"{f.label} must be {limit} characters or fewer")
-                    continue
                 value = raw
         if value is None:
             if f.required and f.error_id not in errors.by_field and f.widget != "date":
-                verb = "Select" if f.widget in ("radios", "select", "yes_no") else "Enter"
+                verb = "Select" if f.widget in _CHOOSE else "Enter"
                 errors.add(f.error_id, f"{verb} {f.label.lower()}")
             continue
         data[f.name] = value
     return data
 
 
+def read_data(form: FormData, fields: list[FormField], errors: FormErrors) -> dict[str, Any]:
+    """:func:`read_input`, then the fields' own rules (:func:`workflow.fields.validate`) with
+    each problem worded next to its field: for a form that checks its data before it asks
+    the service (the start of a journey); an event's form leaves that to the service's one
+    call (``JourneyService.record``)."""
+    data = read_input(form, fields, errors)
+    _clean, problems = field_rules.validate(tuple(f.spec for f in fields if f.spec), data)
+    field_errors(problems, fields, errors)
+    return data
+
+
+def _input_ids(f: FormField) -> tuple[str, ...]:
+    """Every input of a field an error may be against."""
+    if f.widget == "date":
+        return tuple(f"{f.input_name}-{p}" for p in ("day", "month", "year"))
+    return (f.input_name, *(i.input_name for i in f.items))
+
+
+def _worded(f: FormField, problem: FieldError) -> str:
+    """The engine's problem with a field in the form's words, chosen by its code."""
+    if f.widget in _CHOOSE:
+        return f"Select {f.label.lower()}"
+    if problem.code == "required":
+        return f"Enter {f.label.lower()}"
+    spec = f.spec
+    if spec is not None and problem.code == "not_a_number":
+        kind = "a whole number" if spec.type == "integer" else "a number"
+        return f"{f.label} must be {kind}"
+    if spec is not None and problem.code in ("too_small", "too_large"):
+        return _number_hint(spec, spec.type == "integer").replace("Enter", f"{f.label} must be")
+    if spec is not None and problem.code == "too_long":
+        return f"{f.label} must be {field_rules.max_length(spec)} characters or fewer"
+    # What a form's inputs cannot produce (an unknown field, a checklist that is not one):
+    # the engine's own sentence.
+    return problem.message
+
+
+def field_errors(
+    problems: Iterable[FieldError],
+    fields: list[FormField],
+    errors: FormErrors,
+    *,
+    date_field: str = OCCURRED_ON,
+    date_message: str = "",
+    date_label: str | None = None,
+) -> None:
+    """Put the engine's field errors next to their inputs, in the page's order (the date
+    first, as the form reads it, then the fields in order).
+
+    A field the form has already refused keeps the form's message: the engine saw it blank
+    because the form could not read it. The engine calls the date an event happened (or a
+    journey started) ``occurred_on``; on the form it is the date input ``date_field``, and
+    its problem reads ``date_message`` or, for a date after today when the form names its
+    date, "``date_label`` must be today or in the past".
+    """
+    by_name = {f.name: f for f in fields}
+    fallback = fields[0].error_id if fields else f"{date_field}-day"
+    date_ids = tuple(f"{date_field}-{p}" for p in ("day", "month", "year"))
+    for problem in problems:
+        if problem.field == EVENT_DATE:
+            if any(i in errors.by_field for i in date_ids):
+                continue
+            if date_label and problem.code == "in_the_future":
+                _add(errors, date_ids[0], f"{date_label} must be today or in the past")
+            else:
+                _add(errors, date_ids[0], date_message or problem.message)
+            continue
+        f = by_name.get(problem.field)
+        if f is None:
+            _add(errors, fallback, problem.message)
+        elif not any(i in errors.by_field for i in _input_ids(f)):
+            errors.add(f.error_id, _worded(f, problem))
+    # The form's own inputs (the date) come first, as it reads them, then the fields.
+    rank = {i: n for n, f in enumerate(fields, start=1) for i in _input_ids(f)}
+    errors.items.sort(key=lambda item: rank.get(item[0], 0))
+
+
 def _add(errors: FormErrors, field_id: str, message: str) -> None:
     """Add ``message`` to ``field_id``, joining it to an error already there (FormErrors
-    keeps one message per field; the engine may give two about one field)."""
+    keeps one message per field; a guard may give two about one field)."""
     if field_id in errors.by_field:
         errors.items = [(f, f"{m} {message}" if f == field_id else m) for f, m in errors.items]
     else:
@@ -281,26 +337,34 @@ def _mentioned(message: str, fields: Iterable[FormField]) -> str | None:
 
 
 def engine_errors(
-    exc: EngineError, fields: list[FormField], errors: FormErrors, *, date_field: str = OCCURRED_ON
+    exc: EngineError,
+    fields: list[FormField],
+    errors: FormErrors,
+    *,
+    date_field: str = OCCURRED_ON,
+    date_label: str | None = None,
 ) -> None:
     """Put the engine's refusal of the form's data next to the fields it is about.
 
-    Invalid data names its field first ("weeks must be at most 8", "occurred_on ... is
-    after today"); a failed guard says why in words, so it goes to the field it mentions
-    first, or else to the first field of the form (or the date it happened). The engine
-    calls the date an event happened (or a journey started) ``occurred_on``; on the form it
-    is the date input ``date_field``.
+    Invalid data comes as field errors (:func:`field_errors`; a refused date reads as the
+    refusal's message). A guard says why in words and names no field, so each reason goes
+    to the field it mentions first, or else to the first field of the form (or the date it
+    happened).
     """
-    by_name = {f.name: f for f in fields}
+    if isinstance(exc, InvalidData) and (exc.field_errors or not exc.details.get("errors")):
+        field_errors(
+            exc.field_errors,
+            fields,
+            errors,
+            date_field=date_field,
+            date_message=exc.message,
+            date_label=date_label,
+        )
+        return
     fallback = fields[0].error_id if fields else f"{date_field}-day"
-    details = exc.details.get("errors") or exc.details.get("reasons") or [exc.message]
-    for detail in details:
-        message = str(detail)
-        head, _, rest = message.partition(" ")
-        if head == OCCURRED_ON:
-            _add(errors, f"{date_field}-day", exc.message)
-        elif "errors" in exc.details and head in by_name:
-            f = by_name[head]
-            _add(errors, f.error_id, f"{f.label} {rest}")
-        else:
-            _add(errors, _mentioned(message, fields) or fallback, message)
+    if isinstance(exc, GuardFailed) and exc.reasons:
+        words: list[str] = list(exc.reasons)
+    else:
+        words = [str(d) for d in exc.details.get("errors") or ()] or [exc.message]
+    for message in words:
+        _add(errors, _mentioned(message, fields) or fallback, message)

@@ -480,6 +480,158 @@ def test_a_checklist_event_maps_each_item_to_radios(sw: Api, web_as: WebAs, engi
     assert _state(sw, journey["id"]) == "pack_submitted"
 
 
+def _today_parts(prefix: str = "occurred_on", day: date | None = None) -> dict[str, str]:
+    day = day or today()
+    return {
+        f"{prefix}-day": str(day.day),
+        f"{prefix}-month": str(day.month),
+        f"{prefix}-year": str(day.year),
+    }
+
+
+def test_every_problem_with_what_was_typed_shows_at_once_in_the_forms_words(
+    sw: Api, web_as: WebAs, engine: Engine
+) -> None:
+    made = sw.create_child("C-0001", looked_after_since=(today() - timedelta(days=60)).isoformat())
+    journey = sw.start(made["id"], "care_proceedings", started_on=made["looked_after_since"])
+    response = web_as(sw).post(
+        f"/journeys/{journey['id']}/events/extend_timetable",
+        {
+            "expected_version": str(journey["version"]),
+            "f_weeks": "9",
+            "f_reason": "",
+            **_today_parts(day=today() + timedelta(days=2)),
+        },
+    )
+    assert response.status_code == 422
+    summary = re.findall(r'<a href="#([^"]+)">([^<]+)</a>', response.text.split("</h2>", 1)[1])
+    # The date first, as the form reads it, then the fields in order; each worded by the
+    # form from the engine's error code (the limits come from the field's declaration).
+    assert summary[:3] == [
+        ("occurred_on-day", "Date this happened must be today or in the past"),
+        ("f_weeks", "Weeks must be a whole number from 1 to 8"),
+        ("f_reason", "Enter reason"),
+    ]
+    assert 'id="f_weeks-error"' in response.text
+    assert 'id="f_weeks" name="f_weeks" type="text" value="9"' in response.text  # kept
+    assert _events(engine, journey["id"]) == 1
+
+
+def test_an_event_post_asks_the_journey_service_once_in_one_write_transaction(
+    sw: Api, web_as: WebAs, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from services import db
+
+    opened: list[str] = []
+
+    def counted(kind: str, real: Any) -> Any:
+        def open_(*args: Any, **kw: Any) -> Any:
+            opened.append(kind)
+            return real(*args, **kw)
+
+        return open_
+
+    # Every transaction the journey service opens, counted.
+    monkeypatch.setattr("services.journeys.write_connection", counted("write", db.write_connection))
+    monkeypatch.setattr("services.journeys.read_connection", counted("read", db.read_connection))
+    journey = _permanence(sw, "C-0001", today() - timedelta(days=10))
+    jid = journey["id"]
+    page = web_as(sw)
+    posts = {
+        "recorded": ({"expected_version": "1", **_today_parts()}, 303),
+        "refused by a guard": (
+            {
+                "expected_version": "2",
+                "f_primary_plan": "adoption",
+                "f_contingency_plan": "adoption",
+                **_today_parts(),
+            },
+            422,
+        ),
+        "stale": ({"expected_version": "1", **_today_parts()}, 409),
+    }
+    for name, (body, status) in posts.items():
+        event = "hold_review" if name != "refused by a guard" else "record_permanence_plan"
+        opened.clear()
+        response = page.post(f"/journeys/{jid}/events/{event}", body)
+        assert response.status_code == status, (name, response.text)
+        assert opened == ["write"], name  # no read of the journey before or after
+    assert _events(engine, jid) == 2
+
+
+def test_the_service_refusals_of_an_event_read_as_the_page_words_them(
+    make_user: UserFactory, sw: Api, web_as: WebAs, engine: Engine
+) -> None:
+    journey = _permanence(sw, "C-0001", today())
+    jid = journey["id"]
+    body = {"expected_version": "1", **_today_parts()}
+    chair = web_as(make_user("chair.x", "panel_chair"))
+    for response in (
+        chair.get(f"/journeys/{jid}/events/hold_review"),
+        chair.post(f"/journeys/{jid}/events/hold_review", body),
+    ):
+        assert response.status_code == 403
+        assert "Only social worker, team manager, service manager, iro may do this." in (
+            _text(response.text)
+        )
+    viewer = web_as(make_user("viewer.north", "read_only", team="north"))
+    refused = viewer.post(f"/journeys/{jid}/events/hold_review", body)
+    assert refused.status_code == 403
+    assert "Your roles allow reading only." in _text(refused.text)
+    page = web_as(sw)
+    unknown = page.post(f"/journeys/{jid}/events/no_such_event", body)
+    assert unknown.status_code == 404
+    assert "This journey has no such action." in _text(unknown.text)
+    versionless = page.post(f"/journeys/{jid}/events/hold_review", _today_parts())
+    assert versionless.status_code == 400
+    assert "The form is missing the journey's version." in _text(versionless.text)
+    assert _events(engine, jid) == 1
+
+
+def test_a_change_committed_while_the_post_is_checked_is_refused_as_stale(
+    sw: Api,
+    web_as: WebAs,
+    engine: Engine,
+    journey_service: Any,
+    principal_of: Callable[[int], Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if engine.dialect.name == "sqlite":
+        pytest.skip("SQLite's writers queue: no one can commit while the post's transaction runs")
+    from app.web import event_forms
+
+    journey = _permanence(sw, "C-0001", today() - timedelta(days=10))
+    jid = journey["id"]
+    real_read_input = event_forms.read_input
+
+    def someone_else_first(*args: Any, **kw: Any) -> Any:
+        # Inside the post's transaction, after it read the journey: another user's change
+        # commits (the post's UPDATE then finds the version moved on).
+        journey_service.fire(
+            jid,
+            event="hold_review",
+            expected_version=1,
+            occurred_on=today(),
+            data={},
+            principal=principal_of(sw.user_id),
+        )
+        return real_read_input(*args, **kw)
+
+    monkeypatch.setattr("app.web.routes.journey_events.read_input", someone_else_first)
+    response = web_as(sw).post(
+        f"/journeys/{jid}/events/hold_review",
+        {"expected_version": "1", "f_notes": "typed meanwhile", **_today_parts()},
+    )
+    assert response.status_code == 409
+    text = _text(response.text)
+    assert "Someone else changed this journey while you were on this page." in text
+    # The stage and version now, read after the race, and the form offered again at them.
+    assert "Current stage Awaiting second looked-after review" in text
+    assert 'name="expected_version" value="2"' in response.text
+    assert "typed meanwhile" in response.text
+    assert _events(engine, jid) == 2  # the start and the other person's review only
+
+
 def test_starting_a_journey_from_the_child_page(sw: Api, web_as: WebAs, engine: Engine) -> None:
     made = sw.create_child("C-0001", looked_after_since=(today() - timedelta(days=3)).isoformat())
     page = web_as(sw)

@@ -1,10 +1,17 @@
 """Recording a journey event from a form: its data, the date it happened, and the journey
 version the page was read at (so a change made meanwhile by someone else is refused, never
-overwritten)."""
+overwritten).
+
+A post is one service call (``JourneyService.record``): one write transaction checks the
+access, the event, the roles, the version, the input and the journey's rules, and records
+the event or comes back with the refusal and the journey as it now is. This page only reads
+the form when the service asks, and words the refusals.
+"""
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -17,19 +24,21 @@ from app.web.deps import CheckedForm, PageSession
 from app.web.event_forms import (
     OCCURRED_ON,
     OCCURRED_ON_LABEL,
+    FormField,
     echo,
     engine_errors,
     form_fields,
-    read_data,
+    read_input,
 )
 from app.web.forms import FormErrors, date_parts, echo_date, read_date, text
 from app.web.templating import render
-from services.access import WRITE_ROLES, Principal
+from services.access import Principal
 from services.children import get_child
 from services.clock import today
-from services.journeys import JourneyView
+from services.journeys import JourneyView, PostedEvent
 from workflow.definition import Event, JourneyDefinition
-from workflow.errors import GuardFailed, InvalidData, StaleVersion
+from workflow.engine import find_event
+from workflow.errors import RoleNotAllowed, StaleVersion, UnknownEvent
 
 router = APIRouter(include_in_schema=False)
 
@@ -47,23 +56,22 @@ def journey(journey_id: int, services: Services, session: PageSession) -> Respon
 
 
 def _event(services: AppServices, view: JourneyView, event: str) -> tuple[JourneyDefinition, Event]:
-    """The journey's definition and its event ``event`` (404 for an unknown one)."""
+    """The journey's definition and its event ``event`` (the service has checked it)."""
     definition = services.registry.get(view.type, view.definition_version).definition
-    ev = definition.event(event)
-    if ev is None or ev is definition.start:
-        raise HTTPException(status_code=404, detail="This journey has no such action.")
-    return definition, ev
+    return definition, find_event(definition, event)
 
 
-def _refuse_unless_allowed(principal: Principal, ev: Event) -> None:
-    """403 for a user whose roles may not record ``ev`` (read-only users included)."""
-    if principal.roles.isdisjoint(WRITE_ROLES):
-        raise HTTPException(status_code=403, detail="Your roles allow reading only.")
-    if principal.roles.isdisjoint(ev.roles):
-        raise HTTPException(
-            status_code=403,
-            detail=f"Only {', '.join(r.replace('_', ' ') for r in ev.roles)} may do this.",
-        )
+@contextmanager
+def _page_refusals() -> Iterator[None]:
+    """The service's refusals of the event itself, as this page words them: an unknown
+    event is a 404, roles the event does not allow a 403 naming the roles that may."""
+    try:
+        yield
+    except UnknownEvent as exc:
+        raise HTTPException(status_code=404, detail="This journey has no such action.") from exc
+    except RoleNotAllowed as exc:
+        roles = ", ".join(r.replace("_", " ") for r in exc.roles)
+        raise HTTPException(status_code=403, detail=f"Only {roles} may do this.") from exc
 
 
 def _offered(view: JourneyView, event: str) -> bool:
@@ -121,9 +129,9 @@ def event_form(
 ) -> HTMLResponse:
     """The form for one event of a journey, at the journey's current version."""
     principal = session.principal
-    view = services.journeys.get(journey_id, principal)  # 404 / 403 for others
+    with _page_refusals():
+        view = services.journeys.for_event(journey_id, event, principal)  # 404 / 403 for others
     definition, ev = _event(services, view, event)
-    _refuse_unless_allowed(principal, ev)
     option = next((o for o in view.available_events if o.event == event), None)
     if option is None:
         raise HTTPException(
@@ -135,11 +143,25 @@ def event_form(
     return _page(request, services, principal, view, definition, ev)
 
 
-def _expected_version(form: FormData) -> int:
-    raw = text(form, "expected_version")
-    if not raw.isdigit():
-        raise HTTPException(status_code=400, detail="The form is missing the journey's version.")
-    return int(raw)
+class _PostedForm:
+    """Reads the posted form when the service asks: only then are the event's fields known
+    (the journey's definition version) and the journey's data they depend on."""
+
+    def __init__(self, form: FormData) -> None:
+        self.form = form
+        self.errors = FormErrors()
+        self.fields: list[FormField] = []
+
+    def __call__(self, ev: Event, journey_data: Mapping[str, Any]) -> PostedEvent:
+        raw = text(self.form, "expected_version")
+        if not raw.isdigit():
+            raise HTTPException(
+                status_code=400, detail="The form is missing the journey's version."
+            )
+        occurred_on = read_date(self.form, OCCURRED_ON, OCCURRED_ON_LABEL, self.errors)
+        self.fields = form_fields(ev.fields, journey_data)
+        data = read_input(self.form, self.fields, self.errors)
+        return PostedEvent(int(raw), occurred_on, data, complete=not self.errors)
 
 
 @router.post("/journeys/{journey_id}/events/{event}")
@@ -151,52 +173,46 @@ def record_event(
     session: PageSession,
     form: CheckedForm,
 ) -> Response:
-    """Record the event: state, history and deadlines change together, or nothing does."""
-    principal = session.principal
-    view = services.journeys.get(journey_id, principal)
-    definition, ev = _event(services, view, event)
-    _refuse_unless_allowed(principal, ev)
+    """Record the event: state, history and deadlines change together, or nothing does.
 
-    def again(errors: FormErrors | None, status_code: int, stale: bool = False) -> HTMLResponse:
-        current = services.journeys.get(journey_id, principal) if stale else view
+    One service call checks and records it in one transaction; a refusal comes back with
+    the journey as it is now, and the form is shown again with what was typed.
+    """
+    principal = session.principal
+    posted = _PostedForm(form)
+    with _page_refusals():
+        attempt = services.journeys.record(
+            journey_id, event=event, principal=principal, read=posted
+        )
+    view = attempt.view
+    if attempt.refusal is None:
+        return RedirectResponse(
+            f"/children/{view.child_id}?done=event-recorded#journey-{view.id}", status_code=303
+        )
+    definition, ev = _event(services, view, event)
+    if isinstance(attempt.refusal, StaleVersion):
+        # What was typed is shown again, at the version and stage the journey now has.
         return _page(
             request,
             services,
             principal,
-            current,
+            view,
             definition,
             ev,
             form=form,
-            errors=errors,
-            stale=stale,
-            status_code=status_code,
+            stale=True,
+            status_code=409,
         )
-
-    expected = _expected_version(form)
-    if expected != view.version:
-        return again(None, 409, stale=True)
-    errors = FormErrors()
-    occurred_on: date | None = read_date(form, OCCURRED_ON, OCCURRED_ON_LABEL, errors)
-    if occurred_on is not None and occurred_on > today():
-        errors.add(f"{OCCURRED_ON}-day", f"{OCCURRED_ON_LABEL} must be today or in the past")
-    fields = form_fields(ev.fields, view.data)
-    data = read_data(form, fields, errors)
-    if errors or occurred_on is None:
-        return again(errors, 422)
-    try:
-        after = services.journeys.fire(
-            journey_id,
-            event=event,
-            expected_version=expected,
-            occurred_on=occurred_on,
-            data=data,
-            principal=principal,
-        )
-    except StaleVersion:
-        return again(None, 409, stale=True)
-    except (InvalidData, GuardFailed) as exc:
-        engine_errors(exc, fields, errors)
-        return again(errors, 422)
-    return RedirectResponse(
-        f"/children/{after.child_id}?done=event-recorded#journey-{after.id}", status_code=303
+    errors = posted.errors
+    engine_errors(attempt.refusal, posted.fields, errors, date_label=OCCURRED_ON_LABEL)
+    return _page(
+        request,
+        services,
+        principal,
+        view,
+        definition,
+        ev,
+        form=form,
+        errors=errors,
+        status_code=422,
     )
