@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from states.checklists import BY_PLACEMENT_KIND, MAINSTREAM, Checklist
+from states.checklists import BY_PLACEMENT_KIND, COMPLETE_IN_WORDS, MAINSTREAM, Checklist
 from states.roles import ADM, CASEWORK, PANEL_CHAIR
 from workflow.definition import Context, Event, Field, JourneyDefinition, State
 
@@ -32,7 +32,7 @@ def _checklist_complete(ctx: Context) -> str | None:
     if missing:
         return (
             f"Checklist {checklist.key} ({checklist.title}) is incomplete: "
-            f"{', '.join(missing)} not answered Yes or Not applicable."
+            f"{', '.join(missing)} not answered {COMPLETE_IN_WORDS}."
         )
     return None
 

@@ -21,7 +21,7 @@ from starlette.datastructures import FormData
 from app.web.forms import FormErrors, echo_date, read_date, text
 from app.web.templating import humanise
 from states.checklists import ALL as ALL_CHECKLISTS
-from states.checklists import BY_PLACEMENT_KIND
+from states.checklists import ANSWER_CHOICES, ANSWERS_IN_WORDS, BY_PLACEMENT_KIND
 from workflow import fields as field_rules
 from workflow.definition import Field
 from workflow.engine import OCCURRED_ON as EVENT_DATE
@@ -33,7 +33,6 @@ OCCURRED_ON = "occurred_on"
 OCCURRED_ON_LABEL = "Date this happened"
 # Widgets the user chooses from (their errors say "Select", not "Enter").
 _CHOOSE = ("radios", "select", "yes_no")
-CHECKLIST_OPTIONS = (("yes", "Yes"), ("no", "No"), ("not_applicable", "Not applicable"))
 
 # Every checklist item's wording, by key (the items are shared between checklists).
 _ITEM_WORDING = {k: w for c in ALL_CHECKLISTS.values() for k, w in c.items}
@@ -147,7 +146,7 @@ def form_fields(specs: Iterable[Field], journey_data: Mapping[str, Any]) -> list
                 FormField(
                     widget="checklist",
                     items=_checklist_items(spec, journey_data),
-                    options=CHECKLIST_OPTIONS,
+                    options=ANSWER_CHOICES,
                     **common,
                 )
             )
@@ -202,9 +201,7 @@ def read_input(form: FormData, fields: Iterable[FormField], errors: FormErrors) 
                 if answer and answer not in allowed:
                     errors.add(item.input_name, f"Select an answer for: {item.label}")
                 elif not answer and f.required:
-                    errors.add(
-                        item.input_name, f"Select Yes, No or Not applicable for: {item.label}"
-                    )
+                    errors.add(item.input_name, f"Select {ANSWERS_IN_WORDS} for: {item.label}")
             given = {k: v for k, v in answers.items() if v in allowed}
             value = given or None
         else:

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from app.web.session import WebSession
-from states import deadline_kinds
+from states import checklists, deadline_kinds
 from states.roles import (
     ADM,
     IRO,
@@ -149,6 +149,7 @@ templates.env.filters["govuk_date"] = govuk_date
 templates.env.filters["govuk_datetime"] = govuk_datetime
 templates.env.filters["humanise"] = humanise
 templates.env.filters["deadline_label"] = deadline_kinds.label
+templates.env.globals["checklist_complete_words"] = checklists.COMPLETE_IN_WORDS
 
 
 def render(

@@ -149,16 +149,18 @@ def test_my_work_answers_in_a_fixed_number_of_queries(
         def before(*args: object) -> None:
             seen.append(str(args[2]))
 
-        event.listen(engine, "before_cursor_execute", before)
+        # On the Engine class: the app under test has its own engine, not the fixture's.
+        event.listen(Engine, "before_cursor_execute", before)
         try:
             assert page.get("/my-work").status_code == 200
         finally:
-            event.remove(engine, "before_cursor_execute", before)
+            event.remove(Engine, "before_cursor_execute", before)
         return len(seen)
 
     for n in range(3):
         _permanence(sw, f"C-{n}", today())
     few = count_queries()
+    assert few > 0  # the listener sees the page's queries
     for n in range(3, 15):
         _permanence(sw, f"C-{n}", today())
     assert count_queries() == few  # no query per child
