@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+from importlib.util import find_spec
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, text
 
-import migrations
-
 _LOCK_KEY = 726_100_001  # PostgreSQL advisory lock: one migrator at a time
 
 
 def alembic_config() -> Config:
-    """An Alembic config pointing at the packaged migrations."""
+    """An Alembic config pointing at the packaged migrations.
+
+    The folder is found, not imported: its ``env.py`` imports every package's tables (for
+    autogenerate), and the service layer must not depend on the packages above it."""
+    spec = find_spec("migrations")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the migrations package is not installed beside the service")
     config = Config()
-    config.set_main_option("script_location", str(Path(migrations.__file__).parent))
+    config.set_main_option("script_location", str(Path(spec.submodule_search_locations[0])))
     return config
 
 
