@@ -145,17 +145,11 @@ def rejected(outcome: ChildOutcome) -> Rejected:
 
 
 def fake_data_folder() -> Path:
-    """The shared synthetic return (``../shared/data/ssda903-fake`` beside the checkout).
-
-    ``PERMANENCE_SSDA903_FAKE`` names it explicitly; otherwise the folders above the checkout
-    are searched, so a worktree finds it as the main checkout does. Skips when absent.
-    """
+    """The synthetic SSDA903 return of data-to-insight's validator (MIT), kept in the
+    repository (``tests/data/ssda903-fake``, a copy of ``../shared/data/ssda903-fake``) so
+    every clone runs these tests; ``PERMANENCE_SSDA903_FAKE`` names another copy."""
     named = os.environ.get("PERMANENCE_SSDA903_FAKE")
-    if named:
-        return Path(named)
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        candidate = parent / "shared" / "data" / "ssda903-fake"
-        if candidate.is_dir():
-            return candidate
-    pytest.skip("the shared synthetic SSDA903 return (../shared/data/ssda903-fake) is absent")
+    return Path(named) if named else FAKE_DATA
+
+
+FAKE_DATA = Path(__file__).resolve().parents[2] / "data" / "ssda903-fake"
