@@ -90,13 +90,16 @@ def make_async_engine(url: str, *, pool_size: int = 10) -> AsyncEngine | None:
     Its connections are in autocommit: the hot path's write is one statement, and a read
     then leaves no transaction to roll back (psycopg drops its prepared statements on every
     rollback). No pre-ping, which would cost a round trip per checkout; a connection found
-    dead fails its request and the pool replaces it. ``pool_size`` connections, and as many
-    again under a burst, per process.
+    dead fails its request and the pool replaces it. At most ``pool_size`` connections per
+    process, kept open: more requests than that wait on the loop for one. No overflow, since
+    an overflow connection is closed when it comes back, and a new one costs a server process
+    and its prepared statements (measured: reconnecting under 16 clients with 10 pooled took
+    a fifth of the server's time).
     """
     if make_url(url).get_backend_name() != "postgresql":
         return None
     return create_async_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, isolation_level="AUTOCOMMIT"
+        url, pool_size=pool_size, max_overflow=0, isolation_level="AUTOCOMMIT"
     )
 
 
