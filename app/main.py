@@ -47,7 +47,6 @@ def build_services(settings: Settings) -> AppServices:
         registry=registry,
         journeys=JourneyService(engine, registry, settings.policy(), async_engine=async_engine),
         inline_db=is_sqlite(engine),
-        async_engine=async_engine,
     )
 
 
@@ -73,8 +72,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if scheduler is not None:
                 scheduler.shutdown(wait=True)
             services.engine.dispose()
-            if services.async_engine is not None:
-                await services.async_engine.dispose()
+            if services.journeys.async_engine is not None:
+                await services.journeys.async_engine.dispose()
 
     app = FastAPI(
         title="Permanence panels",

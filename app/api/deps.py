@@ -9,7 +9,6 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import Engine
-from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.concurrency import run_in_threadpool
 
 from services.access import Principal
@@ -32,11 +31,10 @@ class AppServices:
     journeys: JourneyService
     # SQLite work runs on the event loop: its writers queue on one in-process lock anyway, so
     # a thread-pool hop per call only adds cost (about a fifth of a request's CPU, measured
-    # with py-spy). On PostgreSQL the hot path (the principal, an event) awaits the async
-    # engine on the loop, so a slow query waits without stalling it; other blocking calls
-    # keep the thread pool.
+    # with py-spy). On PostgreSQL the hot path (the principal, an event) awaits the journey
+    # service's async engine on the loop, so a slow query waits without stalling it; other
+    # blocking calls keep the thread pool.
     inline_db: bool
-    async_engine: AsyncEngine | None = None
 
 
 T = TypeVar("T")
@@ -79,8 +77,9 @@ async def get_principal(
     user_id = read_token(token, services.settings.secret_key)
     if user_id is None:
         raise _unauthorised("The token is invalid or has expired; sign in again.")
-    if services.async_engine is not None:
-        principal = await load_principal_async(services.async_engine, user_id)
+    async_engine = services.journeys.async_engine  # PostgreSQL's, for the hot path
+    if async_engine is not None:
+        principal = await load_principal_async(async_engine, user_id)
     else:
         principal = await call_db(services, load_principal, services.engine, user_id)
     if principal is None:
