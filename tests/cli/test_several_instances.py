@@ -48,7 +48,7 @@ ROUNDS = 3
 CHILDREN = 6
 SENDER_A = "scheduler-a@permanence.test"
 SENDER_B = "scheduler-b@permanence.test"
-LEASE_SECONDS = 15  # longer than the gate holds a claimed batch, so no claim is taken early
+LEASE_SECONDS = 20  # longer than the gate holds a claimed batch, so no claim is taken early
 
 
 class GatedInbox:
@@ -194,24 +194,6 @@ def test_two_instances_and_two_schedulers_on_one_database(
         ports = [free_port(), free_port()]
         for n, port in enumerate(ports):
             spawn(f"serve-{n}", common, "serve", "--workers", "2", "--port", str(port))
-        schedulers = {
-            sender: spawn(
-                f"scheduler-{sender[10]}",
-                {
-                    **common,
-                    "PERMANENCE_SMTP_HOST": "127.0.0.1",
-                    "PERMANENCE_SMTP_PORT": str(smtp.port),
-                    "PERMANENCE_SMTP_FROM": sender,
-                    "PERMANENCE_SMTP_TIMEOUT_SECONDS": "60",
-                    "PERMANENCE_DISPATCH_INTERVAL_SECONDS": "1",
-                    "PERMANENCE_NOTIFY_BATCH_SIZE": "5",
-                    "PERMANENCE_NOTIFY_LEASE_SECONDS": str(LEASE_SECONDS),
-                    "PERMANENCE_NOTIFY_BACKOFF_SECONDS": "1",
-                },
-                "scheduler",
-            )
-            for sender in (SENDER_A, SENDER_B)
-        }
         _wait_for("both instances", lambda: all(_ready(p) for p in ports), timeout=90)
 
         # Eight clients, four on each instance, racing one version: one applied, seven stale.
@@ -230,6 +212,26 @@ def test_two_instances_and_two_schedulers_on_one_database(
         history = staff.sw.history(journey)
         assert [h["event"] for h in history] == ["start"] + ["hold_review"] * ROUNDS
 
+        # The schedulers start now, so their first claims are fresh when the gate opens:
+        # the lease outlasts the wait, and no claim is taken over while its holder lives.
+        schedulers = {
+            sender: spawn(
+                f"scheduler-{sender[10]}",
+                {
+                    **common,
+                    "PERMANENCE_SMTP_HOST": "127.0.0.1",
+                    "PERMANENCE_SMTP_PORT": str(smtp.port),
+                    "PERMANENCE_SMTP_FROM": sender,
+                    "PERMANENCE_SMTP_TIMEOUT_SECONDS": "60",
+                    "PERMANENCE_DISPATCH_INTERVAL_SECONDS": "1",
+                    "PERMANENCE_NOTIFY_BATCH_SIZE": "5",
+                    "PERMANENCE_NOTIFY_LEASE_SECONDS": str(LEASE_SECONDS),
+                    "PERMANENCE_NOTIFY_BACKOFF_SECONDS": "1",
+                },
+                "scheduler",
+            )
+            for sender in (SENDER_A, SENDER_B)
+        }
         # Both schedulers swept at start and are now each delivering their own claimed batch.
         _wait_for("both schedulers at the SMTP gate", lambda: inbox.waiting >= {SENDER_A, SENDER_B})
         with engine.connect() as conn:
