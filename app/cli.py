@@ -14,6 +14,8 @@ from services.config import get_settings
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from services.config import Settings
+
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
@@ -23,6 +25,21 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     configure(settings.log_level, settings.log_format)
+    refusal = _workers_refusal(settings.database_url, args.workers)
+    if refusal:
+        print(f"error: {refusal}", file=sys.stderr)
+        return 2
+    if args.workers > 1:
+        # Once, before the workers start, rather than N workers queueing on the lock.
+        _migrated_engine().dispose()
+        print(_connection_budget(settings, args.workers), file=sys.stderr, flush=True)
+        if settings.scheduler_enabled:
+            print(
+                "note: PERMANENCE_SCHEDULER_ENABLED runs a scheduler in every worker; its jobs "
+                "are idempotent, but one `permanence scheduler` process beside them is enough",
+                file=sys.stderr,
+                flush=True,
+            )
     if args.demo:
         from app import demo
         from notifications.policy import policies_from_settings
@@ -50,6 +67,42 @@ def _serve(args: argparse.Namespace) -> int:
         access_log=False,
     )
     return 0
+
+
+def _workers_refusal(database_url: str, workers: int) -> str | None:
+    """Why ``workers`` cannot serve ``database_url``, or None."""
+    if workers < 1:
+        return "--workers must be at least 1"
+    if workers > 1 and database_url.startswith("sqlite"):
+        return (
+            "SQLite has one writer at a time, and the service runs its writes on the event "
+            "loop of one process: serve it with one worker (use PostgreSQL for --workers)"
+        )
+    return None
+
+
+def _connection_budget(settings: Settings, workers: int) -> str:
+    """What the workers may open at most, against the server's ``max_connections``."""
+    from sqlalchemy import text
+
+    from services.db import make_engine
+
+    pool = settings.db_pool_size
+    # Per worker: the async pool (the API's hot path), the sync pool and its overflow.
+    most = workers * 3 * pool
+    engine = make_engine(settings.database_url, pool_size=1)
+    try:
+        with engine.connect() as conn:
+            limit = int(conn.execute(text("SHOW max_connections")).scalar_one())
+    finally:
+        engine.dispose()
+    line = (
+        f"{workers} workers x up to {3 * pool} connections (PERMANENCE_DB_POOL_SIZE={pool}: "
+        f"{pool} async, {2 * pool} sync) = {most} at most; the server allows {limit} in all"
+    )
+    if most > limit:
+        line += ": lower PERMANENCE_DB_POOL_SIZE or the workers"
+    return line
 
 
 def _migrate(_args: argparse.Namespace) -> int:
@@ -226,7 +279,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the web service")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes (PostgreSQL only; run `permanence scheduler` beside them)",
+    )
     serve.add_argument("--demo", action="store_true", help="create demo users and children")
     serve.set_defaults(func=_serve)
 

@@ -25,7 +25,7 @@ from app.web.errors import error_page, is_page, sign_in_redirect
 from services import logging as service_logging
 from services.auth import configure_password_hashing
 from services.config import Settings, get_settings
-from services.db import is_sqlite, make_engine
+from services.db import is_sqlite, make_async_engine, make_engine
 from services.journeys import JourneyService
 from services.migrate import upgrade
 from workflow.errors import EngineError
@@ -40,11 +40,12 @@ def build_services(settings: Settings) -> AppServices:
     if settings.auto_migrate:
         upgrade(engine)
     registry = states.build_registry()
+    async_engine = make_async_engine(settings.database_url, pool_size=settings.db_pool_size)
     return AppServices(
         settings=settings,
         engine=engine,
         registry=registry,
-        journeys=JourneyService(engine, registry, settings.policy()),
+        journeys=JourneyService(engine, registry, settings.policy(), async_engine=async_engine),
         inline_db=is_sqlite(engine),
     )
 
@@ -71,6 +72,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if scheduler is not None:
                 scheduler.shutdown(wait=True)
             services.engine.dispose()
+            if services.journeys.async_engine is not None:
+                await services.journeys.async_engine.dispose()
 
     app = FastAPI(
         title="Permanence panels",

@@ -34,15 +34,18 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+for _path in (ROOT, ROOT / "benchmarks"):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
 
+import floor  # noqa: E402
 from sqlalchemy import Engine, func, select  # noqa: E402
 
 import states  # noqa: E402
@@ -152,17 +155,15 @@ def percentile(sorted_values: list[float], p: float) -> float:
 # -- engine phase ----------------------------------------------------------------------------
 
 
-def bench_engine(
-    service: JourneyService,
-    principal: Principal,
+def bench_loop(
+    fire_one: Callable[[int, int], int],
     journeys: list[int],
     versions: dict[int, int],
     warmup: float,
     duration: float,
 ) -> dict[str, Any]:
-    """Fire events round-robin over the journeys in one thread; time the measured window."""
-    on = event_date()
-    data = {"notes": "benchmark review"}
+    """Call ``fire_one(journey, version) -> new version`` round-robin over the journeys in
+    one thread; time the measured window."""
     latencies: list[float] = []
     errors = 0
     i = 0
@@ -181,19 +182,11 @@ def bench_engine(
         jid = journeys[i % n]
         i += 1
         try:
-            view = service.fire(
-                jid,
-                event=EVENT,
-                expected_version=versions[jid],
-                occurred_on=on,
-                data=data,
-                principal=principal,
-            )
-            versions[jid] = view.version
+            versions[jid] = fire_one(jid, versions[jid])
             ok = True
         except Exception as exc:  # count and carry on
             ok = False
-            print(f"engine error on journey {jid}: {exc!r}", file=sys.stderr)
+            print(f"error on journey {jid}: {exc!r}", file=sys.stderr)
         t1 = time.perf_counter()
         if t0 >= measure_from:
             if ok:
@@ -215,6 +208,64 @@ def bench_engine(
     }
 
 
+def bench_engine(
+    service: JourneyService,
+    principal: Principal,
+    journeys: list[int],
+    versions: dict[int, int],
+    warmup: float,
+    duration: float,
+) -> dict[str, Any]:
+    """``JourneyService.fire`` in one thread."""
+    on = event_date()
+    data = {"notes": "benchmark review"}
+
+    def fire_one(jid: int, version: int) -> int:
+        view = service.fire(
+            jid,
+            event=EVENT,
+            expected_version=version,
+            occurred_on=on,
+            data=data,
+            principal=principal,
+        )
+        return view.version
+
+    return bench_loop(fire_one, journeys, versions, warmup, duration)
+
+
+def bench_raw(
+    url: str,
+    actor_id: int,
+    journeys: list[int],
+    versions: dict[int, int],
+    warmup: float,
+    duration: float,
+) -> dict[str, Any]:
+    """The floor (:mod:`floor`): the same transaction in raw SQL through the driver, one
+    thread."""
+    on = event_date()
+    if url.startswith("sqlite"):
+        conn: Any = floor.sqlite_connect(url.split("///", 1)[1])
+
+        def fire_one(jid: int, version: int) -> int:
+            floor.sqlite_fire(conn, jid, version, on, actor_id)
+            return version + 1
+    else:
+        import psycopg
+
+        conn = psycopg.connect(floor.pg_conninfo(url), autocommit=True)
+
+        def fire_one(jid: int, version: int) -> int:
+            floor.pg_fire(conn, jid, version, on, actor_id)
+            return version + 1
+
+    try:
+        return bench_loop(fire_one, journeys, versions, warmup, duration)
+    finally:
+        conn.close()
+
+
 # -- HTTP phase ------------------------------------------------------------------------------
 
 
@@ -224,32 +275,30 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+SERVICE_APP = "app.main:create_app"
+BARE_APP = "bare_app:create_app"
+
+
 def start_server(
-    url: str, port: int, secret: str, log_path: Path, extra_args: list[str], log_level: str
+    app: str, env_extra: dict[str, str], port: int, log_path: Path, args: argparse.Namespace
 ) -> subprocess.Popen[bytes]:
-    """uvicorn with one worker, the app factory, on ``url``."""
-    env = {
-        **os.environ,
-        "PERMANENCE_DATABASE_URL": url,
-        "PERMANENCE_SECRET_KEY": secret,
-        "PERMANENCE_LOG_FORMAT": "json",
-        "PERMANENCE_LOG_LEVEL": log_level,
-        "PERMANENCE_ENVIRONMENT": "production",
-    }
+    """uvicorn with ``--workers`` workers serving the factory ``app``: the service or the
+    bare endpoint, with the same options."""
+    env = {**os.environ, **env_extra, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'benchmarks'}"}
     cmd = [
         sys.executable,
         "-m",
         "uvicorn",
-        "app.main:create_app",
+        app,
         "--factory",
         "--host",
         "127.0.0.1",
         "--port",
         str(port),
         "--workers",
-        "1",
+        str(args.workers),
         "--no-access-log",
-        *extra_args,
+        *(args.uvicorn_arg or []),
     ]
     log = log_path.open("wb")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -397,22 +446,41 @@ def bench_http(
     journeys: list[int],
     versions: dict[int, int],
     args: argparse.Namespace,
+    *,
+    bare: bool = False,
 ) -> dict[str, Any]:
+    """The service's HTTP endpoint under uvicorn, or (``bare``) the bare endpoint's floor."""
     secret = secrets.token_urlsafe(32)
     token = issue_token(principal.user_id, secret, 60)
     port = args.port or free_port()
     log_path = Path(tempfile.gettempdir()) / f"bench-uvicorn-{port}.log"
-    extra = args.uvicorn_arg or []
-    proc = start_server(url, port, secret, log_path, extra, args.server_log_level)
+    if bare:
+        app = BARE_APP
+        env = {
+            "BARE_DATABASE_URL": url,
+            "BARE_ACTOR_ID": str(principal.user_id),
+            "BARE_POOL_SIZE": str(args.pool_size),
+        }
+    else:
+        app = SERVICE_APP
+        env = {
+            "PERMANENCE_DATABASE_URL": url,
+            "PERMANENCE_SECRET_KEY": secret,
+            "PERMANENCE_LOG_FORMAT": "json",
+            "PERMANENCE_LOG_LEVEL": args.server_log_level,
+            "PERMANENCE_ENVIRONMENT": "production",
+            "PERMANENCE_DB_POOL_SIZE": str(args.pool_size),
+        }
+    proc = start_server(app, env, port, log_path, args)
     try:
         before = db_versions(fx_engine, journeys)
-        cpu_before = _proc_cpu(proc.pid)
+        cpu_before = _tree_cpu(proc.pid)
         wall_before = time.perf_counter()
         stats = run_loop(
             drive(port, token, journeys, versions, args.clients, args.warmup, args.duration)
         )
         wall = time.perf_counter() - wall_before
-        cpu = _proc_cpu(proc.pid) - cpu_before
+        cpu = _tree_cpu(proc.pid) - cpu_before
     finally:
         proc.terminate()
         try:
@@ -455,6 +523,15 @@ def _proc_cpu(pid: int) -> float:
         return -1.0
 
 
+def _tree_cpu(pid: int) -> float:
+    """CPU seconds of ``pid`` and its children (uvicorn's workers), or -1."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    return _proc_cpu(pid) + sum(max(0.0, _proc_cpu(int(c))) for c in children)
+
+
 # -- main ------------------------------------------------------------------------------------
 
 
@@ -465,6 +542,38 @@ def _print(label: str, r: dict[str, Any]) -> None:
         f"({r['transitions']} in {r['seconds']:.0f} s, errors {r['errors']})"
     )
     print(line, flush=True)
+
+
+def _print_server(r: dict[str, Any]) -> None:
+    print(
+        f"{'':<16} server CPU {r['server_cpu_percent']:.0f}% of one core "
+        f"({r['server_cpu_us_per_request']:.0f} us per request), "
+        f"mean {r['mean_ms']:.2f} ms, max {r['max_ms']:.1f} ms, "
+        f"errors by status {r['errors_by_status'] or '{}'}; "
+        f"events written {r['db_events_written']} = 200s answered {r['client_200s']}: "
+        f"{'yes' if r['db_events_written'] == r['client_200s'] else 'NO'}",
+        flush=True,
+    )
+
+
+def _ratios(results: dict[str, Any]) -> dict[str, float]:
+    """Each service figure over its floor from this run, printed and returned."""
+    ratios: dict[str, float] = {}
+    for service, floor_, label in (
+        ("engine", "raw", "engine / raw driver"),
+        ("http", "bare", "http / bare endpoint"),
+    ):
+        if service in results and floor_ in results and results[floor_]["per_second"]:
+            ratio = results[service]["per_second"] / results[floor_]["per_second"]
+            ratios[f"{service}/{floor_}"] = ratio
+            print(
+                f"ratio {label}: {ratio:.2f} "
+                f"({results[service]['per_second']:.0f} / {results[floor_]['per_second']:.0f}"
+                f" transitions/s; p99 {results[service]['p99_ms']:.1f} ms"
+                f" vs {results[floor_]['p99_ms']:.1f} ms)",
+                flush=True,
+            )
+    return ratios
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -491,6 +600,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--server-log-level", default="INFO", help="the server's PERMANENCE_LOG_LEVEL"
     )
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also run the floors side by side: the same transaction in raw SQL through the "
+        "driver (before the engine phase) and behind a bare FastAPI endpoint under the same "
+        "uvicorn (before the http phase); print the ratios",
+    )
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers (both servers)")
+    parser.add_argument(
+        "--pool-size", type=int, default=10, help="database connections per server worker"
+    )
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON here")
     args = parser.parse_args(argv)
     if args.children < args.clients:
@@ -513,11 +633,20 @@ def main(argv: list[str] | None = None) -> int:
         "children": args.children,
         "loadavg_before": os.getloadavg(),
     }
+
+    def journeys_for(tag: str) -> tuple[list[int], dict[int, int]]:
+        return create_journeys(engine, service, principal, run_id, tag, args.children)
+
     try:
         if args.phase in ("engine", "both"):
-            journeys, versions = create_journeys(
-                engine, service, principal, run_id, "e", args.children
-            )
+            if args.floor:
+                journeys, versions = journeys_for("r")
+                r = bench_raw(
+                    url, principal.user_id, journeys, versions, args.warmup, args.duration
+                )
+                results["raw"] = r
+                _print(f"raw {dialect}", r)
+            journeys, versions = journeys_for("e")
             r = bench_engine(service, principal, journeys, versions, args.warmup, args.duration)
             results["engine"] = r
             _print(f"engine {dialect}", r)
@@ -527,21 +656,19 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
         if args.phase in ("http", "both"):
-            journeys, versions = create_journeys(
-                engine, service, principal, run_id, "h", args.children
-            )
+            if args.floor:
+                journeys, versions = journeys_for("b")
+                r = bench_http(url, engine, principal, journeys, versions, args, bare=True)
+                results["bare"] = r
+                _print(f"bare {dialect}", r)
+                _print_server(r)
+            journeys, versions = journeys_for("h")
             r = bench_http(url, engine, principal, journeys, versions, args)
             results["http"] = r
             _print(f"http {dialect}", r)
-            print(
-                f"{'':<16} server CPU {r['server_cpu_percent']:.0f}% of one core "
-                f"({r['server_cpu_us_per_request']:.0f} us per request), "
-                f"mean {r['mean_ms']:.2f} ms, max {r['max_ms']:.1f} ms, "
-                f"errors by status {r['errors_by_status'] or '{}'}; "
-                f"events written {r['db_events_written']} = 200s answered {r['client_200s']}: "
-                f"{'yes' if r['db_events_written'] == r['client_200s'] else 'NO'}",
-                flush=True,
-            )
+            _print_server(r)
+        if args.floor:
+            results["ratios"] = _ratios(results)
     finally:
         engine.dispose()
         if tmp is not None:

@@ -55,12 +55,14 @@ class EmailChannel:
             smtp.login(cfg.username, cfg.password or "")
         return smtp
 
-    def send(self, to: str, subject: str, body: str) -> None:
+    def send(self, to: str, subject: str, body: str, *, message_id: str | None = None) -> None:
         """Send one plain-text email; raises on any failure."""
         message = EmailMessage()
         message["From"] = self.config.sender
         message["To"] = to
         message["Subject"] = subject
+        if message_id:
+            message["Message-ID"] = message_id
         message.set_content(body)
         if self._down is not None:
             raise ConnectionError(f"SMTP server unavailable: {self._down}")

@@ -4,9 +4,15 @@ Claiming is a short transaction that marks a batch ``sending`` with a lease (its
 ``next_attempt_at`` moves a few minutes on), so a crashed dispatcher's rows are claimed again
 once the lease runs out and nothing is lost. On PostgreSQL the claim uses
 ``FOR UPDATE SKIP LOCKED`` so several dispatchers share the work without taking the same
-row. After the last attempt a row is marked ``failed`` and kept, with its last error, for an
-operator to see and requeue. Delivery is at-least-once: a crash between sending and marking
-can repeat one email, never lose one.
+row. Each message is marked as soon as its channel has taken it (a transaction of its own),
+so a dispatcher killed mid-batch leaves only the messages it had not yet sent for the next
+lease-holder: none is sent twice and none is lost. On PostgreSQL that mark does not wait
+for the disk flush (``synchronous_commit = off``): only a crash of the database server itself
+could forget a mark, and then the message is sent again. After the last attempt a row is
+marked ``failed`` and kept, with its last error, for an operator to see and requeue.
+Delivery stays at-least-once, as email is: a dispatcher killed after the server accepted a
+message but before the mark commits sends that one message again, with the same
+``Message-ID`` (one per outbox row), by which a receiving system can drop the repeat.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import structlog
 from sqlalchemy import Connection, Engine, and_, select, update
@@ -35,7 +42,7 @@ from workflow.calendar import working_days_between
 
 log = structlog.get_logger("permanence.dispatch")
 
-LEASE = timedelta(minutes=5)
+LEASE = timedelta(minutes=5)  # the default; settings: PERMANENCE_NOTIFY_LEASE_SECONDS
 NOTIFICATION = "notification"  # the category of an event notice (notifications.notify)
 
 
@@ -49,6 +56,13 @@ class DispatchConfig:
     max_attempts: int = 6
     backoff_seconds: float = 30.0
     batch_size: int = 200
+    lease_seconds: float = LEASE.total_seconds()
+
+    def message_id(self, outbox_id: int) -> str:
+        """The ``Message-ID`` of the email of outbox row ``outbox_id``: the same on every
+        attempt, so a receiver can recognise a repeat."""
+        host = urlsplit(self.base_url).hostname or "permanence"
+        return f"<outbox.{outbox_id}@{host}>"
 
 
 def config_from_settings(settings: Settings) -> DispatchConfig:
@@ -72,6 +86,8 @@ def config_from_settings(settings: Settings) -> DispatchConfig:
         webhook_url=settings.webhook_url,
         max_attempts=settings.notify_max_attempts,
         backoff_seconds=settings.notify_backoff_seconds,
+        batch_size=settings.notify_batch_size,
+        lease_seconds=settings.notify_lease_seconds,
     )
 
 
@@ -170,7 +186,9 @@ def notice_meetings(conn: Connection, rows: Iterable[Any]) -> dict[int, date]:
     return meeting_dates(conn, (r.meeting_id for r in rows if r.reference is None))
 
 
-def _claim(conn: Connection, now: datetime, limit: int) -> tuple[list[Any], dict[int, date]]:
+def _claim(
+    conn: Connection, now: datetime, limit: int, lease: timedelta
+) -> tuple[list[Any], dict[int, date]]:
     """Lease up to ``limit`` due messages; their rows, and the dates of the meetings named."""
     due = (
         select(O.c.id)
@@ -186,7 +204,7 @@ def _claim(conn: Connection, now: datetime, limit: int) -> tuple[list[Any], dict
     conn.execute(
         update(O)
         .where(O.c.id.in_(ids))
-        .values(status="sending", attempts=O.c.attempts + 1, next_attempt_at=now + LEASE)
+        .values(status="sending", attempts=O.c.attempts + 1, next_attempt_at=now + lease)
     )
     rows = list(
         conn.execute(
@@ -266,10 +284,11 @@ def dispatch(
         webhook = WebhookChannel(config.webhook_url) if config.webhook_url else None
         while True:
             with write_connection(engine) as conn:
-                rows, held = _claim(conn, at, config.batch_size)
+                rows, held = _claim(
+                    conn, at, config.batch_size, timedelta(seconds=config.lease_seconds)
+                )
             if not rows:
                 break
-            outcomes: list[tuple[int, int, str | None]] = []
             for row in rows:
                 error: str | None = None
                 try:
@@ -279,7 +298,7 @@ def dispatch(
                         if not row.email:
                             raise RuntimeError("the recipient has no email address")
                         subject, body = _email(row, config, held.get(row.meeting_id))
-                        email.send(row.email, subject, body)
+                        email.send(row.email, subject, body, message_id=config.message_id(row.id))
                     elif row.channel == "webhook":
                         if webhook is None:
                             raise RuntimeError("no webhook is configured")
@@ -295,8 +314,7 @@ def dispatch(
                         attempt=row.attempts,
                         error=type(exc).__name__,
                     )
-                outcomes.append((row.id, row.attempts, error))
-            _finish(engine, outcomes, at, config, result)
+                _finish(engine, [(row.id, row.attempts, error)], at, config, result)
     if result.sent or result.retrying or result.failed:
         log.info("dispatch", sent=result.sent, retrying=result.retrying, failed=result.failed)
     return result
@@ -310,6 +328,8 @@ def _finish(
     result: DispatchResult,
 ) -> None:
     with write_connection(engine) as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
         sent = [outbox_id for outbox_id, _, error in outcomes if error is None]
         if sent:
             conn.execute(

@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     notify_max_attempts: int = 6
     notify_backoff_seconds: float = 30.0
+    # How many messages a dispatcher claims at once, and for how long: a dispatcher that dies
+    # holding a claim leaves its unsent messages to the next one once the lease runs out.
+    notify_batch_size: int = 200
+    notify_lease_seconds: float = 300.0
 
     @property
     def email_enabled(self) -> bool:

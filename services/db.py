@@ -7,19 +7,24 @@ their own before they ask SQLite: SQLite's busy handler waits by sleeping (1, 2,
 at a time), so threads that collide on ``BEGIN IMMEDIATE`` would idle for milliseconds while
 the lock is free; a Python lock hands over at once. ``BEGIN IMMEDIATE`` and the busy timeout
 still order writers from other processes.
+
+PostgreSQL also gets an asyncio engine (:func:`make_async_engine`, psycopg's async
+connections in autocommit) for the API's hot path: it runs on the event loop with no
+thread hand-off, and a single-statement write is its own transaction.
 """
 
 from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, CursorResult, Engine, Insert, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 _IMMEDIATE = "sqlite_immediate"
 
@@ -77,6 +82,34 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
 
         return engine
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def make_async_engine(url: str, *, pool_size: int = 10) -> AsyncEngine | None:
+    """An asyncio engine for ``url`` if it is PostgreSQL (psycopg), else None.
+
+    Its connections are in autocommit: the hot path's write is one statement, and a read
+    then leaves no transaction to roll back (psycopg drops its prepared statements on every
+    rollback). No pre-ping, which would cost a round trip per checkout; a connection found
+    dead fails its request and the pool replaces it. At most ``pool_size`` connections per
+    process, kept open: more requests than that wait on the loop for one. No overflow, since
+    an overflow connection is closed when it comes back, and a new one costs a server process
+    and its prepared statements (measured: reconnecting under 16 clients with 10 pooled took
+    a fifth of the server's time).
+    """
+    if make_url(url).get_backend_name() != "postgresql":
+        return None
+    return create_async_engine(
+        url, pool_size=pool_size, max_overflow=0, isolation_level="AUTOCOMMIT"
+    )
+
+
+@asynccontextmanager
+async def driver_connection(engine: AsyncEngine) -> AsyncIterator[Any]:
+    """A pooled connection of ``engine`` as the driver's own (a psycopg ``AsyncConnection``),
+    for statements prepared by :mod:`services.prepared`; back to the pool afterwards."""
+    async with engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        yield raw.driver_connection
 
 
 @contextmanager

@@ -4,12 +4,14 @@ This is the hot path, so it speaks SQL through SQLAlchemy Core (a handful of sta
 transition) rather than the ORM. The version check in the UPDATE is what refuses a
 concurrent edit: two writers with the same ``expected_version`` cannot both match it.
 
-Firing an event runs five kinds of statement in one write transaction: read the journey with
-its child, read the journey's deadlines, update the journey where the version still matches,
-append the audit event, write the deadline changes. The statements are built once at import
-and compiled once per dialect (:mod:`services.prepared`); the answer is built from what the
-transaction read plus what it wrote, rather than read back: the transaction holds the write
-lock (SQLite) or has just moved the version (PostgreSQL), so a re-read shows the same rows.
+Firing an event reads the journey with its child and its deadlines, plans the event (the
+engine, no I/O), then writes the change where the version still matches: the journey, the
+history entry and the deadline changes, in one write transaction. The statements are in
+:mod:`services.journey_store` (one by one on SQLite, two round trips on PostgreSQL); the
+answer is built from what the transaction read plus what it wrote, rather than read back:
+the transaction holds the write lock (SQLite) or has just moved the version (PostgreSQL),
+so a re-read shows the same rows. :meth:`JourneyService.fire_async` is the same for the
+API's event loop.
 
 A page's event goes through :meth:`JourneyService.record` instead: the same checks and writes
 in one transaction, in the order a form shows its refusals, with the refusals a form shows
@@ -18,22 +20,27 @@ again (stale version, field errors, guards) returned together with the journey a
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, NoReturn
 
-from sqlalchemy import Connection, Engine, and_, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, and_, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services import journey_store
 from services.access import Principal, child_refusal
 from services.clock import now_utc, today
-from services.db import insert_id, read_connection, write_connection
+from services.db import driver_connection, insert_id, read_connection, write_connection
+from services.journey_store import DEADLINES as _DEADLINES
+from services.journey_store import JOURNEY_COLUMNS as _JOURNEY_COLUMNS
+from services.journey_store import LOAD as _LOAD
+from services.journey_store import Transition
 from services.models import CHILDREN as C
-from services.models import DEADLINES as D
 from services.models import JOURNEY_EVENTS as E
 from services.models import JOURNEYS as J
-from services.prepared import Prepared
 from workflow.definition import ChildFacts, Event, Policy
 from workflow.engine import (
     EventOption,
@@ -153,122 +160,6 @@ class _Refused(Exception):
         self.attempt = attempt
 
 
-_JOURNEY_COLUMNS = (
-    J.c.id,
-    J.c.child_id,
-    J.c.type,
-    J.c.state,
-    J.c.status,
-    J.c.version,
-    J.c.definition_version,
-    J.c.started_on,
-    J.c.closed_on,
-    J.c.outcome,
-    J.c.data,
-    C.c.reference,
-    C.c.team,
-    C.c.looked_after_since,
-    C.c.legal_status,
-    C.c.allocated_social_worker_id,
-)
-
-
-def _p(name: str, column: Any) -> Any:
-    """A named bind parameter typed like ``column`` (so dates and JSON convert the same)."""
-    return bindparam(name, type_=column.type)
-
-
-_LOAD = Prepared(
-    select(*_JOURNEY_COLUMNS)
-    .select_from(J.join(C, C.c.id == J.c.child_id))
-    .where(J.c.id == _p("journey_id", J.c.id))
-)
-_DEADLINES = Prepared(
-    select(
-        D.c.id, D.c.kind, D.c.ref, D.c.due_on, D.c.status, D.c.met_on, D.c.owner_id, D.c.owner_role
-    )
-    .where(D.c.journey_id == _p("journey_id", D.c.journey_id))
-    .order_by(D.c.due_on, D.c.id)
-)
-_VERSION_MATCHES = and_(
-    J.c.id == _p("journey_id", J.c.id), J.c.version == _p("expected_version", J.c.version)
-)
-_ADVANCE = Prepared(
-    update(J)
-    .where(_VERSION_MATCHES)
-    .values(
-        state=_p("new_state", J.c.state),
-        version=_p("new_version", J.c.version),
-        data=_p("new_data", J.c.data),
-        updated_at=_p("stamp", J.c.updated_at),
-    )
-)
-_ADVANCE_AND_CLOSE = Prepared(
-    update(J)
-    .where(_VERSION_MATCHES)
-    .values(
-        state=_p("new_state", J.c.state),
-        version=_p("new_version", J.c.version),
-        data=_p("new_data", J.c.data),
-        updated_at=_p("stamp", J.c.updated_at),
-        status="closed",
-        closed_on=_p("new_closed_on", J.c.closed_on),
-        outcome=_p("new_outcome", J.c.outcome),
-    )
-)
-_EVENT_COLUMNS = (
-    "journey_id",
-    "journey_version",
-    "event",
-    "from_state",
-    "to_state",
-    "occurred_on",
-    "recorded_at",
-    "actor_id",
-    "data",
-)
-_RECORD = Prepared(insert(E).values({k: _p("p_" + k, E.c[k]) for k in _EVENT_COLUMNS}))
-_DEADLINE_COLUMNS = (
-    "journey_id",
-    "child_id",
-    "kind",
-    "ref",
-    "due_on",
-    "owner_id",
-    "owner_role",
-    "created_at",
-    "updated_at",
-)
-_OPEN_DEADLINE = Prepared(
-    insert(D)
-    .values({**{k: _p("p_" + k, D.c[k]) for k in _DEADLINE_COLUMNS}, "status": "open"})
-    .returning(D.c.id)
-)
-_CURRENT_DEADLINE = and_(
-    D.c.journey_id == _p("journey_id", D.c.journey_id),
-    D.c.kind == _p("kind", D.c.kind),
-    D.c.ref == _p("ref", D.c.ref),
-    D.c.status == "open",
-)
-_MOVE_DEADLINE = Prepared(
-    update(D)
-    .where(_CURRENT_DEADLINE)
-    .values(due_on=_p("new_due_on", D.c.due_on), updated_at=_p("stamp", D.c.updated_at))
-)
-_MEET_DEADLINE = Prepared(
-    update(D)
-    .where(_CURRENT_DEADLINE)
-    .values(
-        status="met", met_on=_p("new_met_on", D.c.met_on), updated_at=_p("stamp", D.c.updated_at)
-    )
-)
-_CANCEL_DEADLINE = Prepared(
-    update(D)
-    .where(_CURRENT_DEADLINE)
-    .values(status="cancelled", updated_at=_p("stamp", D.c.updated_at))
-)
-
-
 def _deadline_views(conn: Connection, journey_id: int) -> list[DeadlineView]:
     """The journey's deadlines, soonest first (ties by id)."""
     return [DeadlineView(*r) for r in _DEADLINES.all(conn, {"journey_id": journey_id})]
@@ -310,6 +201,10 @@ def _deadlines_after(
     return rows
 
 
+def _changed_just_now() -> StaleVersion:
+    return StaleVersion("The journey was changed by someone else just now; reload and try again.")
+
+
 def _stale(current: int, expected: int) -> StaleVersion:
     return StaleVersion(
         f"The journey has changed since you loaded it (version {current}, "
@@ -321,10 +216,21 @@ def _stale(current: int, expected: int) -> StaleVersion:
 class JourneyService:
     """Journeys of children, stored in the database behind ``engine``."""
 
-    def __init__(self, engine: Engine, registry: Registry, policy: Policy) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        registry: Registry,
+        policy: Policy,
+        *,
+        async_engine: AsyncEngine | None = None,
+    ) -> None:
+        """``async_engine`` (PostgreSQL, autocommit: :func:`services.db.make_async_engine`)
+        carries :meth:`fire_async` on the event loop; without it ``fire_async`` runs
+        :meth:`fire`."""
         self.engine = engine
         self.registry = registry
         self.policy = policy
+        self.async_engine = async_engine
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -348,13 +254,14 @@ class JourneyService:
 
     def _view(
         self,
-        conn: Connection,
+        conn: Connection | None,
         row: Any,
         principal: Principal,
         deadlines: list[DeadlineView] | None = None,
     ) -> JourneyView:
         jm = self.registry.get(row.type, row.definition_version)
         if deadlines is None:
+            assert conn is not None, "a view without its deadlines reads them"
             deadlines = _deadline_views(conn, row.id)
         open_deadlines = {(d.kind, d.ref): d.due_on for d in deadlines if d.status == "open"}
         snapshot = self._snapshot(row, open_deadlines)
@@ -499,10 +406,17 @@ class JourneyService:
                     )
                 )
             )
-            self._record(conn, journey_id, 1, plan, principal, stamp)
-            self._apply_deadlines(
-                conn, journey_id, child_id, child.allocated_social_worker_id, plan, stamp
+            started = Transition(
+                journey_id=journey_id,
+                child_id=child_id,
+                expected_version=0,
+                social_worker_id=child.allocated_social_worker_id,
+                actor_id=principal.user_id,
+                stamp=stamp,
+                plan=plan,
             )
+            journey_store.record_event(conn, started)
+            journey_store.apply_deadlines(conn, started)
             row = self._load(conn, journey_id)
             return self._view(conn, row, principal)
 
@@ -531,6 +445,61 @@ class JourneyService:
                 own, journey_id, event, expected_version, occurred_on, data, principal
             )
 
+    async def fire_async(
+        self,
+        journey_id: int,
+        *,
+        event: str,
+        expected_version: int,
+        occurred_on: date,
+        data: Mapping[str, Any] | None,
+        principal: Principal,
+    ) -> JourneyView:
+        """:meth:`fire` for a caller on an event loop, with the same checks, writes and answer.
+
+        On PostgreSQL with an async engine it runs on the loop in two round trips (the
+        journey and its deadlines read together, then one statement that writes the change:
+        :mod:`services.journey_store`), with no thread hand-off. On SQLite it runs
+        :meth:`fire` inline: writers queue on the process's lock anyway. On PostgreSQL
+        without an async engine :meth:`fire` runs in a worker thread.
+        """
+        args = (journey_id,)
+        kw: dict[str, Any] = {
+            "event": event,
+            "expected_version": expected_version,
+            "occurred_on": occurred_on,
+            "data": data,
+            "principal": principal,
+        }
+        if self.async_engine is None:
+            if self.engine.dialect.name == "sqlite":
+                return self.fire(*args, **kw)
+            return await asyncio.to_thread(self.fire, *args, **kw)
+        dialect = self.async_engine.dialect
+        async with driver_connection(self.async_engine) as pg:
+            row, deadline_rows = await journey_store.read_async(pg, dialect, journey_id)
+            self._check_read(row, journey_id, principal, expected_version)
+            deadlines = [DeadlineView(*r) for r in deadline_rows]
+            t = self._plan(row, deadlines, event, occurred_on, data, principal)
+            if not journey_store.one_statement(t.plan):
+                # Rare (changes that interact): the statements one by one, in a thread.
+                return await asyncio.to_thread(self.fire, *args, **kw)
+            new_ids = await journey_store.write_async(pg, dialect, t)
+        if new_ids is None:
+            raise _changed_just_now()
+        return self._answer(row, t, deadlines, new_ids, principal)
+
+    def _check_read(
+        self, row: Any, journey_id: int, principal: Principal, expected_version: int
+    ) -> None:
+        """Refuse an event on the journey ``row`` read for it: there is none, the principal
+        may not change it, or it has another version than the one sent."""
+        if row is None:
+            raise NotFound(f"There is no journey {journey_id}.")
+        self._check_access(principal, row.team, write=True)
+        if row.version != expected_version:
+            raise _stale(row.version, expected_version)
+
     def _fire(
         self,
         conn: Connection,
@@ -541,11 +510,10 @@ class JourneyService:
         data: Mapping[str, Any] | None,
         principal: Principal,
     ) -> JourneyView:
-        row = self._load(conn, journey_id)
-        self._check_access(principal, row.team, write=True)
-        if row.version != expected_version:
-            raise _stale(row.version, expected_version)
-        return self._advance(conn, row, event, occurred_on, data, principal)
+        row, deadline_rows = journey_store.read(conn, journey_id)
+        self._check_read(row, journey_id, principal, expected_version)
+        deadlines = [DeadlineView(*r) for r in deadline_rows]
+        return self._advance(conn, row, event, occurred_on, data, principal, deadlines)
 
     def _advance(
         self,
@@ -555,13 +523,30 @@ class JourneyService:
         occurred_on: date,
         data: Mapping[str, Any] | None,
         principal: Principal,
+        deadlines: list[DeadlineView] | None = None,
     ) -> JourneyView:
         """Plan ``event`` on the journey ``row`` (read in this transaction, access and
         version checked) and write it: the engine's refusals are raised before any write."""
-        journey_id = row.id
-        expected_version = row.version
+        if deadlines is None:
+            deadlines = _deadline_views(conn, row.id)
+        t = self._plan(row, deadlines, event, occurred_on, data, principal)
+        new_ids = journey_store.write(conn, t)
+        if new_ids is None:
+            raise _changed_just_now()
+        return self._answer(row, t, deadlines, new_ids, principal)
+
+    def _plan(
+        self,
+        row: Any,
+        deadlines: list[DeadlineView],
+        event: str,
+        occurred_on: date,
+        data: Mapping[str, Any] | None,
+        principal: Principal,
+    ) -> Transition:
+        """The change ``event`` makes to the journey ``row`` with ``deadlines`` (the engine's
+        refusals are raised here, before anything is written)."""
         jm = self.registry.get(row.type, row.definition_version)
-        deadlines = _deadline_views(conn, journey_id)
         open_deadlines = {(d.kind, d.ref): d.due_on for d in deadlines if d.status == "open"}
         plan = plan_event(
             jm,
@@ -573,31 +558,30 @@ class JourneyService:
             today=today(),
             policy=self.policy,
         )
-        stamp = now_utc()
-        new_version = expected_version + 1
-        values: dict[str, Any] = {
-            "journey_id": journey_id,
-            "expected_version": expected_version,
-            "new_state": plan.to_state,
-            "new_version": new_version,
-            "new_data": plan.journey_data,
-            "stamp": stamp,
-        }
-        if plan.closes:
-            values.update(new_closed_on=plan.occurred_on, new_outcome=plan.outcome)
-        advance = _ADVANCE_AND_CLOSE if plan.closes else _ADVANCE
-        if advance.rowcount(conn, values) != 1:
-            raise StaleVersion(
-                "The journey was changed by someone else just now; reload and try again."
-            )
-        self._record(conn, journey_id, new_version, plan, principal, stamp)
-        new_ids = self._apply_deadlines(
-            conn, journey_id, row.child_id, row.allocated_social_worker_id, plan, stamp
+        return Transition(
+            journey_id=row.id,
+            child_id=row.child_id,
+            expected_version=row.version,
+            social_worker_id=row.allocated_social_worker_id,
+            actor_id=principal.user_id,
+            stamp=now_utc(),
+            plan=plan,
         )
-        # The row as a re-read would return it (the JSON round trip included).
+
+    def _answer(
+        self,
+        row: Any,
+        t: Transition,
+        deadlines: list[DeadlineView],
+        new_ids: list[int],
+        principal: Principal,
+    ) -> JourneyView:
+        """The journey once ``t`` is written, as a re-read would return it (the JSON round
+        trip of its data included), built from what was read plus what was written."""
+        plan = t.plan
         after = row._replace(
             state=plan.to_state,
-            version=new_version,
+            version=t.new_version,
             data=json.loads(json.dumps(plan.journey_data)),
         )
         if plan.closes:
@@ -605,7 +589,7 @@ class JourneyService:
                 status="closed", closed_on=plan.occurred_on, outcome=plan.outcome
             )
         return self._view(
-            conn,
+            None,
             after,
             principal,
             _deadlines_after(deadlines, plan, new_ids, row.allocated_social_worker_id),
@@ -689,75 +673,3 @@ class JourneyService:
     ) -> NoReturn:
         """Leave the transaction with ``refusal`` and the journey ``row`` as a page shows it."""
         raise _Refused(EventAttempt(self._view(conn, row, principal), refusal))
-
-    @staticmethod
-    def _record(
-        conn: Connection,
-        journey_id: int,
-        version: int,
-        plan: TransitionPlan,
-        principal: Principal,
-        stamp: Any,
-    ) -> None:
-        data = dict(plan.event_data)
-        if plan.deadline_changes:
-            data["deadlines"] = [c.as_json() for c in plan.deadline_changes]
-        _RECORD.rowcount(
-            conn,
-            {
-                "p_journey_id": journey_id,
-                "p_journey_version": version,
-                "p_event": plan.event,
-                "p_from_state": plan.from_state,
-                "p_to_state": plan.to_state,
-                "p_occurred_on": plan.occurred_on,
-                "p_recorded_at": stamp,
-                "p_actor_id": principal.user_id,
-                "p_data": data,
-            },
-        )
-
-    @staticmethod
-    def _apply_deadlines(
-        conn: Connection,
-        journey_id: int,
-        child_id: int,
-        social_worker_id: int | None,
-        plan: TransitionPlan,
-        stamp: Any,
-    ) -> list[int]:
-        """Write the plan's deadline changes; the ids of the deadlines opened, in order."""
-        new_ids: list[int] = []
-        for change in plan.deadline_changes:
-            if change.action == "open":
-                row = _OPEN_DEADLINE.first(
-                    conn,
-                    {
-                        "p_journey_id": journey_id,
-                        "p_child_id": child_id,
-                        "p_kind": change.kind,
-                        "p_ref": change.ref,
-                        "p_due_on": change.due_on,
-                        "p_owner_id": social_worker_id
-                        if change.owner_role == "social_worker"
-                        else None,
-                        "p_owner_role": change.owner_role,
-                        "p_created_at": stamp,
-                        "p_updated_at": stamp,
-                    },
-                )
-                new_ids.append(int(row.id))
-                continue
-            current = {
-                "journey_id": journey_id,
-                "kind": change.kind,
-                "ref": change.ref,
-                "stamp": stamp,
-            }
-            if change.action == "move":
-                _MOVE_DEADLINE.rowcount(conn, {**current, "new_due_on": change.due_on})
-            elif change.action == "meet":
-                _MEET_DEADLINE.rowcount(conn, {**current, "new_met_on": plan.occurred_on})
-            else:
-                _CANCEL_DEADLINE.rowcount(conn, current)
-        return new_ids

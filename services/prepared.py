@@ -23,7 +23,7 @@ from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.expression import Select, UpdateBase
+from sqlalchemy.sql.expression import Select, TextualSelect, UpdateBase
 
 Processor = Callable[[Any], Any]
 
@@ -67,7 +67,7 @@ class Prepared:
         row_type: Any = None
         result_processors: list[tuple[int, Processor]] = []
         returned: Any = None
-        if isinstance(self.statement, Select):
+        if isinstance(self.statement, Select | TextualSelect):
             returned = self.statement.selected_columns
         elif isinstance(self.statement, UpdateBase) and self.statement._returning:
             returned = self.statement.returning_column_descriptions
@@ -93,19 +93,33 @@ class Prepared:
         self._by_dialect[key] = found
         return found
 
-    def execute(self, conn: Connection, params: Mapping[str, Any]) -> Any:
-        """Run with ``params`` on ``conn``'s driver connection; returns the DBAPI cursor."""
-        c = self._compile(conn.dialect)
+    def bind(self, dialect: Dialect, params: Mapping[str, Any]) -> tuple[str, Any]:
+        """The SQL text for ``dialect`` and the driver's parameters for ``params`` (converted
+        by the column types), for running on a driver cursor of one's own (e.g. async)."""
+        c = self._compile(dialect)
         values = {**c.defaults, **params}
         for name, proc in c.bind_processors:
             if name in values:
                 values[name] = proc(values[name])
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         if c.positional is not None:
-            cursor.execute(c.sql, tuple(values[n] for n in c.positional))
+            return c.sql, tuple(values[n] for n in c.positional)
+        return c.sql, values
+
+    def execute(self, conn: Connection, params: Mapping[str, Any], *, prepare: bool = False) -> Any:
+        """Run with ``params`` on ``conn``'s driver connection; returns the DBAPI cursor.
+
+        ``prepare`` asks psycopg for a server-side prepared statement (PostgreSQL only)."""
+        sql, args = self.bind(conn.dialect, params)
+        cursor: Any = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        if prepare:
+            cursor.execute(sql, args, prepare=True)
         else:
-            cursor.execute(c.sql, values)
+            cursor.execute(sql, args)
         return cursor
+
+    def convert(self, dialect: Dialect, raw: Any) -> Any:
+        """A driver row as a named tuple with converted values (None stays None)."""
+        return None if raw is None else self._row(self._compile(dialect), raw)
 
     def rowcount(self, conn: Connection, params: Mapping[str, Any]) -> int:
         """Run a statement that returns no rows; the number of rows it touched."""

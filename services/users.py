@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Engine, bindparam, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services import audit
 from services.access import Principal
 from services.auth import hash_password, verify_password
 from services.clock import now_utc
-from services.db import insert_id, read_connection, write_connection
+from services.db import driver_connection, insert_id, read_connection, write_connection
 from services.models import USERS as U
 from services.prepared import Prepared
 from services.teams import require_team
@@ -108,6 +110,20 @@ def load_principal(engine: Engine, user_id: int) -> Principal | None:
     """The active user ``user_id`` as a principal, or None (read afresh on every call)."""
     with engine.connect() as conn:
         row = _PRINCIPAL.first(conn, {"user_id": user_id})
+    return _principal(row)
+
+
+async def load_principal_async(engine: AsyncEngine, user_id: int) -> Principal | None:
+    """:func:`load_principal` on the event loop (PostgreSQL's async engine): one round trip,
+    a server-side prepared statement."""
+    sql, args = _PRINCIPAL.bind(engine.dialect, {"user_id": user_id})
+    async with driver_connection(engine) as pg, pg.cursor() as cursor:
+        await cursor.execute(sql, args, prepare=True)
+        raw = await cursor.fetchone()
+    return _principal(_PRINCIPAL.convert(engine.dialect, raw))
+
+
+def _principal(row: Any) -> Principal | None:
     if row is None or not row.active:
         return None
     return Principal(row.id, row.username, frozenset(row.roles), row.team)

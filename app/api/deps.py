@@ -15,7 +15,7 @@ from services.access import Principal
 from services.auth import read_token
 from services.config import Settings
 from services.journeys import JourneyService
-from services.users import load_principal
+from services.users import load_principal, load_principal_async
 from workflow.machines import Registry
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -31,8 +31,9 @@ class AppServices:
     journeys: JourneyService
     # SQLite work runs on the event loop: its writers queue on one in-process lock anyway, so
     # a thread-pool hop per call only adds cost (about a fifth of a request's CPU, measured
-    # with py-spy). A network database keeps the thread pool, so a slow query never stalls
-    # the loop.
+    # with py-spy). On PostgreSQL the hot path (the principal, an event) awaits the journey
+    # service's async engine on the loop, so a slow query waits without stalling it; other
+    # blocking calls keep the thread pool.
     inline_db: bool
 
 
@@ -76,7 +77,11 @@ async def get_principal(
     user_id = read_token(token, services.settings.secret_key)
     if user_id is None:
         raise _unauthorised("The token is invalid or has expired; sign in again.")
-    principal = await call_db(services, load_principal, services.engine, user_id)
+    async_engine = services.journeys.async_engine  # PostgreSQL's, for the hot path
+    if async_engine is not None:
+        principal = await load_principal_async(async_engine, user_id)
+    else:
+        principal = await call_db(services, load_principal, services.engine, user_id)
     if principal is None:
         raise _unauthorised("The account is unknown or disabled.")
     return principal

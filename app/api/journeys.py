@@ -29,9 +29,7 @@ async def fire_event(
     journey_id: int, body: EventIn, services: Services, principal: CurrentPrincipal
 ) -> Response:
     """Record an event. ``expected_version`` must be the version you read, or 409."""
-    view = await call_db(
-        services,
-        services.journeys.fire,
+    view = await services.journeys.fire_async(
         journey_id,
         event=body.event,
         expected_version=body.expected_version,

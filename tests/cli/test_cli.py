@@ -97,3 +97,18 @@ def test_serve_demo_starts_with_demo_users_and_caseload(tmp_path: Path) -> None:
         process.terminate()
         output, _ = process.communicate(timeout=30)
     assert "sw.north" in output and "demo-password" in output  # logins printed on start
+
+
+def test_serve_refuses_several_workers_on_sqlite(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'one-writer.sqlite3'}"
+    result = subprocess.run(
+        [*PERMANENCE, "serve", "--workers", "2", "--port", str(free_port())],
+        capture_output=True,
+        text=True,
+        env=_env(url),
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "serve it with one worker (use PostgreSQL for --workers)" in result.stderr
+    assert not (tmp_path / "one-writer.sqlite3").exists()  # refused before touching it
