@@ -9,6 +9,7 @@ from sqlmodel import SQLModel
 import app.web.models  # noqa: F401
 import notifications.models  # noqa: F401
 import panels.models  # noqa: F401
+import services.care_record.models
 import services.models  # noqa: F401
 from services.config import get_settings
 from services.db import make_engine

@@ -92,6 +92,15 @@ def migrated_engine(database_url: str) -> Iterator[Engine]:
 
 
 _TABLES = (
+    # The care record first: its rows point at child, app_user and care_import.
+    "care_previous_permanence",
+    "care_uasc",
+    "care_adoption_match",
+    "care_adoption_decision",
+    "care_review",
+    "care_episode",
+    "care_child",
+    "care_import",
     "outbox",
     "notice",
     "deadline",
