@@ -510,3 +510,22 @@ def test_a_meeting_escalation_is_listed_without_a_child(
     done = user.post(f"/director/escalations/{notice_id}/acknowledge", {"comment": "Chased"})
     assert done.status_code == 303
     assert "There are no open escalations." in user.get("/director").text
+
+
+def test_the_level_filter_narrows_the_escalations_table(drift: Drift, web_as: WebAs) -> None:
+    user = web_as(drift.staff.sd)
+    everything = user.get("/director").text
+    assert "C-0100" in _escalations_section(everything)
+    # C-0100 reached the service director, so a team-manager-level filter leaves it out.
+    narrowed = user.get("/director?level=team_manager").text
+    assert "C-0100" not in _escalations_section(narrowed)
+    kept = user.get("/director?level=service_director").text
+    assert "C-0100" in _escalations_section(kept)
+    # An unknown level is no filter.
+    assert "C-0100" in _escalations_section(user.get("/director?level=nonsense").text)
+
+
+def _escalations_section(html: str) -> str:
+    """The page from the open escalations heading to the next section."""
+    start = html.index('id="open-escalations"')
+    return html[start : html.index('id="deadlines"', start)]

@@ -23,6 +23,7 @@ from app.web.deps import CheckedForm, PageSession, require_page_roles
 from app.web.forms import FormErrors, text
 from app.web.templating import render
 from notifications.escalation_groups import EscalatedDeadline, group_escalations
+from notifications.policy import LADDER
 from notifications.service import AlreadyAcknowledged, NoticeNotFound, list_escalations
 from notifications.service import acknowledge as acknowledge_escalation
 from services.children import children_of_journeys
@@ -75,6 +76,7 @@ def _page(
     team: str | None,
     journey_type: str | None,
     page: int = 1,
+    level: str | None = None,
     done: str | None = None,
     errors: FormErrors | None = None,
     status_code: int = 200,
@@ -88,7 +90,10 @@ def _page(
         principal, list_escalations(engine, principal, status="open", as_of=as_of, limit=_ALL)
     )
     shown_escalations = [
-        g for g in escalations if matches(g.team, g.journey_type, team, journey_type)
+        g
+        for g in escalations
+        if matches(g.team, g.journey_type, team, journey_type)
+        and (level is None or g.top_level == level)
     ]
     pages = max(1, -(-len(shown_escalations) // ESCALATIONS_PER_PAGE))
     page = min(max(page, 1), pages)
@@ -140,7 +145,13 @@ def _page(
         "escalation_start": start,
         "page": page,
         "has_next": page < pages,
-        "page_href": lambda n: filter_href(team, journey_type, page=str(n)) + "#open-escalations",
+        "page_href": lambda n: (
+            filter_href(team, journey_type, page=str(n), **({"level": level} if level else {}))
+            + "#open-escalations"
+        ),
+        # The level filter narrows the escalations table only (deadlines have no level).
+        "levels": LADDER,
+        "level": level,
         "deadlines": deadlines[:SHOWN_DEADLINES],
         "deadline_count": len(deadlines),
         "due_soon_end": as_of + timedelta(days=DUE_SOON_DAYS - 1),
@@ -222,10 +233,12 @@ def director(
     journey_type: FilterParam = None,
     done: FilterParam = None,
     page: int = 1,
+    level: FilterParam = None,
 ) -> HTMLResponse:
     """What is drifting, for the service director and service managers."""
     require_page_roles(session, *ROLES)
     team, journey_type = _filters(team, journey_type)
+    level = level if level in LADDER else None  # an unknown level is no filter
     return _page(
         request,
         services,
@@ -233,6 +246,7 @@ def director(
         team=team,
         journey_type=journey_type,
         page=min(max(page, 1), 100_000),
+        level=level,
         done=done if done == "acknowledged" else None,
     )
 
