@@ -27,38 +27,37 @@ def test_director_acknowledges_an_escalation(
     sign_in(page, "sd")
     page.goto("/director")
     expect(page.get_by_role("heading", level=1)).to_have_text("What is drifting")
-    escalations = page.locator(".govuk-summary-card")
-    expect(escalations).to_have_count(1)
-    card = escalations.first
-    expect(card.get_by_role("heading", level=3)).to_have_text("C-0100: First looked-after review")
-    expect(card).to_contain_text("Service director (sd)")
+    rows = page.locator("#escalations-table tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("C-0100")
+    expect(rows.first).to_contain_text("Service director")
     expect(page.locator("#deadlines-table")).to_contain_text("C-0100")
     check_page(page, "director")
 
-    # No comment: the error summary links to the field, the message sits beside it.
-    button = card.get_by_role(
-        "button", name="Acknowledge escalation of C-0100: First looked-after review"
-    )
-    button.click()
+    # Acknowledging opens the escalation's own page; no comment is an error beside the field.
+    page.get_by_role(
+        "link", name="Acknowledge escalation of C-0100: First looked-after review"
+    ).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("C-0100: First looked-after review")
+    expect(page.locator(".govuk-summary-list")).to_contain_text("Service director (sd)")
+    check_page(page, "director-acknowledge")
+    page.get_by_role("button", name="Acknowledge escalation").click()
     expect(page.locator(".govuk-error-summary")).to_contain_text(
         "Enter a comment saying what has been done or will be done"
     )
-    comment = page.get_by_label("Comment on C-0100: First looked-after review")
+    comment = page.get_by_label("Comment")
     expect(comment).to_have_class("govuk-textarea govuk-textarea--error")
-    expect(page.locator(".govuk-summary-card .govuk-error-message")).to_contain_text(
-        "Enter a comment"
-    )
     check_page(page, "director-comment-missing")
 
     comment.fill("Review booked with the IRO for next Tuesday.")
-    page.get_by_role(
-        "button", name="Acknowledge escalation of C-0100: First looked-after review"
-    ).click()
+    page.get_by_role("button", name="Acknowledge escalation").click()
     expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
         "Escalation acknowledged"
     )
-    expect(page.locator(".govuk-summary-card")).to_have_count(0)
-    expect(page.locator("#open-escalations + p")).to_have_text("There are no open escalations.")
+    expect(page.locator("#escalations-table")).to_have_count(0)
+    expect(
+        page.locator("#open-escalations ~ p").filter(has_text="open escalations").first
+    ).to_have_text("There are no open escalations.")
     # The deadline itself is still overdue and listed until the review is held.
     expect(page.locator("#deadlines-table")).to_contain_text("Overdue")
     check_page(page, "director-acknowledged")

@@ -108,7 +108,7 @@ def _cells(html: str) -> dict[tuple[str, str], int]:
 
 
 def _ack_ids(html: str) -> list[int]:
-    return [int(x) for x in re.findall(r'action="/director/escalations/(\d+)/acknowledge"', html)]
+    return [int(x) for x in re.findall(r'href="/director/escalations/(\d+)/acknowledge', html)]
 
 
 def _open_escalation_rows(api: Api) -> list[dict[str, Any]]:
@@ -199,7 +199,7 @@ def test_deadline_rows_link_to_the_child_with_a_status(drift: Drift, web_as: Web
 def _group_of(html: str, reference: str) -> str:
     """The escalation card of one child."""
     escalations = _section(html, "open-escalations", "deadlines")
-    cards = escalations.split('<div class="govuk-summary-card">')[1:]
+    cards = escalations.split('<tr class="govuk-table__row app-escalation">')[1:]
     return next(card for card in cards if f">{reference}</a>" in card)
 
 
@@ -223,7 +223,10 @@ def test_acknowledging_removes_the_escalation_and_audits(
     # The director answers the rung addressed to them.
     mine = [e for e in _open_escalation_rows(sd) if e["id"] == notice_id]
     assert mine and mine[0]["recipient"] == "sd" and mine[0]["child_reference"] == "C-0100"
-    assert "Team manager (tm.north)" in card and "Service director (sd)" in card
+    assert "Service director" in card  # the level it reached, in the table
+    # Its own page lists every rung reached, with the comment box.
+    own = user.get(f"/director/escalations/{notice_id}/acknowledge").text
+    assert "Team manager (tm.north)" in own and "Service director (sd)" in own
 
     response = user.post(
         f"/director/escalations/{notice_id}/acknowledge",
@@ -256,10 +259,10 @@ def test_an_empty_comment_is_an_error_next_to_the_field(
     response = user.post(f"/director/escalations/{notice_id}/acknowledge", {"comment": "   "})
     assert response.status_code == 422
     html = response.text
-    assert "<title>Error: What is drifting" in html
+    assert "<title>Error: Acknowledge escalation" in html
     assert "There is a problem" in html
-    assert f'<a href="#comment-{notice_id}">Enter a comment' in html
-    field = html[html.index(f'id="comment-{notice_id}-error"') :]
+    assert '<a href="#comment">Enter a comment' in html
+    field = html[html.index('id="comment-error"') :]
     assert field.index("Enter a comment") < field.index('<textarea class="govuk-textarea')
     assert "govuk-textarea--error" in field[: field.index("</textarea>")]
     assert _audit(engine) == [] and _acknowledged(engine) == []
@@ -507,3 +510,22 @@ def test_a_meeting_escalation_is_listed_without_a_child(
     done = user.post(f"/director/escalations/{notice_id}/acknowledge", {"comment": "Chased"})
     assert done.status_code == 303
     assert "There are no open escalations." in user.get("/director").text
+
+
+def test_the_level_filter_narrows_the_escalations_table(drift: Drift, web_as: WebAs) -> None:
+    user = web_as(drift.staff.sd)
+    everything = user.get("/director").text
+    assert "C-0100" in _escalations_section(everything)
+    # C-0100 reached the service director, so a team-manager-level filter leaves it out.
+    narrowed = user.get("/director?level=team_manager").text
+    assert "C-0100" not in _escalations_section(narrowed)
+    kept = user.get("/director?level=service_director").text
+    assert "C-0100" in _escalations_section(kept)
+    # An unknown level is no filter.
+    assert "C-0100" in _escalations_section(user.get("/director?level=nonsense").text)
+
+
+def _escalations_section(html: str) -> str:
+    """The page from the open escalations heading to the next section."""
+    start = html.index('id="open-escalations"')
+    return html[start : html.index('id="deadlines"', start)]

@@ -1,4 +1,5 @@
-"""The director's page, "What is drifting": breaches, open escalations (with acknowledge),
+"""The director's page, "What is drifting": breaches, open escalations (a paged table; each
+is acknowledged on its own page, with the comment),
 deadlines due in the next 4 weeks by team and journey type, and breaches per month.
 
 For the service director and service managers. The filters (``team``, ``journey_type``)
@@ -21,8 +22,9 @@ from app.web.chart import bar_chart
 from app.web.deps import CheckedForm, PageSession, require_page_roles
 from app.web.forms import FormErrors, text
 from app.web.templating import render
-from notifications.escalation_groups import group_escalations
-from notifications.service import AlreadyAcknowledged, list_escalations
+from notifications.escalation_groups import EscalatedDeadline, group_escalations
+from notifications.policy import LADDER
+from notifications.service import AlreadyAcknowledged, NoticeNotFound, list_escalations
 from notifications.service import acknowledge as acknowledge_escalation
 from services.children import children_of_journeys
 from services.clock import today
@@ -35,7 +37,7 @@ router = APIRouter(include_in_schema=False)
 
 ROLES = (SERVICE_DIRECTOR, SERVICE_MANAGER)
 JOURNEY_TYPES: dict[str, str] = {d.type: d.title for d in states.DEFINITIONS}
-SHOWN_ESCALATIONS = 100  # each comes with a form: more would make an unusable page
+ESCALATIONS_PER_PAGE = 25  # rows of the table; acknowledging happens on its own page
 SHOWN_DEADLINES = 200
 COMMENT_MAX = 2000  # as the API's acknowledgement
 # Every open escalation the user sees: the count at the top is exact, the list is capped.
@@ -73,9 +75,10 @@ def _page(
     *,
     team: str | None,
     journey_type: str | None,
+    page: int = 1,
+    level: str | None = None,
     done: str | None = None,
     errors: FormErrors | None = None,
-    typed: dict[int, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     principal = session.principal
@@ -87,12 +90,17 @@ def _page(
         principal, list_escalations(engine, principal, status="open", as_of=as_of, limit=_ALL)
     )
     shown_escalations = [
-        g for g in escalations if matches(g.team, g.journey_type, team, journey_type)
+        g
+        for g in escalations
+        if matches(g.team, g.journey_type, team, journey_type)
+        and (level is None or g.top_level == level)
     ]
-    child_ids = children_of_journeys(
-        engine, (g.journey_id for g in shown_escalations[:SHOWN_ESCALATIONS] if g.journey_id)
-    )
-    for group in shown_escalations[:SHOWN_ESCALATIONS]:
+    pages = max(1, -(-len(shown_escalations) // ESCALATIONS_PER_PAGE))
+    page = min(max(page, 1), pages)
+    start = (page - 1) * ESCALATIONS_PER_PAGE
+    on_page = shown_escalations[start : start + ESCALATIONS_PER_PAGE]
+    child_ids = children_of_journeys(engine, (g.journey_id for g in on_page if g.journey_id))
+    for group in on_page:
         group.child_id = child_ids.get(group.journey_id) if group.journey_id else None
 
     # The breakdown knows how many rows the filters leave, so the list is fetched whole.
@@ -132,8 +140,18 @@ def _page(
         "team": team,
         "journey_type": journey_type,
         "filtered": bool(team or journey_type),
-        "escalations": shown_escalations[:SHOWN_ESCALATIONS],
+        "escalations": on_page,
         "escalation_count": len(shown_escalations),
+        "escalation_start": start,
+        "page": page,
+        "has_next": page < pages,
+        "page_href": lambda n: (
+            filter_href(team, journey_type, page=str(n), **({"level": level} if level else {}))
+            + "#open-escalations"
+        ),
+        # The level filter narrows the escalations table only (deadlines have no level).
+        "levels": LADDER,
+        "level": level,
         "deadlines": deadlines[:SHOWN_DEADLINES],
         "deadline_count": len(deadlines),
         "due_soon_end": as_of + timedelta(days=DUE_SOON_DAYS - 1),
@@ -143,10 +161,67 @@ def _page(
         "filter_href": filter_href,
         "done": done,
         "errors": errors or FormErrors(),
-        "typed": typed or {},
-        "comment_max": COMMENT_MAX,
     }
     return render(request, "director/index.html", context, status_code=status_code)
+
+
+def _escalation(services: Services, session: PageSession, notice_id: int) -> EscalatedDeadline:
+    """The open escalation this notice belongs to, as the director's list shows it (404 if
+    it is not open or not one this user sees)."""
+    principal = session.principal
+    groups = group_escalations(
+        principal,
+        list_escalations(services.engine, principal, status="open", as_of=today(), limit=_ALL),
+    )
+    for group in groups:
+        if any(r.notice_id == notice_id for r in group.rungs):
+            if group.journey_id:
+                group.child_id = children_of_journeys(services.engine, [group.journey_id]).get(
+                    group.journey_id
+                )
+            return group
+    raise NoticeNotFound("No open escalation with this id")
+
+
+def _ack_page(
+    request: Request,
+    services: Services,
+    session: PageSession,
+    notice_id: int,
+    *,
+    team: str | None,
+    journey_type: str | None,
+    comment: str = "",
+    errors: FormErrors | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    context: dict[str, Any] = {
+        "item": _escalation(services, session, notice_id),
+        "notice_id": notice_id,
+        "journey_types": JOURNEY_TYPES,
+        "team": team,
+        "journey_type": journey_type,
+        "back_href": filter_href(team, journey_type) + "#open-escalations",
+        "comment": comment,
+        "errors": errors or FormErrors(),
+        "comment_max": COMMENT_MAX,
+    }
+    return render(request, "director/acknowledge.html", context, status_code=status_code)
+
+
+@router.get("/director/escalations/{notice_id}/acknowledge")
+def acknowledge_page(
+    notice_id: int,
+    request: Request,
+    services: Services,
+    session: PageSession,
+    team: FilterParam = None,
+    journey_type: FilterParam = None,
+) -> HTMLResponse:
+    """One escalation, what it reached, and the comment box to acknowledge it."""
+    require_page_roles(session, *ROLES)
+    team, journey_type = _filters(team, journey_type)
+    return _ack_page(request, services, session, notice_id, team=team, journey_type=journey_type)
 
 
 @router.get("/director")
@@ -157,16 +232,21 @@ def director(
     team: FilterParam = None,
     journey_type: FilterParam = None,
     done: FilterParam = None,
+    page: int = 1,
+    level: FilterParam = None,
 ) -> HTMLResponse:
     """What is drifting, for the service director and service managers."""
     require_page_roles(session, *ROLES)
     team, journey_type = _filters(team, journey_type)
+    level = level if level in LADDER else None  # an unknown level is no filter
     return _page(
         request,
         services,
         session,
         team=team,
         journey_type=journey_type,
+        page=min(max(page, 1), 100_000),
+        level=level,
         done=done if done == "acknowledged" else None,
     )
 
@@ -183,7 +263,7 @@ def acknowledge(
     require_page_roles(session, *ROLES)
     team, journey_type = _filters(text(form, "team") or None, text(form, "journey_type") or None)
     comment = text(form, "comment")
-    field_id = f"comment-{notice_id}"
+    field_id = "comment"
     errors = FormErrors()
     if not comment:
         errors.add(field_id, "Enter a comment saying what has been done or will be done")
@@ -212,13 +292,14 @@ def acknowledge(
         return RedirectResponse(
             filter_href(team, journey_type, done="acknowledged"), status_code=303
         )
-    return _page(
+    return _ack_page(
         request,
         services,
         session,
+        notice_id,
         team=team,
         journey_type=journey_type,
+        comment=comment,
         errors=errors,
-        typed={notice_id: comment},
         status_code=422,
     )
