@@ -172,6 +172,7 @@ def test_webhook_gets_one_json_post_per_step(
 
 def test_in_app_inbox_and_read(engine: Engine, staff: Staff, policies: Policies) -> None:
     first_review_child(staff.sw)
+    sweep(engine, policies, d("2026-05-18"))  # before_5 is sent only if swept on its day
     sweep(engine, policies, d("2026-05-22"))
     mine = staff.sw.get("/notifications").json()
     assert [(n["step"], n["child_reference"], n["due_on"]) for n in mine] == [
