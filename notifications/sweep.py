@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 
 import structlog
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     Engine,
     Integer,
@@ -189,7 +190,7 @@ def _candidates(conn: Connection, step: Step, kinds: frozenset[str], inclusive: 
     if step.ahead_only:
         # The day this deadline (for its current due date) was first swept with a notice
         # recorded: the earliest notice's sweep day. None means this sweep is its first.
-        first_swept = (
+        first_swept: ColumnElement[Any] = (
             select(func.min(N.c.swept_on))
             .where(and_(N.c.deadline_id == D.c.id, N.c.due_on == D.c.due_on))
             .scalar_subquery()
