@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from services.config import Settings
-from workflow.calendar import add_working_days
+from workflow.calendar import add_working_days, is_working_day
 
 Audience = Literal["owner", "team_manager", "service_manager", "service_director"]
 Category = Literal["reminder", "escalation"]
@@ -51,8 +51,26 @@ class Step:
     audience: Audience
 
     def fire_on(self, due_on: date) -> date:
-        """The London date this step falls due for a deadline due on ``due_on``."""
-        return due_on if self.offset == 0 else _shift(due_on, self.offset)
+        """The London date this step falls due for a deadline due on ``due_on``.
+
+        Notices go out on working days: the on-the-day notice of a deadline due on a
+        weekend or bank holiday goes out on the working day before (nobody reads it on
+        the day itself). Every other step is already counted in working days.
+        """
+        if self.offset == 0:
+            return due_on if is_working_day(due_on) else _shift(due_on, -1)
+        return _shift(due_on, self.offset)
+
+    @property
+    def ahead_only(self) -> bool:
+        """Whether this step is sent only if still ahead when the deadline is first swept.
+
+        The reminders before and on the due date are worth sending only while they are
+        still timely: a deadline recorded back-dated (an import) or first swept after
+        some of them passed gets the ones still ahead, not "due in 5 working days" dated
+        months ago. The overdue notice and the escalations are always sent.
+        """
+        return self.category == "reminder" and self.offset <= 0
 
     def latest_due_on(self, as_of: date) -> date:
         """The latest due date whose step has fallen due by ``as_of``.
@@ -60,8 +78,6 @@ class Step:
         ``fire_on`` never decreases as the due date increases, so "fired by as_of" is
         exactly "due_on <= this date": one indexed range condition in the sweep's query.
         """
-        if self.offset == 0:
-            return as_of
         # Start beyond any possible answer (working days are at least 1 calendar day
         # apart, and no run of non-working days in England is longer than 4) and walk back.
         candidate = as_of + timedelta(days=5 * max(0, -self.offset) + 5)

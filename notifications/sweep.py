@@ -19,7 +19,19 @@ from operator import itemgetter
 from typing import Any, NamedTuple
 
 import structlog
-from sqlalchemy import Connection, Engine, Integer, and_, bindparam, exists, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Integer,
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal,
+    select,
+    text,
+)
 from sqlalchemy.dialects import postgresql
 
 from notifications.models import (
@@ -175,6 +187,16 @@ def _candidates(conn: Connection, step: Step, kinds: frozenset[str], inclusive: 
             )
         )
         conditions.append(~acknowledged)
+    if step.ahead_only:
+        # The day this deadline (for its current due date) was first swept with a notice
+        # recorded: the earliest notice's sweep day. None means this sweep is its first.
+        first_swept: ColumnElement[Any] = (
+            select(func.min(N.c.swept_on))
+            .where(and_(N.c.deadline_id == D.c.id, N.c.due_on == D.c.due_on))
+            .scalar_subquery()
+        )
+    else:
+        first_swept = literal(None, type_=N.c.swept_on.type)
     return conn.execute(
         select(
             D.c.id,
@@ -186,6 +208,7 @@ def _candidates(conn: Connection, step: Step, kinds: frozenset[str], inclusive: 
             D.c.owner_role,
             C.c.reference,
             C.c.team,
+            first_swept,
         )
         # Outer: a panel meeting's own deadline has no child (reference and team are NULL).
         .select_from(D.outerjoin(C, C.c.id == D.c.child_id))
@@ -211,11 +234,18 @@ def plan(
         # A team-manager rung has nobody to reach on a deadline with no team: that is the
         # ladder skipping a rung, not a missing user, so it is not counted as unaddressed.
         skips_rung = step.audience == TEAM_MANAGER
-        for deadline_id, journey_id, child_id, kind, due_on, owner_id, role, ref, team in rows:
+        ahead_only = step.ahead_only
+        for row in rows:
+            deadline_id, journey_id, child_id, kind, due_on, owner_id, role, ref, team = row[:9]
             fire_on = fire_dates.get(due_on)
             if fire_on is None:
                 fire_on = fire_dates[due_on] = step.fire_on(due_on)
             if fire_on > as_of:  # cannot happen (latest_due_on is exact); belt and braces
+                continue
+            # A step already behind the deadline's first sweep is never sent (item 9 of
+            # issue 13): a back-dated or late-swept deadline gets only the steps ahead.
+            # Once swept, a missed day is still caught up (its step is after that day).
+            if ahead_only and fire_on < (row[9] or as_of):
                 continue
             people = audiences.get((owner_id, role, team))
             if people is None:
