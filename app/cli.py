@@ -220,6 +220,17 @@ def _remind(args: argparse.Namespace) -> int:
     return code
 
 
+def _deliver(args: argparse.Namespace) -> int:
+    from notifications.commands import deliver
+    from services.logging import configure
+
+    settings = get_settings()
+    configure(settings.log_level, settings.log_format)
+    code, output = deliver(settings, as_json=args.json)
+    print(output)
+    return code
+
+
 def _scheduler(_args: argparse.Namespace) -> int:
     from notifications.commands import run_scheduler
     from services.logging import configure
@@ -320,6 +331,9 @@ def build_parser() -> argparse.ArgumentParser:
     remind.add_argument("--no-deliver", action="store_true", help="record, do not deliver")
     remind.add_argument("--digest", action="store_true", help="queue the day's digests too")
     remind.set_defaults(func=_remind)
+    deliver = sub.add_parser("deliver", help="deliver the outbox now (no sweep)")
+    deliver.add_argument("--json", action="store_true", help="print JSON")
+    deliver.set_defaults(func=_deliver)
     sub.add_parser(
         "scheduler", help="run the reminder scheduler (sweeps, delivery, digest)"
     ).set_defaults(func=_scheduler)

@@ -1,4 +1,4 @@
-"""The ``permanence remind`` and ``permanence scheduler`` commands."""
+"""The ``permanence remind``, ``deliver`` and ``scheduler`` commands."""
 
 from __future__ import annotations
 
@@ -83,6 +83,30 @@ def remind(
     if digests:
         lines.append(f"digests queued: {digests}")
     return 0, "\n".join(lines)
+
+
+def deliver(settings: Settings, *, as_json: bool = False) -> tuple[int, str]:
+    """Deliver what is waiting in the outbox (no sweep); return the exit code and output.
+
+    For an operator who ran ``remind --no-deliver`` or whose SMTP server was down: one
+    dispatch pass, with the same retry and backoff rules the scheduler uses.
+    """
+    from services.db import make_engine
+    from services.migrate import upgrade
+
+    engine = make_engine(settings.database_url)
+    try:
+        if settings.auto_migrate:
+            upgrade(engine)
+        outcome = dispatch(engine, config_from_settings(settings))
+    finally:
+        engine.dispose()
+    counts = {"sent": outcome.sent, "retrying": outcome.retrying, "failed": outcome.failed}
+    if as_json:
+        return 0, json.dumps({"delivery": counts}, indent=2)
+    return 0, (
+        f"delivery: {counts['sent']} sent, {counts['retrying']} to retry, {counts['failed']} failed"
+    )
 
 
 def run_scheduler(settings: Settings, stop: threading.Event | None = None) -> int:
