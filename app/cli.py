@@ -201,6 +201,21 @@ def _team_list(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _audit_verify(_args: argparse.Namespace) -> int:
+    from services.audit import verify
+
+    result = verify(_migrated_engine())
+    if not result.ok:
+        print(
+            f"audit chain broken at row {result.broken_id}: {result.reason}"
+            f" ({result.checked} rows checked)",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"audit chain intact: {result.checked} rows checked, {result.unchained} unchained")
+    return 0
+
+
 def _remind(args: argparse.Namespace) -> int:
     from notifications.commands import remind
     from services.logging import configure
@@ -346,6 +361,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.set_defaults(func=_panel_check)
     panel.add_parser("presets", help="list the shipped presets").set_defaults(func=_panel_presets)
+    audit = sub.add_parser("audit", help="the audit trail").add_subparsers(
+        dest="action", required=True
+    )
+    audit.add_parser(
+        "verify", help="check the audit hash chain; non-zero naming the first broken row"
+    ).set_defaults(func=_audit_verify)
     return parser
 
 

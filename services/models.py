@@ -141,6 +141,10 @@ class AuditLog(SQLModel, table=True):
     entity: str = Field(max_length=50)
     entity_id: int | None = None
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # The tamper-evident chain (services.audit): this row's hash covers its content and
+    # ``prev_hash``, the hash of the row before it. Empty on rows older than revision 0008.
+    prev_hash: str | None = Field(default=None, max_length=64)
+    row_hash: str | None = Field(default=None, max_length=64)
 
 
 def core_table(model: type[SQLModel]) -> Table:
