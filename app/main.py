@@ -18,6 +18,7 @@ from app.api import auth, children, deadlines, journeys, teams, users
 from app.api import panel as panel_api
 from app.api.deps import AppServices
 from app.api.notifications import ROUTERS as notification_routers
+from app.input_guard import NUL_PROBLEM, NulGuardMiddleware
 from app.request_log import RequestLogMiddleware
 from app.web import install as install_pages
 from app.web.deps import SignInRequired
@@ -47,6 +48,20 @@ def build_services(settings: Settings) -> AppServices:
         registry=registry,
         journeys=JourneyService(engine, registry, settings.policy(), async_engine=async_engine),
         inline_db=is_sqlite(engine),
+    )
+
+
+def _refuse_nul(scope: Any, fields: list[str]) -> Response:
+    request = Request(scope)
+    if is_page(request):
+        return error_page(request, 400, "The address or form is not valid.")
+    return JSONResponse(
+        {
+            "error": "invalid_request",
+            "message": "The request is not valid.",
+            "errors": [f"{field}: {NUL_PROBLEM}" for field in fields],
+        },
+        status_code=422,
     )
 
 
@@ -81,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Case progression for children's permanence panels.",
         lifespan=lifespan,
     )
+    app.add_middleware(NulGuardMiddleware, refuse=_refuse_nul)
     app.add_middleware(RequestLogMiddleware)
 
     for router in (

@@ -10,13 +10,14 @@ from sqlalchemy.exc import IntegrityError
 
 from services import audit
 from services.access import CHILD_EDIT_ROLES, Principal, child_refusal
-from services.clock import now_utc
+from services.clock import now_utc, today
 from services.db import insert_id, read_connection, write_connection
 from services.journeys import AccessDenied, NotFound
 from services.models import CHILDREN as C
 from services.models import DEADLINES as D
 from services.models import JOURNEYS as J
 from services.models import USERS as U
+from services.plausible import looked_after_problem
 from services.schemas import ChildCreate, ChildUpdate
 from services.teams import require_team
 from states.roles import SOCIAL_WORKER
@@ -90,12 +91,21 @@ def update_child(engine: Engine, child_id: int, body: ChildUpdate, principal: Pr
     """Change a child's details; a stale ``expected_version`` is refused."""
     changes = body.model_dump(exclude={"expected_version"}, exclude_unset=True)
     with write_connection(engine) as conn:
-        row = conn.execute(select(C.c.team, C.c.version).where(C.c.id == child_id)).first()
+        row = conn.execute(
+            select(C.c.team, C.c.version, C.c.date_of_birth).where(C.c.id == child_id)
+        ).first()
         if row is None:
             raise NotFound(f"There is no child {child_id}.")
         refusal = child_refusal(principal, row.team, write=True)
         if refusal or principal.roles.isdisjoint(CHILD_EDIT_ROLES):
             raise AccessDenied(refusal or "Only social workers and managers may edit a child.")
+        since = changes.get("looked_after_since")
+        problem = since and looked_after_problem(since, row.date_of_birth, today())
+        if problem:
+            raise InvalidData(
+                "The date the child became looked after is not plausible.",
+                errors=[f"looked_after_since: {problem}"],
+            )
         allocated = changes.get("allocated_social_worker_id")
         if allocated is not None:
             _check_social_worker(conn, allocated, row.team)

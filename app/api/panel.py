@@ -34,6 +34,7 @@ from panels.results import (
     to_json,
 )
 from panels.service import TRACKING_OUTCOMES, PanelService
+from services.schemas import InputDate, RecordId, Version
 from workflow.errors import EngineError
 
 router = APIRouter(prefix="/panel", tags=["panel"])
@@ -78,12 +79,12 @@ class _In(BaseModel):
 
 
 class GenerateIn(_In):
-    start: date | None = None
+    start: InputDate | None = None
     months: int | None = Field(default=None, ge=1, le=24)
 
 
 class MoveIn(_In):
-    new_date: date
+    new_date: InputDate
     reason: str = Field(min_length=1, max_length=500)
 
 
@@ -95,7 +96,7 @@ class Seat(_In):
     member_key: str
     status: Literal["present", "apologies", "absent"]
     person: str = Field(default="", max_length=200)
-    user_id: int | None = None
+    user_id: RecordId | None = None
     representative: str | None = Field(default=None, max_length=200)
 
 
@@ -104,10 +105,10 @@ class AttendanceIn(_In):
 
 
 class ReferIn(_In):
-    journey_id: int
+    journey_id: RecordId
     decision_type: str
-    meeting_id: int | None = None
-    referred_on: date | None = None
+    meeting_id: RecordId | None = None
+    referred_on: InputDate | None = None
     documents: list[str] = []
 
 
@@ -115,7 +116,7 @@ class PackIn(_In):
     checklist: dict[str, str]
     documents: list[str] | None = None
     funding: dict[str, Any] | None = None
-    submitted_on: date | None = None
+    submitted_on: InputDate | None = None
 
 
 class WithdrawIn(_In):
@@ -123,7 +124,7 @@ class WithdrawIn(_In):
 
 
 class BuildIn(_In):
-    as_of: date | None = None
+    as_of: InputDate | None = None
 
 
 class OrderIn(_In):
@@ -137,8 +138,8 @@ class PinIn(_In):
 
 class ActionIn(_In):
     description: str = Field(min_length=1, max_length=1000)
-    due_on: date
-    owner_id: int | None = None
+    due_on: InputDate
+    owner_id: RecordId | None = None
     owner_role: str = "social_worker"
 
 
@@ -149,18 +150,18 @@ class DecisionIn(_In):
     resources_carers: str = Field(default="", max_length=2000)
     notes: str = Field(default="", max_length=4000)
     event_data: dict[str, Any] = {}
-    expected_version: int | None = None
+    expected_version: Version | None = None
     review_weeks: int | None = Field(default=None, ge=1, le=104)
     exception_reason: str = ""
     actions: list[ActionIn] = []
 
 
 class DoneIn(_In):
-    done_on: date | None = None
+    done_on: InputDate | None = None
 
 
 class ApproveIn(_In):
-    approved_on: date | None = None
+    approved_on: InputDate | None = None
 
 
 @router.get("/config")
