@@ -112,6 +112,17 @@ class ChildUpdate(BaseModel):
         return value
 
 
+class ChildSearch(BaseModel):
+    """A search for children, sent in a body so that a name never sits in an address."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    q: str | None = Field(default=None, max_length=100, description="Reference or name")
+    team: str | None = Field(default=None, max_length=100)
+    limit: int = Field(default=50, ge=1, le=500)
+    offset: int = Field(default=0, ge=0, le=DB_INT_MAX)
+
+
 class JourneySummary(BaseModel):
     id: int
     type: str

@@ -9,7 +9,14 @@ from fastapi import APIRouter, Query, Response, status
 from app.api.deps import CurrentPrincipal, Services
 from app.api.render import journey_json, json_response
 from services import children
-from services.schemas import ChildCreate, ChildOut, ChildUpdate, JourneyOut, JourneyStart
+from services.schemas import (
+    ChildCreate,
+    ChildOut,
+    ChildSearch,
+    ChildUpdate,
+    JourneyOut,
+    JourneyStart,
+)
 
 router = APIRouter(prefix="/children", tags=["children"])
 
@@ -30,9 +37,28 @@ def list_children(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Any:
-    """Children you may see, searchable by reference or name."""
+    """Children you may see, searchable by reference or name.
+
+    A name in ``q`` ends up in proxy and server access logs with the address: prefer
+    ``POST /children/search``, which takes the same search in its body.
+    """
     return children.search_children(
         services.engine, principal, team=team, q=q, limit=limit, offset=offset
+    )
+
+
+@router.post("/search", response_model=list[ChildOut])
+def search_children(body: ChildSearch, services: Services, principal: CurrentPrincipal) -> Any:
+    """Children you may see, by reference or name, with the search in the body: unlike
+    ``GET /children?q=``, no child's name lands in an address, a browser's history or an
+    access log on the way."""
+    return children.search_children(
+        services.engine,
+        principal,
+        team=body.team,
+        q=body.q,
+        limit=body.limit,
+        offset=body.offset,
     )
 
 

@@ -46,28 +46,40 @@ def children(
     request: Request,
     services: Services,
     session: PageSession,
-    q: str | None = None,
     page: int = 1,
 ) -> HTMLResponse:
-    """Children the user may see, found by reference or name."""
-    query = (q or "").strip()[:MAX_QUERY]
+    """Children the user may see, by reference. Searching is a POST (:func:`search`)."""
+    return _children_page(request, services, session.principal, "", page)
+
+
+@router.post("/children")
+def search(
+    request: Request, services: Services, session: PageSession, form: CheckedForm
+) -> HTMLResponse:
+    """Children found by reference or name, shown on the POST itself: a search by name in
+    the address would put the child's name in browser history and access logs."""
+    number = text(form, "page")
+    return _children_page(
+        request,
+        services,
+        session.principal,
+        text(form, "q")[:MAX_QUERY],
+        int(number) if number.isdigit() else 1,
+    )
+
+
+def _children_page(
+    request: Request, services: AppServices, principal: Principal, query: str, page: int
+) -> HTMLResponse:
     page = min(max(page, 1), 100_000)
     # One more than a page, to know whether there is a next one.
     rows = search_children(
         services.engine,
-        session.principal,
+        principal,
         q=query or None,
         limit=PAGE_SIZE + 1,
         offset=(page - 1) * PAGE_SIZE,
     )
-    more = len(rows) > PAGE_SIZE
-
-    def page_href(number: int) -> str:
-        params: dict[str, Any] = {"page": number}
-        if query:
-            params["q"] = query
-        return f"/children?{urlencode(params)}"
-
     return render(
         request,
         "casework/children.html",
@@ -75,9 +87,9 @@ def children(
             "children": rows[:PAGE_SIZE],
             "q": query,
             "page": page,
-            "more": more,
-            "page_href": page_href,
-            "can_add": _may_add(session.principal),
+            "more": len(rows) > PAGE_SIZE,
+            "page_href": lambda number: f"/children?{urlencode({'page': number})}",
+            "can_add": _may_add(principal),
         },
     )
 
