@@ -9,7 +9,13 @@ from sqlalchemy import Engine, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from services import audit
-from services.access import CHILD_EDIT_ROLES, Principal, child_refusal
+from services.access import (
+    CHILD_EDIT_ROLES,
+    MOVE_TEAM_ROLES,
+    REALLOCATE_ROLES,
+    Principal,
+    child_refusal,
+)
 from services.clock import now_utc, today
 from services.db import insert_id, read_connection, write_connection
 from services.journeys import AccessDenied, NotFound
@@ -106,9 +112,10 @@ def update_child(engine: Engine, child_id: int, body: ChildUpdate, principal: Pr
                 "The date the child became looked after is not plausible.",
                 errors=[f"looked_after_since: {problem}"],
             )
+        team = _allocation_changes(conn, principal, changes, row.team)
         allocated = changes.get("allocated_social_worker_id")
         if allocated is not None:
-            _check_social_worker(conn, allocated, row.team)
+            _check_social_worker(conn, allocated, team)
         result = conn.execute(
             update(C)
             .where(and_(C.c.id == child_id, C.c.version == body.expected_version))
@@ -140,6 +147,27 @@ def update_child(engine: Engine, child_id: int, body: ChildUpdate, principal: Pr
             entity_id=child_id,
             details={"fields": sorted(changes)},
         )
+
+
+def _allocation_changes(
+    conn: Any, principal: Principal, changes: dict[str, Any], current_team: str
+) -> str:
+    """Check who may reallocate or move the child; the child's team after the change.
+
+    A move to another team leaves the child unallocated unless the change names one of
+    the new team's social workers: the old one no longer belongs to its team.
+    """
+    team = changes.get("team") or current_team
+    if changes.get("team", current_team) in (None, current_team):
+        changes.pop("team", None)
+    else:
+        if principal.roles.isdisjoint(MOVE_TEAM_ROLES):
+            raise AccessDenied("Only a service manager may move a child to another team.")
+        require_team(conn, team)
+        changes.setdefault("allocated_social_worker_id", None)
+    if "allocated_social_worker_id" in changes and principal.roles.isdisjoint(REALLOCATE_ROLES):
+        raise AccessDenied("Only a team manager or service manager may reallocate a child.")
+    return str(team)
 
 
 def get_child(engine: Engine, child_id: int, principal: Principal) -> dict[str, Any]:

@@ -102,6 +102,9 @@ class ChildUpdate(BaseModel):
     looked_after_since: InputDate | None = None
     legal_status: LegalStatus | None = None
     allocated_social_worker_id: RecordId | None = None
+    # Moving a child to another team (service managers only); its social worker must then
+    # be one of the new team's, or none.
+    team: str | None = Field(default=None, min_length=1, max_length=100)
 
     @field_validator("given_name", "family_name")
     @classmethod

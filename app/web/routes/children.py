@@ -22,6 +22,7 @@ from app.web.event_forms import (
     read_data,
 )
 from app.web.forms import FormErrors, date_parts, echo_date, read_date, text
+from app.web.routes.child_edit import may_edit
 from app.web.templating import render
 from panels import permissions
 from services.access import CHILD_EDIT_ROLES, Principal, child_refusal
@@ -34,6 +35,9 @@ from workflow.definition import JourneyDefinition
 from workflow.errors import GuardFailed, InvalidData
 
 router = APIRouter(include_in_schema=False)
+
+# Banners the child page shows after a change to the child itself.
+_CHILD_DONE = ("child-added", "child-changed", "no-change")
 
 PAGE_SIZE = 50
 MAX_QUERY = 100
@@ -220,9 +224,10 @@ def child_page(
             "child": child,
             "worker": names.get(child["allocated_social_worker_id"] or 0),
             "panels": panels,
-            "done": done if recorded or done == "child-added" else None,
+            "done": done if recorded or done in _CHILD_DONE else None,
             "recorded": recorded,
             "can_start": bool(_startable(services, principal, child["team"], active)),
+            "can_edit": may_edit(principal, child["team"]),
             "may_refer": permissions.allows(principal, permissions.REFER_CASE),
             "today": day,
         },
