@@ -232,9 +232,10 @@ class Action:
 
 @dataclass(frozen=True, slots=True)
 class ListedAction(Action):
-    """An action as the list of actions shows it, with the child's reference."""
+    """An action as the list of actions shows it, with the child's reference and team."""
 
     child_reference: str
+    team: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -394,6 +394,6 @@ class DecisionsMixin(PanelBase):
             query = query.where(C.c.team.in_(teams))
         with read_connection(self.engine) as conn:
             return [
-                ListedAction(**fields_of(action_of(a)), child_reference=a.reference)
+                ListedAction(**fields_of(action_of(a)), child_reference=a.reference, team=a.team)
                 for a in conn.execute(query)
             ]

@@ -11,6 +11,7 @@ from app.web.routes import (
     panel_minutes,
     panel_planner,
     panel_referrals,
+    panel_reports,
     panel_tracker,
 )
 
@@ -21,6 +22,7 @@ for _area in (
     panel_decisions,
     panel_minutes,
     panel_referrals,
+    panel_reports,
     panel_tracker,
 ):
     router.include_router(_area.router)
