@@ -14,6 +14,8 @@ from services.config import Settings
 
 _ALGORITHM = "HS256"
 
+PASSWORD_MAX_LENGTH = 200
+
 
 class _Hashing:
     """The process's argon2 parameters, and a dummy hash made with them."""

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, insert, select
+from sqlalchemy import Engine, bindparam, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services import audit
@@ -14,8 +14,10 @@ from services.access import Principal
 from services.auth import hash_password, verify_password
 from services.clock import now_utc
 from services.db import driver_connection, insert_id, read_connection, write_connection
+from services.models import SIGN_IN_THROTTLE as T
 from services.models import USERS as U
 from services.prepared import Prepared
+from services.sign_in import ACCOUNT, account_key
 from services.teams import require_team
 from states.roles import ALL_ROLES
 from workflow.errors import EngineError
@@ -68,6 +70,8 @@ def create_user(
                 )
             )
         )
+        # Failures typed against this name before it existed must not lock the new user out.
+        conn.execute(delete(T).where(T.c.scope == ACCOUNT, T.c.subject == account_key(username)))
         audit.record(
             conn,
             actor_id=actor_id,
