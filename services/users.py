@@ -1,4 +1,4 @@
-"""Users: creation, sign-in and loading the signed-in principal."""
+"""Users: creation and loading the signed-in principal (signing in: services.sign_in)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services import audit
 from services.access import Principal
-from services.auth import hash_password, verify_password
+from services.auth import hash_password
 from services.clock import now_utc
 from services.db import driver_connection, insert_id, read_connection, write_connection
 from services.models import SIGN_IN_THROTTLE as T
@@ -81,25 +81,6 @@ def create_user(
             details={"username": username, "roles": roles, "team": team},
         )
     return user_id
-
-
-def authenticate(engine: Engine, username: str, password: str) -> int | None:
-    """The user id if the credentials are right and the user is active; audits the attempt."""
-    with read_connection(engine) as conn:
-        row = conn.execute(
-            select(U.c.id, U.c.password_hash, U.c.active).where(U.c.username == username)
-        ).one_or_none()
-    ok = verify_password(row.password_hash if row else None, password) and bool(row and row.active)
-    with write_connection(engine) as conn:
-        audit.record(
-            conn,
-            actor_id=row.id if row else None,
-            action="sign_in" if ok else "sign_in_failed",
-            entity="user",
-            entity_id=row.id if row else None,
-            details={"username": username},
-        )
-    return int(row.id) if ok and row else None
 
 
 # Every API request looks its user up: one statement, built and compiled once.
