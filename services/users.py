@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services import audit
 from services.access import Principal
-from services.auth import hash_password
+from services.auth import hash_password, password_problem
 from services.clock import now_utc
 from services.db import driver_connection, insert_id, read_connection, write_connection
 from services.models import SIGN_IN_THROTTLE as T
@@ -49,8 +49,9 @@ def create_user(
             f"Unknown or missing roles: {', '.join(unknown) or 'none given'}.",
             roles=list(ALL_ROLES),
         )
-    if len(password) < 8:
-        raise UserError("A password needs at least 8 characters.")
+    problem = password_problem(password, username=username)
+    if problem:
+        raise UserError(problem)
     with write_connection(engine) as conn:
         if conn.execute(select(U.c.id).where(U.c.username == username)).first():
             raise UserError(f"User {username!r} already exists.")
