@@ -32,6 +32,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import heapq
+import itertools
 import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -161,12 +163,18 @@ class Attempt:
     user_id: int | None
     password_hash: str | None
     active: bool
+    # Failures already counted against the account and the address: the gate's priority.
+    prior_failures: int = 0
 
 
-def _refusal(conn: Connection, account: str, address: str, settings: Settings) -> None:
+def _refusal(conn: Connection, account: str, address: str, settings: Settings) -> int:
+    """Raise if the account is locked or either is backed off; else the failures behind them."""
     now = now_utc()
+    forget = timedelta(minutes=settings.sign_in_address_forget_minutes)
     rows = conn.execute(
-        select(T.c.scope, T.c.blocked_until, T.c.locked_at, T.c.last_failure_at).where(
+        select(
+            T.c.scope, T.c.failures, T.c.blocked_until, T.c.locked_at, T.c.last_failure_at
+        ).where(
             ((T.c.scope == ACCOUNT) & (T.c.subject == account))
             | ((T.c.scope == ADDRESS) & (T.c.subject == address))
         )
@@ -181,6 +189,13 @@ def _refusal(conn: Connection, account: str, address: str, settings: Settings) -
     if waits:
         wait = max(waits)
         raise SignInRefused(_TRY_LATER.format(wait=describe_wait(wait)), retry_after=wait)
+    behind = 0
+    for row in rows:
+        last = _aware(row.last_failure_at)
+        if row.scope == ADDRESS and (last is None or now - last > forget):
+            continue  # an address's old failures are forgotten
+        behind += int(row.failures)
+    return behind
 
 
 def begin(engine: Engine, settings: Settings, *, username: str, address: str | None) -> Attempt:
@@ -189,7 +204,7 @@ def begin(engine: Engine, settings: Settings, *, username: str, address: str | N
     account = account_key(username)
     where = _address_key(address)
     with read_connection(engine) as conn:
-        _refusal(conn, account, where, settings)
+        prior = _refusal(conn, account, where, settings)
         row = None
         if len(username) <= USERNAME_MAX_LENGTH:
             row = conn.execute(
@@ -202,6 +217,7 @@ def begin(engine: Engine, settings: Settings, *, username: str, address: str | N
         user_id=int(row.id) if row else None,
         password_hash=row.password_hash if row else None,
         active=bool(row and row.active),
+        prior_failures=prior,
     )
 
 
@@ -283,34 +299,65 @@ class PasswordGate:
     """At most ``permits`` password checks at once in this process; the others wait on the
     event loop up to ``wait_seconds`` and are then refused (:class:`SignInBusy`).
 
-    One per app (built in its lifespan), so its semaphore belongs to the app's event loop.
+    Waiters are served by priority, then newest first: an attempt whose account and address
+    have no failures behind them (``priority`` 0: most people, most of the time) goes before
+    the guesses of a flood that has already failed; among equals the latest arrival goes
+    first (adaptive LIFO), so under a sustained flood a new sign-in waits about one check
+    while the oldest waiters, who would be served too late anyway, run out of wait and get
+    429 instead of delaying everyone behind them.
+
+    One per app (built with its services); it lives on the app's event loop.
     """
 
     def __init__(self, permits: int, wait_seconds: float) -> None:
         self.permits = max(1, permits)
         self.wait_seconds = wait_seconds
-        self._semaphore = asyncio.Semaphore(self.permits)
+        self._free = self.permits
+        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._arrivals = itertools.count()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PasswordGate:
         """The gate the settings ask for."""
         return cls(settings.password_checks_at_once, settings.password_check_wait_seconds)
 
-    @asynccontextmanager
-    async def permit(self) -> AsyncIterator[None]:
-        """Hold one permit for the block, or raise :class:`SignInBusy` after the wait."""
+    async def _acquire(self, priority: int) -> None:
+        if self._free > 0 and not self._waiters:
+            self._free -= 1
+            return
+        granted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiters, (priority, -next(self._arrivals), granted))
         try:
-            await asyncio.wait_for(self._semaphore.acquire(), timeout=self.wait_seconds)
+            # A permit handed over as the wait runs out still counts (wait_for returns it).
+            await asyncio.wait_for(granted, timeout=self.wait_seconds)
         except TimeoutError:
             wait = max(1, math.ceil(self.wait_seconds))
             raise SignInBusy(
                 f"Too many sign-ins at once. Try again in {describe_wait(wait)}.",
                 retry_after=wait,
             ) from None
+        except asyncio.CancelledError:
+            if granted.done() and not granted.cancelled():
+                self._release()  # the client went away just as its turn came
+            raise
+
+    def _release(self) -> None:
+        while self._waiters:
+            _, _, granted = heapq.heappop(self._waiters)
+            if not granted.done():  # skip those that gave up waiting
+                granted.set_result(None)
+                return
+        self._free += 1
+
+    @asynccontextmanager
+    async def permit(self, priority: int = 0) -> AsyncIterator[None]:
+        """Hold one permit for the block, or raise :class:`SignInBusy` after the wait.
+        Lower ``priority`` is served first."""
+        await self._acquire(priority)
         try:
             yield
         finally:
-            self._semaphore.release()
+            self._release()
 
 
 async def sign_in(
@@ -329,7 +376,7 @@ async def sign_in(
     Blocking work (the database, argon2) runs in threads; waiting for a permit does not
     hold one."""
     attempt = await asyncio.to_thread(begin, engine, settings, username=username, address=address)
-    async with gate.permit():
+    async with gate.permit(priority=min(attempt.prior_failures, 100)):
         # Read again: failures counted while this attempt waited may have started a back-off.
         attempt = await asyncio.to_thread(
             begin, engine, settings, username=username, address=address

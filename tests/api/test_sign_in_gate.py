@@ -59,6 +59,33 @@ def test_a_gate_admits_its_permits_and_refuses_after_the_wait() -> None:
     assert asyncio.run(scenario()) == ["a in", "b in", "c busy 1", "d in"]
 
 
+def test_waiters_are_served_by_priority_then_newest_first() -> None:
+    async def scenario() -> list[str]:
+        gate = PasswordGate(1, 5.0)
+        served: list[str] = []
+        release = asyncio.Event()
+
+        async def holder() -> None:
+            async with gate.permit():
+                await release.wait()
+
+        async def check(name: str, priority: int) -> None:
+            async with gate.permit(priority):
+                served.append(name)
+
+        first = asyncio.create_task(holder())
+        await asyncio.sleep(0)
+        waiting = []
+        for name, priority in (("old guess", 3), ("older fresh", 0), ("new fresh", 0)):
+            waiting.append(asyncio.create_task(check(name, priority)))
+            await asyncio.sleep(0)
+        release.set()
+        await asyncio.gather(first, *waiting)
+        return served
+
+    assert asyncio.run(scenario()) == ["new fresh", "older fresh", "old guess"]
+
+
 def test_concurrent_sign_ins_beyond_the_permits_get_429(
     engine: Engine, live_server: LiveServer
 ) -> None:
