@@ -33,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import heapq
+import ipaddress
 import itertools
 import math
 from collections.abc import AsyncIterator
@@ -108,8 +109,18 @@ def account_key(username: str) -> str:
     return hashlib.sha256(username.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _address_key(address: str | None) -> str:
-    return (address or "unknown")[:64]
+def address_key(address: str | None) -> str:
+    """How the throttle names a client address: IPv4 as it is, IPv6 by its /64 network (one
+    subscriber's allocation, so rotating within it gains nothing), anything else cut short."""
+    if not address:
+        return "unknown"
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:64]
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is None:
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else ip)
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -202,7 +213,7 @@ def begin(engine: Engine, settings: Settings, *, username: str, address: str | N
     """Refuse the attempt if its account or address is backed off or locked
     (:class:`SignInRefused`); otherwise look up the user it names. Writes nothing."""
     account = account_key(username)
-    where = _address_key(address)
+    where = address_key(address)
     with read_connection(engine) as conn:
         prior = _refusal(conn, account, where, settings)
         row = None
@@ -237,6 +248,8 @@ def _count_failure(
     now: datetime,
     user_id: int | None,
 ) -> int:
+    """Count one failure (row locked on PostgreSQL; SQLite has one writer). Returns the
+    count if this failure has just locked the account, else 0."""
     row = _row_for_update(conn, scope, subject)
     failures = int(row.failures)
     last = _aware(row.last_failure_at)
@@ -263,6 +276,7 @@ def finish(engine: Engine, settings: Settings, attempt: Attempt, ok: bool) -> in
     Audited in the same transaction. Returns the user id on success."""
     now = now_utc()
     typed = short_username(attempt.username)
+    locked_after = 0
     with write_connection(engine) as conn:
         if ok:
             conn.execute(

@@ -223,3 +223,12 @@ def test_the_sign_in_page_shows_the_wait_with_429(
     assert 'class="govuk-error-summary"' in refused.text
     clock.advance(1.5)
     assert attempt(PASSWORD).status_code == 303
+
+
+def test_an_ipv6_client_is_counted_by_its_64_network() -> None:
+    assert sign_in.address_key("2001:db8:1:2:aaaa::1") == "2001:db8:1:2::/64"
+    assert sign_in.address_key("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
+    assert sign_in.address_key("::ffff:10.1.2.3") == "10.1.2.3"
+    assert sign_in.address_key("10.1.2.3") == "10.1.2.3"
+    assert sign_in.address_key("testclient") == "testclient"
+    assert sign_in.address_key(None) == "unknown"
