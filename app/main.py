@@ -29,6 +29,7 @@ from services.config import Settings, get_settings
 from services.db import is_sqlite, make_async_engine, make_engine
 from services.journeys import JourneyService
 from services.migrate import upgrade
+from services.sign_in import PasswordGate
 from workflow.errors import EngineError
 
 log = structlog.get_logger("permanence.app")
@@ -48,6 +49,7 @@ def build_services(settings: Settings) -> AppServices:
         registry=registry,
         journeys=JourneyService(engine, registry, settings.policy(), async_engine=async_engine),
         inline_db=is_sqlite(engine),
+        password_gate=PasswordGate.from_settings(settings),
     )
 
 

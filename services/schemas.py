@@ -236,7 +236,7 @@ class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     username: str = Field(min_length=1, max_length=100)
-    password: str = Field(min_length=8, max_length=200)
+    password: str = Field(min_length=1, max_length=200)  # policy: services.auth
     roles: list[str] = Field(min_length=1)
     team: str | None = None
     display_name: str = ""

@@ -116,6 +116,7 @@ _TABLES = (
     "child",
     "audit_log",
     "web_session",
+    "sign_in_throttle",
     "app_user",
     "team",
 )

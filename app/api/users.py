@@ -1,12 +1,13 @@
-"""User administration (system administrators only)."""
+"""User administration (system administrators; unlocking also team managers)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Path, status
 
 from app.api.deps import CurrentPrincipal, Services, require_roles
+from services import sign_in
 from services.schemas import UserCreate
 from services.users import create_user, list_users
 from states.roles import SYSADMIN
@@ -27,3 +28,21 @@ def add_user(body: UserCreate, services: Services, principal: CurrentPrincipal) 
     require_roles(principal, SYSADMIN)
     user_id = create_user(services.engine, actor_id=principal.user_id, **body.model_dump())
     return {"id": user_id, "username": body.username}
+
+
+@router.post(
+    "/{user_id}/unlock",
+    responses={
+        403: {"description": "Neither a system administrator nor the user's team manager."},
+        404: {"description": "No such user."},
+    },
+)
+def unlock_user(
+    services: Services,
+    principal: CurrentPrincipal,
+    user_id: int = Path(ge=1, le=2**31 - 1),
+) -> dict[str, Any]:
+    """Lift the sign-in lock and back-off of a user's account (audited): system
+    administrators for anyone, team managers for their own team's users."""
+    was_locked = sign_in.unlock(services.engine, principal, user_id)
+    return {"id": user_id, "was_locked": was_locked}
