@@ -186,10 +186,14 @@ def test_an_unknown_username_is_throttled_like_a_known_one(
 def test_a_failure_audits_the_typed_username_short_and_escaped(
     app_client: TestClient, engine: Engine, clock: Clock
 ) -> None:
-    typed = "evil\x00\n\x1b[31m" + "x" * 5000
+    typed = "evil\x07\n\x1b[31m" + "x" * 5000
     assert _token(_at(app_client, "10.0.0.9"), typed, WRONG).status_code == 401
     (row,) = _actions(engine, "sign_in_failed")
-    assert row["username"] == "evil\\x00\\x0a\\x1b[31m" + "x" * 53 + "…"
+    assert row["username"] == "evil\\x07\\x0a\\x1b[31m" + "x" * 53 + "…"
+    # A NUL is refused at the door, before any sign-in check (app/input_guard.py).
+    nul = _token(_at(app_client, "10.0.0.9"), "evil\x00", WRONG)
+    assert nul.status_code == 422
+    assert len(_actions(engine, "sign_in_failed")) == 1
     assert len(row["username"]) < 80
     assert row["address"] == "10.0.0.9"
     del clock
