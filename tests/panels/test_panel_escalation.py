@@ -235,3 +235,39 @@ def test_chair_escalates_drift_on_a_child_and_a_social_worker_cannot(
     assert listed["reason"] == reason["reason"] and listed["journey_id"] is None
     assert listed["recipient"] == "director"
     assert cast.sw.get("/escalations").status_code == 403
+
+
+def test_chair_escalates_drift_from_the_meeting_page(
+    make_user: UserFactory, engine: Engine, web_as: Callable[[Api], Any]
+) -> None:
+    cast = people(make_user)
+    item, meeting = _tracked_item(cast)
+    form_path = f"/panel/meetings/{meeting['id']}/items/{item['id']}/escalate"
+    chair = web_as(cast.chair)
+    page = chair.get(f"/panel/meetings/{meeting['id']}")
+    assert page.status_code == 200 and f'href="{form_path}"' in page.text
+    # Not offered to, and refused for, anyone but the chair.
+    social_worker = web_as(cast.sw)
+    assert f'href="{form_path}"' not in social_worker.get(f"/panel/meetings/{meeting['id']}").text
+    assert social_worker.get(form_path).status_code == 403
+    assert social_worker.post(form_path, {"reason": "drift"}).status_code == 403
+    assert _raised_notices(engine) == []
+
+    assert chair.get(form_path).status_code == 200
+    blank = chair.post(form_path, {"reason": "  "})
+    assert blank.status_code == 400 and "Enter the reason" in blank.text
+    assert _raised_notices(engine) == []
+    reason = "Care plan unchanged across three reviews; no family finding started."
+    done = chair.post(form_path, {"reason": reason})
+    assert done.status_code == 303
+    assert done.headers["location"] == (
+        f"/panel/meetings/{meeting['id']}?done=escalated#item-{item['id']}"
+    )
+    again = chair.post(form_path, {"reason": reason})
+    assert again.headers["location"].startswith(
+        f"/panel/meetings/{meeting['id']}?done=already_escalated"
+    )
+    (listed,) = _open(cast.director)
+    assert listed["reason"] == reason and listed["raised_by"] == "panel.chair"
+    director_page = web_as(cast.director).get("/director")
+    assert reason in director_page.text and item["child_reference"] in director_page.text
