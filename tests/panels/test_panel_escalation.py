@@ -13,8 +13,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import Engine, func, select
 
+from notifications.digest import queue_digests
 from notifications.dispatcher import dispatch
 from notifications.models import NOTICES as N
+from notifications.models import OUTBOX as O
 from notifications.models import RAISED
 from notifications.policy import Policies
 from notifications.sweep import Channels, sweep
@@ -166,6 +168,19 @@ def test_decision_escalate_reaches_the_director_until_acknowledged(
     assert len(raised_audit) == 1 and raised_audit[0].actor_id == cast.chair.user_id
     assert raised_audit[0].details["item_id"] == item["id"]
     assert REASON not in str(raised_audit[0].details)  # the audit trail names no child
+
+    # The morning digest lists it for both, waiting for an answer (it names no journey).
+    assert queue_digests(engine, today(), base_url=BASE) == 2
+    with engine.connect() as conn:
+        digest = conn.execute(
+            select(O.c.payload)
+            .where(O.c.recipient_id == cast.director.user_id)
+            .where(O.c.notice_id.is_(None))
+        ).scalar_one()
+    (entry,) = digest["items"]
+    assert entry["child_reference"] == reference and entry["journey_title"]
+    assert entry["status"].startswith("escalated to you")
+    assert entry["link"] == f"{BASE}/director#open-escalations"
 
     # A team manager sees it (their team's child) but may not answer the director's rung.
     assert (
