@@ -101,6 +101,7 @@ _TABLES = (
     "care_episode",
     "care_child",
     "care_import",
+    "raised_escalation",
     "outbox",
     "notice",
     "deadline",

@@ -23,6 +23,7 @@ from panels.results import (
     ChildRecordEntry,
     Circulation,
     Decision,
+    DriftEscalation,
     ListedAction,
     Meeting,
     MeetingDetail,
@@ -154,6 +155,10 @@ class DecisionIn(_In):
     review_weeks: int | None = Field(default=None, ge=1, le=104)
     exception_reason: str = ""
     actions: list[ActionIn] = []
+
+
+class EscalateIn(_In):
+    reason: str = Field(min_length=1, max_length=2000)
 
 
 class DoneIn(_In):
@@ -301,6 +306,26 @@ def decide(item_id: int, body: DecisionIn, panel: Panel, principal: CurrentPrinc
     """Record a decision or recommendation; its journey event fires in the same transaction."""
     data = body.model_dump(mode="json")
     return answer(panel.decide(item_id, principal, data), status_code=201)
+
+
+@router.post("/items/{item_id}/escalate", status_code=201, response_model=DriftEscalation)
+def escalate_item(
+    item_id: int, body: EscalateIn, panel: Panel, principal: CurrentPrincipal
+) -> Response:
+    """The chair escalates drift on an agenda item's child to the service director, with
+    the reason (201; 200 with ``created: false`` if it is escalated and not yet answered)."""
+    result = panel.escalate_drift(principal, body.reason, item_id=item_id)
+    return answer(result, status_code=201 if result.created else 200)
+
+
+@router.post("/children/{child_id}/escalate", status_code=201, response_model=DriftEscalation)
+def escalate_child(
+    child_id: int, body: EscalateIn, panel: Panel, principal: CurrentPrincipal
+) -> Response:
+    """The chair escalates a child's drift to the service director, with the reason (201;
+    200 with ``created: false`` if the child's escalation is open already)."""
+    result = panel.escalate_drift(principal, body.reason, child_id=child_id)
+    return answer(result, status_code=201 if result.created else 200)
 
 
 @router.get("/actions", response_model=list[ListedAction])

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 
 from app.web.routes import (
     panel_decisions,
+    panel_escalate,
     panel_meeting,
     panel_minutes,
     panel_planner,
@@ -20,6 +21,7 @@ for _area in (
     panel_planner,
     panel_meeting,
     panel_decisions,
+    panel_escalate,
     panel_minutes,
     panel_referrals,
     panel_reports,
