@@ -14,7 +14,7 @@ from app.web.child_view import london_time
 from app.web.deps import PageSession, require_page_roles
 from app.web.notices import page_link
 from app.web.templating import render
-from notifications.service import inbox
+from notifications.service import grouped_inbox
 from services.caseload import (
     Filters,
     load_caseload,
@@ -75,7 +75,7 @@ def my_work(
         today=today(),
         page=_page_number(page),
     )
-    notices = inbox(
+    notices = grouped_inbox(
         services.engine,
         principal,
         services.settings.base_url,
