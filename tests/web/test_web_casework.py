@@ -913,3 +913,24 @@ def test_a_service_manager_names_the_team(
     done = manager.post("/children/new", _child_form(team="east"))
     assert done.status_code == 303, done.text
     assert "Team east" in _text(manager.get(done.headers["location"]).text)
+
+
+def test_a_child_with_an_overdue_deadline_still_counts_as_due_soon_for_its_next(
+    sw: Api, web_as: WebAs
+) -> None:
+    # The first review is long overdue, and the SGO plan is due in 3 working days: the
+    # reminder says "due in 3 working days", so the counts must say so too.
+    child = sw.create_child(
+        "C-BOTH", looked_after_since=(today() - timedelta(days=200)).isoformat()
+    )
+    sw.start(
+        child["id"], "permanence_planning", started_on=(today() - timedelta(days=200)).isoformat()
+    )
+    due = add_working_days(today(), 3)
+    sw.start(child["id"], "sgo", today().isoformat(), {"court_filing_due": due.isoformat()})
+    page = web_as(sw).get("/my-work").text
+
+    def count(name: str) -> str:
+        return page.split(f'id="count-{name}">', 1)[1].split("<", 1)[0]
+
+    assert (count("overdue"), count("due-soon"), count("total")) == ("1", "1", "1")
