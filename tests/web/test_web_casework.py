@@ -847,7 +847,7 @@ def test_a_social_worker_adds_a_child_to_their_caseload(
     text = _text(child_page.text)
     assert "Child added" in text
     assert "Casey Newchild" in text and "4 March 2019" in text and "Section 20" in text
-    assert "Social worker sw.north" in text and "Team north" in text
+    assert "Social worker sw.north" in text and "Team North" in text
     assert re.findall(r'data-child="([^"]+)"', page.get("/my-work").text) == ["LA-9001"]
 
 
@@ -912,7 +912,7 @@ def test_a_service_manager_names_the_team(
     assert '<a href="#team">Enter the child&#39;s team</a>' in missing.text
     done = manager.post("/children/new", _child_form(team="east"))
     assert done.status_code == 303, done.text
-    assert "Team east" in _text(manager.get(done.headers["location"]).text)
+    assert "Team East" in _text(manager.get(done.headers["location"]).text)
 
 
 def test_a_child_with_an_overdue_deadline_still_counts_as_due_soon_for_its_next(

@@ -23,6 +23,7 @@ from services.caseload import (
 )
 from services.clock import today
 from services.rag import DUE_SOON_WORKING_DAYS
+from services.teams import list_teams
 from states.roles import READ_ONLY, SERVICE_MANAGER, SOCIAL_WORKER, TEAM_MANAGER
 
 router = APIRouter(include_in_schema=False)
@@ -104,10 +105,11 @@ def my_work(
     if chosen_team:
         worker_options.append(("unallocated", "No social worker allocated"))
 
+    titles = {t.name: t.title for t in list_teams(services.engine)}
     if worker == "me":
         heading = "My caseload"
     elif chosen_team:
-        heading = f"Team {chosen_team}: caseload"
+        heading = f"Team {titles.get(chosen_team, chosen_team)}: caseload"
     else:
         heading = "Caseload: every team"
     return render(
@@ -117,7 +119,7 @@ def my_work(
             "heading": heading,
             "caseload": caseload,
             "notices": notices,
-            "team_options": [(t, t) for t in teams],
+            "team_options": [(t, titles.get(t, t)) for t in teams],
             "worker_options": worker_options,
             "team": chosen_team,
             "authority_wide": authority_wide,
