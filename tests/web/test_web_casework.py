@@ -934,3 +934,20 @@ def test_a_child_with_an_overdue_deadline_still_counts_as_due_soon_for_its_next(
         return page.split(f'id="count-{name}">', 1)[1].split("<", 1)[0]
 
     assert (count("overdue"), count("due-soon"), count("total")) == ("1", "1", "1")
+
+
+def test_a_deadline_met_after_its_due_date_says_how_late(sw: Api, web_as: WebAs) -> None:
+    # Looked after from Fri 24 April 2026: the first review was due Tue 26 May 2026 (after
+    # the bank holiday); held on Thu 28 May it was two working days late.
+    journey = first_review_child(sw)
+    sw.fire(journey, "hold_review", occurred_on="2026-05-28")
+    text = _text(web_as(sw).get(f"/children/{journey['child_id']}").text)
+    assert "First looked-after review 26 May 2026 Met late (2 working days) 28 May 2026" in text
+
+
+def test_a_deadline_met_on_time_says_met(sw: Api, web_as: WebAs) -> None:
+    journey = first_review_child(sw)
+    sw.fire(journey, "hold_review", occurred_on="2026-05-26")
+    text = _text(web_as(sw).get(f"/children/{journey['child_id']}").text)
+    assert "Met late" not in text
+    assert "First looked-after review 26 May 2026 Met 26 May 2026" in text
