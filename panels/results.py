@@ -202,6 +202,20 @@ class Referral:
 
 
 @dataclass(frozen=True, slots=True)
+class WaitingReferral:
+    """A referral waiting for a meeting (its pack awaited, or accepted and not yet listed),
+    as the meeting page lists it and the planner counts it."""
+
+    id: int
+    child_id: int
+    child_reference: str
+    decision_type: str
+    status: str  # awaiting_pack or accepted
+    pack_due_on: date
+    pack_submitted_on: date | None
+
+
+@dataclass(frozen=True, slots=True)
 class ReferableJourney:
     """An active journey some decision type of the panel takes in its current state."""
 

@@ -33,6 +33,8 @@ from workflow.machines import Registry
 log = structlog.get_logger("permanence.panel")
 
 PACK, ACTION, MINUTES = (k.key for k in (PANEL_PACK, PANEL_ACTION, PANEL_MINUTES))
+# A referral still waiting for its meeting: the planner counts these, the meeting lists them.
+WAITING_STATUSES = ("awaiting_pack", "accepted")
 # Outcomes for children discussed from a tracked cohort (no decision type, no event).
 TRACKING_OUTCOMES: dict[str, str] = {
     "progressing": "Plan progressing; no further action",
@@ -40,6 +42,11 @@ TRACKING_OUTCOMES: dict[str, str] = {
     "escalate": "Drift: escalated to the Service Director",
     "stop_tracking": "Permanence secured or no longer tracked",
 }
+
+
+def age_on(day: date, born: date) -> int:
+    """Age in whole years on ``day``."""
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
 def _iso(value: date | None) -> str | None:

@@ -15,7 +15,7 @@ from panels.models import MEETINGS as M
 from panels.models import REFERRALS as R
 from panels.permissions import RECORD_ATTENDANCE, SCHEDULE_MEETINGS, require, require_reader
 from panels.results import Attendance, Meeting, MeetingCounts, MeetingDeadline, MeetingDetail, Seat
-from panels.service.common import MINUTES, PACK, PanelBase, log
+from panels.service.common import MINUTES, PACK, WAITING_STATUSES, PanelBase, log
 from services.access import Principal
 from services.clock import now_utc, today
 from services.db import insert_id, read_connection, write_connection
@@ -112,7 +112,7 @@ class MeetingsMixin(PanelBase):
                     .where(
                         and_(
                             R.c.meeting_id.in_(meeting_ids),
-                            R.c.status.in_(("awaiting_pack", "accepted")),
+                            R.c.status.in_(WAITING_STATUSES),
                         )
                     )
                     .group_by(R.c.meeting_id)

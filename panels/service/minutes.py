@@ -32,7 +32,7 @@ from panels.results import (
     stored_minutes,
     to_json,
 )
-from panels.service.common import MINUTES, PanelBase, action_of, item_rows, log
+from panels.service.common import MINUTES, PanelBase, action_of, age_on, item_rows, log
 from services.access import Principal
 from services.clock import now_utc, today
 from services.db import read_connection, write_connection
@@ -102,7 +102,7 @@ class MinutesMixin(PanelBase):
             for it in items:
                 if it.part != part.key or it.status == "rolled":
                     continue
-                age = (meeting.meeting_date - it.date_of_birth).days // 365
+                age = age_on(meeting.meeting_date, it.date_of_birth)
                 entries.append(
                     MinutesEntry(
                         item_id=it.id,
@@ -260,6 +260,18 @@ class MinutesMixin(PanelBase):
             if meeting.minutes_status == "none":
                 raise PanelConflict("No minutes are drafted yet.")
             return stored_minutes(meeting.minutes, meeting.minutes_status)
+
+    def agenda_names(self, meeting_id: int, principal: Principal) -> dict[int, tuple[str, int]]:
+        """Each agenda item's child by name and age on the meeting's day, for those who read
+        the minutes (the ToR's agenda template names the child; others see the reference)."""
+        require(principal, READ_MINUTES)
+        with read_connection(self.engine) as conn:
+            meeting = self._meeting(conn, meeting_id)
+            rows = item_rows(conn, meeting.id, C.c.given_name, C.c.family_name, C.c.date_of_birth)
+        return {
+            r.id: (f"{r.given_name} {r.family_name}", age_on(meeting.meeting_date, r.date_of_birth))
+            for r in rows
+        }
 
     def child_history(self, child_id: int, principal: Principal) -> list[ChildRecordEntry]:
         """The panel entries written to a child's record."""

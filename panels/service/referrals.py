@@ -13,9 +13,9 @@ from panels.errors import PanelConflict, PanelInvalid
 from panels.funding import FundingRequest
 from panels.models import MEETINGS as M
 from panels.models import REFERRALS as R
-from panels.permissions import REFER_CASE, WITHDRAW_REFERRAL, require
-from panels.results import ChecklistQuestion, ReferableJourney, Referral
-from panels.service.common import PACK, PanelBase
+from panels.permissions import REFER_CASE, WITHDRAW_REFERRAL, require, require_reader
+from panels.results import ChecklistQuestion, ReferableJourney, Referral, WaitingReferral
+from panels.service.common import PACK, WAITING_STATUSES, PanelBase
 from services.access import Principal, child_refusal
 from services.clock import now_utc, today
 from services.db import insert_id, read_connection, write_connection
@@ -257,6 +257,33 @@ class ReferralsMixin(PanelBase):
             reason=r.reason,
             history=r.history,
         )
+
+    def waiting_referrals(self, meeting_id: int, principal: Principal) -> list[WaitingReferral]:
+        """The referrals waiting for the meeting (the planner's "Referrals waiting"), pack
+        due date first, for the children the principal may see."""
+        require_reader(principal)
+        query = (
+            select(R, C.c.reference)
+            .select_from(R.join(C, C.c.id == R.c.child_id))
+            .where(and_(R.c.meeting_id == meeting_id, R.c.status.in_(WAITING_STATUSES)))
+            .order_by(R.c.pack_due_on, R.c.id)
+        )
+        teams = principal.visible_teams()
+        if teams is not None:
+            query = query.where(C.c.team.in_(sorted(teams)))
+        with read_connection(self.engine) as conn:
+            return [
+                WaitingReferral(
+                    id=r.id,
+                    child_id=r.child_id,
+                    child_reference=r.reference,
+                    decision_type=r.decision_type,
+                    status=r.status,
+                    pack_due_on=r.pack_due_on,
+                    pack_submitted_on=r.pack_submitted_on,
+                )
+                for r in conn.execute(query)
+            ]
 
     def get_referral(self, referral_id: int, principal: Principal) -> Referral:
         """A referral the principal may see."""

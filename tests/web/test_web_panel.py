@@ -10,6 +10,7 @@ import io
 import re
 from collections.abc import Callable
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
@@ -691,3 +692,69 @@ def test_the_panel_administrator_withdraws_a_referral_with_a_reason(
     assert "Withdraw referral" not in chair.get(f"/panel/referrals/{other['id']}").text
     refused = chair.post(f"/panel/referrals/{other['id']}/withdraw", {"withdraw_reason": "x"})
     assert refused.status_code == 403
+
+
+def _agenda_row(page: str, item_id: int) -> str:
+    return page.split(f'id="item-{item_id}"', 1)[1].split("</tr>", 1)[0]
+
+
+def test_the_meeting_page_follows_the_meeting(make_user: UserFactory, web_as: WebAs) -> None:
+    cast = people(make_user)
+    ready = held_meeting_with_referrals(cast)
+    mid = ready.meeting["id"]
+    agenda = ok(cast.admin.post(f"/panel/meetings/{mid}/agenda", {}))
+    first, second = agenda["parts"][0]["items"]
+    ok(cast.chair.post(f"/panel/items/{first['id']}/decision", {"outcome": "recommend"}), 201)
+
+    chair = web_as(cast.chair).get(f"/panel/meetings/{mid}").text
+    decided, listed = _agenda_row(chair, first["id"]), _agenda_row(chair, second["id"])
+    # A decided item shows its decision, and is no longer moved, pinned or decided again.
+    assert "See the decision" in decided and "Record decision" not in decided
+    assert "Move" not in decided and "Pin" not in decided
+    assert "Record decision" in listed and "Pin" in listed
+    # The ADM still records the decision on the panel's recommendation.
+    assert "Record decision" in _agenda_row(
+        web_as(cast.adm).get(f"/panel/meetings/{mid}").text, first["id"]
+    )
+
+    admin = web_as(cast.admin).get(f"/panel/meetings/{mid}").text
+    # Panel staff see the child's name and age; a social worker sees the reference only.
+    assert "Testgiven Testfamily, " in _agenda_row(admin, first["id"])
+    sw_page = web_as(cast.sw).get(f"/panel/meetings/{mid}")
+    assert sw_page.status_code == 200
+    assert "Testgiven Testfamily" not in sw_page.text
+    assert first["child_reference"] in sw_page.text
+    # Held in the past with attendance not recorded: a warning says so.
+    assert 'id="attendance-missing"' in admin
+
+
+def test_the_meeting_lists_the_referrals_waiting_for_it(
+    make_user: UserFactory, web_as: WebAs
+) -> None:
+    cast = people(make_user)
+    planner = plan_meetings(cast)
+    ahead = [m for m in planner if date.fromisoformat(m["meeting_date"]) > today()]
+    passed = next(m for m in ahead if date.fromisoformat(m["pack_due_on"]) < today())
+    open_ = next(m for m in ahead if date.fromisoformat(m["pack_due_on"]) > today())
+    factory = Journeys(cast.sw)
+
+    def refer(meeting: dict[str, Any]) -> dict[str, Any]:
+        body = {
+            "journey_id": factory.ltf("matching_meeting_held")["id"],
+            "decision_type": LTF,
+            "meeting_id": meeting["id"],
+        }
+        return dict(ok(cast.sw.post("/panel/referrals", body), 201))
+
+    late, on_time = refer(passed), refer(open_)
+    admin = web_as(cast.admin)
+    for meeting, ref, words in ((passed, late, "Overdue"), (open_, on_time, "Awaiting pack")):
+        page = admin.get(f"/panel/meetings/{meeting['id']}").text
+        waiting = page.split('id="waiting"', 1)[1].split("</table>", 1)[0]
+        assert waiting.count('id="waiting-') == 1
+        row = waiting.split(f'id="waiting-{ref["id"]}"', 1)[1]
+        assert words in row.split("</tr>", 1)[0]
+        # Minutes cannot be the primary action of a meeting not yet held.
+        form = page.split(f'action="/panel/meetings/{meeting["id"]}/minutes"', 1)[1]
+        assert "govuk-button--secondary" in form.split("</form>", 1)[0]
+    assert "(passed)" in admin.get(f"/panel/meetings/{passed['id']}").text

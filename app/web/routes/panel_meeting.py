@@ -23,8 +23,18 @@ from app.web.routes.panel_common import (
 from app.web.routes.panel_planner import meeting_status
 from app.web.session import WebSession
 from app.web.templating import render
-from panels.permissions import ARRANGE_AGENDA, BUILD_AGENDA, RECORD_ATTENDANCE, Rule, offered
+from panels.permissions import (
+    ARRANGE_AGENDA,
+    BUILD_AGENDA,
+    READ_MINUTES,
+    RECORD_ATTENDANCE,
+    Rule,
+    allows,
+    offered,
+)
 from panels.service import PanelService
+from services.clock import today
+from states.roles import ADM
 from workflow.errors import EngineError
 
 router = APIRouter(include_in_schema=False)
@@ -46,12 +56,23 @@ def meeting_page(
     principal = session.principal
     meeting = panel.get_meeting(meeting_id, principal)
     actions = panel.list_actions(principal, None, meeting_id=meeting_id)
+    shown_status = meeting_status(meeting)
+    # Panel staff see each child's name and age, as the ToR's agenda gives them.
+    names = panel.agenda_names(meeting_id, principal) if allows(principal, READ_MINUTES) else {}
     return render(
         request,
         "panel/meeting.html",
         {
             "meeting": meeting,
-            "shown_status": meeting_status(meeting),
+            "shown_status": shown_status,
+            "names": names,
+            # A decided item is done for the panel; the agency decision maker still records
+            # the decision on the panel's recommendation, so the ADM is offered the form.
+            "decides_after_panel": ADM in principal.roles,
+            "waiting": panel.waiting_referrals(meeting_id, principal),
+            "today": today(),
+            "attendance_missing": shown_status == "held"
+            and any(s.expected and s.status == "not_recorded" for s in meeting.members),
             "agenda": meeting.agenda,
             # Why each item is on the agenda, and the service's reasons in the page's words.
             "source_label": source_label,
