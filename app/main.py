@@ -18,6 +18,7 @@ from app.api import auth, children, deadlines, journeys, teams, users
 from app.api import panel as panel_api
 from app.api.deps import AppServices
 from app.api.notifications import ROUTERS as notification_routers
+from app.body_limit import BodyLimitMiddleware
 from app.request_log import RequestLogMiddleware
 from app.web import install as install_pages
 from app.web.deps import SignInRequired
@@ -80,6 +81,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description="Case progression for children's permanence panels.",
         lifespan=lifespan,
+    )
+    # Added first, so it runs innermost: its 413 is logged and gets the security headers.
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.request_max_bytes,
+        max_upload_bytes=settings.upload_max_bytes,
     )
     app.add_middleware(RequestLogMiddleware)
 

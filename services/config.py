@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     session_idle_minutes: int = 60
     session_max_hours: int = 10
     session_cookie_secure: bool = True
+    # Bounded requests (issue 10): a body over this many bytes is refused with 413 before it
+    # is read; uploads (multipart/form-data) have their own, larger limit.
+    request_max_bytes: int = Field(default=1024 * 1024, ge=1)
+    upload_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
 
     # -- reminders and notifications (issue 3; see notifications/policy.py) --------------
     # The in-process scheduler (APScheduler) that triggers sweeps, delivery and the digest.
