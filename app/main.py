@@ -18,6 +18,7 @@ from app.api import auth, children, deadlines, journeys, teams, users
 from app.api import panel as panel_api
 from app.api.deps import AppServices
 from app.api.notifications import ROUTERS as notification_routers
+from app.api_docs import install_docs
 from app.body_limit import BodyLimitMiddleware
 from app.request_log import RequestLogMiddleware
 from app.web import install as install_pages
@@ -54,6 +55,9 @@ def build_services(settings: Settings) -> AppServices:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The application; ``settings`` default to the environment's."""
     settings = settings or get_settings()
+    # The production guard (issue 10): one line and a non-zero exit, also under a bare uvicorn.
+    if refusal := settings.production_refusal():
+        raise SystemExit(f"error: {refusal}")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -81,7 +85,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description="Case progression for children's permanence panels.",
         lifespan=lifespan,
+        # Served by install_docs from vendored files, or not at all.
+        docs_url=None,
+        redoc_url=None,
     )
+    if settings.docs_enabled:
+        install_docs(app)
     # Added first, so it runs innermost: its 413 is logged and gets the security headers.
     app.add_middleware(
         BodyLimitMiddleware,
