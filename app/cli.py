@@ -25,7 +25,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     configure(settings.log_level, settings.log_format)
-    refusal = _workers_refusal(settings.database_url, args.workers)
+    refusal = settings.production_refusal() or _workers_refusal(settings.database_url, args.workers)
     if refusal:
         print(f"error: {refusal}", file=sys.stderr)
         return 2

@@ -18,6 +18,8 @@ from app.api import auth, children, deadlines, journeys, teams, users
 from app.api import panel as panel_api
 from app.api.deps import AppServices
 from app.api.notifications import ROUTERS as notification_routers
+from app.api_docs import install_docs
+from app.body_limit import BodyLimitMiddleware
 from app.input_guard import NUL_PROBLEM, NulGuardMiddleware
 from app.request_log import RequestLogMiddleware
 from app.web import install as install_pages
@@ -70,6 +72,9 @@ def _refuse_nul(scope: Any, fields: list[str]) -> Response:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The application; ``settings`` default to the environment's."""
     settings = settings or get_settings()
+    # The production guard (issue 10): one line and a non-zero exit, also under a bare uvicorn.
+    if refusal := settings.production_refusal():
+        raise SystemExit(f"error: {refusal}")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -97,8 +102,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description="Case progression for children's permanence panels.",
         lifespan=lifespan,
+        # Served by install_docs from vendored files, or not at all.
+        docs_url=None,
+        redoc_url=None,
     )
+    if settings.docs_enabled:
+        install_docs(app)
+    # Added first, so they run innermost: their answers are logged and get the security
+    # headers. The body limit runs outside the NUL guard, which reads a body whole.
     app.add_middleware(NulGuardMiddleware, refuse=_refuse_nul)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.request_max_bytes,
+        max_upload_bytes=settings.upload_max_bytes,
+    )
     app.add_middleware(RequestLogMiddleware)
 
     for router in (

@@ -1,4 +1,8 @@
-"""The tracker as CSV and XLSX, and the minutes as printable HTML and PDF."""
+"""The tracker as CSV and XLSX, and the minutes as printable HTML and PDF.
+
+Every spreadsheet cell goes through :func:`spreadsheet_cell`, the one place the
+formula-injection rule lives (issue 10, item 4).
+"""
 
 from __future__ import annotations
 
@@ -34,17 +38,35 @@ _RAG_FILL = {"red": "F4B6B6", "amber": "FFE699", "green": "C6E0B4"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+# A text cell starting with one of these is read as a formula by Excel, LibreOffice or
+# Google Sheets (OWASP, "CSV Injection"): = + - @, tab and carriage return. The full-width
+# forms are there because some East Asian Excel builds accept them as the ASCII ones.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def spreadsheet_cell(value: Any) -> Any:
+    """``value`` made safe for a spreadsheet cell (CSV or XLSX): text that a spreadsheet
+    would run as a formula gets a leading single quote, so it is shown as typed and never
+    evaluated; numbers, dates and other text pass unchanged. Every exported cell goes
+    through here."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _cell(row: TrackerRow, column: str) -> Any:
     # Dates as the JSON gives them (ISO text), in the CSV and the workbook alike.
     value = getattr(row, column)
-    return value.isoformat() if isinstance(value, date) else value
+    return spreadsheet_cell(value.isoformat() if isinstance(value, date) else value)
 
 
 def tracker_csv(rows: list[TrackerRow]) -> str:
     """The tracker as CSV text (header row first)."""
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([title for _, title in TRACKER_COLUMNS])
+    # Every field quoted (OWASP's advice): a semicolon-separated locale then cannot split
+    # a field and start a new cell with a formula.
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL)
+    writer.writerow([spreadsheet_cell(title) for _, title in TRACKER_COLUMNS])
     for row in rows:
         writer.writerow(["" if (v := _cell(row, k)) is None else v for k, _ in TRACKER_COLUMNS])
     return out.getvalue()
@@ -55,12 +77,17 @@ def tracker_xlsx(rows: list[TrackerRow], title: str) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "Tracker"
-    ws.append([t for _, t in TRACKER_COLUMNS])
+    ws.append([spreadsheet_cell(t) for _, t in TRACKER_COLUMNS])
     for cell in ws[1]:
         cell.font = Font(bold=True)
     rag_col = len(TRACKER_COLUMNS)
     for row in rows:
         ws.append([_cell(row, k) for k, _ in TRACKER_COLUMNS])
+        for cell in ws[ws.max_row]:
+            # openpyxl reads any text starting with "=" as a formula; spreadsheet_cell has
+            # already quoted those, and this keeps text stored as text whatever comes in.
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
         fill = _RAG_FILL.get(row.rag)
         if fill:
             ws.cell(row=ws.max_row, column=rag_col).fill = PatternFill(

@@ -6,11 +6,17 @@ import secrets
 from functools import lru_cache
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from states import deadline_kinds, sgo
 from workflow.definition import Policy
+
+# Values a copied example or a tutorial leaves in place of a secret key.
+PLACEHOLDER_SECRETS = frozenset(
+    {"", "change-me", "changeme", "change_me", "secret", "secret-key", "dev", "test", "default"}
+)
+SECRET_KEY_MIN_LENGTH = 32
 
 
 class Settings(BaseSettings):
@@ -18,6 +24,8 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="PERMANENCE_", env_file=".env", extra="ignore")
 
+    # "production" makes start-up refuse unsafe settings (see production_refusal).
+    environment: Literal["development", "test", "staging", "production"] = "development"
     database_url: str = "sqlite:///./permanence.sqlite3"
     secret_key: str = Field(
         default_factory=lambda: secrets.token_urlsafe(32),
@@ -64,6 +72,12 @@ class Settings(BaseSettings):
     # ``password_memory_kib``); the rest wait up to ``password_check_wait_seconds``, then 429.
     password_checks_at_once: int = 2
     password_check_wait_seconds: float = 2.0
+    # Bounded requests (issue 10): a body over this many bytes is refused with 413 before it
+    # is read; uploads (multipart/form-data) have their own, larger limit.
+    request_max_bytes: int = Field(default=1024 * 1024, ge=1)
+    upload_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
+    # The interactive API docs (/docs, /redoc); off means 404 there (/openapi.json stays).
+    docs_enabled: bool = True
 
     # -- reminders and notifications (issue 3; see notifications/policy.py) --------------
     # The in-process scheduler (APScheduler) that triggers sweeps, delivery and the digest.
@@ -100,6 +114,37 @@ class Settings(BaseSettings):
     # holding a claim leaves its unsent messages to the next one once the lease runs out.
     notify_batch_size: int = 200
     notify_lease_seconds: float = 300.0
+
+    @field_validator("environment", mode="before")
+    @classmethod
+    def _environment_lower_case(cls, value: Any) -> Any:
+        # PERMANENCE_ENVIRONMENT=Production must not slip past the production guard.
+        return value.strip().lower() if isinstance(value, str) else value
+
+    def production_refusal(self) -> str | None:
+        """Why this configuration must not serve in production, in one line, or None (always
+        None outside ``environment="production"``). The workers check is the command's
+        (``permanence serve`` refuses several workers on SQLite in every environment)."""
+        if self.environment != "production":
+            return None
+        key = self.secret_key
+        if "secret_key" not in self.model_fields_set:
+            return (
+                "PERMANENCE_ENVIRONMENT=production needs PERMANENCE_SECRET_KEY set "
+                "(the same for every worker), e.g. from "
+                "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+        if key.strip().lower() in PLACEHOLDER_SECRETS or len(key) < SECRET_KEY_MIN_LENGTH:
+            return (
+                "PERMANENCE_ENVIRONMENT=production needs a real PERMANENCE_SECRET_KEY: at least "
+                f"{SECRET_KEY_MIN_LENGTH} random characters, not a placeholder"
+            )
+        if not self.session_cookie_secure:
+            return (
+                "PERMANENCE_ENVIRONMENT=production refuses PERMANENCE_SESSION_COOKIE_SECURE=false: "
+                "serve it over HTTPS"
+            )
+        return None
 
     @property
     def email_enabled(self) -> bool:

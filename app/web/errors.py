@@ -20,6 +20,7 @@ TITLES = {
     404: "Page not found",
     405: "Page not found",
     409: "Someone else has changed this record",
+    413: "What you sent is too large",
     422: "There is a problem with your request",
     500: "Sorry, there is a problem with the service",
 }

@@ -30,8 +30,8 @@ _HEADERS = [
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
 ]
 _NO_STORE = (b"cache-control", b"no-store")
-_CSP = b"content-security-policy"
-_API_DOCS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
+# Over HTTPS only: a browser ignores it over http, and a development server must stay usable.
+_HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 
 
 class SecurityHeadersMiddleware:
@@ -45,8 +45,8 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
         static = scope["path"].startswith(("/static/", "/assets/"))
-        # FastAPI's interactive API docs load Swagger UI from a CDN: no policy of ours there.
-        policy = [h for h in _HEADERS if scope["path"] not in _API_DOCS or h[0] != _CSP]
+        # A response that sets its own policy keeps it (the minutes, the API docs).
+        policy = [*_HEADERS, _HSTS] if scope.get("scheme") == "https" else _HEADERS
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
