@@ -122,7 +122,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         if is_page(request):
-            return error_page(request, 400, "The address or form is not valid.")
+            # An id out of range in the address names no page; a bad query or form is 422.
+            if all(e["loc"][:1] == ("path",) for e in exc.errors()):
+                return error_page(request, 404)
+            return error_page(request, 422, "The address or form is not valid.")
         errors = [
             f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}" for e in exc.errors()
         ]

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response, status
 
 from app.api.deps import CurrentPrincipal, Services
+from app.api.params import Offset, PathId, SearchLimit
 from app.api.render import journey_json, json_response
 from services import children
 from services.schemas import ChildCreate, ChildOut, ChildUpdate, JourneyOut, JourneyStart
@@ -27,8 +28,8 @@ def list_children(
     principal: CurrentPrincipal,
     team: str | None = None,
     q: Annotated[str | None, Query(max_length=100, description="Reference or name")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: SearchLimit = 50,
+    offset: Offset = 0,
 ) -> Any:
     """Children you may see, searchable by reference or name."""
     return children.search_children(
@@ -37,14 +38,14 @@ def list_children(
 
 
 @router.get("/{child_id}", response_model=ChildOut)
-def get_child(child_id: int, services: Services, principal: CurrentPrincipal) -> Any:
+def get_child(child_id: PathId, services: Services, principal: CurrentPrincipal) -> Any:
     """One child with a summary of its journeys."""
     return children.get_child(services.engine, child_id, principal)
 
 
 @router.patch("/{child_id}", response_model=ChildOut)
 def update_child(
-    child_id: int, body: ChildUpdate, services: Services, principal: CurrentPrincipal
+    child_id: PathId, body: ChildUpdate, services: Services, principal: CurrentPrincipal
 ) -> Any:
     """Change a child's details (send the ``version`` you loaded as ``expected_version``)."""
     children.update_child(services.engine, child_id, body, principal)
@@ -52,7 +53,7 @@ def update_child(
 
 
 @router.get("/{child_id}/journeys", response_model=list[JourneyOut])
-def list_journeys(child_id: int, services: Services, principal: CurrentPrincipal) -> Any:
+def list_journeys(child_id: PathId, services: Services, principal: CurrentPrincipal) -> Any:
     """Every journey of a child, newest first."""
     views = services.journeys.list_for_child(child_id, principal)
     return json_response([journey_json(v) for v in views])
@@ -64,7 +65,7 @@ def list_journeys(child_id: int, services: Services, principal: CurrentPrincipal
     responses={201: {"model": JourneyOut}},
 )
 def start_journey(
-    child_id: int, body: JourneyStart, services: Services, principal: CurrentPrincipal
+    child_id: PathId, body: JourneyStart, services: Services, principal: CurrentPrincipal
 ) -> Response:
     """Start a journey (``type`` from /journey-types) with its start date and data."""
     view = services.journeys.start(

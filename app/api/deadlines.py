@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from app.api.deps import CurrentPrincipal, Services
+from app.api.params import Limit, Offset
 from services.deadlines import list_deadlines
 from services.schemas import DeadlineListItem
 
@@ -22,8 +23,8 @@ def deadlines(
     status: Literal["open", "met", "cancelled", "any"] = "open",
     team: str | None = None,
     mine: bool = False,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 200,
+    offset: Offset = 0,
 ) -> Any:
     """Deadlines you may see, soonest first; ``mine=true`` for those you own."""
     return list_deadlines(

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from app.api.deps import CurrentPrincipal, Services, call_db
+from app.api.params import PathId
 from app.api.render import journey_json, json_response
 from services.clock import today
 from services.schemas import EventIn, HistoryEntry, JourneyOut
@@ -18,7 +19,9 @@ router = APIRouter(tags=["journeys"])
 
 
 @router.get("/journeys/{journey_id}", responses={200: {"model": JourneyOut}})
-async def get_journey(journey_id: int, services: Services, principal: CurrentPrincipal) -> Response:
+async def get_journey(
+    journey_id: PathId, services: Services, principal: CurrentPrincipal
+) -> Response:
     """A journey: state, version, the events available now (and why not), deadlines."""
     view = await call_db(services, services.journeys.get, journey_id, principal)
     return json_response(journey_json(view))
@@ -26,7 +29,7 @@ async def get_journey(journey_id: int, services: Services, principal: CurrentPri
 
 @router.post("/journeys/{journey_id}/events", responses={200: {"model": JourneyOut}})
 async def fire_event(
-    journey_id: int, body: EventIn, services: Services, principal: CurrentPrincipal
+    journey_id: PathId, body: EventIn, services: Services, principal: CurrentPrincipal
 ) -> Response:
     """Record an event. ``expected_version`` must be the version you read, or 409."""
     view = await services.journeys.fire_async(
@@ -41,7 +44,7 @@ async def fire_event(
 
 
 @router.get("/journeys/{journey_id}/history", response_model=list[HistoryEntry])
-def history(journey_id: int, services: Services, principal: CurrentPrincipal) -> Any:
+def history(journey_id: PathId, services: Services, principal: CurrentPrincipal) -> Any:
     """The journey's events, oldest first, with who recorded them and when."""
     entries = services.journeys.history(journey_id, principal)
     names = user_names(services.engine, (e["actor_id"] for e in entries))

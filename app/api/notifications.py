@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import CurrentPrincipal, Services
+from app.api.params import Limit, Offset, PathId
 from notifications import service
 from services.clock import today
 
 notifications_router = APIRouter(prefix="/notifications", tags=["notifications"])
 escalations_router = APIRouter(prefix="/escalations", tags=["escalations"])
 breaches_router = APIRouter(prefix="/breaches", tags=["escalations"])
-
-Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 class Acknowledgement(BaseModel):
@@ -55,7 +53,7 @@ def my_notifications(
 
 
 @notifications_router.post("/{notice_id}/read", response_model=ReadReceipt)
-def read_notification(notice_id: int, services: Services, principal: CurrentPrincipal) -> Any:
+def read_notification(notice_id: PathId, services: Services, principal: CurrentPrincipal) -> Any:
     """Mark one of your notifications read."""
     return {"id": notice_id, "read_at": service.mark_read(services.engine, notice_id, principal)}
 
@@ -76,7 +74,7 @@ def escalations(
 
 @escalations_router.post("/{notice_id}/acknowledge")
 def acknowledge(
-    notice_id: int, body: Acknowledgement, services: Services, principal: CurrentPrincipal
+    notice_id: PathId, body: Acknowledgement, services: Services, principal: CurrentPrincipal
 ) -> dict[str, Any]:
     """Acknowledge an escalation with a comment (its recipient or a more senior manager)."""
     service.acknowledge(services.engine, notice_id, principal, body.comment)

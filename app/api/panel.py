@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import CurrentPrincipal, Services
+from app.api.params import BodyId, BodyVersion, PathId, Year
 from app.api.render import json_response
 from panels import exports
 from panels.config import PanelConfigError, load_panel, preset_names
@@ -95,7 +96,7 @@ class Seat(_In):
     member_key: str
     status: Literal["present", "apologies", "absent"]
     person: str = Field(default="", max_length=200)
-    user_id: int | None = None
+    user_id: BodyId | None = None
     representative: str | None = Field(default=None, max_length=200)
 
 
@@ -104,9 +105,9 @@ class AttendanceIn(_In):
 
 
 class ReferIn(_In):
-    journey_id: int
+    journey_id: BodyId
     decision_type: str
-    meeting_id: int | None = None
+    meeting_id: BodyId | None = None
     referred_on: date | None = None
     documents: list[str] = []
 
@@ -128,7 +129,7 @@ class BuildIn(_In):
 
 class OrderIn(_In):
     part: str
-    item_ids: list[int]
+    item_ids: list[BodyId]
 
 
 class PinIn(_In):
@@ -138,7 +139,7 @@ class PinIn(_In):
 class ActionIn(_In):
     description: str = Field(min_length=1, max_length=1000)
     due_on: date
-    owner_id: int | None = None
+    owner_id: BodyId | None = None
     owner_role: str = "social_worker"
 
 
@@ -149,7 +150,7 @@ class DecisionIn(_In):
     resources_carers: str = Field(default="", max_length=2000)
     notes: str = Field(default="", max_length=4000)
     event_data: dict[str, Any] = {}
-    expected_version: int | None = None
+    expected_version: BodyVersion | None = None
     review_weeks: int | None = Field(default=None, ge=1, le=104)
     exception_reason: str = ""
     actions: list[ActionIn] = []
@@ -201,13 +202,13 @@ def meetings(
 
 
 @router.get("/meetings/{meeting_id}", response_model=MeetingDetail)
-def meeting(meeting_id: int, panel: Panel, principal: CurrentPrincipal) -> Response:
+def meeting(meeting_id: PathId, panel: Panel, principal: CurrentPrincipal) -> Response:
     """A meeting with attendance, agenda and its deadlines."""
     return answer(panel.get_meeting(meeting_id, principal))
 
 
 @router.post("/meetings/{meeting_id}/move", response_model=MeetingDetail)
-def move(meeting_id: int, body: MoveIn, panel: Panel, principal: CurrentPrincipal) -> Response:
+def move(meeting_id: PathId, body: MoveIn, panel: Panel, principal: CurrentPrincipal) -> Response:
     """Move a meeting; its pack deadlines move with it."""
     return answer(
         panel.move_meeting(meeting_id, principal, new_date=body.new_date, reason=body.reason)
@@ -215,14 +216,16 @@ def move(meeting_id: int, body: MoveIn, panel: Panel, principal: CurrentPrincipa
 
 
 @router.post("/meetings/{meeting_id}/cancel", response_model=MeetingDetail)
-def cancel(meeting_id: int, body: CancelIn, panel: Panel, principal: CurrentPrincipal) -> Response:
+def cancel(
+    meeting_id: PathId, body: CancelIn, panel: Panel, principal: CurrentPrincipal
+) -> Response:
     """Cancel a meeting; its referrals go to the next one."""
     return answer(panel.cancel_meeting(meeting_id, principal, reason=body.reason))
 
 
 @router.post("/meetings/{meeting_id}/attendance", response_model=MeetingDetail)
 def attendance(
-    meeting_id: int, body: AttendanceIn, panel: Panel, principal: CurrentPrincipal
+    meeting_id: PathId, body: AttendanceIn, panel: Panel, principal: CurrentPrincipal
 ) -> Response:
     """Record who attended, apologies and representatives."""
     entries = [e.model_dump() for e in body.entries]
@@ -244,13 +247,13 @@ def refer(body: ReferIn, panel: Panel, principal: CurrentPrincipal) -> Response:
 
 
 @router.get("/referrals/{referral_id}", response_model=Referral)
-def referral(referral_id: int, panel: Panel, principal: CurrentPrincipal) -> Response:
+def referral(referral_id: PathId, panel: Panel, principal: CurrentPrincipal) -> Response:
     """A referral, its pack and why it is (not) listable."""
     return answer(panel.get_referral(referral_id, principal))
 
 
 @router.post("/referrals/{referral_id}/pack", response_model=Referral)
-def pack(referral_id: int, body: PackIn, panel: Panel, principal: CurrentPrincipal) -> Response:
+def pack(referral_id: PathId, body: PackIn, panel: Panel, principal: CurrentPrincipal) -> Response:
     """Submit the pack: checklist answers, documents and (where asked) the funding form."""
     out = panel.submit_pack(
         principal,
@@ -265,38 +268,40 @@ def pack(referral_id: int, body: PackIn, panel: Panel, principal: CurrentPrincip
 
 @router.post("/referrals/{referral_id}/withdraw", response_model=Referral)
 def withdraw(
-    referral_id: int, body: WithdrawIn, panel: Panel, principal: CurrentPrincipal
+    referral_id: PathId, body: WithdrawIn, panel: Panel, principal: CurrentPrincipal
 ) -> Response:
     """Withdraw a referral."""
     return answer(panel.withdraw_referral(principal, referral_id, body.reason))
 
 
 @router.post("/meetings/{meeting_id}/agenda", response_model=Agenda)
-def build(meeting_id: int, body: BuildIn, panel: Panel, principal: CurrentPrincipal) -> Response:
+def build(meeting_id: PathId, body: BuildIn, panel: Panel, principal: CurrentPrincipal) -> Response:
     """Build (or rebuild) the agenda within each part's capacity."""
     return answer(panel.build_agenda(meeting_id, principal, as_of=body.as_of))
 
 
 @router.get("/meetings/{meeting_id}/agenda", response_model=Agenda)
-def agenda(meeting_id: int, panel: Panel, principal: CurrentPrincipal) -> Response:
+def agenda(meeting_id: PathId, panel: Panel, principal: CurrentPrincipal) -> Response:
     """The agenda as built."""
     return answer(panel.get_meeting(meeting_id, principal).agenda)
 
 
 @router.post("/meetings/{meeting_id}/agenda/order", response_model=Agenda)
-def order(meeting_id: int, body: OrderIn, panel: Panel, principal: CurrentPrincipal) -> Response:
+def order(meeting_id: PathId, body: OrderIn, panel: Panel, principal: CurrentPrincipal) -> Response:
     """The chair's order for a part."""
     return answer(panel.reorder(meeting_id, principal, part=body.part, item_ids=body.item_ids))
 
 
 @router.post("/items/{item_id}/pin", response_model=Agenda)
-def pin(item_id: int, body: PinIn, panel: Panel, principal: CurrentPrincipal) -> Response:
+def pin(item_id: PathId, body: PinIn, panel: Panel, principal: CurrentPrincipal) -> Response:
     """Pin (or unpin) an item."""
     return answer(panel.pin(item_id, principal, pinned=body.pinned))
 
 
 @router.post("/items/{item_id}/decision", status_code=201, response_model=Decision)
-def decide(item_id: int, body: DecisionIn, panel: Panel, principal: CurrentPrincipal) -> Response:
+def decide(
+    item_id: PathId, body: DecisionIn, panel: Panel, principal: CurrentPrincipal
+) -> Response:
     """Record a decision or recommendation; its journey event fires in the same transaction."""
     data = body.model_dump(mode="json")
     return answer(panel.decide(item_id, principal, data), status_code=201)
@@ -310,28 +315,28 @@ def actions(panel: Panel, principal: CurrentPrincipal, status: str | None = "ope
 
 @router.post("/actions/{action_id}/done", response_model=Action)
 def action_done(
-    action_id: int, body: DoneIn, panel: Panel, principal: CurrentPrincipal
+    action_id: PathId, body: DoneIn, panel: Panel, principal: CurrentPrincipal
 ) -> Response:
     """Mark an action done."""
     return answer(panel.complete_action(action_id, principal, body.done_on))
 
 
 @router.post("/meetings/{meeting_id}/minutes", response_model=Minutes)
-def draft_minutes(meeting_id: int, panel: Panel, principal: CurrentPrincipal) -> Response:
+def draft_minutes(meeting_id: PathId, panel: Panel, principal: CurrentPrincipal) -> Response:
     """Draft the minutes from what was recorded."""
     return answer(panel.draft_minutes(meeting_id, principal))
 
 
 @router.post("/meetings/{meeting_id}/minutes/approve", response_model=MinutesApproval)
 def approve_minutes(
-    meeting_id: int, body: ApproveIn, panel: Panel, principal: CurrentPrincipal
+    meeting_id: PathId, body: ApproveIn, panel: Panel, principal: CurrentPrincipal
 ) -> Response:
     """Approve the minutes: entries to each child's record, tracker circulated."""
     return answer(panel.approve_minutes(meeting_id, principal, body.approved_on))
 
 
 @router.post("/meetings/{meeting_id}/tracker/circulate", response_model=Circulation)
-def circulate_tracker(meeting_id: int, panel: Panel, principal: CurrentPrincipal) -> Response:
+def circulate_tracker(meeting_id: PathId, panel: Panel, principal: CurrentPrincipal) -> Response:
     """Circulate the tracker again (once per meeting and day) to the team managers and
     social workers of the children the meeting discussed."""
     return answer(panel.circulate_tracker(meeting_id, principal))
@@ -343,7 +348,7 @@ def circulate_tracker(meeting_id: int, panel: Panel, principal: CurrentPrincipal
     responses={200: {"content": {"text/html": {}, "application/pdf": {}}}},
 )
 def get_minutes(
-    meeting_id: int,
+    meeting_id: PathId,
     panel: Panel,
     principal: CurrentPrincipal,
     format: Literal["json", "html", "pdf"] = "json",
@@ -390,7 +395,7 @@ def tracker(
 
 
 @router.get("/children/{child_id}/history", response_model=list[ChildRecordEntry])
-def child_history(child_id: int, panel: Panel, principal: CurrentPrincipal) -> Response:
+def child_history(child_id: PathId, panel: Panel, principal: CurrentPrincipal) -> Response:
     """The panel's entries in a child's record."""
     return answer(panel.child_history(child_id, principal))
 
@@ -407,6 +412,6 @@ def themes(
 
 
 @router.get("/reports/annual")
-def annual(panel: Panel, principal: CurrentPrincipal, year: int) -> Response:
+def annual(panel: Panel, principal: CurrentPrincipal, year: Year) -> Response:
     """The annual report of activity and timeliness."""
     return answer(panel.annual_report(principal, year))

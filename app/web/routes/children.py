@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from app.api.deps import AppServices, Services
+from app.api.params import Page, PathId
 from app.web import child_form
 from app.web.child_view import journey_panel, last_recorded_by
 from app.web.deps import CheckedForm, PageSession
@@ -47,7 +48,7 @@ def children(
     services: Services,
     session: PageSession,
     q: str | None = None,
-    page: int = 1,
+    page: Page = 1,
 ) -> HTMLResponse:
     """Children the user may see, found by reference or name."""
     query = (q or "").strip()[:MAX_QUERY]
@@ -174,7 +175,7 @@ _DONE = {"event-recorded", "journey-started"}
 @router.get("/children/{child_id:int}")
 def child_page(
     request: Request,
-    child_id: int,
+    child_id: PathId,
     services: Services,
     session: PageSession,
     done: str | None = None,
@@ -262,7 +263,7 @@ def _start_page(
 @router.get("/children/{child_id:int}/journeys/new")
 def start_journey_form(
     request: Request,
-    child_id: int,
+    child_id: PathId,
     services: Services,
     session: PageSession,
     type: str | None = None,
@@ -289,7 +290,7 @@ def start_journey_form(
 @router.post("/children/{child_id:int}/journeys/new")
 def start_journey(
     request: Request,
-    child_id: int,
+    child_id: PathId,
     services: Services,
     session: PageSession,
     form: CheckedForm,
