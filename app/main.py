@@ -19,6 +19,7 @@ from app.api import panel as panel_api
 from app.api.deps import AppServices
 from app.api.notifications import ROUTERS as notification_routers
 from app.request_log import RequestLogMiddleware
+from app.server_errors import UnhandledErrorMiddleware
 from app.web import install as install_pages
 from app.web.deps import SignInRequired
 from app.web.errors import error_page, is_page, sign_in_redirect
@@ -47,6 +48,17 @@ def build_services(settings: Settings) -> AppServices:
         registry=registry,
         journeys=JourneyService(engine, registry, settings.policy(), async_engine=async_engine),
         inline_db=is_sqlite(engine),
+    )
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    """The answer to an unhandled error (logged by ``UnhandledErrorMiddleware``): an error
+    page, or the API's JSON; neither says what went wrong."""
+    del exc  # its text is for no one: it may quote a child's details
+    if is_page(request):
+        return error_page(request, 500)
+    return JSONResponse(
+        {"error": "server_error", "message": "Sorry, something went wrong."}, status_code=500
     )
 
 
@@ -81,6 +93,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Case progression for children's permanence panels.",
         lifespan=lifespan,
     )
+    # Innermost of the app's middleware: an unhandled error is answered here, inside the
+    # request log and the security headers (app/server_errors.py says why not by Starlette).
+    app.add_middleware(UnhandledErrorMiddleware, answer=server_error)
     app.add_middleware(RequestLogMiddleware)
 
     for router in (
@@ -132,16 +147,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse(
             {"error": "invalid_request", "message": "The request is not valid.", "errors": errors},
             status_code=422,
-        )
-
-    @app.exception_handler(Exception)
-    async def server_error(request: Request, exc: Exception) -> Response:
-        # Starlette still re-raises after this answer, so the error reaches the server log.
-        log.error("unhandled_error", error=type(exc).__name__, path=request.url.path)
-        if is_page(request):
-            return error_page(request, 500)
-        return JSONResponse(
-            {"error": "server_error", "message": "Sorry, something went wrong."}, status_code=500
         )
 
     @app.get("/healthz", tags=["health"])
