@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from app.api.deps import CurrentPrincipal, Services
+from app.api.responses import errors
 from services.auth import issue_token
 from services.schemas import Me, Token
 from services.users import authenticate
@@ -15,7 +16,7 @@ from services.users import authenticate
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
-@router.post("/token", response_model=Token)
+@router.post("/token", response_model=Token, responses=errors(400, 401, 422))
 def sign_in(services: Services, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
     """Exchange a username and password for a bearer token."""
     user_id = authenticate(services.engine, form.username, form.password)
@@ -29,7 +30,7 @@ def sign_in(services: Services, form: Annotated[OAuth2PasswordRequestForm, Depen
     return Token(access_token=issue_token(user_id, settings.secret_key, settings.token_minutes))
 
 
-@router.get("/me", response_model=Me)
+@router.get("/me", response_model=Me, responses=errors(401))
 def me(principal: CurrentPrincipal) -> Me:
     """The signed-in user."""
     return Me(

@@ -9,20 +9,26 @@ from fastapi import APIRouter, Query, Response, status
 from app.api.deps import CurrentPrincipal, Services
 from app.api.params import Offset, PathId, SearchLimit
 from app.api.render import journey_json, json_response
+from app.api.responses import READ, WRITE, errors
 from services import children
 from services.schemas import ChildCreate, ChildOut, ChildUpdate, JourneyOut, JourneyStart
 
 router = APIRouter(prefix="/children", tags=["children"])
 
 
-@router.post("", response_model=ChildOut, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    response_model=ChildOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(400, 401, 403, 409, 422),
+)
 def create_child(body: ChildCreate, services: Services, principal: CurrentPrincipal) -> Any:
     """Record a child in care."""
     child_id = children.create_child(services.engine, body, principal)
     return children.get_child(services.engine, child_id, principal)
 
 
-@router.get("", response_model=list[ChildOut])
+@router.get("", response_model=list[ChildOut], responses=errors(401, 403, 422))
 def list_children(
     services: Services,
     principal: CurrentPrincipal,
@@ -37,13 +43,13 @@ def list_children(
     )
 
 
-@router.get("/{child_id}", response_model=ChildOut)
+@router.get("/{child_id}", response_model=ChildOut, responses=errors(*READ))
 def get_child(child_id: PathId, services: Services, principal: CurrentPrincipal) -> Any:
     """One child with a summary of its journeys."""
     return children.get_child(services.engine, child_id, principal)
 
 
-@router.patch("/{child_id}", response_model=ChildOut)
+@router.patch("/{child_id}", response_model=ChildOut, responses=errors(*WRITE))
 def update_child(
     child_id: PathId, body: ChildUpdate, services: Services, principal: CurrentPrincipal
 ) -> Any:
@@ -52,7 +58,7 @@ def update_child(
     return children.get_child(services.engine, child_id, principal)
 
 
-@router.get("/{child_id}/journeys", response_model=list[JourneyOut])
+@router.get("/{child_id}/journeys", response_model=list[JourneyOut], responses=errors(*READ))
 def list_journeys(child_id: PathId, services: Services, principal: CurrentPrincipal) -> Any:
     """Every journey of a child, newest first."""
     views = services.journeys.list_for_child(child_id, principal)
@@ -62,7 +68,7 @@ def list_journeys(child_id: PathId, services: Services, principal: CurrentPrinci
 @router.post(
     "/{child_id}/journeys",
     status_code=status.HTTP_201_CREATED,
-    responses={201: {"model": JourneyOut}},
+    responses={201: {"model": JourneyOut}, **errors(*WRITE)},
 )
 def start_journey(
     child_id: PathId, body: JourneyStart, services: Services, principal: CurrentPrincipal

@@ -9,13 +9,14 @@ from fastapi import APIRouter
 
 from app.api.deps import CurrentPrincipal, Services
 from app.api.params import Limit, Offset
+from app.api.responses import errors
 from services.deadlines import list_deadlines
 from services.schemas import DeadlineListItem
 
 router = APIRouter(prefix="/deadlines", tags=["deadlines"])
 
 
-@router.get("", response_model=list[DeadlineListItem])
+@router.get("", response_model=list[DeadlineListItem], responses=errors(401, 403, 422))
 def deadlines(
     services: Services,
     principal: CurrentPrincipal,

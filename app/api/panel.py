@@ -15,6 +15,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.api.deps import CurrentPrincipal, Services
 from app.api.params import BodyId, BodyVersion, PathId, Year
 from app.api.render import json_response
+from app.api.responses import (
+    CHANGE,
+    READ,
+    WRITE,
+    AnnualReportOut,
+    FundingQuestion,
+    PanelConfigOut,
+    ThemesOut,
+    errors,
+)
 from panels import exports
 from panels.config import PanelConfigError, load_panel, preset_names
 from panels.funding import QUESTIONS
@@ -164,7 +174,7 @@ class ApproveIn(_In):
     approved_on: date | None = None
 
 
-@router.get("/config")
+@router.get("/config", response_model=PanelConfigOut, responses=errors(401))
 def config(panel: Panel, principal: CurrentPrincipal) -> Response:
     """The running panel's configuration (schedule, parts, members, decision types...)."""
     del principal
@@ -173,27 +183,29 @@ def config(panel: Panel, principal: CurrentPrincipal) -> Response:
     return json_response(data)
 
 
-@router.get("/presets")
+@router.get("/presets", response_model=list[str], responses=errors(401))
 def presets(principal: CurrentPrincipal) -> list[str]:
     """The presets shipped with the service, one per Terms of Reference."""
     del principal
     return preset_names()
 
 
-@router.get("/funding-form")
+@router.get("/funding-form", response_model=list[FundingQuestion], responses=errors(401))
 def funding_form(principal: CurrentPrincipal) -> list[dict[str, str]]:
     """The Additional Funding Request form's questions."""
     del principal
     return [{"key": k, "question": q} for k, q in QUESTIONS]
 
 
-@router.post("/meetings/generate", response_model=list[Meeting])
+@router.post(
+    "/meetings/generate", response_model=list[Meeting], responses=errors(400, 401, 403, 422)
+)
 def generate(body: GenerateIn, panel: Panel, principal: CurrentPrincipal) -> Response:
     """Plan the meetings of the forward planner (idempotent: existing meetings stay)."""
     return answer(panel.generate(principal, body.start, body.months))
 
 
-@router.get("/meetings", response_model=list[Meeting])
+@router.get("/meetings", response_model=list[Meeting], responses=errors(401, 403, 422))
 def meetings(
     panel: Panel, principal: CurrentPrincipal, start: date | None = None, end: date | None = None
 ) -> Response:
@@ -201,13 +213,13 @@ def meetings(
     return answer(panel.list_meetings(principal, start, end))
 
 
-@router.get("/meetings/{meeting_id}", response_model=MeetingDetail)
+@router.get("/meetings/{meeting_id}", response_model=MeetingDetail, responses=errors(*READ))
 def meeting(meeting_id: PathId, panel: Panel, principal: CurrentPrincipal) -> Response:
     """A meeting with attendance, agenda and its deadlines."""
     return answer(panel.get_meeting(meeting_id, principal))
 
 
-@router.post("/meetings/{meeting_id}/move", response_model=MeetingDetail)
+@router.post("/meetings/{meeting_id}/move", response_model=MeetingDetail, responses=errors(*WRITE))
 def move(meeting_id: PathId, body: MoveIn, panel: Panel, principal: CurrentPrincipal) -> Response:
     """Move a meeting; its pack deadlines move with it."""
     return answer(
@@ -215,7 +227,9 @@ def move(meeting_id: PathId, body: MoveIn, panel: Panel, principal: CurrentPrinc
     )
 
 
-@router.post("/meetings/{meeting_id}/cancel", response_model=MeetingDetail)
+@router.post(
+    "/meetings/{meeting_id}/cancel", response_model=MeetingDetail, responses=errors(*WRITE)
+)
 def cancel(
     meeting_id: PathId, body: CancelIn, panel: Panel, principal: CurrentPrincipal
 ) -> Response:
@@ -223,7 +237,9 @@ def cancel(
     return answer(panel.cancel_meeting(meeting_id, principal, reason=body.reason))
 
 
-@router.post("/meetings/{meeting_id}/attendance", response_model=MeetingDetail)
+@router.post(
+    "/meetings/{meeting_id}/attendance", response_model=MeetingDetail, responses=errors(*WRITE)
+)
 def attendance(
     meeting_id: PathId, body: AttendanceIn, panel: Panel, principal: CurrentPrincipal
 ) -> Response:
@@ -232,7 +248,7 @@ def attendance(
     return answer(panel.record_attendance(meeting_id, principal, entries))
 
 
-@router.post("/referrals", status_code=201, response_model=Referral)
+@router.post("/referrals", status_code=201, response_model=Referral, responses=errors(*WRITE))
 def refer(body: ReferIn, panel: Panel, principal: CurrentPrincipal) -> Response:
     """Refer a journey to a meeting for a decision."""
     out = panel.refer(
@@ -246,13 +262,13 @@ def refer(body: ReferIn, panel: Panel, principal: CurrentPrincipal) -> Response:
     return answer(out, status_code=201)
 
 
-@router.get("/referrals/{referral_id}", response_model=Referral)
+@router.get("/referrals/{referral_id}", response_model=Referral, responses=errors(*READ))
 def referral(referral_id: PathId, panel: Panel, principal: CurrentPrincipal) -> Response:
     """A referral, its pack and why it is (not) listable."""
     return answer(panel.get_referral(referral_id, principal))
 
 
-@router.post("/referrals/{referral_id}/pack", response_model=Referral)
+@router.post("/referrals/{referral_id}/pack", response_model=Referral, responses=errors(*WRITE))
 def pack(referral_id: PathId, body: PackIn, panel: Panel, principal: CurrentPrincipal) -> Response:
     """Submit the pack: checklist answers, documents and (where asked) the funding form."""
     out = panel.submit_pack(
@@ -266,7 +282,7 @@ def pack(referral_id: PathId, body: PackIn, panel: Panel, principal: CurrentPrin
     return answer(out)
 
 
-@router.post("/referrals/{referral_id}/withdraw", response_model=Referral)
+@router.post("/referrals/{referral_id}/withdraw", response_model=Referral, responses=errors(*WRITE))
 def withdraw(
     referral_id: PathId, body: WithdrawIn, panel: Panel, principal: CurrentPrincipal
 ) -> Response:
@@ -274,31 +290,33 @@ def withdraw(
     return answer(panel.withdraw_referral(principal, referral_id, body.reason))
 
 
-@router.post("/meetings/{meeting_id}/agenda", response_model=Agenda)
+@router.post("/meetings/{meeting_id}/agenda", response_model=Agenda, responses=errors(*WRITE))
 def build(meeting_id: PathId, body: BuildIn, panel: Panel, principal: CurrentPrincipal) -> Response:
     """Build (or rebuild) the agenda within each part's capacity."""
     return answer(panel.build_agenda(meeting_id, principal, as_of=body.as_of))
 
 
-@router.get("/meetings/{meeting_id}/agenda", response_model=Agenda)
+@router.get("/meetings/{meeting_id}/agenda", response_model=Agenda, responses=errors(*READ))
 def agenda(meeting_id: PathId, panel: Panel, principal: CurrentPrincipal) -> Response:
     """The agenda as built."""
     return answer(panel.get_meeting(meeting_id, principal).agenda)
 
 
-@router.post("/meetings/{meeting_id}/agenda/order", response_model=Agenda)
+@router.post("/meetings/{meeting_id}/agenda/order", response_model=Agenda, responses=errors(*WRITE))
 def order(meeting_id: PathId, body: OrderIn, panel: Panel, principal: CurrentPrincipal) -> Response:
     """The chair's order for a part."""
     return answer(panel.reorder(meeting_id, principal, part=body.part, item_ids=body.item_ids))
 
 
-@router.post("/items/{item_id}/pin", response_model=Agenda)
+@router.post("/items/{item_id}/pin", response_model=Agenda, responses=errors(*WRITE))
 def pin(item_id: PathId, body: PinIn, panel: Panel, principal: CurrentPrincipal) -> Response:
     """Pin (or unpin) an item."""
     return answer(panel.pin(item_id, principal, pinned=body.pinned))
 
 
-@router.post("/items/{item_id}/decision", status_code=201, response_model=Decision)
+@router.post(
+    "/items/{item_id}/decision", status_code=201, response_model=Decision, responses=errors(*WRITE)
+)
 def decide(
     item_id: PathId, body: DecisionIn, panel: Panel, principal: CurrentPrincipal
 ) -> Response:
@@ -307,13 +325,13 @@ def decide(
     return answer(panel.decide(item_id, principal, data), status_code=201)
 
 
-@router.get("/actions", response_model=list[ListedAction])
+@router.get("/actions", response_model=list[ListedAction], responses=errors(401, 403, 422))
 def actions(panel: Panel, principal: CurrentPrincipal, status: str | None = "open") -> Response:
     """Actions across meetings."""
     return answer(panel.list_actions(principal, status))
 
 
-@router.post("/actions/{action_id}/done", response_model=Action)
+@router.post("/actions/{action_id}/done", response_model=Action, responses=errors(*WRITE))
 def action_done(
     action_id: PathId, body: DoneIn, panel: Panel, principal: CurrentPrincipal
 ) -> Response:
@@ -321,13 +339,17 @@ def action_done(
     return answer(panel.complete_action(action_id, principal, body.done_on))
 
 
-@router.post("/meetings/{meeting_id}/minutes", response_model=Minutes)
+@router.post("/meetings/{meeting_id}/minutes", response_model=Minutes, responses=errors(*CHANGE))
 def draft_minutes(meeting_id: PathId, panel: Panel, principal: CurrentPrincipal) -> Response:
     """Draft the minutes from what was recorded."""
     return answer(panel.draft_minutes(meeting_id, principal))
 
 
-@router.post("/meetings/{meeting_id}/minutes/approve", response_model=MinutesApproval)
+@router.post(
+    "/meetings/{meeting_id}/minutes/approve",
+    response_model=MinutesApproval,
+    responses=errors(*WRITE),
+)
 def approve_minutes(
     meeting_id: PathId, body: ApproveIn, panel: Panel, principal: CurrentPrincipal
 ) -> Response:
@@ -335,7 +357,11 @@ def approve_minutes(
     return answer(panel.approve_minutes(meeting_id, principal, body.approved_on))
 
 
-@router.post("/meetings/{meeting_id}/tracker/circulate", response_model=Circulation)
+@router.post(
+    "/meetings/{meeting_id}/tracker/circulate",
+    response_model=Circulation,
+    responses=errors(*CHANGE),
+)
 def circulate_tracker(meeting_id: PathId, panel: Panel, principal: CurrentPrincipal) -> Response:
     """Circulate the tracker again (once per meeting and day) to the team managers and
     social workers of the children the meeting discussed."""
@@ -345,7 +371,7 @@ def circulate_tracker(meeting_id: PathId, panel: Panel, principal: CurrentPrinci
 @router.get(
     "/meetings/{meeting_id}/minutes",
     response_model=MinutesRecord,
-    responses={200: {"content": {"text/html": {}, "application/pdf": {}}}},
+    responses={200: {"content": {"text/html": {}, "application/pdf": {}}}, **errors(*CHANGE)},
 )
 def get_minutes(
     meeting_id: PathId,
@@ -369,7 +395,7 @@ def get_minutes(
 @router.get(
     "/tracker",
     response_model=list[TrackerRow],
-    responses={200: {"content": {"text/csv": {}, exports.XLSX: {}}}},
+    responses={200: {"content": {"text/csv": {}, exports.XLSX: {}}}, **errors(401, 403, 422)},
 )
 def tracker(
     panel: Panel,
@@ -394,13 +420,15 @@ def tracker(
     return answer(rows)
 
 
-@router.get("/children/{child_id}/history", response_model=list[ChildRecordEntry])
+@router.get(
+    "/children/{child_id}/history", response_model=list[ChildRecordEntry], responses=errors(*READ)
+)
 def child_history(child_id: PathId, panel: Panel, principal: CurrentPrincipal) -> Response:
     """The panel's entries in a child's record."""
     return answer(panel.child_history(child_id, principal))
 
 
-@router.get("/reports/themes")
+@router.get("/reports/themes", response_model=ThemesOut, responses=errors(401, 403, 422))
 def themes(
     panel: Panel,
     principal: CurrentPrincipal,
@@ -411,7 +439,7 @@ def themes(
     return answer(panel.themes(principal, start, end))
 
 
-@router.get("/reports/annual")
+@router.get("/reports/annual", response_model=AnnualReportOut, responses=errors(401, 403, 422))
 def annual(panel: Panel, principal: CurrentPrincipal, year: Year) -> Response:
     """The annual report of activity and timeliness."""
     return answer(panel.annual_report(principal, year))

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, status
 
 from app.api.deps import CurrentPrincipal, Services, require_roles
+from app.api.responses import errors
 from services.schemas import UserCreate
 from services.users import create_user, list_users
 from states.roles import SYSADMIN
@@ -14,14 +15,14 @@ from states.roles import SYSADMIN
 router = APIRouter(prefix="/users", tags=["users"])
 
 
-@router.get("")
+@router.get("", responses=errors(401, 403))
 def users(services: Services, principal: CurrentPrincipal) -> list[dict[str, Any]]:
     """Every user (no password hashes)."""
     require_roles(principal, SYSADMIN)
     return list_users(services.engine)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, responses=errors(400, 401, 403, 422))
 def add_user(body: UserCreate, services: Services, principal: CurrentPrincipal) -> dict[str, Any]:
     """Create a user with roles and a team."""
     require_roles(principal, SYSADMIN)
