@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response, status
 
 from app.api.deps import CurrentPrincipal, Services
-from app.api.params import Offset, PathId, SearchLimit
+from app.api.params import Offset, PathId, SearchLimit, TextQuery
 from app.api.render import journey_json, json_response
 from app.api.responses import READ, WRITE, errors
 from services import children
@@ -32,8 +32,8 @@ def create_child(body: ChildCreate, services: Services, principal: CurrentPrinci
 def list_children(
     services: Services,
     principal: CurrentPrincipal,
-    team: str | None = None,
-    q: Annotated[str | None, Query(max_length=100, description="Reference or name")] = None,
+    team: TextQuery = None,
+    q: Annotated[TextQuery, Query(description="Reference or name")] = None,
     limit: SearchLimit = 50,
     offset: Offset = 0,
 ) -> Any:

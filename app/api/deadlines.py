@@ -8,7 +8,7 @@ from typing import Any, Literal
 from fastapi import APIRouter
 
 from app.api.deps import CurrentPrincipal, Services
-from app.api.params import Limit, Offset
+from app.api.params import Limit, Offset, TextQuery
 from app.api.responses import errors
 from services.deadlines import list_deadlines
 from services.schemas import DeadlineListItem
@@ -22,7 +22,7 @@ def deadlines(
     principal: CurrentPrincipal,
     due_before: date | None = None,
     status: Literal["open", "met", "cancelled", "any"] = "open",
-    team: str | None = None,
+    team: TextQuery = None,
     mine: bool = False,
     limit: Limit = 200,
     offset: Offset = 0,

@@ -6,10 +6,10 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from app.api.deps import CurrentPrincipal, Services
-from app.api.params import Limit, Offset, PathId
+from app.api.params import ApiIn, Limit, Offset, PathId, TextQuery
 from app.api.render import json_response
 from app.api.responses import (
     WRITE,
@@ -27,10 +27,8 @@ escalations_router = APIRouter(prefix="/escalations", tags=["escalations"])
 breaches_router = APIRouter(prefix="/breaches", tags=["escalations"])
 
 
-class Acknowledgement(BaseModel):
+class Acknowledgement(ApiIn):
     """What the acknowledger says was done or will be done."""
-
-    model_config = ConfigDict(extra="forbid")
 
     comment: str = Field(min_length=1, max_length=2000)
 
@@ -108,7 +106,7 @@ def breach_register(
     services: Services,
     principal: CurrentPrincipal,
     as_of: date | None = None,
-    team: str | None = None,
+    team: TextQuery = None,
     status: Literal["open", "met_late", "all"] = "all",
     limit: Limit = 500,
     offset: Offset = 0,

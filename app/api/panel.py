@@ -10,10 +10,10 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from app.api.deps import CurrentPrincipal, Services
-from app.api.params import BodyId, BodyVersion, PathId, Year
+from app.api.params import ApiIn, BodyId, BodyVersion, PathId, TextQuery, Year
 from app.api.render import json_response
 from app.api.responses import (
     CHANGE,
@@ -84,8 +84,8 @@ class PanelMisconfigured(EngineError):
     code = "panel_misconfigured"
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _In(ApiIn):
+    """A panel request body (no unknown fields, no NUL in any text)."""
 
 
 class GenerateIn(_In):
@@ -119,7 +119,7 @@ class ReferIn(_In):
     decision_type: str
     meeting_id: BodyId | None = None
     referred_on: date | None = None
-    documents: list[str] = []
+    documents: list[str] = Field(default_factory=list)
 
 
 class PackIn(_In):
@@ -159,11 +159,11 @@ class DecisionIn(_In):
     resources_child: str = Field(default="", max_length=2000)
     resources_carers: str = Field(default="", max_length=2000)
     notes: str = Field(default="", max_length=4000)
-    event_data: dict[str, Any] = {}
+    event_data: dict[str, Any] = Field(default_factory=dict)
     expected_version: BodyVersion | None = None
     review_weeks: int | None = Field(default=None, ge=1, le=104)
     exception_reason: str = ""
-    actions: list[ActionIn] = []
+    actions: list[ActionIn] = Field(default_factory=list)
 
 
 class DoneIn(_In):
@@ -326,7 +326,7 @@ def decide(
 
 
 @router.get("/actions", response_model=list[ListedAction], responses=errors(401, 403, 422))
-def actions(panel: Panel, principal: CurrentPrincipal, status: str | None = "open") -> Response:
+def actions(panel: Panel, principal: CurrentPrincipal, status: TextQuery = "open") -> Response:
     """Actions across meetings."""
     return answer(panel.list_actions(principal, status))
 

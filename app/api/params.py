@@ -1,4 +1,5 @@
-"""The integers a request may carry, range-checked once for the API and the pages.
+"""What a request may carry, checked once for the API and the pages: integers in range,
+and text without the NUL character.
 
 Every id column is a 32-bit ``INTEGER`` on PostgreSQL and a 64-bit one on SQLite: a path or
 query integer past that range reached the database and failed there with a 500. So each
@@ -6,14 +7,18 @@ path id, offset, limit, page number and year is declared here with its range, an
 out-of-range value is refused before any service runs (422 on the API; the pages' handler
 in ``app/main.py`` answers 404 for an address and 422 for a query). Forms read by hand
 use ``whole_number``.
+
+PostgreSQL refuses a NUL character in any text or JSON value, so text from a query string
+or one of the API's own request bodies (``ApiIn``) is refused with 422 if it holds one.
+(The request bodies in ``services/schemas.py`` carry their own checks.)
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Path, Query
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # The largest value of a PostgreSQL INTEGER (and so of every id and version we store).
 MAX_INT = 2**31 - 1
@@ -32,6 +37,10 @@ SearchLimit = Annotated[int, Query(ge=1, le=500)]
 Page = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 Year = Annotated[int, Query(ge=MIN_YEAR, le=MAX_YEAR)]
 
+# Text from a query string: no NUL, and no longer than any name or code we store.
+NO_NUL = r"^[^\x00]*$"
+TextQuery = Annotated[str | None, Query(max_length=100, pattern=NO_NUL)]
+
 # Ids and versions in the API's own request bodies (the panel's, the notifications').
 BodyId = Annotated[int, Field(ge=1, le=MAX_INT)]
 BodyVersion = Annotated[int, Field(ge=0, le=MAX_INT)]
@@ -48,3 +57,29 @@ def whole_number(raw: str, low: int = 1, high: int = MAX_INT) -> int | None:
         return None
     value = int(raw)
     return value if low <= value <= high else None
+
+
+def refuse_nul(value: Any) -> Any:
+    """``value`` unchanged, or ValueError if it (or a key or item within it) holds a NUL."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("must not contain the NUL character")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            refuse_nul(key)
+            refuse_nul(item)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            refuse_nul(item)
+    return value
+
+
+class ApiIn(BaseModel):
+    """A request body of the API's own: unknown fields refused, and NUL in any text."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        return refuse_nul(value)
