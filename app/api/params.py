@@ -40,6 +40,8 @@ Year = Annotated[int, Query(ge=MIN_YEAR, le=MAX_YEAR)]
 # Text from a query string: no NUL, and no longer than any name or code we store.
 NO_NUL = r"^[^\x00]*$"
 TextQuery = Annotated[str | None, Query(max_length=100, pattern=NO_NUL)]
+# A page's search box: any length (the page shortens it), but no NUL.
+SearchQuery = Annotated[str | None, Query(pattern=NO_NUL)]
 
 # Ids and versions in the API's own request bodies (the panel's, the notifications').
 BodyId = Annotated[int, Field(ge=1, le=MAX_INT)]

@@ -5,9 +5,11 @@ SQLite the NUL was stored."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from tests.conftest import Api, UserFactory
+from tests.web_support import WebUser
 
 NUL = "x\x00y"
 
@@ -53,3 +55,19 @@ def test_api_bodies_with_nul_are_422_and_write_nothing(sw: Api, make_user: UserF
     assert admin.get(f"/panel/meetings/{meeting['id']}").json()["status"] == meeting["status"]
     assert {"name": "north", "title": "North"} in sysadmin.get("/teams").json()
     assert "west" not in {t["name"] for t in sysadmin.get("/teams").json()}
+
+
+def test_page_queries_with_nul_are_a_422_page(
+    sw: Api, make_user: UserFactory, web_as: Callable[[Api], WebUser]
+) -> None:
+    director = web_as(make_user("director", "service_director"))
+    page = web_as(sw)
+    for user, url, params in (
+        (page, "/children", {"q": NUL}),
+        (director, "/director", {"team": NUL}),
+        (director, "/director", {"journey_type": NUL}),
+    ):
+        response = user.get(url, params=params)
+        assert response.status_code == 422, (url, params)
+        assert "There is a problem with your request" in response.text
+    assert page.get("/children", params={"q": "xy"}).status_code == 200

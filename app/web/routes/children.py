@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from app.api.deps import AppServices, Services
-from app.api.params import Page, PathId
+from app.api.params import Page, PathId, SearchQuery
 from app.web import child_form
 from app.web.child_view import journey_panel, last_recorded_by
 from app.web.deps import CheckedForm, PageSession
@@ -47,7 +47,7 @@ def children(
     request: Request,
     services: Services,
     session: PageSession,
-    q: str | None = None,
+    q: SearchQuery = None,
     page: Page = 1,
 ) -> HTMLResponse:
     """Children the user may see, found by reference or name."""
