@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, Literal
 
 from fastapi import APIRouter
 
 from app.api.deps import CurrentPrincipal, Services
-from app.api.params import Limit, Offset, TextQuery
+from app.api.params import Limit, Offset, QueryDate, TextQuery
 from app.api.responses import errors
 from services.deadlines import list_deadlines
 from services.schemas import DeadlineListItem
@@ -20,7 +19,7 @@ router = APIRouter(prefix="/deadlines", tags=["deadlines"])
 def deadlines(
     services: Services,
     principal: CurrentPrincipal,
-    due_before: date | None = None,
+    due_before: QueryDate | None = None,
     status: Literal["open", "met", "cancelled", "any"] = "open",
     team: TextQuery = None,
     mine: bool = False,

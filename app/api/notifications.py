@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from app.api.deps import CurrentPrincipal, Services
-from app.api.params import ApiIn, Limit, Offset, PathId, TextQuery
+from app.api.params import ApiIn, Limit, Offset, PathId, QueryDate, TextQuery
 from app.api.render import json_response
 from app.api.responses import (
     WRITE,
@@ -105,7 +105,7 @@ def acknowledge(
 def breach_register(
     services: Services,
     principal: CurrentPrincipal,
-    as_of: date | None = None,
+    as_of: QueryDate | None = None,
     team: TextQuery = None,
     status: Literal["open", "met_late", "all"] = "all",
     limit: Limit = 500,

@@ -13,7 +13,18 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import Field
 
 from app.api.deps import CurrentPrincipal, Services
-from app.api.params import ApiIn, BodyId, BodyVersion, PathId, TextQuery, Year
+from app.api.params import (
+    DATE_RANGE,
+    WHEN,
+    ApiIn,
+    BodyDate,
+    BodyId,
+    BodyVersion,
+    PathId,
+    QueryDate,
+    TextQuery,
+    Year,
+)
 from app.api.render import json_response
 from app.api.responses import (
     CHANGE,
@@ -89,12 +100,12 @@ class _In(ApiIn):
 
 
 class GenerateIn(_In):
-    start: date | None = None
+    start: BodyDate | None = None
     months: int | None = Field(default=None, ge=1, le=24)
 
 
 class MoveIn(_In):
-    new_date: date
+    new_date: BodyDate
     reason: str = Field(min_length=1, max_length=500)
 
 
@@ -118,7 +129,7 @@ class ReferIn(_In):
     journey_id: BodyId
     decision_type: str
     meeting_id: BodyId | None = None
-    referred_on: date | None = None
+    referred_on: BodyDate | None = None
     documents: list[str] = Field(default_factory=list)
 
 
@@ -126,7 +137,7 @@ class PackIn(_In):
     checklist: dict[str, str]
     documents: list[str] | None = None
     funding: dict[str, Any] | None = None
-    submitted_on: date | None = None
+    submitted_on: BodyDate | None = None
 
 
 class WithdrawIn(_In):
@@ -134,7 +145,7 @@ class WithdrawIn(_In):
 
 
 class BuildIn(_In):
-    as_of: date | None = None
+    as_of: BodyDate | None = None
 
 
 class OrderIn(_In):
@@ -148,7 +159,7 @@ class PinIn(_In):
 
 class ActionIn(_In):
     description: str = Field(min_length=1, max_length=1000)
-    due_on: date
+    due_on: BodyDate
     owner_id: BodyId | None = None
     owner_role: str = "social_worker"
 
@@ -167,11 +178,11 @@ class DecisionIn(_In):
 
 
 class DoneIn(_In):
-    done_on: date | None = None
+    done_on: BodyDate | None = None
 
 
 class ApproveIn(_In):
-    approved_on: date | None = None
+    approved_on: BodyDate | None = None
 
 
 @router.get("/config", response_model=PanelConfigOut, responses=errors(401))
@@ -207,7 +218,10 @@ def generate(body: GenerateIn, panel: Panel, principal: CurrentPrincipal) -> Res
 
 @router.get("/meetings", response_model=list[Meeting], responses=errors(401, 403, 422))
 def meetings(
-    panel: Panel, principal: CurrentPrincipal, start: date | None = None, end: date | None = None
+    panel: Panel,
+    principal: CurrentPrincipal,
+    start: QueryDate | None = None,
+    end: QueryDate | None = None,
 ) -> Response:
     """The forward planner."""
     return answer(panel.list_meetings(principal, start, end))
@@ -401,7 +415,7 @@ def tracker(
     panel: Panel,
     principal: CurrentPrincipal,
     format: Literal["json", "csv", "xlsx"] = "json",
-    as_of: date | None = None,
+    as_of: QueryDate | None = None,
 ) -> Response:
     """Every child the panel follows, as JSON, CSV or XLSX."""
     rows = panel.tracker(principal, as_of)
@@ -432,8 +446,8 @@ def child_history(child_id: PathId, panel: Panel, principal: CurrentPrincipal) -
 def themes(
     panel: Panel,
     principal: CurrentPrincipal,
-    start: Annotated[date, Query(alias="from")],
-    end: Annotated[date, Query(alias="to")],
+    start: Annotated[date, DATE_RANGE, Query(alias="from", description=WHEN)],
+    end: Annotated[date, DATE_RANGE, Query(alias="to", description=WHEN)],
 ) -> Response:
     """Themes: decisions, deferrals and reasons, packs not listed and why, breaches by kind."""
     return answer(panel.themes(principal, start, end))

@@ -15,8 +15,10 @@ or one of the API's own request bodies (``ApiIn``) is refused with 422 if it hol
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
+from annotated_types import Interval
 from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -36,6 +38,14 @@ Limit = Annotated[int, Query(ge=1, le=1000)]
 SearchLimit = Annotated[int, Query(ge=1, le=500)]
 Page = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 Year = Annotated[int, Query(ge=MIN_YEAR, le=MAX_YEAR)]
+
+# Dates the service plans and reports on: the same years. Far dates are no one's meeting
+# or report, and past 9999 a deadline computed from one overflows (a 500).
+MIN_DATE, MAX_DATE = date(MIN_YEAR, 1, 1), date(MAX_YEAR, 12, 31)
+DATE_RANGE = Interval(ge=MIN_DATE, le=MAX_DATE)
+WHEN = f"A date from {MIN_DATE} to {MAX_DATE}."
+QueryDate = Annotated[date, DATE_RANGE, Query(description=WHEN)]
+BodyDate = Annotated[date, DATE_RANGE, Field(description=WHEN)]
 
 # Text from a query string: no NUL, and no longer than any name or code we store.
 NO_NUL = r"^[^\x00]*$"

@@ -168,3 +168,48 @@ def test_numbers_typed_into_pages_are_never_a_500(page: WebUser, sw: Api) -> Non
     for version in ("²", str(2**70)):
         response = page.post(f"/journeys/{journey['id']}/events/x", {"expected_version": version})
         assert response.status_code in (400, 404), response.text[:300]
+
+
+def test_dates_out_of_the_services_years_are_422(make_user: UserFactory) -> None:
+    """Far dates overflowed a computed deadline (a 500) or took seconds of bank-holiday
+    arithmetic; the service's dates are 2000 to 2100."""
+    admin = make_user("panel.admin", "panel_admin")
+    chair = make_user("chair", "panel_chair")
+    tm = make_user("tm.north", "team_manager", team="north")
+    meeting = admin.post("/panel/meetings/generate", {}).json()[0]
+    for far in ("9999-12-31", "0001-01-01", "1999-12-31", "2101-01-01"):
+        cases = [
+            (admin.post("/panel/meetings/generate", {"start": far}), "start"),
+            (admin.get("/panel/meetings", params={"start": far}), "query.start"),
+            (
+                admin.post(
+                    f"/panel/meetings/{meeting['id']}/move", {"new_date": far, "reason": "r"}
+                ),
+                "new_date",
+            ),
+            (admin.post(f"/panel/meetings/{meeting['id']}/agenda", {"as_of": far}), "as_of"),
+            (admin.get("/panel/tracker", params={"as_of": far}), "query.as_of"),
+            (
+                chair.get("/panel/reports/themes", params={"from": far, "to": "2026-01-01"}),
+                "query.from",
+            ),
+            (tm.get("/breaches", params={"as_of": far}), "query.as_of"),
+            (tm.get("/deadlines", params={"due_before": far}), "query.due_before"),
+        ]
+        for response, field in cases:
+            assert response.status_code == 422, (far, field, response.text)
+            assert any(e.startswith(f"{field}:") for e in _errors(response)), response.text
+    assert tm.get("/breaches", params={"as_of": "2100-12-31"}).status_code == 200
+    assert admin.get("/panel/meetings", params={"start": "2000-01-01"}).status_code == 200
+
+
+def test_page_dates_out_of_the_services_years_are_refused(
+    make_user: UserFactory, web_as: Callable[[Api], WebUser]
+) -> None:
+    admin = web_as(make_user("panel.admin", "panel_admin"))
+    for year in ("9999", "1999", "2101"):
+        response = admin.post(
+            "/panel/meetings/generate", {"start-day": "1", "start-month": "11", "start-year": year}
+        )
+        assert response.status_code == 400, year
+        assert "The first date to plan from must be between 2000 and 2100" in response.text
