@@ -154,6 +154,19 @@ def _user_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def _user_unlock(args: argparse.Namespace) -> int:
+    from services.sign_in import unlock, user_id_named
+
+    engine = _migrated_engine()
+    user_id = user_id_named(engine, args.name)
+    if user_id is None:
+        print(f"error: no user {args.name!r}", file=sys.stderr)
+        return 2
+    was_locked = unlock(engine, None, user_id)
+    print(f"unlocked {args.name}" if was_locked else f"{args.name} was not locked (failures reset)")
+    return 0
+
+
 def _migrated_engine() -> Engine:
     from services.db import make_engine
     from services.migrate import upgrade
@@ -325,6 +338,9 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--email")
     create.add_argument("--display-name")
     create.set_defaults(func=_user_create)
+    unlock = user.add_parser("unlock", help="lift a sign-in lock (audited)")
+    unlock.add_argument("name")
+    unlock.set_defaults(func=_user_unlock)
 
     team = sub.add_parser("team", help="manage the list of teams").add_subparsers(
         dest="action", required=True

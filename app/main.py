@@ -18,6 +18,7 @@ from app.api import auth, children, deadlines, journeys, teams, users
 from app.api import panel as panel_api
 from app.api.deps import AppServices
 from app.api.notifications import ROUTERS as notification_routers
+from app.input_guard import NUL_PROBLEM, NulGuardMiddleware
 from app.request_log import RequestLogMiddleware
 from app.server_errors import UnhandledErrorMiddleware
 from app.web import install as install_pages
@@ -29,6 +30,7 @@ from services.config import Settings, get_settings
 from services.db import is_sqlite, make_async_engine, make_engine
 from services.journeys import JourneyService
 from services.migrate import upgrade
+from services.sign_in import PasswordGate
 from workflow.errors import EngineError
 
 log = structlog.get_logger("permanence.app")
@@ -48,6 +50,21 @@ def build_services(settings: Settings) -> AppServices:
         registry=registry,
         journeys=JourneyService(engine, registry, settings.policy(), async_engine=async_engine),
         inline_db=is_sqlite(engine),
+        password_gate=PasswordGate.from_settings(settings),
+    )
+
+
+def _refuse_nul(scope: Any, fields: list[str]) -> Response:
+    request = Request(scope)
+    if is_page(request):
+        return error_page(request, 400, "The address or form is not valid.")
+    return JSONResponse(
+        {
+            "error": "invalid_request",
+            "message": "The request is not valid.",
+            "errors": [f"{field}: {NUL_PROBLEM}" for field in fields],
+        },
+        status_code=422,
     )
 
 
@@ -96,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Innermost of the app's middleware: an unhandled error is answered here, inside the
     # request log and the security headers (app/server_errors.py says why not by Starlette).
     app.add_middleware(UnhandledErrorMiddleware, answer=server_error)
+    app.add_middleware(NulGuardMiddleware, refuse=_refuse_nul)
     app.add_middleware(RequestLogMiddleware)
 
     for router in (

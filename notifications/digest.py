@@ -24,6 +24,7 @@ from services.models import CHILDREN as C
 from services.models import DEADLINES as D
 from services.models import JOURNEYS as J
 from services.models import USERS as U
+from states.deadline_kinds import PANEL_ESCALATION
 from states.deadline_kinds import label as deadline_label
 from workflow.calendar import add_working_days, working_days_between
 
@@ -143,12 +144,17 @@ def _item(r: Any, meeting_date: date | None, base: str, status: str) -> dict[str
             "status": status,
             "link": meeting_link(base, r.meeting_id),
         }
+    # The panel's escalation of a child may name no journey; it is answered on the
+    # director's page.
+    title = journey_title(r.type) if r.type else deadline_label(r.kind)
+    raised = r.kind == PANEL_ESCALATION.key
+    link = f"{base}/director#open-escalations" if raised else f"{base}/journeys/{r.journey_id}"
     return {
         "child_reference": r.reference,
-        "journey_title": journey_title(r.type),
-        "subject": f"{r.reference} | {journey_title(r.type)}",
+        "journey_title": title,
+        "subject": f"{r.reference} | {title}",
         "deadline_label": deadline_label(r.kind),
         "due_on": due_on.isoformat(),
         "status": status,
-        "link": f"{base}/journeys/{r.journey_id}",
+        "link": link,
     }

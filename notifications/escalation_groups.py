@@ -44,6 +44,9 @@ class EscalatedDeadline:
     rungs: list[Rung] = field(default_factory=list)
     child_id: int | None = None
     acknowledge_id: int | None = None  # the rung this user answers, if they may answer one
+    # An escalation the panel raised (no missed due date): its reason and who raised it.
+    reason: str | None = None
+    raised_by: str | None = None
 
     @property
     def top_level(self) -> str:
@@ -86,6 +89,8 @@ def group_escalations(
                 team=e["team"],
                 meeting_date=e.get("meeting_date"),
                 working_days_overdue=e["working_days_overdue"],
+                reason=e.get("reason"),
+                raised_by=e.get("raised_by"),
             )
         group.rungs.append(
             Rung(e["id"], e["level"], e["recipient_id"], e["recipient"], e["escalated_on"])

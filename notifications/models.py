@@ -1,5 +1,6 @@
 """The notifications' tables: the notices sent (reminders, escalations, event notices) and
-the outbox of deliveries (migrations 0002 and 0004 create them)."""
+the outbox of deliveries (migrations 0002 and 0004 create them), and the escalations people
+raise (0011)."""
 
 from __future__ import annotations
 
@@ -89,8 +90,37 @@ class Outbox(SQLModel, table=True):
     sent_at: datetime | None = None
 
 
+class RaisedEscalation(SQLModel, table=True):
+    """An escalation a person raised (the panel's drift escalation), not one a missed
+    deadline's ladder reached: why, by whom and about what (migration 0011).
+
+    It opens a deadline of kind ``panel_escalation`` (``deadline_id``) whose escalation
+    notices are those of the ladder, so the director's list, the breach register and the
+    acknowledgement treat it as any other. ``source_key`` names what raised it (a panel
+    item, or a child on a day) and is unique, so raising it again adds nothing.
+    """
+
+    __tablename__: ClassVar[Any] = "raised_escalation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_key: str = Field(max_length=200, unique=True)
+    deadline_id: int | None = Field(default=None, foreign_key="deadline.id", unique=True)
+    child_id: int = Field(foreign_key="child.id", index=True)
+    journey_id: int | None = None
+    # The panel's own records (no keys: the panel floor's tables are above this one).
+    panel: str = Field(max_length=50)
+    meeting_id: int | None = None
+    item_id: int | None = None
+    decision_id: int | None = None
+    reason: str = Field(max_length=2000)
+    raised_by_id: int = Field(foreign_key="app_user.id")
+    raised_on: date
+    created_at: datetime
+
+
 NOTICES = core_table(Notice)
 OUTBOX = core_table(Outbox)
+RAISED = core_table(RaisedEscalation)
 
 
 # -- outbox keys: one message per key, so a retried queuing writes nothing twice --------------

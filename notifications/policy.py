@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from services.config import Settings
+from states.deadline_kinds import PANEL_ESCALATION
 from workflow.calendar import add_working_days, is_working_day
 
 Audience = Literal["owner", "team_manager", "service_manager", "service_director"]
@@ -126,6 +127,9 @@ class ReminderPolicy:
         return tuple(out)
 
 
+NO_STEPS = ReminderPolicy(before=(), on_due=False, overdue=False, escalate=())
+
+
 @dataclass(frozen=True)
 class Policies:
     """The default policy and the kinds that differ from it."""
@@ -183,6 +187,9 @@ def build_policies(
     }
     for kind, override in overrides.items():
         by_kind[kind] = _policy(by_kind.get(kind, default), override)
+    # A raised escalation's notices are sent when it is raised (notifications.raised), all
+    # at once: the sweep has nothing to remind or climb, whatever the overrides say.
+    by_kind[PANEL_ESCALATION.key] = NO_STEPS
     return Policies(default, by_kind)
 
 

@@ -75,6 +75,15 @@ def context(
         "link": f"{base}/journeys/{journey_id}",
         "ack_link": f"{base}/api/v1/escalations/{notice_id}/acknowledge" if notice_id else "",
     }
+    if deadline_kind == deadline_kinds.PANEL_ESCALATION.key:
+        # The panel's escalation: answered on the director's page, its reason shown there.
+        values.update(
+            journey_title=values["journey_title"] or "no journey named",
+            link=f"{base}/director/escalations/{notice_id}/acknowledge"
+            if notice_id
+            else f"{base}/director",
+        )
+        return values
     if child_reference is None:
         held = meeting_date.isoformat() if meeting_date else "(date not recorded)"
         values.update(
@@ -87,8 +96,14 @@ def context(
     return values
 
 
+_RAISED_TEMPLATES = ("inbox.txt", "escalation_email.txt", "webhook.txt")
+
+
 def template_name(name: str, values: dict[str, str]) -> str:
-    """The template for a notice: ``meeting_<name>`` for a deadline with no child."""
+    """The template for a notice: ``meeting_<name>`` for a deadline with no child,
+    ``raised_<name>`` for the panel's escalation (it is no missed due date)."""
+    if values.get("deadline_kind") == deadline_kinds.PANEL_ESCALATION.key:
+        return f"raised_{name}" if name in _RAISED_TEMPLATES else name
     return f"meeting_{name}" if "meeting_date" in values else name
 
 

@@ -24,17 +24,19 @@ from notifications.dispatcher import (
     notice_template,
 )
 from notifications.models import NOTICES as N
+from notifications.models import RAISED as R
 from notifications.policy import may_acknowledge
 from notifications.render import render
 from services import audit
 from services.access import Principal
-from services.clock import now_utc
+from services.clock import now_utc, today
 from services.db import read_connection, write_connection
 from services.deadlines import breach_condition, met_late, missed_open
 from services.models import CHILDREN as C
 from services.models import DEADLINES as D
 from services.models import JOURNEYS as J
 from services.models import USERS as U
+from states.deadline_kinds import PANEL_ESCALATION
 from states.roles import PANEL_CHAIR, SERVICE_DIRECTOR, SERVICE_MANAGER, TEAM_MANAGER
 from workflow.calendar import working_days_between
 from workflow.errors import EngineError
@@ -197,6 +199,7 @@ def list_escalations(
     teams = _team_filter(principal, MANAGER_ROLES)
     recipient = aliased(U)
     acker = aliased(U)
+    raiser = aliased(U)
     query = (
         select(
             N.c.id,
@@ -219,16 +222,22 @@ def list_escalations(
             J.c.type.label("journey_type"),
             C.c.reference,
             C.c.team,
+            R.c.reason.label("raised_reason"),
+            R.c.panel.label("raised_by_panel"),
+            raiser.c.username.label("raised_by"),
             _acked_sibling().label("sibling_acked"),
         )
         .select_from(
             # Outer: a panel meeting's own deadline has no journey or child (nor team, so a
-            # team manager's filter below leaves it to service managers and the director).
+            # team manager's filter below leaves it to service managers and the director);
+            # only a raised escalation (the panel's) has a reason.
             N.join(D, D.c.id == N.c.deadline_id)
             .outerjoin(J, J.c.id == N.c.journey_id)
             .outerjoin(C, C.c.id == N.c.child_id)
             .join(recipient, recipient.c.id == N.c.recipient_id)
             .outerjoin(acker, acker.c.id == N.c.acknowledged_by_id)
+            .outerjoin(R, R.c.deadline_id == N.c.deadline_id)
+            .outerjoin(raiser, raiser.c.id == R.c.raised_by_id)
         )
         .where(N.c.category == "escalation")
         .order_by(N.c.fire_on, N.c.id)
@@ -273,6 +282,10 @@ def list_escalations(
                 "acknowledged_at": r.acknowledged_at,
                 "acknowledged_by": r.acknowledged_by,
                 "comment": r.ack_comment,
+                # A raised escalation (the panel's): why, by whom; None for a missed deadline.
+                "reason": r.raised_reason,
+                "raised_by": r.raised_by,
+                "panel": r.raised_by_panel,
             }
         )
     return out[offset : offset + limit]
@@ -289,6 +302,7 @@ def acknowledge(engine: Engine, notice_id: int, principal: Principal, comment: s
                 N.c.recipient_id,
                 N.c.deadline_id,
                 N.c.due_on,
+                N.c.deadline_kind,
                 N.c.acknowledged_at,
             ).where(N.c.id == notice_id)
         ).one_or_none()
@@ -315,6 +329,14 @@ def acknowledge(engine: Engine, notice_id: int, principal: Principal, comment: s
         )
         if done.rowcount != 1:
             raise AlreadyAcknowledged(f"Escalation {notice_id} has already been acknowledged.")
+        if row.deadline_kind == PANEL_ESCALATION.key:
+            # A raised escalation asks for an answer, and this is it: its deadline is met,
+            # so it leaves the breach register (services.deadlines) as well as the list.
+            conn.execute(
+                update(D)
+                .where(and_(D.c.id == row.deadline_id, D.c.status == "open"))
+                .values(status="met", met_on=today(), updated_at=stamp)
+            )
         audit.record(
             conn,
             actor_id=principal.user_id,
@@ -367,12 +389,15 @@ def breaches(
             C.c.reference,
             C.c.team,
             U.c.username.label("owner"),
+            R.c.reason,
         )
         .select_from(
-            # Outer: a panel meeting's minutes can be missed too, and have no child.
+            # Outer: a panel meeting's minutes can be missed too, and have no child; only a
+            # raised escalation (the panel's) has a reason.
             D.outerjoin(J, J.c.id == D.c.journey_id)
             .outerjoin(C, C.c.id == D.c.child_id)
             .outerjoin(U, U.c.id == D.c.owner_id)
+            .outerjoin(R, R.c.deadline_id == D.c.id)
         )
         .where(condition)
         .order_by(D.c.due_on, D.c.id)
@@ -444,6 +469,7 @@ def breaches(
                 "days_late": (until - r.due_on).days,
                 "working_days_late": working_days_between(r.due_on, until),
                 "escalations": escalations.get(r.id, []),
+                "reason": r.reason,
             }
         )
     return out

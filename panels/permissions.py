@@ -61,6 +61,8 @@ RECORD_DECISION = Rule(
 COMPLETE_ACTION = Rule(
     "complete_action", "mark an action done", (PANEL_ADMIN, PANEL_CHAIR, TEAM_MANAGER)
 )
+# The chair escalates a child's drift to the service director (as the decision ``escalate``).
+ESCALATE_DRIFT = Rule("escalate_drift", "escalate drift to the service director", (PANEL_CHAIR,))
 DRAFT_MINUTES = Rule("draft_minutes", "draft the minutes", (PANEL_ADMIN,))
 APPROVE_MINUTES = Rule("approve_minutes", "approve the minutes", (PANEL_ADMIN, PANEL_CHAIR))
 CIRCULATE_TRACKER = Rule("circulate_tracker", "circulate the tracker", (PANEL_ADMIN, PANEL_CHAIR))
@@ -81,6 +83,7 @@ RULES: tuple[Rule, ...] = (
     ARRANGE_AGENDA,
     RECORD_DECISION,
     COMPLETE_ACTION,
+    ESCALATE_DRIFT,
     DRAFT_MINUTES,
     APPROVE_MINUTES,
     CIRCULATE_TRACKER,

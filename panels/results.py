@@ -232,9 +232,10 @@ class Action:
 
 @dataclass(frozen=True, slots=True)
 class ListedAction(Action):
-    """An action as the list of actions shows it, with the child's reference."""
+    """An action as the list of actions shows it, with the child's reference and team."""
 
     child_reference: str
+    team: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +256,24 @@ class Decision:
     notes: str
     funding: dict[str, Any]  # the funding check under the scheme of delegation, as stored
     actions: list[Action]
+
+
+@dataclass(frozen=True, slots=True)
+class DriftEscalation:
+    """The panel's escalation of a child's drift to the service director (a decision
+    ``escalate``, or the chair's "escalate drift"): open until it is acknowledged."""
+
+    id: int
+    deadline_id: int  # the ``panel_escalation`` deadline its escalation notices hang off
+    child_id: int
+    journey_id: int | None
+    meeting_id: int | None
+    item_id: int | None
+    reason: str
+    raised_on: date
+    created: bool  # False: it had been escalated already, and nothing new was sent
+    open: bool  # not yet acknowledged
+    notified: list[int]  # who was told now (user ids; empty when not new)
 
 
 # -- minutes ------------------------------------------------------------------------------

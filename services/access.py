@@ -31,6 +31,10 @@ WRITE_ROLES = frozenset(
     {SOCIAL_WORKER, TEAM_MANAGER, SERVICE_MANAGER, SERVICE_DIRECTOR, PANEL_CHAIR, ADM, IRO}
 )
 CHILD_EDIT_ROLES = frozenset({SOCIAL_WORKER, TEAM_MANAGER, SERVICE_MANAGER})
+# Allocation is a manager's decision: a team manager within their team, a service manager
+# across teams (moving the child to the new social worker's team).
+REALLOCATE_ROLES = frozenset({TEAM_MANAGER, SERVICE_MANAGER})
+MOVE_TEAM_ROLES = frozenset({SERVICE_MANAGER})
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -13,6 +15,34 @@ from services.clock import now_utc
 from services.config import Settings
 
 _ALGORITHM = "HS256"
+
+# ASVS 2.1.1 and 2.1.7: long enough, and not one of the passwords attackers try first.
+PASSWORD_MIN_LENGTH = 12
+PASSWORD_MAX_LENGTH = 200
+_COMMON_PASSWORDS = Path(__file__).parent / "data" / "common_passwords.txt"
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    """The shipped list of common passwords, lower-cased (see services/data/README.md)."""
+    lines = _COMMON_PASSWORDS.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip().lower() for line in lines if line.strip())
+
+
+def password_problem(password: str, *, username: str | None = None) -> str | None:
+    """Why ``password`` may not be set (a sentence), or None if it meets the policy.
+
+    The one password rule: every place a password is set calls it."""
+    if len(password) < PASSWORD_MIN_LENGTH:
+        return f"A password needs at least {PASSWORD_MIN_LENGTH} characters."
+    if len(password) > PASSWORD_MAX_LENGTH:
+        return f"A password can have at most {PASSWORD_MAX_LENGTH} characters."
+    folded = password.strip().lower()
+    if folded in common_passwords():
+        return "That password is too common: choose one that is not on lists of leaked passwords."
+    if username and folded == username.strip().lower():
+        return "A password must not be the username."
+    return None
 
 
 class _Hashing:

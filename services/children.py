@@ -9,14 +9,21 @@ from sqlalchemy import Engine, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from services import audit
-from services.access import CHILD_EDIT_ROLES, Principal, child_refusal
-from services.clock import now_utc
+from services.access import (
+    CHILD_EDIT_ROLES,
+    MOVE_TEAM_ROLES,
+    REALLOCATE_ROLES,
+    Principal,
+    child_refusal,
+)
+from services.clock import now_utc, today
 from services.db import insert_id, read_connection, write_connection
 from services.journeys import AccessDenied, NotFound
 from services.models import CHILDREN as C
 from services.models import DEADLINES as D
 from services.models import JOURNEYS as J
 from services.models import USERS as U
+from services.plausible import looked_after_problem
 from services.schemas import ChildCreate, ChildUpdate
 from services.teams import require_team
 from states.roles import SOCIAL_WORKER
@@ -90,15 +97,25 @@ def update_child(engine: Engine, child_id: int, body: ChildUpdate, principal: Pr
     """Change a child's details; a stale ``expected_version`` is refused."""
     changes = body.model_dump(exclude={"expected_version"}, exclude_unset=True)
     with write_connection(engine) as conn:
-        row = conn.execute(select(C.c.team, C.c.version).where(C.c.id == child_id)).first()
+        row = conn.execute(
+            select(C.c.team, C.c.version, C.c.date_of_birth).where(C.c.id == child_id)
+        ).first()
         if row is None:
             raise NotFound(f"There is no child {child_id}.")
         refusal = child_refusal(principal, row.team, write=True)
         if refusal or principal.roles.isdisjoint(CHILD_EDIT_ROLES):
             raise AccessDenied(refusal or "Only social workers and managers may edit a child.")
+        since = changes.get("looked_after_since")
+        problem = since and looked_after_problem(since, row.date_of_birth, today())
+        if problem:
+            raise InvalidData(
+                "The date the child became looked after is not plausible.",
+                errors=[f"looked_after_since: {problem}"],
+            )
+        team = _allocation_changes(conn, principal, changes, row.team)
         allocated = changes.get("allocated_social_worker_id")
         if allocated is not None:
-            _check_social_worker(conn, allocated, row.team)
+            _check_social_worker(conn, allocated, team)
         result = conn.execute(
             update(C)
             .where(and_(C.c.id == child_id, C.c.version == body.expected_version))
@@ -130,6 +147,27 @@ def update_child(engine: Engine, child_id: int, body: ChildUpdate, principal: Pr
             entity_id=child_id,
             details={"fields": sorted(changes)},
         )
+
+
+def _allocation_changes(
+    conn: Any, principal: Principal, changes: dict[str, Any], current_team: str
+) -> str:
+    """Check who may reallocate or move the child; the child's team after the change.
+
+    A move to another team leaves the child unallocated unless the change names one of
+    the new team's social workers: the old one no longer belongs to its team.
+    """
+    team = changes.get("team") or current_team
+    if changes.get("team", current_team) in (None, current_team):
+        changes.pop("team", None)
+    else:
+        if principal.roles.isdisjoint(MOVE_TEAM_ROLES):
+            raise AccessDenied("Only a service manager may move a child to another team.")
+        require_team(conn, team)
+        changes.setdefault("allocated_social_worker_id", None)
+    if "allocated_social_worker_id" in changes and principal.roles.isdisjoint(REALLOCATE_ROLES):
+        raise AccessDenied("Only a team manager or service manager may reallocate a child.")
+    return str(team)
 
 
 def get_child(engine: Engine, child_id: int, principal: Principal) -> dict[str, Any]:

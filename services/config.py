@@ -50,6 +50,20 @@ class Settings(BaseSettings):
     session_idle_minutes: int = 60
     session_max_hours: int = 10
     session_cookie_secure: bool = True
+    # Sign-in throttling (issue 10; services/sign_in.py). After ``sign_in_backoff_after``
+    # consecutive failures on an account or from an address, attempts are refused for
+    # base x 2^(failures - threshold) seconds, at most ``sign_in_backoff_max_seconds``; an
+    # account is locked after ``sign_in_lock_after`` until a manager unlocks it. An address's
+    # count is forgotten after ``sign_in_address_forget_minutes`` without a failure.
+    sign_in_backoff_after: int = 5
+    sign_in_lock_after: int = 10
+    sign_in_backoff_base_seconds: float = 1.0
+    sign_in_backoff_max_seconds: int = 900
+    sign_in_address_forget_minutes: int = 60
+    # At most this many argon2 checks at once per process (each holds about
+    # ``password_memory_kib``); the rest wait up to ``password_check_wait_seconds``, then 429.
+    password_checks_at_once: int = 2
+    password_check_wait_seconds: float = 2.0
 
     # -- reminders and notifications (issue 3; see notifications/policy.py) --------------
     # The in-process scheduler (APScheduler) that triggers sweeps, delivery and the digest.

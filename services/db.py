@@ -54,7 +54,11 @@ def is_sqlite(engine: Engine) -> bool:
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
-    """An engine for ``url`` with the pragmas and pool settings the service relies on."""
+    """An engine for ``url`` with the pragmas and pool settings the service relies on.
+
+    Its errors never carry the statement's parameters (``hide_parameters``): they hold
+    children's names and dates of birth, and an error's text can reach a log line.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(
@@ -62,6 +66,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
             connect_args={"check_same_thread": False, "timeout": 30},
             pool_size=pool_size,
             max_overflow=pool_size,
+            hide_parameters=True,
         )
 
         @event.listens_for(engine, "connect")
@@ -81,7 +86,13 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        hide_parameters=True,
+    )
 
 
 def make_async_engine(url: str, *, pool_size: int = 10) -> AsyncEngine | None:
@@ -99,7 +110,11 @@ def make_async_engine(url: str, *, pool_size: int = 10) -> AsyncEngine | None:
     if make_url(url).get_backend_name() != "postgresql":
         return None
     return create_async_engine(
-        url, pool_size=pool_size, max_overflow=0, isolation_level="AUTOCOMMIT"
+        url,
+        pool_size=pool_size,
+        max_overflow=0,
+        isolation_level="AUTOCOMMIT",
+        hide_parameters=True,
     )
 
 

@@ -14,18 +14,22 @@ from services.models import CHILDREN as C
 from services.models import DEADLINES as D
 from services.models import JOURNEYS as J
 from services.models import USERS as U
+from states.deadline_kinds import PANEL_ESCALATION
 
 DEADLINE_STATUSES = ("open", "met", "cancelled")
 
 
 def missed_open(as_of: date) -> ColumnElement[bool]:
-    """A deadline still open after its due date, as of ``as_of``."""
-    return and_(D.c.status == "open", D.c.due_on < as_of)
+    """A deadline still open after its due date, as of ``as_of``; a panel escalation from
+    the day it is raised (the panel has already found the drift) until it is answered."""
+    raised = and_(D.c.kind == PANEL_ESCALATION.key, D.c.due_on <= as_of)
+    return and_(D.c.status == "open", or_(D.c.due_on < as_of, raised))
 
 
 def met_late() -> ColumnElement[bool]:
-    """A deadline met after its due date."""
-    return and_(D.c.status == "met", D.c.met_on > D.c.due_on)
+    """A deadline met after its due date. A panel escalation is met by its acknowledgement,
+    which answers it, and so leaves the register then."""
+    return and_(D.c.status == "met", D.c.met_on > D.c.due_on, D.c.kind != PANEL_ESCALATION.key)
 
 
 def breach_condition(as_of: date) -> ColumnElement[bool]:

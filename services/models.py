@@ -147,6 +147,27 @@ class AuditLog(SQLModel, table=True):
     row_hash: str | None = Field(default=None, max_length=64)
 
 
+class SignInThrottle(SQLModel, table=True):
+    """Failed sign-ins counted per account and per client address (services.sign_in).
+
+    In the database, not in memory, so every instance of the service sees the same counts.
+    ``subject`` is the SHA-256 of the typed username for an account (known or not, so an
+    unknown name behaves like a known one and nothing typed is stored), or the address.
+    """
+
+    __tablename__: ClassVar[Any] = "sign_in_throttle"
+    __table_args__ = (UniqueConstraint("scope", "subject"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    scope: str = Field(max_length=10)
+    subject: str = Field(max_length=64)
+    user_id: int | None = Field(default=None, foreign_key="app_user.id")
+    failures: int = 0
+    last_failure_at: datetime | None = None
+    blocked_until: datetime | None = None
+    locked_at: datetime | None = None
+
+
 def core_table(model: type[SQLModel]) -> Table:
     """The Core table behind a table model: the hot paths and set-based sweeps query with
     SQLAlchemy Core, and SQLModel does not declare ``__table__`` for type checkers."""
@@ -162,3 +183,4 @@ JOURNEYS = core_table(Journey)
 JOURNEY_EVENTS = core_table(JourneyEvent)
 DEADLINES = core_table(Deadline)
 AUDIT_LOG = core_table(AuditLog)
+SIGN_IN_THROTTLE = core_table(SignInThrottle)

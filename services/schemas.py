@@ -2,10 +2,48 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
+
+from services.clock import today
+from services.plausible import birth_date_problem, looked_after_problem
+
+# Every id and version column is PostgreSQL's ``integer``: a larger number would reach the
+# database only to fail there, so it is refused here with the field named.
+DB_INT_MAX = 2**31 - 1
+RecordId = Annotated[int, Field(ge=1, le=DB_INT_MAX)]
+Version = Annotated[int, Field(ge=0, le=DB_INT_MAX)]
+
+_NUMBER = re.compile(r"\s*[-+]?\d+(\.\d*)?\s*")
+
+
+def _date_text(value: Any) -> Any:
+    # pydantic reads 0 or "1654646400" as a Unix time; a person means a calendar date.
+    # Any other text is left to pydantic, which says what is wrong with it.
+    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
+        raise ValueError("must be a date written as YYYY-MM-DD")
+    return value
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be only spaces")
+    return value
+
+
+InputDate = Annotated[date, BeforeValidator(_date_text)]
+Name = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_not_blank)]
 
 LegalStatus = Literal[
     "section_20",
@@ -28,24 +66,45 @@ class ChildCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reference: str = Field(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9][A-Za-z0-9/_-]*$")
-    given_name: str = Field(min_length=1, max_length=100)
-    family_name: str = Field(min_length=1, max_length=100)
-    date_of_birth: date
-    looked_after_since: date | None = None
+    given_name: Name
+    family_name: Name
+    date_of_birth: InputDate
+    looked_after_since: InputDate | None = None
     legal_status: LegalStatus | None = None
     team: str | None = Field(default=None, max_length=100)
-    allocated_social_worker_id: int | None = None
+    allocated_social_worker_id: RecordId | None = None
+
+    @field_validator("date_of_birth")
+    @classmethod
+    def _plausible_birth(cls, value: date) -> date:
+        problem = birth_date_problem(value, today())
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("looked_after_since")
+    @classmethod
+    def _plausible_looked_after(cls, value: date | None, info: ValidationInfo) -> date | None:
+        # date_of_birth is declared first, so it has been validated (or failed) by now.
+        if value is not None:
+            problem = looked_after_problem(value, info.data.get("date_of_birth"), today())
+            if problem:
+                raise ValueError(problem)
+        return value
 
 
 class ChildUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    expected_version: int
-    given_name: str | None = Field(default=None, min_length=1, max_length=100)
-    family_name: str | None = Field(default=None, min_length=1, max_length=100)
-    looked_after_since: date | None = None
+    expected_version: Version
+    given_name: Name | None = None
+    family_name: Name | None = None
+    looked_after_since: InputDate | None = None
     legal_status: LegalStatus | None = None
-    allocated_social_worker_id: int | None = None
+    allocated_social_worker_id: RecordId | None = None
+    # Moving a child to another team (service managers only); its social worker must then
+    # be one of the new team's, or none.
+    team: str | None = Field(default=None, min_length=1, max_length=100)
 
     @field_validator("given_name", "family_name")
     @classmethod
@@ -54,6 +113,17 @@ class ChildUpdate(BaseModel):
         if value is None:
             raise ValueError("may be left out but not set to null")
         return value
+
+
+class ChildSearch(BaseModel):
+    """A search for children, sent in a body so that a name never sits in an address."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    q: str | None = Field(default=None, max_length=100, description="Reference or name")
+    team: str | None = Field(default=None, max_length=100)
+    limit: int = Field(default=50, ge=1, le=500)
+    offset: int = Field(default=0, ge=0, le=DB_INT_MAX)
 
 
 class JourneySummary(BaseModel):
@@ -82,7 +152,7 @@ class JourneyStart(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: str
-    started_on: date | None = None
+    started_on: InputDate | None = None
     data: dict[str, Any] = {}
 
 
@@ -90,8 +160,8 @@ class EventIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     event: str = Field(min_length=1, max_length=50)
-    expected_version: int
-    occurred_on: date | None = None
+    expected_version: Version
+    occurred_on: InputDate | None = None
     data: dict[str, Any] = {}
 
 
@@ -166,7 +236,7 @@ class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     username: str = Field(min_length=1, max_length=100)
-    password: str = Field(min_length=8, max_length=200)
+    password: str = Field(min_length=1, max_length=200)  # policy: services.auth
     roles: list[str] = Field(min_length=1)
     team: str | None = None
     display_name: str = ""

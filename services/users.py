@@ -1,4 +1,4 @@
-"""Users: creation, sign-in and loading the signed-in principal."""
+"""Users: creation and loading the signed-in principal (signing in: services.sign_in)."""
 
 from __future__ import annotations
 
@@ -6,16 +6,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, insert, select
+from sqlalchemy import Engine, bindparam, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services import audit
 from services.access import Principal
-from services.auth import hash_password, verify_password
+from services.auth import hash_password, password_problem
 from services.clock import now_utc
 from services.db import driver_connection, insert_id, read_connection, write_connection
+from services.models import SIGN_IN_THROTTLE as T
 from services.models import USERS as U
 from services.prepared import Prepared
+from services.sign_in import ACCOUNT, account_key
 from services.teams import require_team
 from states.roles import ALL_ROLES
 from workflow.errors import EngineError
@@ -47,8 +49,9 @@ def create_user(
             f"Unknown or missing roles: {', '.join(unknown) or 'none given'}.",
             roles=list(ALL_ROLES),
         )
-    if len(password) < 8:
-        raise UserError("A password needs at least 8 characters.")
+    problem = password_problem(password, username=username)
+    if problem:
+        raise UserError(problem)
     with write_connection(engine) as conn:
         if conn.execute(select(U.c.id).where(U.c.username == username)).first():
             raise UserError(f"User {username!r} already exists.")
@@ -68,6 +71,8 @@ def create_user(
                 )
             )
         )
+        # Failures typed against this name before it existed must not lock the new user out.
+        conn.execute(delete(T).where(T.c.scope == ACCOUNT, T.c.subject == account_key(username)))
         audit.record(
             conn,
             actor_id=actor_id,
@@ -77,25 +82,6 @@ def create_user(
             details={"username": username, "roles": roles, "team": team},
         )
     return user_id
-
-
-def authenticate(engine: Engine, username: str, password: str) -> int | None:
-    """The user id if the credentials are right and the user is active; audits the attempt."""
-    with read_connection(engine) as conn:
-        row = conn.execute(
-            select(U.c.id, U.c.password_hash, U.c.active).where(U.c.username == username)
-        ).one_or_none()
-    ok = verify_password(row.password_hash if row else None, password) and bool(row and row.active)
-    with write_connection(engine) as conn:
-        audit.record(
-            conn,
-            actor_id=row.id if row else None,
-            action="sign_in" if ok else "sign_in_failed",
-            entity="user",
-            entity_id=row.id if row else None,
-            details={"username": username},
-        )
-    return int(row.id) if ok and row else None
 
 
 # Every API request looks its user up: one statement, built and compiled once.

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from states.roles import ADM, PANEL_ADMIN, SOCIAL_WORKER
+from states.roles import ADM, PANEL_ADMIN, SERVICE_DIRECTOR, SOCIAL_WORKER
 from workflow.definition import Context, DateRule, JourneyDefinition, OpenDeadline
 
 
@@ -50,6 +50,10 @@ KINDS: tuple[DeadlineKind, ...] = (
     DeadlineKind("panel_pack", "Panel pack"),
     DeadlineKind("panel_action", "Panel action"),
     DeadlineKind("panel_minutes", "Panel minutes", owner_role=PANEL_ADMIN, meeting_words="minutes"),
+    # Not a due date but an answer owed: the panel escalated drift to the service director
+    # (notifications.raised). Due the day it is raised; it has no reminders, and its
+    # escalation notices go out at once; the acknowledgement meets it.
+    DeadlineKind("panel_escalation", "Panel escalation of drift", owner_role=SERVICE_DIRECTOR),
 )
 
 BY_KEY: dict[str, DeadlineKind] = {k.key: k for k in KINDS}
@@ -58,6 +62,7 @@ STATUTORY: frozenset[str] = frozenset(k.key for k in KINDS if k.statutory)
 PANEL_PACK = BY_KEY["panel_pack"]
 PANEL_ACTION = BY_KEY["panel_action"]
 PANEL_MINUTES = BY_KEY["panel_minutes"]
+PANEL_ESCALATION = BY_KEY["panel_escalation"]
 
 
 def kind(key: str) -> DeadlineKind:

@@ -101,6 +101,7 @@ _TABLES = (
     "care_episode",
     "care_child",
     "care_import",
+    "raised_escalation",
     "outbox",
     "notice",
     "deadline",
@@ -116,6 +117,7 @@ _TABLES = (
     "child",
     "audit_log",
     "web_session",
+    "sign_in_throttle",
     "app_user",
     "team",
 )

@@ -11,7 +11,14 @@ from app.api.params import Offset, PathId, SearchLimit, TextQuery
 from app.api.render import journey_json, json_response
 from app.api.responses import READ, WRITE, errors
 from services import children
-from services.schemas import ChildCreate, ChildOut, ChildUpdate, JourneyOut, JourneyStart
+from services.schemas import (
+    ChildCreate,
+    ChildOut,
+    ChildSearch,
+    ChildUpdate,
+    JourneyOut,
+    JourneyStart,
+)
 
 router = APIRouter(prefix="/children", tags=["children"])
 
@@ -37,9 +44,28 @@ def list_children(
     limit: SearchLimit = 50,
     offset: Offset = 0,
 ) -> Any:
-    """Children you may see, searchable by reference or name."""
+    """Children you may see, searchable by reference or name.
+
+    A name in ``q`` ends up in proxy and server access logs with the address: prefer
+    ``POST /children/search``, which takes the same search in its body.
+    """
     return children.search_children(
         services.engine, principal, team=team, q=q, limit=limit, offset=offset
+    )
+
+
+@router.post("/search", response_model=list[ChildOut], responses=errors(400, 401, 403, 422))
+def search_children(body: ChildSearch, services: Services, principal: CurrentPrincipal) -> Any:
+    """Children you may see, by reference or name, with the search in the body: unlike
+    ``GET /children?q=``, no child's name lands in an address, a browser's history or an
+    access log on the way."""
+    return children.search_children(
+        services.engine,
+        principal,
+        team=body.team,
+        q=body.q,
+        limit=body.limit,
+        offset=body.offset,
     )
 
 

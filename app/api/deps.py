@@ -15,6 +15,7 @@ from services.access import Principal
 from services.auth import read_token
 from services.config import Settings
 from services.journeys import JourneyService
+from services.sign_in import PasswordGate
 from services.users import load_principal, load_principal_async
 from workflow.machines import Registry
 
@@ -35,6 +36,8 @@ class AppServices:
     # service's async engine on the loop, so a slow query waits without stalling it; other
     # blocking calls keep the thread pool.
     inline_db: bool
+    # Bounds the argon2 checks running at once in this process (services.sign_in).
+    password_gate: PasswordGate
 
 
 T = TypeVar("T")

@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import CurrentPrincipal, Services
-from app.api.params import ApiIn, Limit, Offset, PathId, QueryDate, TextQuery
+from app.api.params import Limit, Offset, PathId, QueryDate, TextQuery
 from app.api.render import json_response
 from app.api.responses import (
     WRITE,
@@ -27,8 +27,10 @@ escalations_router = APIRouter(prefix="/escalations", tags=["escalations"])
 breaches_router = APIRouter(prefix="/breaches", tags=["escalations"])
 
 
-class Acknowledgement(ApiIn):
+class Acknowledgement(BaseModel):
     """What the acknowledger says was done or will be done."""
+
+    model_config = ConfigDict(extra="forbid")
 
     comment: str = Field(min_length=1, max_length=2000)
 

@@ -10,16 +10,13 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import CurrentPrincipal, Services
 from app.api.params import (
     DATE_RANGE,
     WHEN,
-    ApiIn,
     BodyDate,
-    BodyId,
-    BodyVersion,
     PathId,
     QueryDate,
     TextQuery,
@@ -45,6 +42,7 @@ from panels.results import (
     ChildRecordEntry,
     Circulation,
     Decision,
+    DriftEscalation,
     ListedAction,
     Meeting,
     MeetingDetail,
@@ -56,6 +54,7 @@ from panels.results import (
     to_json,
 )
 from panels.service import TRACKING_OUTCOMES, PanelService
+from services.schemas import RecordId, Version
 from workflow.errors import EngineError
 
 router = APIRouter(prefix="/panel", tags=["panel"])
@@ -95,8 +94,8 @@ class PanelMisconfigured(EngineError):
     code = "panel_misconfigured"
 
 
-class _In(ApiIn):
-    """A panel request body (no unknown fields, no NUL in any text)."""
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
 
 
 class GenerateIn(_In):
@@ -117,7 +116,7 @@ class Seat(_In):
     member_key: str
     status: Literal["present", "apologies", "absent"]
     person: str = Field(default="", max_length=200)
-    user_id: BodyId | None = None
+    user_id: RecordId | None = None
     representative: str | None = Field(default=None, max_length=200)
 
 
@@ -126,9 +125,9 @@ class AttendanceIn(_In):
 
 
 class ReferIn(_In):
-    journey_id: BodyId
+    journey_id: RecordId
     decision_type: str
-    meeting_id: BodyId | None = None
+    meeting_id: RecordId | None = None
     referred_on: BodyDate | None = None
     documents: list[str] = Field(default_factory=list)
 
@@ -150,7 +149,7 @@ class BuildIn(_In):
 
 class OrderIn(_In):
     part: str
-    item_ids: list[BodyId]
+    item_ids: list[RecordId]
 
 
 class PinIn(_In):
@@ -160,7 +159,7 @@ class PinIn(_In):
 class ActionIn(_In):
     description: str = Field(min_length=1, max_length=1000)
     due_on: BodyDate
-    owner_id: BodyId | None = None
+    owner_id: RecordId | None = None
     owner_role: str = "social_worker"
 
 
@@ -171,10 +170,14 @@ class DecisionIn(_In):
     resources_carers: str = Field(default="", max_length=2000)
     notes: str = Field(default="", max_length=4000)
     event_data: dict[str, Any] = Field(default_factory=dict)
-    expected_version: BodyVersion | None = None
+    expected_version: Version | None = None
     review_weeks: int | None = Field(default=None, ge=1, le=104)
     exception_reason: str = ""
     actions: list[ActionIn] = Field(default_factory=list)
+
+
+class EscalateIn(_In):
+    reason: str = Field(min_length=1, max_length=2000)
 
 
 class DoneIn(_In):
@@ -337,6 +340,36 @@ def decide(
     """Record a decision or recommendation; its journey event fires in the same transaction."""
     data = body.model_dump(mode="json")
     return answer(panel.decide(item_id, principal, data), status_code=201)
+
+
+@router.post(
+    "/items/{item_id}/escalate",
+    status_code=201,
+    response_model=DriftEscalation,
+    responses={200: {"model": DriftEscalation}, **errors(*WRITE)},
+)
+def escalate_item(
+    item_id: PathId, body: EscalateIn, panel: Panel, principal: CurrentPrincipal
+) -> Response:
+    """The chair escalates drift on an agenda item's child to the service director, with
+    the reason (201; 200 with ``created: false`` if it is escalated and not yet answered)."""
+    result = panel.escalate_drift(principal, body.reason, item_id=item_id)
+    return answer(result, status_code=201 if result.created else 200)
+
+
+@router.post(
+    "/children/{child_id}/escalate",
+    status_code=201,
+    response_model=DriftEscalation,
+    responses={200: {"model": DriftEscalation}, **errors(*WRITE)},
+)
+def escalate_child(
+    child_id: PathId, body: EscalateIn, panel: Panel, principal: CurrentPrincipal
+) -> Response:
+    """The chair escalates a child's drift to the service director, with the reason (201;
+    200 with ``created: false`` if the child's escalation is open already)."""
+    result = panel.escalate_drift(principal, body.reason, child_id=child_id)
+    return answer(result, status_code=201 if result.created else 200)
 
 
 @router.get("/actions", response_model=list[ListedAction], responses=errors(401, 403, 422))

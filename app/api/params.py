@@ -1,29 +1,28 @@
-"""What a request may carry, checked once for the API and the pages: integers in range,
-and text without the NUL character.
+"""What a request may carry, checked once for the API and the pages: integers and dates
+in range.
 
 Every id column is a 32-bit ``INTEGER`` on PostgreSQL and a 64-bit one on SQLite: a path or
 query integer past that range reached the database and failed there with a 500. So each
-path id, offset, limit, page number and year is declared here with its range, and an
+path id, offset, limit, page number, year and date is declared here with its range, and an
 out-of-range value is refused before any service runs (422 on the API; the pages' handler
 in ``app/main.py`` answers 404 for an address and 422 for a query). Forms read by hand
-use ``whole_number``.
-
-PostgreSQL refuses a NUL character in any text or JSON value, so text from a query string
-or one of the API's own request bodies (``ApiIn``) is refused with 422 if it holds one.
-(The request bodies in ``services/schemas.py`` carry their own checks.)
+use ``whole_number``. Ids and versions in request bodies are ``services.schemas``' own
+(``RecordId``, ``Version``), and a NUL anywhere is refused at the door (``app.input_guard``).
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from annotated_types import Interval
 from fastapi import Path, Query
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field
+
+from services.schemas import DB_INT_MAX, InputDate
 
 # The largest value of a PostgreSQL INTEGER (and so of every id and version we store).
-MAX_INT = 2**31 - 1
+MAX_INT = DB_INT_MAX
 # Page numbers beyond this are never real: 100,000 pages of results.
 MAX_PAGE = 99_999
 # Years a panel report may cover: the service has no data outside them.
@@ -45,17 +44,11 @@ MIN_DATE, MAX_DATE = date(MIN_YEAR, 1, 1), date(MAX_YEAR, 12, 31)
 DATE_RANGE = Interval(ge=MIN_DATE, le=MAX_DATE)
 WHEN = f"A date from {MIN_DATE} to {MAX_DATE}."
 QueryDate = Annotated[date, DATE_RANGE, Query(description=WHEN)]
-BodyDate = Annotated[date, DATE_RANGE, Field(description=WHEN)]
+# In a body: a calendar date, never a number (services.schemas.InputDate), in range.
+BodyDate = Annotated[InputDate, DATE_RANGE, Field(description=WHEN)]
 
-# Text from a query string: no NUL, and no longer than any name or code we store.
-NO_NUL = r"^[^\x00]*$"
-TextQuery = Annotated[str | None, Query(max_length=100, pattern=NO_NUL)]
-# A page's search box: any length (the page shortens it), but no NUL.
-SearchQuery = Annotated[str | None, Query(pattern=NO_NUL)]
-
-# Ids and versions in the API's own request bodies (the panel's, the notifications').
-BodyId = Annotated[int, Field(ge=1, le=MAX_INT)]
-BodyVersion = Annotated[int, Field(ge=0, le=MAX_INT)]
+# Text from a query string: no longer than any name or code we store.
+TextQuery = Annotated[str | None, Query(max_length=100)]
 
 
 def whole_number(raw: str, low: int = 1, high: int = MAX_INT) -> int | None:
@@ -69,29 +62,3 @@ def whole_number(raw: str, low: int = 1, high: int = MAX_INT) -> int | None:
         return None
     value = int(raw)
     return value if low <= value <= high else None
-
-
-def refuse_nul(value: Any) -> Any:
-    """``value`` unchanged, or ValueError if it (or a key or item within it) holds a NUL."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise ValueError("must not contain the NUL character")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            refuse_nul(key)
-            refuse_nul(item)
-    elif isinstance(value, list | tuple | set | frozenset):
-        for item in value:
-            refuse_nul(item)
-    return value
-
-
-class ApiIn(BaseModel):
-    """A request body of the API's own: unknown fields refused, and NUL in any text."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    @field_validator("*")
-    @classmethod
-    def _no_nul(cls, value: Any) -> Any:
-        return refuse_nul(value)

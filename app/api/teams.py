@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import CurrentPrincipal, Services, require_roles
-from app.api.params import ApiIn
 from app.api.responses import errors
 from services.teams import add_team, list_teams, rename_team
 from states.roles import SYSADMIN
@@ -19,12 +18,14 @@ class TeamOut(BaseModel):
     title: str
 
 
-class TeamIn(ApiIn):
+class TeamIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=100)
     title: str | None = Field(default=None, max_length=200)
 
 
-class TeamRename(ApiIn):
+class TeamRename(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     title: str = Field(min_length=1, max_length=200)
 
 

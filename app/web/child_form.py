@@ -15,6 +15,7 @@ from app.api.params import whole_number
 from app.web.forms import FormErrors, echo_date, read_date, text
 from app.web.templating import humanise
 from services.access import Principal
+from services.plausible import birth_date_problem, looked_after_problem
 from services.schemas import ChildCreate, LegalStatus
 from states.roles import SOCIAL_WORKER
 
@@ -74,17 +75,12 @@ def read(
     since = read_date(
         form, "looked_after_since", "Date they became looked after", errors, required=False
     )
-    if born is not None and born > today:
-        errors.add("date_of_birth-day", "Date of birth must be today or in the past")
-    if since is not None and since > today:
-        errors.add(
-            "looked_after_since-day", "Date they became looked after must be today or in the past"
-        )
-    if since is not None and born is not None and since < born:
-        errors.add(
-            "looked_after_since-day",
-            "Date they became looked after must be the same as or after the date of birth",
-        )
+    born_problem = born and birth_date_problem(born, today)
+    if born_problem:
+        errors.add("date_of_birth-day", f"Date of birth {born_problem}")
+    since_problem = since and looked_after_problem(since, born, today)
+    if since_problem:
+        errors.add("looked_after_since-day", f"Date they became looked after {since_problem}")
     status = text(form, "legal_status")
     if status and status not in dict(LEGAL_STATUSES):
         errors.add("legal_status", "Select the child's legal status")

@@ -18,7 +18,8 @@ from panels.models import ITEMS as I
 from panels.models import REFERRALS as R
 from panels.permissions import COMPLETE_ACTION, decision_rule, require
 from panels.results import Action, Decision, ListedAction, fields_of
-from panels.service.common import ACTION, TRACKING_OUTCOMES, PanelBase, action_of, log
+from panels.service.common import ACTION, TRACKING_OUTCOMES, action_of, log
+from panels.service.escalations import EscalationsMixin
 from services.access import Principal
 from services.clock import now_utc, today
 from services.db import insert_id, read_connection, write_connection
@@ -40,8 +41,12 @@ class _Outcome:
     decision_type: DecisionType | None
 
 
-class DecisionsMixin(PanelBase):
-    """Decisions and actions: decide an item, complete and list actions."""
+ESCALATE = "escalate"  # the outcome that escalates the child's drift to the director
+
+
+class DecisionsMixin(EscalationsMixin):
+    """Decisions and actions: decide an item, complete and list actions; a decision
+    ``escalate`` escalates the child's drift (``EscalationsMixin``)."""
 
     def _event_roles(self, journey_type: str | None, event: str | None) -> tuple[str, ...]:
         if not journey_type or not event:
@@ -76,6 +81,17 @@ class DecisionsMixin(PanelBase):
             self._conclude_item(conn, item, meeting, outcome, body.get("review_weeks"))
             for a in actions:
                 self._add_action(conn, principal, meeting, item, journey, a)
+            if outcome.key == ESCALATE:
+                self._raise_drift(
+                    conn,
+                    principal,
+                    child_id=item.child_id,
+                    journey_id=item.journey_id,
+                    meeting_id=meeting.id,
+                    item_id=item.id,
+                    decision_id=decision_id,
+                    reason=str(body.get("notes") or "").strip() or outcome.label,
+                )
             self._audit(
                 conn,
                 principal,
@@ -394,6 +410,6 @@ class DecisionsMixin(PanelBase):
             query = query.where(C.c.team.in_(teams))
         with read_connection(self.engine) as conn:
             return [
-                ListedAction(**fields_of(action_of(a)), child_reference=a.reference)
+                ListedAction(**fields_of(action_of(a)), child_reference=a.reference, team=a.team)
                 for a in conn.execute(query)
             ]

@@ -105,6 +105,7 @@ def test_social_worker_moves_a_journey_a_step_and_sees_the_deadline_change(
     results = page.locator("#children tbody tr")
     expect(results).to_have_count(1)
     expect(results).to_contain_text("C-0002")
+    assert "alex" not in page.url  # searched by POST: no name in the address or history
     check_page(page, "casework-children")
 
     page.get_by_role("link", name="Notifications", exact=True).click()

@@ -94,8 +94,8 @@ def test_checklist_answers_and_their_words() -> None:
 
 def test_results_as_json_keep_field_order_names_and_iso_dates() -> None:
     action = Action(1, "Visit", None, "social_worker", date(2026, 3, 2), "open", None, 5, 6, 7)
-    listed = ListedAction(**fields_of(action), child_reference="C-1")
-    assert list(to_json(listed)) == [*to_json(action), "child_reference"]
+    listed = ListedAction(**fields_of(action), child_reference="C-1", team="north")
+    assert list(to_json(listed)) == [*to_json(action), "child_reference", "team"]
     assert to_json(listed)["due_on"] == "2026-03-02" and to_json(listed)["done_on"] is None
     themes = Themes("Panel", date(2026, 1, 1), date(2026, 12, 31), 2, 0, {}, [], {}, {}, {})
     assert list(to_json(themes))[:3] == ["panel", "from", "to"]

@@ -326,3 +326,21 @@ def test_deadlines_list_is_scoped_and_filtered(sw: Api, south: Api, chair: Api, 
     assert rows(chair, due_before="2026-01-21", team="north") == rows(sw)
     response = chair.get("/deadlines", params={"status": "late"})
     assert response.status_code == 422
+
+
+def test_search_by_post_finds_the_same_children_with_the_term_in_the_body(
+    sw: Api, south: Api
+) -> None:
+    sw.create_child("N-100", given_name="Amelia", family_name="Hartley")
+    sw.create_child("N-200", given_name="Oliver", family_name="Brennan")
+    south.create_child("S-300", given_name="Amelia", family_name="Price")
+    for api, q in ((sw, "amelia"), (south, "amelia"), (sw, "N-"), (sw, "nobody")):
+        by_get = api.get("/children", params={"q": q}).json()
+        by_post = api.post("/children/search", {"q": q})
+        assert by_post.status_code == 200, by_post.text
+        assert by_post.json() == by_get
+    paged = sw.post("/children/search", {"q": "N-", "limit": 1, "offset": 1}).json()
+    assert [c["reference"] for c in paged] == ["N-200"]
+    refused = sw.post("/children/search", {"q": "x" * 101, "offset": 2**31})
+    assert refused.status_code == 422
+    assert [e.split(":")[0] for e in refused.json()["errors"]] == ["q", "offset"]

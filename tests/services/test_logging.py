@@ -6,11 +6,16 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from datetime import date
 
 import pytest
 import structlog
+from sqlalchemy import Engine, insert
+from sqlalchemy.exc import IntegrityError
 
+from services.clock import now_utc
 from services.logging import WITHHELD, allow_list
+from services.models import CHILDREN
 from tests.conftest import Api
 
 GIVEN = "Zebedee"
@@ -90,3 +95,57 @@ def test_standard_library_records_go_through_the_allow_list(log_output: io.Strin
     output = log_output.getvalue()
     assert FAMILY not in output
     assert WITHHELD in output
+
+
+def _failed_insert(engine: Engine) -> IntegrityError:
+    """A real database error on a statement whose parameters hold a name and a birth date."""
+    row = {
+        "reference": "LOG-DUP",
+        "given_name": GIVEN,
+        "family_name": FAMILY,
+        "date_of_birth": date.fromisoformat(DOB),
+        "team": "north",
+        "version": 1,
+        "created_at": now_utc(),
+        "updated_at": now_utc(),
+    }
+    with engine.begin() as conn:
+        conn.execute(insert(CHILDREN).values(**row))
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(CHILDREN).values(**row))
+    except IntegrityError as exc:
+        return exc
+    raise AssertionError("the duplicate reference was accepted")
+
+
+def test_database_errors_carry_no_statement_parameters(engine: Engine) -> None:
+    error = _failed_insert(engine)
+    assert FAMILY not in str(error)
+    assert DOB not in str(error)
+
+
+def test_an_exception_is_logged_by_type_and_frames_never_its_message(
+    engine: Engine, sw: Api, log_output: io.StringIO
+) -> None:
+    error = _failed_insert(engine)
+    try:
+        raise RuntimeError(f"while filing for {FAMILY}") from error
+    except RuntimeError:
+        structlog.get_logger("ours").exception("filing_failed")
+        # uvicorn logs an application's exception through the standard library like this.
+        logging.getLogger("uvicorn.error").exception("Exception in ASGI application")
+    structlog.get_logger("ours").error("explained", exception=f"{FAMILY} {DOB}")
+    output = log_output.getvalue()
+    for needle in (GIVEN, FAMILY, DOB, "LOG-DUP"):
+        assert needle not in output
+    records = [json.loads(line) for line in output.splitlines() if line.strip()]
+    failures = ("filing_failed", "Exception in ASGI application")
+    logged = [r for r in records if r["event"] in failures]
+    assert len(logged) == 2
+    for record in logged:
+        assert "sqlalchemy.exc.IntegrityError: [SQL: INSERT INTO child" in record["exception"]
+        assert "builtins.RuntimeError: [withheld]" in record["exception"]
+        assert "test_logging.py" in record["exception"]
+    explained = next(r for r in records if r["event"] == "explained")
+    assert explained["exception"] == WITHHELD

@@ -173,12 +173,40 @@ def test_children_search_by_reference_or_name(sw: Api, web_as: WebAs) -> None:
     sw.create_child("LA-1001", given_name="Alexandra", family_name="Ng")
     sw.create_child("LA-2002", given_name="Sam", family_name="Brook")
     page = web_as(sw)
-    by_name = page.get("/children?q=alexandra")
+    # The search is a POST answered in place: the name never reaches the address.
+    by_name = page.post("/children", {"q": "alexandra"})
     assert by_name.status_code == 200
+    assert str(by_name.url).endswith("/children")
     assert "LA-1001" in by_name.text and "LA-2002" not in by_name.text
-    by_reference = page.get("/children?q=2002")
+    by_reference = page.post("/children", {"q": "2002"})
     assert "LA-2002" in by_reference.text and "LA-1001" not in by_reference.text
-    assert "No children match" in page.get("/children?q=zzz").text
+    assert "No children match" in page.post("/children", {"q": "zzz"}).text
+    # The form itself posts, so a browser never builds /children?q=...
+    assert '<form method="post" action="/children"' in page.get("/children").text
+    # A term in the address is not a search (it would have been logged on the way).
+    listed = page.get("/children?q=alexandra")
+    assert "LA-1001" in listed.text and "LA-2002" in listed.text
+    # Without the session's token, nothing is searched.
+    assert page.post("/children", {"q": "alexandra"}, csrf="").status_code == 403
+
+
+def test_search_results_page_by_post_keeping_the_term_out_of_the_address(
+    sw: Api, web_as: WebAs
+) -> None:
+    for n in range(52):
+        sw.create_child(f"PG-{n:03d}", given_name="Pagename", family_name=f"F{n:03d}")
+    sw.create_child("OTHER-1", given_name="Someone", family_name="Else")
+    page = web_as(sw)
+    first = page.post("/children", {"q": "pagename"})
+    row_link = 'class="govuk-link" href="/children/'
+    assert first.text.count(row_link) == 50
+    pages = first.text.split('aria-label="Pages"', 1)[1]
+    assert '<form method="post" action="/children"' in pages
+    assert 'name="q" value="pagename"' in pages and 'name="page" value="2"' in pages
+    second = page.post("/children", {"q": "pagename", "page": "2"})
+    assert second.text.count(row_link) == 2
+    assert "OTHER-1" not in first.text + second.text
+    assert 'name="page" value="1"' in second.text
 
 
 def test_another_teams_child_page_is_refused_without_showing_the_child(

@@ -619,3 +619,75 @@ def test_a_funding_pack_and_a_sign_off(make_user: UserFactory, web_as: WebAs) ->
     signed = chair.post(form_path, {"outcome": "sign_off", "resources_carers": "Respite"})
     assert signed.status_code == 303, signed.text
     assert ok(cast.sw.get(f"/journeys/{sgo2['id']}"))["state"] == "signed_off"
+
+
+def _date_fields(name: str, day: date) -> dict[str, str]:
+    return {
+        f"{name}-day": str(day.day),
+        f"{name}-month": str(day.month),
+        f"{name}-year": str(day.year),
+    }
+
+
+def test_a_referral_and_its_pack_can_be_back_dated_on_the_forms(
+    make_user: UserFactory, web_as: WebAs
+) -> None:
+    cast = people(make_user)
+    planner = plan_meetings(cast)
+    past = [m for m in planner if date.fromisoformat(m["meeting_date"]) < today()][-1]
+    pack_due = date.fromisoformat(past["pack_due_on"])
+    journey = Journeys(cast.sw).ltf("matching_meeting_held")
+    sw = web_as(cast.sw)
+    form = {"journey_id": journey["id"], "decision_type": LTF, "meeting": "next"}
+    ahead = sw.post(
+        "/panel/referrals", {**form, **_date_fields("referred_on", today() + timedelta(days=2))}
+    )
+    assert ahead.status_code == 400
+    assert "must be today or in the past" in _errors_next_to(ahead.text, "referred_on")
+    made = sw.post(
+        "/panel/referrals", {**form, **_date_fields("referred_on", pack_due - timedelta(days=5))}
+    )
+    assert made.status_code == 303, made.text
+    referral_path = made.headers["location"].split("?")[0]
+    referral_id = int(referral_path.rsplit("/", 1)[1])
+    stored = ok(cast.sw.get(f"/panel/referrals/{referral_id}"))
+    assert stored["referred_on"] == iso(pack_due - timedelta(days=5))
+    # The pack went in a day before its deadline, recorded now: on time, not late.
+    sent = sw.post(
+        f"{referral_path}/pack",
+        {**_checklist_form(), **_date_fields("submitted_on", pack_due - timedelta(days=1))},
+    )
+    assert sent.status_code == 303 and "pack_accepted" in sent.headers["location"]
+    stored = ok(cast.sw.get(f"/panel/referrals/{referral_id}"))
+    assert stored["pack_submitted_on"] == iso(pack_due - timedelta(days=1))
+    assert stored["meeting_id"] == past["id"]
+
+
+def test_the_panel_administrator_withdraws_a_referral_with_a_reason(
+    make_user: UserFactory, web_as: WebAs
+) -> None:
+    cast = people(make_user)
+    plan_meetings(cast)
+    journey = Journeys(cast.sw).ltf("matching_meeting_held")
+    ref = ok(
+        cast.sw.post("/panel/referrals", {"journey_id": journey["id"], "decision_type": LTF}), 201
+    )
+    admin = web_as(cast.admin)
+    page = admin.get(f"/panel/referrals/{ref['id']}")
+    assert "Withdraw referral" in page.text
+    blank = admin.post(f"/panel/referrals/{ref['id']}/withdraw", {"withdraw_reason": " "})
+    assert blank.status_code == 400
+    assert "Enter why the referral is withdrawn" in blank.text
+    done = admin.post(
+        f"/panel/referrals/{ref['id']}/withdraw", {"withdraw_reason": "Plan changed to SGO"}
+    )
+    assert done.status_code == 303 and "withdrawn" in done.headers["location"]
+    assert ok(cast.sw.get(f"/panel/referrals/{ref['id']}"))["status"] == "withdrawn"
+    # A chair who is not also a manager neither refers nor withdraws.
+    other = ok(
+        cast.sw.post("/panel/referrals", {"journey_id": journey["id"], "decision_type": LTF}), 201
+    )
+    chair = web_as(make_user("chair.only", "panel_chair"))
+    assert "Withdraw referral" not in chair.get(f"/panel/referrals/{other['id']}").text
+    refused = chair.post(f"/panel/referrals/{other['id']}/withdraw", {"withdraw_reason": "x"})
+    assert refused.status_code == 403

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from app.web.routes import (
     account,
+    child_edit,
     children,
     director,
     journey_events,
@@ -17,6 +18,7 @@ from app.web.routes import (
 ROUTERS: list[APIRouter] = [
     my_work.router,
     children.router,
+    child_edit.router,
     journey_events.router,
     notifications_page.router,
     account.router,

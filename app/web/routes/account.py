@@ -8,12 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.api.deps import Services
+from app.api.deps import Services, call_db
 from app.web import session as web_session
 from app.web.deps import CSRF_FIELD, CheckedForm, PageSession, csrf_matches
 from app.web.forms import FormErrors
 from app.web.templating import home_for, render
-from services.users import authenticate, load_principal
+from services import sign_in as sign_in_rule
+from services.users import load_principal
 
 router = APIRouter(include_in_schema=False)
 
@@ -69,7 +70,7 @@ def sign_in_form(request: Request, next: str | None = None) -> HTMLResponse:
 
 
 @router.post("/sign-in")
-def sign_in(
+async def sign_in(
     request: Request,
     services: Services,
     username: Annotated[str, Form(max_length=100)] = "",
@@ -77,7 +78,8 @@ def sign_in(
     csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
     next: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
-    """Check the credentials, start a session and go to the page asked for (or home)."""
+    """Check the credentials (throttled: services.sign_in), start a session and go to the
+    page asked for (or home)."""
     next_path = _safe_next(next)
     if not csrf_matches(request.cookies.get(SIGN_IN_COOKIE, ""), csrf_token):
         errors = FormErrors()
@@ -92,17 +94,32 @@ def sign_in(
         errors.add("password", "Enter your password")
     user_id = None
     if not errors:
-        user_id = authenticate(services.engine, username.strip(), password)
+        try:
+            user_id = await sign_in_rule.sign_in(
+                services.engine,
+                services.settings,
+                services.password_gate,
+                username=username.strip(),
+                password=password,
+                address=request.client.host if request.client else None,
+            )
+        except sign_in_rule.SignInRefused as exc:
+            errors.add("username", exc.message.rstrip("."))
+            page = _sign_in_page(
+                request, errors=errors, username=username, next_path=next_path, status_code=429
+            )
+            page.headers["Retry-After"] = str(exc.retry_after)
+            return page
         if user_id is None:
             errors.add("username", "Enter a correct username and password")
     if errors or user_id is None:
         return _sign_in_page(
             request, errors=errors, username=username, next_path=next_path, status_code=400
         )
-    web_session.purge_expired(services.engine, services.settings)
-    token = web_session.start(services.engine, user_id, services.settings)
-    principal = load_principal(services.engine, user_id)
-    assert principal is not None  # authenticate() has just found the user active
+    await call_db(services, web_session.purge_expired, services.engine, services.settings)
+    token = await call_db(services, web_session.start, services.engine, user_id, services.settings)
+    principal = await call_db(services, load_principal, services.engine, user_id)
+    assert principal is not None  # sign_in() has just found the user active
     response = RedirectResponse(next_path or home_for(principal.roles), status_code=303)
     response.set_cookie(
         web_session.COOKIE,

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from app.api.deps import AppServices, Services
-from app.api.params import Page, PathId, SearchQuery
+from app.api.params import MAX_PAGE, Page, PathId, whole_number
 from app.web import child_form
 from app.web.child_view import journey_panel, last_recorded_by
 from app.web.deps import CheckedForm, PageSession
@@ -23,6 +23,7 @@ from app.web.event_forms import (
     read_data,
 )
 from app.web.forms import FormErrors, date_parts, echo_date, read_date, text
+from app.web.routes.child_edit import may_edit
 from app.web.templating import render
 from panels import permissions
 from services.access import CHILD_EDIT_ROLES, Principal, child_refusal
@@ -36,6 +37,9 @@ from workflow.errors import GuardFailed, InvalidData
 
 router = APIRouter(include_in_schema=False)
 
+# Banners the child page shows after a change to the child itself.
+_CHILD_DONE = ("child-added", "child-changed", "no-change")
+
 PAGE_SIZE = 50
 MAX_QUERY = 100
 STARTED_ON = "started_on"
@@ -47,28 +51,40 @@ def children(
     request: Request,
     services: Services,
     session: PageSession,
-    q: SearchQuery = None,
     page: Page = 1,
 ) -> HTMLResponse:
-    """Children the user may see, found by reference or name."""
-    query = (q or "").strip()[:MAX_QUERY]
+    """Children the user may see, by reference. Searching is a POST (:func:`search`)."""
+    return _children_page(request, services, session.principal, "", page)
+
+
+@router.post("/children")
+def search(
+    request: Request, services: Services, session: PageSession, form: CheckedForm
+) -> HTMLResponse:
+    """Children found by reference or name, shown on the POST itself: a search by name in
+    the address would put the child's name in browser history and access logs."""
+    number = text(form, "page")
+    return _children_page(
+        request,
+        services,
+        session.principal,
+        text(form, "q")[:MAX_QUERY],
+        whole_number(number, 1, MAX_PAGE) or 1,
+    )
+
+
+def _children_page(
+    request: Request, services: AppServices, principal: Principal, query: str, page: int
+) -> HTMLResponse:
     page = min(max(page, 1), 100_000)
     # One more than a page, to know whether there is a next one.
     rows = search_children(
         services.engine,
-        session.principal,
+        principal,
         q=query or None,
         limit=PAGE_SIZE + 1,
         offset=(page - 1) * PAGE_SIZE,
     )
-    more = len(rows) > PAGE_SIZE
-
-    def page_href(number: int) -> str:
-        params: dict[str, Any] = {"page": number}
-        if query:
-            params["q"] = query
-        return f"/children?{urlencode(params)}"
-
     return render(
         request,
         "casework/children.html",
@@ -76,9 +92,9 @@ def children(
             "children": rows[:PAGE_SIZE],
             "q": query,
             "page": page,
-            "more": more,
-            "page_href": page_href,
-            "can_add": _may_add(session.principal),
+            "more": len(rows) > PAGE_SIZE,
+            "page_href": lambda number: f"/children?{urlencode({'page': number})}",
+            "can_add": _may_add(principal),
         },
     )
 
@@ -209,9 +225,10 @@ def child_page(
             "child": child,
             "worker": names.get(child["allocated_social_worker_id"] or 0),
             "panels": panels,
-            "done": done if recorded or done == "child-added" else None,
+            "done": done if recorded or done in _CHILD_DONE else None,
             "recorded": recorded,
             "can_start": bool(_startable(services, principal, child["team"], active)),
+            "can_edit": may_edit(principal, child["team"]),
             "may_refer": permissions.allows(principal, permissions.REFER_CASE),
             "today": day,
         },

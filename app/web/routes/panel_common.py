@@ -32,6 +32,8 @@ DONE: dict[str, str] = {
     "unpinned": "Item unpinned",
     "attendance": "Attendance recorded",
     "decision": "Decision recorded",
+    "escalated": "Drift escalated to the service director",
+    "already_escalated": "This child's drift is already escalated and waiting for an answer",
     "action_done": "Action marked as done",
     "minutes_drafted": "Minutes drafted",
     "minutes_approved": "Minutes approved and tracker circulated",

@@ -7,10 +7,12 @@ from fastapi import APIRouter
 
 from app.web.routes import (
     panel_decisions,
+    panel_escalate,
     panel_meeting,
     panel_minutes,
     panel_planner,
     panel_referrals,
+    panel_reports,
     panel_tracker,
 )
 
@@ -19,8 +21,10 @@ for _area in (
     panel_planner,
     panel_meeting,
     panel_decisions,
+    panel_escalate,
     panel_minutes,
     panel_referrals,
+    panel_reports,
     panel_tracker,
 ):
     router.include_router(_area.router)

@@ -3,15 +3,16 @@ the pack (checklist, documents, funding request) and can withdraw it."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import FormData
 
 from app.api.params import PathId, QueryId, whole_number
 from app.web.deps import CheckedForm, PageSession
-from app.web.forms import FormErrors, text
+from app.web.forms import FormErrors, echo_date, read_date, text
 from app.web.routes import panel_pack as pack
 from app.web.routes.panel_common import (
     Panel,
@@ -24,7 +25,7 @@ from app.web.routes.panel_common import (
 )
 from app.web.session import WebSession
 from app.web.templating import render
-from panels.permissions import REFER_CASE, allows
+from panels.permissions import REFER_CASE, WITHDRAW_REFERRAL, allows
 from panels.results import Meeting
 from panels.service import PanelService
 from services.access import Principal
@@ -55,7 +56,7 @@ def _new_page(
     journey: JourneyView | None,
     *,
     errors: FormErrors | None = None,
-    values: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     principal = session.principal
@@ -75,6 +76,15 @@ def _new_page(
         context["closed"] = journey.status != "active"
     context["values"] = values or {"meeting": "next"}
     return render(request, "panel/referral_new.html", context, status_code=status_code)
+
+
+def _back_dated(form: FormData, name: str, label: str, errors: FormErrors) -> date | None:
+    """An optional earlier date typed on the form (blank: today, as the service takes it)."""
+    day = read_date(form, name, label, errors, required=False)
+    if day is not None and day > today():
+        errors.add(f"{name}-day", f"{label} must be today or in the past")
+        return None
+    return day
 
 
 @router.get("/panel/referrals/new")
@@ -98,8 +108,13 @@ def refer(request: Request, session: PageSession, form: CheckedForm, panel: Pane
         errors.add("journey_id", "Select the case to refer")
         return _new_page(request, panel, session, None, errors=errors, status_code=400)
     journey = panel.journeys.get(journey_id, principal)
-    values = {"decision_type": text(form, "decision_type"), "meeting": text(form, "meeting")}
+    values: dict[str, Any] = {
+        "decision_type": text(form, "decision_type"),
+        "meeting": text(form, "meeting"),
+        "referred_on": echo_date(form, "referred_on"),
+    }
     errors = FormErrors()
+    referred_on = _back_dated(form, "referred_on", "Date of the referral", errors)
     offered = {dt.key for dt in panel.config.decision_types_for(journey.type, journey.state)}
     if values["decision_type"] not in offered:
         errors.add("decision_type", "Select the decision the panel is asked for")
@@ -115,6 +130,7 @@ def refer(request: Request, session: PageSession, form: CheckedForm, panel: Pane
                 journey_id=journey.id,
                 decision_type=values["decision_type"],
                 meeting_id=meeting_id,
+                referred_on=referred_on,
             )
         except EngineError as exc:
             if exc.status_code == 404:
@@ -147,8 +163,7 @@ def _referral_page(
     shown.update(pack.funding_values(ref.funding))
     shown["documents"] = ref.documents
     shown.update(values or {})
-    # The page offers the pack and the withdrawal to those who refer (the administrator
-    # withdraws through the API).
+    # The pack is for those who refer; the panel administrator may also withdraw.
     refers = allows(principal, REFER_CASE)
     # The service's words as the page shows them: dates in words, checklist items by text.
     wording = {i.key: i.text for i in ref.checklist_items}
@@ -171,7 +186,7 @@ def _referral_page(
             "school_types": pack.SCHOOL_TYPES,
             "quote_rows": range(1, pack.QUOTE_ROWS + 1),
             "can_submit": ref.status == "awaiting_pack" and refers,
-            "can_withdraw": ref.status in OPEN_STATUSES and refers,
+            "can_withdraw": ref.status in OPEN_STATUSES and allows(principal, WITHDRAW_REFERRAL),
             "values": shown,
             "errors": errors or FormErrors(),
             **banner(request.query_params.get("done")),
@@ -201,11 +216,17 @@ def submit_pack(
     checklist = pack.read_checklist(form, before.checklist_items, errors)
     documents = pack.read_documents(form, before.documents_expected)
     funding = pack.read_funding(form, errors) if dt and dt.funding_scheme else None
+    submitted_on = _back_dated(form, "submitted_on", "Date the pack was submitted", errors)
     status_code = 400
     if not errors:
         try:
             after = panel.submit_pack(
-                principal, referral_id, checklist=checklist, documents=documents, funding=funding
+                principal,
+                referral_id,
+                checklist=checklist,
+                documents=documents,
+                funding=funding,
+                submitted_on=submitted_on,
             )
         except EngineError as exc:
             if exc.status_code == 404:
@@ -222,6 +243,7 @@ def submit_pack(
             return done_redirect(f"/panel/referrals/{referral_id}", code)
     values: dict[str, Any] = {k: text(form, k) for k in form if k != "documents"}
     values["documents"] = form.getlist("documents")
+    values["submitted_on"] = echo_date(form, "submitted_on")
     return _referral_page(
         request,
         panel,
@@ -237,8 +259,8 @@ def submit_pack(
 def withdraw(
     request: Request, referral_id: PathId, session: PageSession, form: CheckedForm, panel: Panel
 ) -> Response:
-    """Withdraw the referral; its pack deadline is cancelled."""
-    require_rule(session, REFER_CASE)
+    """Withdraw the referral, saying why; its pack deadline is cancelled."""
+    require_rule(session, WITHDRAW_REFERRAL)
     errors = FormErrors()
     reason = text(form, "withdraw_reason")
     if not reason:
