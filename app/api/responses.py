@@ -93,6 +93,10 @@ class EscalationOut(BaseModel):
     acknowledged_at: datetime | None
     acknowledged_by: str | None
     comment: str | None
+    # An escalation the panel raised: why and by whom (null for a missed deadline's).
+    reason: str | None = None
+    raised_by: str | None = None
+    panel: str | None = None
 
 
 class Acknowledged(BaseModel):
@@ -134,6 +138,7 @@ class BreachOut(BaseModel):
     days_late: int
     working_days_late: int
     escalations: list[BreachEscalation]
+    reason: str | None = None
 
 
 class PanelConfigOut(PanelConfig):

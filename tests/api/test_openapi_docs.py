@@ -7,6 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi.testclient import TestClient
+from pydantic import TypeAdapter
+from sqlalchemy import Engine
+
+from app.api.responses import BreachOut, EscalationOut, NotificationOut
+from notifications.policy import Policies
+from tests.conftest import Staff
+from tests.reminder_support import d, first_review_child, run_days
 
 ERROR = {"$ref": "#/components/schemas/ErrorOut"}
 
@@ -51,3 +58,24 @@ def test_every_json_answer_is_typed(app_client: TestClient) -> None:
         if not schema:
             untyped.append(f"{method} {path}")
     assert untyped == []
+
+
+def test_notification_answers_match_their_models(
+    engine: Engine, staff: Staff, policies: Policies
+) -> None:
+    """Real rows (a missed review escalated, acknowledged, in the register) read as the
+    documented models: every required field there, of its type."""
+    first_review_child(staff.sw)  # first review due Tue 26 May 2026
+    run_days(engine, policies, d("2026-05-01"), d("2026-05-27"))
+    inbox = staff.tm.get("/notifications").json()
+    escalations = staff.sd.get("/escalations?status=all").json()
+    assert inbox and escalations
+    TypeAdapter(list[NotificationOut]).validate_python(inbox)
+    TypeAdapter(list[EscalationOut]).validate_python(escalations)
+    tm_rung = next(e for e in escalations if e["level"] == "team_manager")
+    answer = staff.tm.post(f"/escalations/{tm_rung['id']}/acknowledge", {"comment": "Booked."})
+    assert answer.status_code == 200, answer.text
+    EscalationOut.model_validate(answer.json())
+    breaches = staff.sd.get("/breaches?as_of=2026-06-01").json()
+    assert breaches and breaches[0]["escalations"]
+    TypeAdapter(list[BreachOut]).validate_python(breaches)
