@@ -36,22 +36,23 @@ class DemoUser:
     username: str
     roles: tuple[str, ...]
     team: str | None
+    full_name: str  # invented, as the children's names are
 
 
 DEMO_TEAMS = (("north", "North"), ("south", "South"))
 DEMO_USERS = (
-    DemoUser("sw.north", ("social_worker",), "north"),
-    DemoUser("sw.south", ("social_worker",), "south"),
-    DemoUser("tm.north", ("team_manager",), "north"),
-    DemoUser("tm.south", ("team_manager",), "south"),
-    DemoUser("service.manager", ("service_manager",), None),
-    DemoUser("panel.chair", ("panel_chair",), None),
-    DemoUser("panel.admin", ("panel_admin",), None),
-    DemoUser("adm", ("adm",), None),
-    DemoUser("director", ("service_director",), None),
-    DemoUser("iro", ("iro",), None),
-    DemoUser("sysadmin", ("sysadmin",), None),
-    DemoUser("viewer.north", ("read_only",), "north"),
+    DemoUser("sw.north", ("social_worker",), "north", "Priya Shah"),
+    DemoUser("sw.south", ("social_worker",), "south", "Tom Okafor"),
+    DemoUser("tm.north", ("team_manager",), "north", "Helen Marsh"),
+    DemoUser("tm.south", ("team_manager",), "south", "David Reyes"),
+    DemoUser("service.manager", ("service_manager",), None, "Carol Bennett"),
+    DemoUser("panel.chair", ("panel_chair",), None, "Margaret Lowe"),
+    DemoUser("panel.admin", ("panel_admin",), None, "Jamal Price"),
+    DemoUser("adm", ("adm",), None, "Susan Clarke"),
+    DemoUser("director", ("service_director",), None, "Alan Foster"),
+    DemoUser("iro", ("iro",), None, "Ruth Evans"),
+    DemoUser("sysadmin", ("sysadmin",), None, "Ian Doyle"),
+    DemoUser("viewer.north", ("read_only",), "north", "Grace Hill"),
 )
 
 _GIVEN = (
@@ -162,7 +163,7 @@ def seed(
             password=DEMO_PASSWORD,
             roles=user.roles,
             team=user.team,
-            display_name=user.username,
+            display_name=user.full_name,
         )
     rng = random.Random(903)
     now = today()

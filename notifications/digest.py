@@ -17,7 +17,7 @@ from notifications.meetings import meeting_dates
 from notifications.models import NOTICES as N
 from notifications.models import OUTBOX as O
 from notifications.models import digest_key
-from notifications.render import journey_title, meeting_link
+from notifications.render import journey_title, long_date, meeting_link
 from services.clock import now_utc
 from services.db import insert_or_skip, write_connection
 from services.models import CHILDREN as C
@@ -134,13 +134,14 @@ def _item(r: Any, meeting_date: date | None, base: str, status: str) -> dict[str
     # deadline with no child is named by its panel meeting and links to the meeting.
     due_on = r.due_on
     if r.reference is None:
-        held = meeting_date.isoformat() if meeting_date else "(date not recorded)"
+        held = long_date(meeting_date) if meeting_date else "(date not recorded)"
         return {
             "child_reference": None,
             "journey_title": None,
             "subject": f"Panel meeting {held}",
             "deadline_label": deadline_label(r.kind),
             "due_on": due_on.isoformat(),
+            "due_on_long": long_date(due_on),
             "status": status,
             "link": meeting_link(base, r.meeting_id),
         }
@@ -155,6 +156,7 @@ def _item(r: Any, meeting_date: date | None, base: str, status: str) -> dict[str
         "subject": f"{r.reference} | {title}",
         "deadline_label": deadline_label(r.kind),
         "due_on": due_on.isoformat(),
+        "due_on_long": long_date(due_on),
         "status": status,
         "link": link,
     }

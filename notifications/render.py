@@ -108,8 +108,11 @@ def template_name(name: str, values: dict[str, str]) -> str:
 
 
 def digest_item(item: dict[str, Any]) -> dict[str, Any]:
-    """A queued digest item with its ``subject`` (items queued before meeting deadlines
-    existed carry only the child's reference and journey)."""
+    """A queued digest item with its ``subject`` and ``due_on_long`` (items queued before
+    meeting deadlines, or dates in words, carry only the child's reference, journey and ISO
+    due date)."""
+    if "due_on_long" not in item and item.get("due_on"):
+        item = {**item, "due_on_long": long_date(date.fromisoformat(item["due_on"]))}
     if "subject" in item:
         return item
     return {**item, "subject": f"{item.get('child_reference')} | {item.get('journey_title')}"}

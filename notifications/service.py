@@ -10,10 +10,11 @@ append-only audit log in the same transaction.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, exists, select, update
+from sqlalchemy import Engine, and_, case, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from notifications.dispatcher import (
@@ -114,8 +115,11 @@ def inbox(
     if unread_only:
         query = query.where(N.c.read_at.is_(None))
     with read_connection(engine) as conn:
-        rows = conn.execute(query).all()
-        held = notice_meetings(conn, rows)
+        return _listed(conn, conn.execute(query).all(), base_url)
+
+
+def _listed(conn: Any, rows: Sequence[Any], base_url: str) -> list[dict[str, Any]]:
+    held = notice_meetings(conn, rows)
     out = []
     for r in rows:
         values = notice_context(r, base_url, held.get(r.meeting_id))
@@ -140,6 +144,91 @@ def inbox(
             }
         )
     return out
+
+
+# A deadline's notices are one line in the inbox: the reminders, the overdue notice and the
+# escalations of one deadline say the same thing louder each time. An event notice (no
+# deadline) is a line of its own.
+_GROUP = func.coalesce(N.c.deadline_id, -N.c.id)
+
+
+def grouped_inbox(
+    engine: Engine,
+    principal: Principal,
+    base_url: str,
+    *,
+    unread_only: bool = False,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """The user's inbox with one line per deadline: its latest step (the step that fell due
+    last), with ``earlier`` (how many notices of it came before) and ``unread`` (how many
+    of the deadline's notices are unread). Newest line first."""
+    ranked = (
+        select(
+            N.c.id,
+            _GROUP.label("grp"),
+            func.row_number()
+            .over(partition_by=_GROUP, order_by=(N.c.fire_on.desc(), N.c.id.desc()))
+            .label("rank"),
+            func.count().over(partition_by=_GROUP).label("notices"),
+            func.sum(case((N.c.read_at.is_(None), 1), else_=0))
+            .over(partition_by=_GROUP)
+            .label("unread"),
+            func.max(N.c.created_at).over(partition_by=_GROUP).label("newest"),
+        )
+        .where(N.c.recipient_id == principal.user_id)
+        .subquery()
+    )
+    lines = select(ranked).where(ranked.c.rank == 1)
+    if unread_only:
+        lines = lines.where(ranked.c.unread > 0)
+    lines = lines.order_by(ranked.c.newest.desc(), ranked.c.id.desc()).limit(limit).offset(offset)
+    with read_connection(engine) as conn:
+        chosen = conn.execute(lines).all()
+        if not chosen:
+            return []
+        rows = conn.execute(
+            select(
+                N.c.id,
+                N.c.deadline_id,
+                N.c.created_at,
+                N.c.read_at,
+                N.c.acknowledged_at,
+                *notice_columns(),
+            )
+            .select_from(notice_joins(N))
+            .where(N.c.id.in_([c.id for c in chosen]))
+        ).all()
+        by_id = {row["id"]: row for row in _listed(conn, rows, base_url)}
+    out = []
+    for line in chosen:
+        row = by_id[line.id]
+        row["earlier"] = int(line.notices) - 1
+        row["unread"] = int(line.unread)
+        out.append(row)
+    return out
+
+
+def mark_line_read(engine: Engine, notice_id: int, principal: Principal) -> datetime:
+    """Mark a line of the grouped inbox read: ``notice_id`` and every other notice of its
+    deadline sent to the user (404 for anyone else's notice)."""
+    with write_connection(engine) as conn:
+        row = conn.execute(
+            select(N.c.recipient_id, N.c.deadline_id).where(N.c.id == notice_id)
+        ).one_or_none()
+        if row is None or row.recipient_id != principal.user_id:
+            raise NoticeNotFound(f"There is no notification {notice_id} for you.")
+        same = N.c.id == notice_id
+        if row.deadline_id is not None:
+            same = or_(same, N.c.deadline_id == row.deadline_id)
+        stamp = now_utc()
+        conn.execute(
+            update(N)
+            .where(and_(N.c.recipient_id == principal.user_id, same, N.c.read_at.is_(None)))
+            .values(read_at=stamp)
+        )
+        return stamp
 
 
 def mark_read(engine: Engine, notice_id: int, principal: Principal) -> datetime:

@@ -98,10 +98,16 @@ class Worker:
     name: str
 
 
-def _next_due() -> Any:
-    """Each child's soonest open deadline date (children with none have no row)."""
+def _next_due(today: date) -> Any:
+    """Each child's soonest open deadline date, and the soonest not yet overdue (children
+    with none open have no row). A child with an overdue deadline can also have one due
+    soon: the counts say so, as the reminders about it do."""
     return (
-        select(D.c.child_id, func.min(D.c.due_on).label("next_due"))
+        select(
+            D.c.child_id,
+            func.min(D.c.due_on).label("next_due"),
+            func.min(case((D.c.due_on >= today, D.c.due_on))).label("next_not_overdue"),
+        )
         .where(and_(D.c.status == "open", D.c.child_id.is_not(None)))
         .group_by(D.c.child_id)
         .subquery("next_due")
@@ -138,7 +144,7 @@ def load_caseload(
     deadline first: overdue ones lead because their dates are the earliest; children with
     no open deadline come last, by reference."""
     conditions = _conditions(principal, filters)
-    nd = _next_due()
+    nd = _next_due(today)
     source = C.outerjoin(nd, nd.c.child_id == C.c.id)
     soon = due_soon_limit(today)
     totals_query = (
@@ -146,7 +152,7 @@ def load_caseload(
             func.count(),
             func.coalesce(func.sum(case((nd.c.next_due < today, 1), else_=0)), 0),
             func.coalesce(
-                func.sum(case((and_(nd.c.next_due >= today, nd.c.next_due <= soon), 1), else_=0)),
+                func.sum(case((nd.c.next_not_overdue <= soon, 1), else_=0)),
                 0,
             ),
         )

@@ -21,7 +21,7 @@ from services.rag import rag_status
 from states.checklists import COMPLETE_IN_WORDS
 from states.deadline_kinds import label as deadline_label
 from workflow import diagram
-from workflow.calendar import LONDON
+from workflow.calendar import LONDON, working_days_between
 from workflow.definition import Event, JourneyDefinition
 from workflow.fields import CHECKLIST_COMPLETE
 from workflow.machines import Registry
@@ -54,6 +54,14 @@ class DeadlineLine:
     met_on: date | None
     rag: str | None  # only for an open deadline
     owner: str
+
+    @property
+    def working_days_late(self) -> int | None:
+        """How late a met deadline was met, in working days (None: on time, or not met).
+        Met on a weekend day after a Friday due date is late by 0 working days."""
+        if self.status != "met" or self.met_on is None or self.met_on <= self.due_on:
+            return None
+        return working_days_between(self.due_on, self.met_on)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,8 @@ class WebSession:
     session_id: int
     principal: Principal
     csrf_token: str
+    # The name people read ("Priya Shah"), the sign-in name when none is recorded.
+    display_name: str = ""
 
 
 def _hash(token: str) -> str:
@@ -85,6 +87,7 @@ def load(engine: Engine, token: str | None, settings: Settings) -> WebSession | 
                 S.c.expires_at,
                 U.c.id.label("user_id"),
                 U.c.username,
+                U.c.display_name,
                 U.c.roles,
                 U.c.team,
                 U.c.active,
@@ -103,7 +106,7 @@ def load(engine: Engine, token: str | None, settings: Settings) -> WebSession | 
         with write_connection(engine) as conn:
             conn.execute(update(S).where(S.c.id == row.id).values(last_seen_at=now))
     principal = Principal(row.user_id, row.username, frozenset(row.roles), row.team)
-    return WebSession(row.id, principal, row.csrf_token)
+    return WebSession(row.id, principal, row.csrf_token, row.display_name or row.username)
 
 
 def end(engine: Engine, session: WebSession) -> None:

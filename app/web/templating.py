@@ -3,6 +3,7 @@ the form token, a one-off success message)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from app.web.session import WebSession
+from services.teams import list_teams
 from states import checklists, deadline_kinds
 from states.roles import (
     ADM,
@@ -152,6 +154,23 @@ templates.env.filters["deadline_label"] = deadline_kinds.label
 templates.env.globals["checklist_complete_words"] = checklists.COMPLETE_IN_WORDS
 
 
+def _team_titles(request: Request) -> Callable[[str | None], str]:
+    """A team's name as the managed list writes it ("North", not ``north``), read once per
+    page and only if the page names a team."""
+    titles: dict[str, str] | None = None
+
+    def title(name: str | None) -> str:
+        nonlocal titles
+        if not name:
+            return ""
+        if titles is None:
+            services = getattr(request.app.state, "services", None)
+            titles = {t.name: t.title for t in list_teams(services.engine)} if services else {}
+        return titles.get(name) or name
+
+    return title
+
+
 def render(
     request: Request,
     name: str,
@@ -163,6 +182,7 @@ def render(
     """Render page template ``name`` with the layout's context filled in."""
     session = session or getattr(request.state, "web_session", None)
     page: dict[str, Any] = {
+        "team_title": _team_titles(request),
         "session": session,
         "user": session.principal if session else None,
         "csrf_token": session.csrf_token if session else "",

@@ -137,7 +137,7 @@ def test_team_manager_sees_the_team_caseload_and_opens_a_child(
     other.create_child("C-0003", given_name="Sam", family_name="Other")
 
     sign_in(page, "tm.north")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Team north: caseload")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Team North: caseload")
     rows = page.locator("#caseload tbody tr")
     expect(rows).to_have_count(3)
     expect(rows.nth(0)).to_contain_text("C-0002")

@@ -20,6 +20,7 @@ from notifications.models import NOTICES as N
 from notifications.models import OUTBOX as O
 from notifications.notify import notify
 from notifications.policy import Policies
+from notifications.render import long_date
 from notifications.sweep import Channels, sweep
 from panels.config import load_panel
 from services.access import Principal
@@ -100,9 +101,9 @@ def test_minutes_deadline_reminds_the_administrator_and_escalates_past_the_team_
     inbox = ok(cast.admin.get("/notifications"))
     assert len(inbox) == 4
     due_msg = next(n for n in inbox if n["step"] == "due")
-    assert due_msg["message"].startswith(
-        f"Panel meeting {held['meeting_date']}: minutes due {due.isoformat()}"
-    )
+    # Dates in words (issue 11 item 2), not ISO dates.
+    held_on = long_date(date.fromisoformat(held["meeting_date"]))
+    assert due_msg["message"].startswith(f"Panel meeting {held_on}: minutes due {long_date(due)}")
     assert due_msg["link"].endswith(f"/panel/meetings/{held['id']}")
     assert due_msg["child_reference"] is None and due_msg["meeting_id"] == held["id"]
 
@@ -126,7 +127,7 @@ def test_minutes_deadline_reminds_the_administrator_and_escalates_past_the_team_
     with engine.connect() as conn:
         payload = conn.execute(select(O.c.payload).where(O.c.recipient_id == sm)).scalar_one()
     (item,) = payload["items"]
-    assert item["subject"] == f"Panel meeting {held['meeting_date']}"
+    assert item["subject"] == f"Panel meeting {held_on}"
     assert item["link"] == f"{BASE}/panel/meetings/{held['id']}"
 
 

@@ -847,7 +847,7 @@ def test_a_social_worker_adds_a_child_to_their_caseload(
     text = _text(child_page.text)
     assert "Child added" in text
     assert "Casey Newchild" in text and "4 March 2019" in text and "Section 20" in text
-    assert "Social worker sw.north" in text and "Team north" in text
+    assert "Social worker sw.north" in text and "Team North" in text
     assert re.findall(r'data-child="([^"]+)"', page.get("/my-work").text) == ["LA-9001"]
 
 
@@ -912,4 +912,42 @@ def test_a_service_manager_names_the_team(
     assert '<a href="#team">Enter the child&#39;s team</a>' in missing.text
     done = manager.post("/children/new", _child_form(team="east"))
     assert done.status_code == 303, done.text
-    assert "Team east" in _text(manager.get(done.headers["location"]).text)
+    assert "Team East" in _text(manager.get(done.headers["location"]).text)
+
+
+def test_a_child_with_an_overdue_deadline_still_counts_as_due_soon_for_its_next(
+    sw: Api, web_as: WebAs
+) -> None:
+    # The first review is long overdue, and the SGO plan is due in 3 working days: the
+    # reminder says "due in 3 working days", so the counts must say so too.
+    child = sw.create_child(
+        "C-BOTH", looked_after_since=(today() - timedelta(days=200)).isoformat()
+    )
+    sw.start(
+        child["id"], "permanence_planning", started_on=(today() - timedelta(days=200)).isoformat()
+    )
+    due = add_working_days(today(), 3)
+    sw.start(child["id"], "sgo", today().isoformat(), {"court_filing_due": due.isoformat()})
+    page = web_as(sw).get("/my-work").text
+
+    def count(name: str) -> str:
+        return page.split(f'id="count-{name}">', 1)[1].split("<", 1)[0]
+
+    assert (count("overdue"), count("due-soon"), count("total")) == ("1", "1", "1")
+
+
+def test_a_deadline_met_after_its_due_date_says_how_late(sw: Api, web_as: WebAs) -> None:
+    # Looked after from Fri 24 April 2026: the first review was due Tue 26 May 2026 (after
+    # the bank holiday); held on Thu 28 May it was two working days late.
+    journey = first_review_child(sw)
+    sw.fire(journey, "hold_review", occurred_on="2026-05-28")
+    text = _text(web_as(sw).get(f"/children/{journey['child_id']}").text)
+    assert "First looked-after review 26 May 2026 Met late (2 working days) 28 May 2026" in text
+
+
+def test_a_deadline_met_on_time_says_met(sw: Api, web_as: WebAs) -> None:
+    journey = first_review_child(sw)
+    sw.fire(journey, "hold_review", occurred_on="2026-05-26")
+    text = _text(web_as(sw).get(f"/children/{journey['child_id']}").text)
+    assert "Met late" not in text
+    assert "First looked-after review 26 May 2026 Met 26 May 2026" in text

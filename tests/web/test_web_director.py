@@ -160,7 +160,7 @@ def test_filters_narrow_the_lists(drift: Drift, web_as: WebAs) -> None:
     escalations = _section(south, "open-escalations", "deadlines")
     assert "C-0300" in deadlines and "C-0100" not in deadlines and "C-0200" not in deadlines
     assert "There are no open escalations for these filters" in escalations
-    assert "team <strong>south</strong>" in south
+    assert "team <strong>South</strong>" in south
     # The figures at the top still cover every team.
     assert _summary(south)["open escalations"] == 2
 

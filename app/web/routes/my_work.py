@@ -15,7 +15,7 @@ from app.web.child_view import london_time
 from app.web.deps import PageSession, require_page_roles
 from app.web.notices import page_link
 from app.web.templating import render
-from notifications.service import inbox
+from notifications.service import grouped_inbox
 from services.caseload import (
     Filters,
     load_caseload,
@@ -24,6 +24,7 @@ from services.caseload import (
 )
 from services.clock import today
 from services.rag import DUE_SOON_WORKING_DAYS
+from services.teams import list_teams
 from states.roles import READ_ONLY, SERVICE_MANAGER, SOCIAL_WORKER, TEAM_MANAGER
 
 router = APIRouter(include_in_schema=False)
@@ -76,7 +77,7 @@ def my_work(
         today=today(),
         page=_page_number(page),
     )
-    notices = inbox(
+    notices = grouped_inbox(
         services.engine,
         principal,
         services.settings.base_url,
@@ -105,10 +106,11 @@ def my_work(
     if chosen_team:
         worker_options.append(("unallocated", "No social worker allocated"))
 
+    titles = {t.name: t.title for t in list_teams(services.engine)}
     if worker == "me":
         heading = "My caseload"
     elif chosen_team:
-        heading = f"Team {chosen_team}: caseload"
+        heading = f"Team {titles.get(chosen_team, chosen_team)}: caseload"
     else:
         heading = "Caseload: every team"
     return render(
@@ -118,7 +120,7 @@ def my_work(
             "heading": heading,
             "caseload": caseload,
             "notices": notices,
-            "team_options": [(t, t) for t in teams],
+            "team_options": [(t, titles.get(t, t)) for t in teams],
             "worker_options": worker_options,
             "team": chosen_team,
             "authority_wide": authority_wide,

@@ -12,7 +12,7 @@ from app.web.child_view import london_time
 from app.web.deps import CheckedForm, PageSession
 from app.web.notices import page_link
 from app.web.templating import render
-from notifications.service import inbox, mark_read
+from notifications.service import grouped_inbox, mark_line_read
 
 router = APIRouter(include_in_schema=False)
 
@@ -27,10 +27,11 @@ def notifications(
     page: Page = 1,
     done: str | None = None,
 ) -> HTMLResponse:
-    """The user's notifications, newest first (everyone has an inbox of their own)."""
+    """The user's notifications, newest first, one line per deadline with its latest step
+    (everyone has an inbox of their own)."""
     page = min(max(page, 1), 100_000)
     # One more than a page, to know whether there is a next one.
-    rows = inbox(
+    rows = grouped_inbox(
         services.engine,
         session.principal,
         services.settings.base_url,
@@ -53,7 +54,7 @@ def notifications(
             "more": more,
             "page_href": lambda number: f"/notifications?page={number}",
             "done": done == "read",
-            "unread": sum(1 for r in rows if r["read_at"] is None),
+            "unread": sum(1 for r in rows if r["unread"]),
         },
     )
 
@@ -62,8 +63,9 @@ def notifications(
 def read_notification(
     notice_id: PathId, services: Services, session: PageSession, form: CheckedForm
 ) -> Response:
-    """Mark one of the user's notifications read (someone else's answers 404)."""
-    mark_read(services.engine, notice_id, session.principal)
+    """Mark a line of the user's notifications read, with the earlier notices of the same
+    deadline (someone else's answers 404)."""
+    mark_line_read(services.engine, notice_id, session.principal)
     # Back to the page of the list the button was on.
     raw = form.get("page")
     page = (whole_number(raw, 1, MAX_PAGE) if isinstance(raw, str) else None) or 1

@@ -23,6 +23,7 @@ from panels import exports
 from panels.results import TrackerRow
 from panels.service import PanelService
 from services.access import Principal
+from services.teams import list_teams
 
 router = APIRouter(include_in_schema=False)
 
@@ -56,13 +57,17 @@ class Filters:
         )
 
 
-def options(rows: list[TrackerRow], words: JourneyWords) -> dict[str, list[tuple[str, str]]]:
-    """The choices each select offers: what the unfiltered tracker holds."""
+def options(
+    rows: list[TrackerRow], words: JourneyWords, team_titles: dict[str, str] | None = None
+) -> dict[str, list[tuple[str, str]]]:
+    """The choices each select offers: what the unfiltered tracker holds, teams by the
+    managed list's titles."""
+    titles = team_titles or {}
     teams = sorted({r.team for r in rows})
     types = sorted({r.journey_type for r in rows if r.journey_type})
     outcomes = sorted({r.last_decision for r in rows if r.last_decision})
     return {
-        "team": [(t, t.capitalize()) for t in teams],
+        "team": [(t, titles.get(t, t)) for t in teams],
         "journey_type": [(t, words.title(t)) for t in types],
         "rag": list(RAG),
         "outcome": [(NO_DECISION, "No decision yet")]
@@ -121,7 +126,7 @@ def tracker_rows(
     errors = FormErrors()
     filters = read_filters(query, errors)
     rows = panel.tracker(principal, filters.as_of)
-    choices = options(rows, words)
+    choices = options(rows, words, {t.name: t.title for t in list_teams(panel.engine)})
     filters = check_choices(filters, choices, errors)
     return [r for r in rows if filters.keep(r)], filters, choices, errors
 
