@@ -22,6 +22,7 @@ from app.api_docs import install_docs
 from app.body_limit import BodyLimitMiddleware
 from app.input_guard import NUL_PROBLEM, NulGuardMiddleware
 from app.request_log import RequestLogMiddleware
+from app.server_errors import UnhandledErrorMiddleware
 from app.web import install as install_pages
 from app.web.deps import SignInRequired
 from app.web.errors import error_page, is_page, sign_in_redirect
@@ -58,7 +59,7 @@ def build_services(settings: Settings) -> AppServices:
 def _refuse_nul(scope: Any, fields: list[str]) -> Response:
     request = Request(scope)
     if is_page(request):
-        return error_page(request, 400, "The address or form is not valid.")
+        return error_page(request, 422, "The address or form is not valid.")
     return JSONResponse(
         {
             "error": "invalid_request",
@@ -66,6 +67,17 @@ def _refuse_nul(scope: Any, fields: list[str]) -> Response:
             "errors": [f"{field}: {NUL_PROBLEM}" for field in fields],
         },
         status_code=422,
+    )
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    """The answer to an unhandled error (logged by ``UnhandledErrorMiddleware``): an error
+    page, or the API's JSON; neither says what went wrong."""
+    del exc  # its text is for no one: it may quote a child's details
+    if is_page(request):
+        return error_page(request, 500)
+    return JSONResponse(
+        {"error": "server_error", "message": "Sorry, something went wrong."}, status_code=500
     )
 
 
@@ -108,8 +120,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     if settings.docs_enabled:
         install_docs(app)
-    # Added first, so they run innermost: their answers are logged and get the security
-    # headers. The body limit runs outside the NUL guard, which reads a body whole.
+    # Innermost of the app's middleware: an unhandled error is answered here, inside the
+    # request log and the security headers (app/server_errors.py says why not by Starlette).
+    app.add_middleware(UnhandledErrorMiddleware, answer=server_error)
+    # Then the request guards, also inside the log and the headers. The body limit runs
+    # outside the NUL guard, which reads a body whole.
     app.add_middleware(NulGuardMiddleware, refuse=_refuse_nul)
     app.add_middleware(
         BodyLimitMiddleware,
@@ -157,23 +172,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         if is_page(request):
-            return error_page(request, 400, "The address or form is not valid.")
+            # An id out of range in the address names no page; a bad query or form is 422.
+            if all(e["loc"][:1] == ("path",) for e in exc.errors()):
+                return error_page(request, 404)
+            return error_page(request, 422, "The address or form is not valid.")
         errors = [
             f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}" for e in exc.errors()
         ]
         return JSONResponse(
             {"error": "invalid_request", "message": "The request is not valid.", "errors": errors},
             status_code=422,
-        )
-
-    @app.exception_handler(Exception)
-    async def server_error(request: Request, exc: Exception) -> Response:
-        # Starlette still re-raises after this answer, so the error reaches the server log.
-        log.error("unhandled_error", error=type(exc).__name__, path=request.url.path)
-        if is_page(request):
-            return error_page(request, 500)
-        return JSONResponse(
-            {"error": "server_error", "message": "Sorry, something went wrong."}, status_code=500
         )
 
     @app.get("/healthz", tags=["health"])

@@ -80,7 +80,9 @@ class Schedule(_Model):
     week_of_month: int | None = None
     # weekly/fortnightly: a date of one meeting, fixing which weeks are panel weeks.
     anchor: date | None = None
-    start_time: time
+    # A local (London) time of day without an offset: RFC 3339's "partial-time", not the
+    # "time" pydantic would document (which requires an offset).
+    start_time: time = Field(json_schema_extra={"format": "partial-time"})
     length_minutes: int = Field(gt=0, le=12 * 60)
     # A meeting falling on a bank holiday moves to the next working day.
     avoid_bank_holidays: bool = True

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from app.api.deps import CurrentPrincipal, Services
+from app.api.responses import ErrorOut, errors
 from services import sign_in as sign_in_rule
 from services.auth import issue_token
 from services.schemas import Me, Token
@@ -16,10 +17,12 @@ from services.schemas import Me, Token
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 _REFUSED: dict[int | str, dict[str, Any]] = {
-    401: {"description": "Wrong username or password."},
+    **errors(400, 401, 422),
+    401: {"model": ErrorOut, "description": "Wrong username or password."},
     429: {
+        "model": ErrorOut,
         "description": "Too many failed sign-ins (back-off or locked account), or too many "
-        "password checks at once; `Retry-After` says how many seconds to wait."
+        "password checks at once; `Retry-After` says how many seconds to wait.",
     },
 }
 
@@ -57,7 +60,7 @@ async def sign_in(
     return Token(access_token=issue_token(user_id, settings.secret_key, settings.token_minutes))
 
 
-@router.get("/me", response_model=Me)
+@router.get("/me", response_model=Me, responses=errors(401))
 def me(principal: CurrentPrincipal) -> Me:
     """The signed-in user."""
     return Me(

@@ -2,28 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from app.api.deps import CurrentPrincipal, Services
+from app.api.params import Limit, Offset, QueryDate, TextQuery
+from app.api.responses import errors
 from services.deadlines import list_deadlines
 from services.schemas import DeadlineListItem
 
 router = APIRouter(prefix="/deadlines", tags=["deadlines"])
 
 
-@router.get("", response_model=list[DeadlineListItem])
+@router.get("", response_model=list[DeadlineListItem], responses=errors(401, 403, 422))
 def deadlines(
     services: Services,
     principal: CurrentPrincipal,
-    due_before: date | None = None,
+    due_before: QueryDate | None = None,
     status: Literal["open", "met", "cancelled", "any"] = "open",
-    team: str | None = None,
+    team: TextQuery = None,
     mine: bool = False,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 200,
+    offset: Offset = 0,
 ) -> Any:
     """Deadlines you may see, soonest first; ``mine=true`` for those you own."""
     return list_deadlines(

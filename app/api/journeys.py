@@ -7,7 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from app.api.deps import CurrentPrincipal, Services, call_db
+from app.api.params import PathId
 from app.api.render import journey_json, json_response
+from app.api.responses import READ, WRITE, errors
 from services.clock import today
 from services.schemas import EventIn, HistoryEntry, JourneyOut
 from services.users import user_names
@@ -17,16 +19,20 @@ from workflow.diagram import mermaid
 router = APIRouter(tags=["journeys"])
 
 
-@router.get("/journeys/{journey_id}", responses={200: {"model": JourneyOut}})
-async def get_journey(journey_id: int, services: Services, principal: CurrentPrincipal) -> Response:
+@router.get("/journeys/{journey_id}", responses={200: {"model": JourneyOut}, **errors(*READ)})
+async def get_journey(
+    journey_id: PathId, services: Services, principal: CurrentPrincipal
+) -> Response:
     """A journey: state, version, the events available now (and why not), deadlines."""
     view = await call_db(services, services.journeys.get, journey_id, principal)
     return json_response(journey_json(view))
 
 
-@router.post("/journeys/{journey_id}/events", responses={200: {"model": JourneyOut}})
+@router.post(
+    "/journeys/{journey_id}/events", responses={200: {"model": JourneyOut}, **errors(*WRITE)}
+)
 async def fire_event(
-    journey_id: int, body: EventIn, services: Services, principal: CurrentPrincipal
+    journey_id: PathId, body: EventIn, services: Services, principal: CurrentPrincipal
 ) -> Response:
     """Record an event. ``expected_version`` must be the version you read, or 409."""
     view = await services.journeys.fire_async(
@@ -40,8 +46,12 @@ async def fire_event(
     return json_response(journey_json(view))
 
 
-@router.get("/journeys/{journey_id}/history", response_model=list[HistoryEntry])
-def history(journey_id: int, services: Services, principal: CurrentPrincipal) -> Any:
+@router.get(
+    "/journeys/{journey_id}/history",
+    response_model=list[HistoryEntry],
+    responses=errors(*READ),
+)
+def history(journey_id: PathId, services: Services, principal: CurrentPrincipal) -> Any:
     """The journey's events, oldest first, with who recorded them and when."""
     entries = services.journeys.history(journey_id, principal)
     names = user_names(services.engine, (e["actor_id"] for e in entries))
@@ -51,7 +61,7 @@ def history(journey_id: int, services: Services, principal: CurrentPrincipal) ->
     ]
 
 
-@router.get("/journey-types")
+@router.get("/journey-types", responses=errors(401))
 def journey_types(services: Services, principal: CurrentPrincipal) -> list[dict[str, Any]]:
     """Each journey type: states, events (sources, destination, roles, data) and a diagram."""
     del principal  # any signed-in user may read the definitions

@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from datetime import datetime
+from typing import Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import CurrentPrincipal, Services
+from app.api.params import Limit, Offset, PathId, QueryDate, TextQuery
+from app.api.render import json_response
+from app.api.responses import (
+    WRITE,
+    Acknowledged,
+    BreachOut,
+    EscalationOut,
+    NotificationOut,
+    errors,
+)
 from notifications import service
 from services.clock import today
 
 notifications_router = APIRouter(prefix="/notifications", tags=["notifications"])
 escalations_router = APIRouter(prefix="/escalations", tags=["escalations"])
 breaches_router = APIRouter(prefix="/breaches", tags=["escalations"])
-
-Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 class Acknowledgement(BaseModel):
@@ -35,76 +42,88 @@ class ReadReceipt(BaseModel):
     read_at: datetime
 
 
-@notifications_router.get("")
+@notifications_router.get("", response_model=list[NotificationOut], responses=errors(401, 403, 422))
 def my_notifications(
     services: Services,
     principal: CurrentPrincipal,
     unread: bool = False,
     limit: Limit = 100,
     offset: Offset = 0,
-) -> list[dict[str, Any]]:
+) -> Response:
     """Your in-app notifications (reminders and escalations), newest first."""
-    return service.inbox(
-        services.engine,
-        principal,
-        services.settings.base_url,
-        unread_only=unread,
-        limit=limit,
-        offset=offset,
+    return json_response(
+        service.inbox(
+            services.engine,
+            principal,
+            services.settings.base_url,
+            unread_only=unread,
+            limit=limit,
+            offset=offset,
+        )
     )
 
 
-@notifications_router.post("/{notice_id}/read", response_model=ReadReceipt)
-def read_notification(notice_id: int, services: Services, principal: CurrentPrincipal) -> Any:
+@notifications_router.post(
+    "/{notice_id}/read", response_model=ReadReceipt, responses=errors(401, 403, 404, 422)
+)
+def read_notification(notice_id: PathId, services: Services, principal: CurrentPrincipal) -> Any:
     """Mark one of your notifications read."""
     return {"id": notice_id, "read_at": service.mark_read(services.engine, notice_id, principal)}
 
 
-@escalations_router.get("")
+@escalations_router.get("", response_model=list[EscalationOut], responses=errors(401, 403, 422))
 def escalations(
     services: Services,
     principal: CurrentPrincipal,
     status: Literal["open", "acknowledged", "resolved", "all"] = "open",
     limit: Limit = 200,
     offset: Offset = 0,
-) -> list[dict[str, Any]]:
+) -> Response:
     """Escalations for managers: a team manager sees their team's, others see all."""
-    return service.list_escalations(
-        services.engine, principal, status=status, as_of=today(), limit=limit, offset=offset
+    return json_response(
+        service.list_escalations(
+            services.engine, principal, status=status, as_of=today(), limit=limit, offset=offset
+        )
     )
 
 
-@escalations_router.post("/{notice_id}/acknowledge")
+@escalations_router.post(
+    "/{notice_id}/acknowledge",
+    response_model=EscalationOut | Acknowledged,
+    responses=errors(*WRITE),
+)
 def acknowledge(
-    notice_id: int, body: Acknowledgement, services: Services, principal: CurrentPrincipal
-) -> dict[str, Any]:
+    notice_id: PathId, body: Acknowledgement, services: Services, principal: CurrentPrincipal
+) -> Response:
     """Acknowledge an escalation with a comment (its recipient or a more senior manager)."""
     service.acknowledge(services.engine, notice_id, principal, body.comment)
     found = service.list_escalations(
         services.engine, principal, status="all", as_of=today(), notice_id=notice_id
     )
-    return found[0] if found else {"id": notice_id, "status": "acknowledged"}
+    return json_response(found[0] if found else {"id": notice_id, "status": "acknowledged"})
 
 
-@breaches_router.get("")
+@breaches_router.get("", response_model=list[BreachOut], responses=errors(401, 403, 422))
 def breach_register(
     services: Services,
     principal: CurrentPrincipal,
-    as_of: date | None = None,
-    team: str | None = None,
+    as_of: QueryDate | None = None,
+    team: TextQuery = None,
     status: Literal["open", "met_late", "all"] = "all",
     limit: Limit = 500,
     offset: Offset = 0,
-) -> list[dict[str, Any]]:
+) -> Response:
     """Every missed deadline: days late, met late or still open, escalations and answers."""
-    return service.breaches(
-        services.engine,
-        principal,
-        as_of=as_of or today(),
-        team=team,
-        status=status,
-        limit=limit,
-        offset=offset,
+    return json_response(
+        service.breaches(
+            services.engine,
+            principal,
+            as_of=as_of or today(),
+            team=team,
+            status=status,
+            limit=limit,
+            offset=offset,
+        )
     )
 
 

@@ -13,7 +13,26 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import CurrentPrincipal, Services
+from app.api.params import (
+    DATE_RANGE,
+    WHEN,
+    BodyDate,
+    PathId,
+    QueryDate,
+    TextQuery,
+    Year,
+)
 from app.api.render import json_response
+from app.api.responses import (
+    CHANGE,
+    READ,
+    WRITE,
+    AnnualReportOut,
+    FundingQuestion,
+    PanelConfigOut,
+    ThemesOut,
+    errors,
+)
 from panels import exports
 from panels.config import PanelConfigError, load_panel, preset_names
 from panels.funding import QUESTIONS
@@ -35,7 +54,7 @@ from panels.results import (
     to_json,
 )
 from panels.service import TRACKING_OUTCOMES, PanelService
-from services.schemas import InputDate, RecordId, Version
+from services.schemas import RecordId, Version
 from workflow.errors import EngineError
 
 router = APIRouter(prefix="/panel", tags=["panel"])
@@ -80,12 +99,12 @@ class _In(BaseModel):
 
 
 class GenerateIn(_In):
-    start: InputDate | None = None
+    start: BodyDate | None = None
     months: int | None = Field(default=None, ge=1, le=24)
 
 
 class MoveIn(_In):
-    new_date: InputDate
+    new_date: BodyDate
     reason: str = Field(min_length=1, max_length=500)
 
 
@@ -109,15 +128,15 @@ class ReferIn(_In):
     journey_id: RecordId
     decision_type: str
     meeting_id: RecordId | None = None
-    referred_on: InputDate | None = None
-    documents: list[str] = []
+    referred_on: BodyDate | None = None
+    documents: list[str] = Field(default_factory=list)
 
 
 class PackIn(_In):
     checklist: dict[str, str]
     documents: list[str] | None = None
     funding: dict[str, Any] | None = None
-    submitted_on: InputDate | None = None
+    submitted_on: BodyDate | None = None
 
 
 class WithdrawIn(_In):
@@ -125,12 +144,12 @@ class WithdrawIn(_In):
 
 
 class BuildIn(_In):
-    as_of: InputDate | None = None
+    as_of: BodyDate | None = None
 
 
 class OrderIn(_In):
     part: str
-    item_ids: list[int]
+    item_ids: list[RecordId]
 
 
 class PinIn(_In):
@@ -139,7 +158,7 @@ class PinIn(_In):
 
 class ActionIn(_In):
     description: str = Field(min_length=1, max_length=1000)
-    due_on: InputDate
+    due_on: BodyDate
     owner_id: RecordId | None = None
     owner_role: str = "social_worker"
 
@@ -150,11 +169,11 @@ class DecisionIn(_In):
     resources_child: str = Field(default="", max_length=2000)
     resources_carers: str = Field(default="", max_length=2000)
     notes: str = Field(default="", max_length=4000)
-    event_data: dict[str, Any] = {}
+    event_data: dict[str, Any] = Field(default_factory=dict)
     expected_version: Version | None = None
     review_weeks: int | None = Field(default=None, ge=1, le=104)
     exception_reason: str = ""
-    actions: list[ActionIn] = []
+    actions: list[ActionIn] = Field(default_factory=list)
 
 
 class EscalateIn(_In):
@@ -162,14 +181,14 @@ class EscalateIn(_In):
 
 
 class DoneIn(_In):
-    done_on: InputDate | None = None
+    done_on: BodyDate | None = None
 
 
 class ApproveIn(_In):
-    approved_on: InputDate | None = None
+    approved_on: BodyDate | None = None
 
 
-@router.get("/config")
+@router.get("/config", response_model=PanelConfigOut, responses=errors(401))
 def config(panel: Panel, principal: CurrentPrincipal) -> Response:
     """The running panel's configuration (schedule, parts, members, decision types...)."""
     del principal
@@ -178,64 +197,75 @@ def config(panel: Panel, principal: CurrentPrincipal) -> Response:
     return json_response(data)
 
 
-@router.get("/presets")
+@router.get("/presets", response_model=list[str], responses=errors(401))
 def presets(principal: CurrentPrincipal) -> list[str]:
     """The presets shipped with the service, one per Terms of Reference."""
     del principal
     return preset_names()
 
 
-@router.get("/funding-form")
+@router.get("/funding-form", response_model=list[FundingQuestion], responses=errors(401))
 def funding_form(principal: CurrentPrincipal) -> list[dict[str, str]]:
     """The Additional Funding Request form's questions."""
     del principal
     return [{"key": k, "question": q} for k, q in QUESTIONS]
 
 
-@router.post("/meetings/generate", response_model=list[Meeting])
+@router.post(
+    "/meetings/generate", response_model=list[Meeting], responses=errors(400, 401, 403, 422)
+)
 def generate(body: GenerateIn, panel: Panel, principal: CurrentPrincipal) -> Response:
     """Plan the meetings of the forward planner (idempotent: existing meetings stay)."""
     return answer(panel.generate(principal, body.start, body.months))
 
 
-@router.get("/meetings", response_model=list[Meeting])
+@router.get("/meetings", response_model=list[Meeting], responses=errors(401, 403, 422))
 def meetings(
-    panel: Panel, principal: CurrentPrincipal, start: date | None = None, end: date | None = None
+    panel: Panel,
+    principal: CurrentPrincipal,
+    start: QueryDate | None = None,
+    end: QueryDate | None = None,
 ) -> Response:
     """The forward planner."""
     return answer(panel.list_meetings(principal, start, end))
 
 
-@router.get("/meetings/{meeting_id}", response_model=MeetingDetail)
-def meeting(meeting_id: int, panel: Panel, principal: CurrentPrincipal) -> Response:
+@router.get("/meetings/{meeting_id}", response_model=MeetingDetail, responses=errors(*READ))
+def meeting(meeting_id: PathId, panel: Panel, principal: CurrentPrincipal) -> Response:
     """A meeting with attendance, agenda and its deadlines."""
     return answer(panel.get_meeting(meeting_id, principal))
 
 
-@router.post("/meetings/{meeting_id}/move", response_model=MeetingDetail)
-def move(meeting_id: int, body: MoveIn, panel: Panel, principal: CurrentPrincipal) -> Response:
+@router.post("/meetings/{meeting_id}/move", response_model=MeetingDetail, responses=errors(*WRITE))
+def move(meeting_id: PathId, body: MoveIn, panel: Panel, principal: CurrentPrincipal) -> Response:
     """Move a meeting; its pack deadlines move with it."""
     return answer(
         panel.move_meeting(meeting_id, principal, new_date=body.new_date, reason=body.reason)
     )
 
 
-@router.post("/meetings/{meeting_id}/cancel", response_model=MeetingDetail)
-def cancel(meeting_id: int, body: CancelIn, panel: Panel, principal: CurrentPrincipal) -> Response:
+@router.post(
+    "/meetings/{meeting_id}/cancel", response_model=MeetingDetail, responses=errors(*WRITE)
+)
+def cancel(
+    meeting_id: PathId, body: CancelIn, panel: Panel, principal: CurrentPrincipal
+) -> Response:
     """Cancel a meeting; its referrals go to the next one."""
     return answer(panel.cancel_meeting(meeting_id, principal, reason=body.reason))
 
 
-@router.post("/meetings/{meeting_id}/attendance", response_model=MeetingDetail)
+@router.post(
+    "/meetings/{meeting_id}/attendance", response_model=MeetingDetail, responses=errors(*WRITE)
+)
 def attendance(
-    meeting_id: int, body: AttendanceIn, panel: Panel, principal: CurrentPrincipal
+    meeting_id: PathId, body: AttendanceIn, panel: Panel, principal: CurrentPrincipal
 ) -> Response:
     """Record who attended, apologies and representatives."""
     entries = [e.model_dump() for e in body.entries]
     return answer(panel.record_attendance(meeting_id, principal, entries))
 
 
-@router.post("/referrals", status_code=201, response_model=Referral)
+@router.post("/referrals", status_code=201, response_model=Referral, responses=errors(*WRITE))
 def refer(body: ReferIn, panel: Panel, principal: CurrentPrincipal) -> Response:
     """Refer a journey to a meeting for a decision."""
     out = panel.refer(
@@ -249,14 +279,14 @@ def refer(body: ReferIn, panel: Panel, principal: CurrentPrincipal) -> Response:
     return answer(out, status_code=201)
 
 
-@router.get("/referrals/{referral_id}", response_model=Referral)
-def referral(referral_id: int, panel: Panel, principal: CurrentPrincipal) -> Response:
+@router.get("/referrals/{referral_id}", response_model=Referral, responses=errors(*READ))
+def referral(referral_id: PathId, panel: Panel, principal: CurrentPrincipal) -> Response:
     """A referral, its pack and why it is (not) listable."""
     return answer(panel.get_referral(referral_id, principal))
 
 
-@router.post("/referrals/{referral_id}/pack", response_model=Referral)
-def pack(referral_id: int, body: PackIn, panel: Panel, principal: CurrentPrincipal) -> Response:
+@router.post("/referrals/{referral_id}/pack", response_model=Referral, responses=errors(*WRITE))
+def pack(referral_id: PathId, body: PackIn, panel: Panel, principal: CurrentPrincipal) -> Response:
     """Submit the pack: checklist answers, documents and (where asked) the funding form."""
     out = panel.submit_pack(
         principal,
@@ -269,48 +299,57 @@ def pack(referral_id: int, body: PackIn, panel: Panel, principal: CurrentPrincip
     return answer(out)
 
 
-@router.post("/referrals/{referral_id}/withdraw", response_model=Referral)
+@router.post("/referrals/{referral_id}/withdraw", response_model=Referral, responses=errors(*WRITE))
 def withdraw(
-    referral_id: int, body: WithdrawIn, panel: Panel, principal: CurrentPrincipal
+    referral_id: PathId, body: WithdrawIn, panel: Panel, principal: CurrentPrincipal
 ) -> Response:
     """Withdraw a referral."""
     return answer(panel.withdraw_referral(principal, referral_id, body.reason))
 
 
-@router.post("/meetings/{meeting_id}/agenda", response_model=Agenda)
-def build(meeting_id: int, body: BuildIn, panel: Panel, principal: CurrentPrincipal) -> Response:
+@router.post("/meetings/{meeting_id}/agenda", response_model=Agenda, responses=errors(*WRITE))
+def build(meeting_id: PathId, body: BuildIn, panel: Panel, principal: CurrentPrincipal) -> Response:
     """Build (or rebuild) the agenda within each part's capacity."""
     return answer(panel.build_agenda(meeting_id, principal, as_of=body.as_of))
 
 
-@router.get("/meetings/{meeting_id}/agenda", response_model=Agenda)
-def agenda(meeting_id: int, panel: Panel, principal: CurrentPrincipal) -> Response:
+@router.get("/meetings/{meeting_id}/agenda", response_model=Agenda, responses=errors(*READ))
+def agenda(meeting_id: PathId, panel: Panel, principal: CurrentPrincipal) -> Response:
     """The agenda as built."""
     return answer(panel.get_meeting(meeting_id, principal).agenda)
 
 
-@router.post("/meetings/{meeting_id}/agenda/order", response_model=Agenda)
-def order(meeting_id: int, body: OrderIn, panel: Panel, principal: CurrentPrincipal) -> Response:
+@router.post("/meetings/{meeting_id}/agenda/order", response_model=Agenda, responses=errors(*WRITE))
+def order(meeting_id: PathId, body: OrderIn, panel: Panel, principal: CurrentPrincipal) -> Response:
     """The chair's order for a part."""
     return answer(panel.reorder(meeting_id, principal, part=body.part, item_ids=body.item_ids))
 
 
-@router.post("/items/{item_id}/pin", response_model=Agenda)
-def pin(item_id: int, body: PinIn, panel: Panel, principal: CurrentPrincipal) -> Response:
+@router.post("/items/{item_id}/pin", response_model=Agenda, responses=errors(*WRITE))
+def pin(item_id: PathId, body: PinIn, panel: Panel, principal: CurrentPrincipal) -> Response:
     """Pin (or unpin) an item."""
     return answer(panel.pin(item_id, principal, pinned=body.pinned))
 
 
-@router.post("/items/{item_id}/decision", status_code=201, response_model=Decision)
-def decide(item_id: int, body: DecisionIn, panel: Panel, principal: CurrentPrincipal) -> Response:
+@router.post(
+    "/items/{item_id}/decision", status_code=201, response_model=Decision, responses=errors(*WRITE)
+)
+def decide(
+    item_id: PathId, body: DecisionIn, panel: Panel, principal: CurrentPrincipal
+) -> Response:
     """Record a decision or recommendation; its journey event fires in the same transaction."""
     data = body.model_dump(mode="json")
     return answer(panel.decide(item_id, principal, data), status_code=201)
 
 
-@router.post("/items/{item_id}/escalate", status_code=201, response_model=DriftEscalation)
+@router.post(
+    "/items/{item_id}/escalate",
+    status_code=201,
+    response_model=DriftEscalation,
+    responses={200: {"model": DriftEscalation}, **errors(*WRITE)},
+)
 def escalate_item(
-    item_id: int, body: EscalateIn, panel: Panel, principal: CurrentPrincipal
+    item_id: PathId, body: EscalateIn, panel: Panel, principal: CurrentPrincipal
 ) -> Response:
     """The chair escalates drift on an agenda item's child to the service director, with
     the reason (201; 200 with ``created: false`` if it is escalated and not yet answered)."""
@@ -318,9 +357,14 @@ def escalate_item(
     return answer(result, status_code=201 if result.created else 200)
 
 
-@router.post("/children/{child_id}/escalate", status_code=201, response_model=DriftEscalation)
+@router.post(
+    "/children/{child_id}/escalate",
+    status_code=201,
+    response_model=DriftEscalation,
+    responses={200: {"model": DriftEscalation}, **errors(*WRITE)},
+)
 def escalate_child(
-    child_id: int, body: EscalateIn, panel: Panel, principal: CurrentPrincipal
+    child_id: PathId, body: EscalateIn, panel: Panel, principal: CurrentPrincipal
 ) -> Response:
     """The chair escalates a child's drift to the service director, with the reason (201;
     200 with ``created: false`` if the child's escalation is open already)."""
@@ -328,36 +372,44 @@ def escalate_child(
     return answer(result, status_code=201 if result.created else 200)
 
 
-@router.get("/actions", response_model=list[ListedAction])
-def actions(panel: Panel, principal: CurrentPrincipal, status: str | None = "open") -> Response:
+@router.get("/actions", response_model=list[ListedAction], responses=errors(401, 403, 422))
+def actions(panel: Panel, principal: CurrentPrincipal, status: TextQuery = "open") -> Response:
     """Actions across meetings."""
     return answer(panel.list_actions(principal, status))
 
 
-@router.post("/actions/{action_id}/done", response_model=Action)
+@router.post("/actions/{action_id}/done", response_model=Action, responses=errors(*WRITE))
 def action_done(
-    action_id: int, body: DoneIn, panel: Panel, principal: CurrentPrincipal
+    action_id: PathId, body: DoneIn, panel: Panel, principal: CurrentPrincipal
 ) -> Response:
     """Mark an action done."""
     return answer(panel.complete_action(action_id, principal, body.done_on))
 
 
-@router.post("/meetings/{meeting_id}/minutes", response_model=Minutes)
-def draft_minutes(meeting_id: int, panel: Panel, principal: CurrentPrincipal) -> Response:
+@router.post("/meetings/{meeting_id}/minutes", response_model=Minutes, responses=errors(*CHANGE))
+def draft_minutes(meeting_id: PathId, panel: Panel, principal: CurrentPrincipal) -> Response:
     """Draft the minutes from what was recorded."""
     return answer(panel.draft_minutes(meeting_id, principal))
 
 
-@router.post("/meetings/{meeting_id}/minutes/approve", response_model=MinutesApproval)
+@router.post(
+    "/meetings/{meeting_id}/minutes/approve",
+    response_model=MinutesApproval,
+    responses=errors(*WRITE),
+)
 def approve_minutes(
-    meeting_id: int, body: ApproveIn, panel: Panel, principal: CurrentPrincipal
+    meeting_id: PathId, body: ApproveIn, panel: Panel, principal: CurrentPrincipal
 ) -> Response:
     """Approve the minutes: entries to each child's record, tracker circulated."""
     return answer(panel.approve_minutes(meeting_id, principal, body.approved_on))
 
 
-@router.post("/meetings/{meeting_id}/tracker/circulate", response_model=Circulation)
-def circulate_tracker(meeting_id: int, panel: Panel, principal: CurrentPrincipal) -> Response:
+@router.post(
+    "/meetings/{meeting_id}/tracker/circulate",
+    response_model=Circulation,
+    responses=errors(*CHANGE),
+)
+def circulate_tracker(meeting_id: PathId, panel: Panel, principal: CurrentPrincipal) -> Response:
     """Circulate the tracker again (once per meeting and day) to the team managers and
     social workers of the children the meeting discussed."""
     return answer(panel.circulate_tracker(meeting_id, principal))
@@ -366,10 +418,10 @@ def circulate_tracker(meeting_id: int, panel: Panel, principal: CurrentPrincipal
 @router.get(
     "/meetings/{meeting_id}/minutes",
     response_model=MinutesRecord,
-    responses={200: {"content": {"text/html": {}, "application/pdf": {}}}},
+    responses={200: {"content": {"text/html": {}, "application/pdf": {}}}, **errors(*CHANGE)},
 )
 def get_minutes(
-    meeting_id: int,
+    meeting_id: PathId,
     panel: Panel,
     principal: CurrentPrincipal,
     format: Literal["json", "html", "pdf"] = "json",
@@ -390,13 +442,13 @@ def get_minutes(
 @router.get(
     "/tracker",
     response_model=list[TrackerRow],
-    responses={200: {"content": {"text/csv": {}, exports.XLSX: {}}}},
+    responses={200: {"content": {"text/csv": {}, exports.XLSX: {}}}, **errors(401, 403, 422)},
 )
 def tracker(
     panel: Panel,
     principal: CurrentPrincipal,
     format: Literal["json", "csv", "xlsx"] = "json",
-    as_of: date | None = None,
+    as_of: QueryDate | None = None,
 ) -> Response:
     """Every child the panel follows, as JSON, CSV or XLSX."""
     rows = panel.tracker(principal, as_of)
@@ -415,24 +467,26 @@ def tracker(
     return answer(rows)
 
 
-@router.get("/children/{child_id}/history", response_model=list[ChildRecordEntry])
-def child_history(child_id: int, panel: Panel, principal: CurrentPrincipal) -> Response:
+@router.get(
+    "/children/{child_id}/history", response_model=list[ChildRecordEntry], responses=errors(*READ)
+)
+def child_history(child_id: PathId, panel: Panel, principal: CurrentPrincipal) -> Response:
     """The panel's entries in a child's record."""
     return answer(panel.child_history(child_id, principal))
 
 
-@router.get("/reports/themes")
+@router.get("/reports/themes", response_model=ThemesOut, responses=errors(401, 403, 422))
 def themes(
     panel: Panel,
     principal: CurrentPrincipal,
-    start: Annotated[date, Query(alias="from")],
-    end: Annotated[date, Query(alias="to")],
+    start: Annotated[date, DATE_RANGE, Query(alias="from", description=WHEN)],
+    end: Annotated[date, DATE_RANGE, Query(alias="to", description=WHEN)],
 ) -> Response:
     """Themes: decisions, deferrals and reasons, packs not listed and why, breaches by kind."""
     return answer(panel.themes(principal, start, end))
 
 
-@router.get("/reports/annual")
-def annual(panel: Panel, principal: CurrentPrincipal, year: int) -> Response:
+@router.get("/reports/annual", response_model=AnnualReportOut, responses=errors(401, 403, 422))
+def annual(panel: Panel, principal: CurrentPrincipal, year: Year) -> Response:
     """The annual report of activity and timeliness."""
     return answer(panel.annual_report(principal, year))

@@ -11,6 +11,7 @@ from typing import Any, get_args
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
+from app.api.params import whole_number
 from app.web.forms import FormErrors, echo_date, read_date, text
 from app.web.templating import humanise
 from services.access import Principal
@@ -94,7 +95,7 @@ def read(
         "looked_after_since": since,
         "legal_status": status or None,
         "team": (text(form, "team") or None) if form_choices.choose_team else None,
-        "allocated_social_worker_id": int(worker) if worker.isdigit() else None,
+        "allocated_social_worker_id": whole_number(worker),
     }
     for name, (words, limit) in _TEXT.items():
         if name == "team" and not form_choices.choose_team:

@@ -9,6 +9,8 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
+from app.api.params import MAX_YEAR, MIN_YEAR
+
 
 @dataclass
 class FormErrors:
@@ -58,6 +60,10 @@ def read_date(
         return None
     if not 1000 <= year <= 9999:
         errors.add(f"{name}-year", f"{label} must include a year with 4 numbers")
+        return None
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        # The service's dates (app/api/params.py): past them a computed deadline overflows.
+        errors.add(f"{name}-year", f"{label} must be between {MIN_YEAR} and {MAX_YEAR}")
         return None
     try:
         return date(year, month, day)

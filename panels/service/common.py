@@ -286,7 +286,9 @@ class PanelBase:
     def _check_child(
         self, conn: Connection, principal: Principal, child_id: int, *, write: bool
     ) -> None:
-        team = conn.execute(select(C.c.team).where(C.c.id == child_id)).scalar_one()
+        team = conn.execute(select(C.c.team).where(C.c.id == child_id)).scalar_one_or_none()
+        if team is None:
+            raise NotFound(f"There is no child {child_id}.")
         refusal = child_refusal(principal, team, write=write)
         if refusal:
             raise AccessDenied(refusal)

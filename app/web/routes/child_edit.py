@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from app.api.deps import AppServices, Services
+from app.api.params import PathId, whole_number
 from app.web import child_form
 from app.web.deps import CheckedForm, PageSession
 from app.web.forms import FormErrors, date_parts, echo_date, read_date, text
@@ -130,7 +131,7 @@ def _editable_child(services: AppServices, principal: Principal, child_id: int) 
 
 @router.get("/children/{child_id}/edit")
 def edit_child_page(
-    request: Request, child_id: int, services: Services, session: PageSession
+    request: Request, child_id: PathId, services: Services, session: PageSession
 ) -> HTMLResponse:
     """The child's details and allocation, to change."""
     child = _editable_child(services, session.principal, child_id)
@@ -181,7 +182,7 @@ def _changes(
 
 @router.post("/children/{child_id}/edit")
 def edit_child(
-    request: Request, child_id: int, services: Services, session: PageSession, form: CheckedForm
+    request: Request, child_id: PathId, services: Services, session: PageSession, form: CheckedForm
 ) -> Response:
     """Save what changed; errors are shown next to the fields and nothing is written."""
     principal = session.principal
@@ -197,7 +198,8 @@ def edit_child(
     version = text(form, "expected_version")
     try:
         # A form without the version it was loaded at cannot prove it is not stale.
-        expected = int(version) if version.isdigit() and len(version) < 10 else -1
+        parsed = whole_number(version, 0)
+        expected = -1 if parsed is None else parsed
         body = ChildUpdate.model_validate({"expected_version": max(expected, 0), **changes})
         update_child(services.engine, child_id, body, principal)
     except StaleVersion:

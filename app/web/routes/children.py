@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from app.api.deps import AppServices, Services
+from app.api.params import MAX_PAGE, Page, PathId, whole_number
 from app.web import child_form
 from app.web.child_view import journey_panel, last_recorded_by
 from app.web.deps import CheckedForm, PageSession
@@ -50,7 +51,7 @@ def children(
     request: Request,
     services: Services,
     session: PageSession,
-    page: int = 1,
+    page: Page = 1,
 ) -> HTMLResponse:
     """Children the user may see, by reference. Searching is a POST (:func:`search`)."""
     return _children_page(request, services, session.principal, "", page)
@@ -68,7 +69,7 @@ def search(
         services,
         session.principal,
         text(form, "q")[:MAX_QUERY],
-        int(number) if number.isdigit() else 1,
+        whole_number(number, 1, MAX_PAGE) or 1,
     )
 
 
@@ -190,7 +191,7 @@ _DONE = {"event-recorded", "journey-started"}
 @router.get("/children/{child_id:int}")
 def child_page(
     request: Request,
-    child_id: int,
+    child_id: PathId,
     services: Services,
     session: PageSession,
     done: str | None = None,
@@ -279,7 +280,7 @@ def _start_page(
 @router.get("/children/{child_id:int}/journeys/new")
 def start_journey_form(
     request: Request,
-    child_id: int,
+    child_id: PathId,
     services: Services,
     session: PageSession,
     type: str | None = None,
@@ -306,7 +307,7 @@ def start_journey_form(
 @router.post("/children/{child_id:int}/journeys/new")
 def start_journey(
     request: Request,
-    child_id: int,
+    child_id: PathId,
     services: Services,
     session: PageSession,
     form: CheckedForm,

@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 import states
 from app.api.deps import Services
+from app.api.params import Page, PathId
 from app.web.chart import bar_chart
 from app.web.deps import CheckedForm, PageSession, require_page_roles
 from app.web.forms import FormErrors, text
@@ -211,7 +212,7 @@ def _ack_page(
 
 @router.get("/director/escalations/{notice_id}/acknowledge")
 def acknowledge_page(
-    notice_id: int,
+    notice_id: PathId,
     request: Request,
     services: Services,
     session: PageSession,
@@ -232,7 +233,7 @@ def director(
     team: FilterParam = None,
     journey_type: FilterParam = None,
     done: FilterParam = None,
-    page: int = 1,
+    page: Page = 1,
     level: FilterParam = None,
 ) -> HTMLResponse:
     """What is drifting, for the service director and service managers."""
@@ -253,7 +254,7 @@ def director(
 
 @router.post("/director/escalations/{notice_id}/acknowledge")
 def acknowledge(
-    notice_id: int,
+    notice_id: PathId,
     request: Request,
     services: Services,
     session: PageSession,

@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from app.api.deps import AppServices, Services
+from app.api.params import PathId, whole_number
 from app.web.child_view import event_label, next_stages
 from app.web.deps import CheckedForm, PageSession
 from app.web.event_forms import (
@@ -49,7 +50,7 @@ STALE_MESSAGE = (
 
 
 @router.get("/journeys/{journey_id}")
-def journey(journey_id: int, services: Services, session: PageSession) -> Response:
+def journey(journey_id: PathId, services: Services, session: PageSession) -> Response:
     """A journey is shown on its child's page (notices link here by journey)."""
     view = services.journeys.get(journey_id, session.principal)
     return RedirectResponse(f"/children/{view.child_id}#journey-{view.id}", status_code=303)
@@ -125,7 +126,7 @@ def _page(
 
 @router.get("/journeys/{journey_id}/events/{event}")
 def event_form(
-    request: Request, journey_id: int, event: str, services: Services, session: PageSession
+    request: Request, journey_id: PathId, event: str, services: Services, session: PageSession
 ) -> HTMLResponse:
     """The form for one event of a journey, at the journey's current version."""
     principal = session.principal
@@ -153,21 +154,21 @@ class _PostedForm:
         self.fields: list[FormField] = []
 
     def __call__(self, ev: Event, journey_data: Mapping[str, Any]) -> PostedEvent:
-        raw = text(self.form, "expected_version")
-        if not raw.isdigit():
+        version = whole_number(text(self.form, "expected_version"), 0)
+        if version is None:
             raise HTTPException(
                 status_code=400, detail="The form is missing the journey's version."
             )
         occurred_on = read_date(self.form, OCCURRED_ON, OCCURRED_ON_LABEL, self.errors)
         self.fields = form_fields(ev.fields, journey_data)
         data = read_input(self.form, self.fields, self.errors)
-        return PostedEvent(int(raw), occurred_on, data, complete=not self.errors)
+        return PostedEvent(version, occurred_on, data, complete=not self.errors)
 
 
 @router.post("/journeys/{journey_id}/events/{event}")
 def record_event(
     request: Request,
-    journey_id: int,
+    journey_id: PathId,
     event: str,
     services: Services,
     session: PageSession,

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from app.api.deps import Services
+from app.api.params import MAX_PAGE, whole_number
 from app.web.child_view import london_time
 from app.web.deps import PageSession, require_page_roles
 from app.web.notices import page_link
@@ -33,7 +34,7 @@ NOTICES_SHOWN = 5
 
 
 def _page_number(raw: str | None) -> int:
-    return int(raw) if raw and raw.isdigit() and 0 < int(raw) < 100_000 else 1
+    return whole_number(raw or "", 1, MAX_PAGE) or 1
 
 
 @router.get("/my-work")
@@ -63,8 +64,8 @@ def my_work(
         filters = Filters(team=filters.team, worker_id=principal.user_id)
     elif worker == "unallocated":
         filters = Filters(team=filters.team, unallocated=True)
-    elif worker.isdigit():
-        filters = Filters(team=filters.team, worker_id=int(worker))
+    elif (worker_id := whole_number(worker)) is not None:
+        filters = Filters(team=filters.team, worker_id=worker_id)
     else:
         worker = "all"
     workers = team_social_workers(services.engine, chosen_team) if chosen_team else []

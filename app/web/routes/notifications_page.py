@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.api.deps import Services
+from app.api.params import MAX_PAGE, Page, PathId, whole_number
 from app.web.child_view import london_time
 from app.web.deps import CheckedForm, PageSession
 from app.web.notices import page_link
@@ -23,7 +24,7 @@ def notifications(
     request: Request,
     services: Services,
     session: PageSession,
-    page: int = 1,
+    page: Page = 1,
     done: str | None = None,
 ) -> HTMLResponse:
     """The user's notifications, newest first, one line per deadline with its latest step
@@ -60,14 +61,14 @@ def notifications(
 
 @router.post("/notifications/{notice_id}/read")
 def read_notification(
-    notice_id: int, services: Services, session: PageSession, form: CheckedForm
+    notice_id: PathId, services: Services, session: PageSession, form: CheckedForm
 ) -> Response:
     """Mark a line of the user's notifications read, with the earlier notices of the same
     deadline (someone else's answers 404)."""
     mark_line_read(services.engine, notice_id, session.principal)
     # Back to the page of the list the button was on.
     raw = form.get("page")
-    page = int(raw) if isinstance(raw, str) and raw.isdigit() and 0 < int(raw) < 100_000 else 1
+    page = (whole_number(raw, 1, MAX_PAGE) if isinstance(raw, str) else None) or 1
     return RedirectResponse(
         f"/notifications?page={page}&done=read#notice-{notice_id}", status_code=303
     )

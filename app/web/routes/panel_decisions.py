@@ -14,6 +14,7 @@ from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
+from app.api.params import PathId, whole_number
 from app.web.deps import CheckedForm, PageSession
 from app.web.forms import FormErrors, date_parts, echo_date, read_date, text
 from app.web.routes.panel_common import (
@@ -162,7 +163,7 @@ def _page(
 
 @router.get("/panel/meetings/{meeting_id}/items/{item_id}/decision")
 def decision_form(
-    request: Request, meeting_id: int, item_id: int, session: PageSession, panel: Panel
+    request: Request, meeting_id: PathId, item_id: PathId, session: PageSession, panel: Panel
 ) -> HTMLResponse:
     """The decision form for one agenda item."""
     require_rule(session, RECORD_DECISION)
@@ -185,10 +186,11 @@ def _event_value(form: FormData, name: str, f: Field, errors: FormErrors) -> Any
     if f.type == "choice" and raw not in f.choices:
         errors.add(name, f"Select {label.lower()} from the list")
     elif f.type == "integer":
-        if not raw.lstrip("-").isdigit():
+        number = whole_number(raw.removeprefix("-"), 0)
+        if number is None:
             errors.add(name, f"{label} must be a whole number")
             return None
-        return int(raw)
+        return -number if raw.startswith("-") else number
     elif f.type == "decimal":
         try:
             return str(Decimal(raw.replace(",", "").lstrip("£")))
@@ -239,10 +241,11 @@ def _read(
     review = text(form, "review_weeks")
     body["review_weeks"] = None
     if review:
-        if not review.isdigit() or int(review) not in review_choices:
+        weeks = whole_number(review)
+        if weeks is None or weeks not in review_choices:
             errors.add("review_weeks", "Select when the case comes back to panel")
         else:
-            body["review_weeks"] = int(review)
+            body["review_weeks"] = weeks
     body["event_data"] = {}
     if choice is not None:
         for f in choice.fields:
@@ -267,8 +270,8 @@ def _echo(form: FormData, d: Decision) -> dict[str, Any]:
 @router.post("/panel/meetings/{meeting_id}/items/{item_id}/decision")
 def decide(
     request: Request,
-    meeting_id: int,
-    item_id: int,
+    meeting_id: PathId,
+    item_id: PathId,
     session: PageSession,
     form: CheckedForm,
     panel: Panel,

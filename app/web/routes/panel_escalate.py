@@ -7,6 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, Response
 
+from app.api.params import PathId
 from app.web.deps import CheckedForm, PageSession
 from app.web.forms import FormErrors, text
 from app.web.routes.panel_common import Panel, done_redirect, refusal, require_rule
@@ -56,7 +57,7 @@ def _page(
 
 @router.get("/panel/meetings/{meeting_id}/items/{item_id}/escalate")
 def escalate_form(
-    request: Request, meeting_id: int, item_id: int, session: PageSession, panel: Panel
+    request: Request, meeting_id: PathId, item_id: PathId, session: PageSession, panel: Panel
 ) -> HTMLResponse:
     """The chair's form to escalate drift on one agenda item's child."""
     require_rule(session, ESCALATE_DRIFT)
@@ -67,8 +68,8 @@ def escalate_form(
 @router.post("/panel/meetings/{meeting_id}/items/{item_id}/escalate")
 def escalate(
     request: Request,
-    meeting_id: int,
-    item_id: int,
+    meeting_id: PathId,
+    item_id: PathId,
     session: PageSession,
     form: CheckedForm,
     panel: Panel,

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from app.api.params import PathId, whole_number
 from app.web.deps import CheckedForm, PageSession
 from app.web.forms import FormErrors, text
 from app.web.routes.panel_common import (
@@ -92,7 +93,9 @@ def meeting_page(
 
 
 @router.get("/panel/meetings/{meeting_id}")
-def meeting(request: Request, meeting_id: int, session: PageSession, panel: Panel) -> HTMLResponse:
+def meeting(
+    request: Request, meeting_id: PathId, session: PageSession, panel: Panel
+) -> HTMLResponse:
     """A meeting: summary, agenda by part, attendance, actions and minutes."""
     return meeting_page(request, panel, session, meeting_id)
 
@@ -140,7 +143,7 @@ def meeting_button(
 
 @router.post("/panel/meetings/{meeting_id}/agenda")
 def build(
-    request: Request, meeting_id: int, session: PageSession, form: CheckedForm, panel: Panel
+    request: Request, meeting_id: PathId, session: PageSession, form: CheckedForm, panel: Panel
 ) -> Response:
     """Build (or rebuild) the agenda within each part's capacity."""
     del form  # checked for its token only
@@ -158,18 +161,19 @@ def build(
 
 @router.post("/panel/meetings/{meeting_id}/agenda/order")
 def order(
-    request: Request, meeting_id: int, session: PageSession, form: CheckedForm, panel: Panel
+    request: Request, meeting_id: PathId, session: PageSession, form: CheckedForm, panel: Panel
 ) -> Response:
     """Move one item up or down its part (the chair's order)."""
     require_rule(session, ARRANGE_AGENDA)
     part, item_id, direction = text(form, "part"), text(form, "item_id"), text(form, "direction")
     agenda = panel.get_meeting(meeting_id, session.principal).agenda
     ids = [i.id for p in agenda.parts if p.key == part for i in p.items]
-    if not item_id.isdigit() or int(item_id) not in ids or direction not in ("up", "down"):
+    chosen = whole_number(item_id)
+    if chosen is None or chosen not in ids or direction not in ("up", "down"):
         errors = FormErrors()
         errors.add("agenda", "Choose an item on this meeting's agenda to move up or down")
         return meeting_page(request, panel, session, meeting_id, errors=errors, status_code=400)
-    at = ids.index(int(item_id))
+    at = ids.index(chosen)
     to = at - 1 if direction == "up" else at + 1
     if 0 <= to < len(ids):
         ids[at], ids[to] = ids[to], ids[at]
@@ -183,8 +187,8 @@ def order(
 @router.post("/panel/meetings/{meeting_id}/items/{item_id}/pin")
 def pin(
     request: Request,
-    meeting_id: int,
-    item_id: int,
+    meeting_id: PathId,
+    item_id: PathId,
     session: PageSession,
     form: CheckedForm,
     panel: Panel,
@@ -239,7 +243,7 @@ def _attendance_page(
 
 @router.get("/panel/meetings/{meeting_id}/attendance")
 def attendance_form(
-    request: Request, meeting_id: int, session: PageSession, panel: Panel
+    request: Request, meeting_id: PathId, session: PageSession, panel: Panel
 ) -> HTMLResponse:
     """Who is present, who sent apologies and who represents them (the administrator)."""
     require_rule(session, RECORD_ATTENDANCE)
@@ -248,7 +252,7 @@ def attendance_form(
 
 @router.post("/panel/meetings/{meeting_id}/attendance")
 def record_attendance(
-    request: Request, meeting_id: int, session: PageSession, form: CheckedForm, panel: Panel
+    request: Request, meeting_id: PathId, session: PageSession, form: CheckedForm, panel: Panel
 ) -> Response:
     """Record the attendance of every seat given a status; seats left blank are unchanged."""
     require_rule(session, RECORD_ATTENDANCE)
@@ -315,7 +319,7 @@ def record_attendance(
 
 @router.post("/panel/actions/{action_id}/done")
 def action_done(
-    request: Request, action_id: int, session: PageSession, form: CheckedForm, panel: Panel
+    request: Request, action_id: PathId, session: PageSession, form: CheckedForm, panel: Panel
 ) -> Response:
     """Mark an action done (its owner, the panel staff or a team manager); back to its
     meeting."""

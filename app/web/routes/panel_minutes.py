@@ -10,6 +10,7 @@ import re
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from app.api.params import PathId
 from app.web.deps import CheckedForm, PageSession
 from app.web.routes.panel_common import Panel, require_rule
 from app.web.routes.panel_meeting import meeting_button
@@ -42,7 +43,7 @@ def printable_policy(html: str) -> str:
 
 @router.post("/panel/meetings/{meeting_id}/minutes")
 def draft(
-    request: Request, meeting_id: int, session: PageSession, form: CheckedForm, panel: Panel
+    request: Request, meeting_id: PathId, session: PageSession, form: CheckedForm, panel: Panel
 ) -> Response:
     """Draft (or redraft) the minutes from what was recorded."""
     del form  # checked for its token only
@@ -60,7 +61,7 @@ def draft(
 
 @router.post("/panel/meetings/{meeting_id}/minutes/approve")
 def approve(
-    request: Request, meeting_id: int, session: PageSession, form: CheckedForm, panel: Panel
+    request: Request, meeting_id: PathId, session: PageSession, form: CheckedForm, panel: Panel
 ) -> Response:
     """Approve the minutes: each child's entry to their record, the tracker circulated."""
     del form  # checked for its token only
@@ -78,7 +79,7 @@ def approve(
 
 @router.post("/panel/meetings/{meeting_id}/tracker/circulate")
 def circulate(
-    request: Request, meeting_id: int, session: PageSession, form: CheckedForm, panel: Panel
+    request: Request, meeting_id: PathId, session: PageSession, form: CheckedForm, panel: Panel
 ) -> Response:
     """Circulate the tracker again to the team managers and social workers concerned."""
     del form  # checked for its token only
@@ -95,7 +96,7 @@ def circulate(
 
 
 @router.get("/panel/meetings/{meeting_id}/minutes.html")
-def minutes_html(meeting_id: int, session: PageSession, panel: Panel) -> Response:
+def minutes_html(meeting_id: PathId, session: PageSession, panel: Panel) -> Response:
     """The minutes as a printable page (the Panel Decisions template)."""
     require_rule(session, READ_MINUTES)
     html = exports.minutes_html(panel.minutes(meeting_id, session.principal))
@@ -107,7 +108,7 @@ def minutes_html(meeting_id: int, session: PageSession, panel: Panel) -> Respons
 
 
 @router.get("/panel/meetings/{meeting_id}/minutes.pdf")
-def minutes_pdf(meeting_id: int, session: PageSession, panel: Panel) -> Response:
+def minutes_pdf(meeting_id: PathId, session: PageSession, panel: Panel) -> Response:
     """The minutes as a PDF download."""
     require_rule(session, READ_MINUTES)
     pdf = exports.minutes_pdf(panel.minutes(meeting_id, session.principal))

@@ -9,6 +9,7 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
+from app.api.params import whole_number
 from app.web.forms import FormErrors, text
 from panels.funding import QUESTIONS
 from panels.results import ChecklistQuestion
@@ -76,7 +77,7 @@ def read_funding(form: FormData, errors: FormErrors) -> dict[str, Any]:
     if cost is None and not errors.by_field.get("annual_cost"):
         errors.add("annual_cost", "Enter the additional funding asked for, in pounds a year")
     months_raw = text(form, "duration_months")
-    months = int(months_raw) if months_raw.isdigit() else None
+    months = whole_number(months_raw, 1, 240)
     if months is None or not 1 <= months <= 240:
         errors.add("duration_months", "Enter how many months the funding is for, from 1 to 240")
     quotes = []

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from app.api.params import PathId
 from app.web.deps import CheckedForm, PageSession
 from app.web.forms import FormErrors, date_parts, echo_date, read_date, text
 from app.web.routes.panel_common import Panel, banner, done_redirect, refusal, require_rule
@@ -139,7 +140,9 @@ def _change_page(
 
 
 @router.get("/panel/meetings/{meeting_id}/change")
-def change(request: Request, meeting_id: int, session: PageSession, panel: Panel) -> HTMLResponse:
+def change(
+    request: Request, meeting_id: PathId, session: PageSession, panel: Panel
+) -> HTMLResponse:
     """Move or cancel a meeting (the panel administrator)."""
     require_rule(session, SCHEDULE_MEETINGS)
     return _change_page(request, panel, session, meeting_id)
@@ -156,7 +159,7 @@ def _reason(form: Any, name: str, what: str, errors: FormErrors) -> str:
 
 @router.post("/panel/meetings/{meeting_id}/move")
 def move(
-    request: Request, meeting_id: int, session: PageSession, form: CheckedForm, panel: Panel
+    request: Request, meeting_id: PathId, session: PageSession, form: CheckedForm, panel: Panel
 ) -> Response:
     """Move a meeting to another date; its pack deadlines move with it."""
     require_rule(session, SCHEDULE_MEETINGS)
@@ -183,7 +186,7 @@ def move(
 
 @router.post("/panel/meetings/{meeting_id}/cancel")
 def cancel(
-    request: Request, meeting_id: int, session: PageSession, form: CheckedForm, panel: Panel
+    request: Request, meeting_id: PathId, session: PageSession, form: CheckedForm, panel: Panel
 ) -> Response:
     """Cancel a meeting; its referrals are offered the next one."""
     require_rule(session, SCHEDULE_MEETINGS)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
+from app.api.params import PathId, QueryId, whole_number
 from app.web.deps import CheckedForm, PageSession
 from app.web.forms import FormErrors, echo_date, read_date, text
 from app.web.routes import panel_pack as pack
@@ -88,7 +89,7 @@ def _back_dated(form: FormData, name: str, label: str, errors: FormErrors) -> da
 
 @router.get("/panel/referrals/new")
 def new_referral(
-    request: Request, session: PageSession, panel: Panel, journey_id: int | None = None
+    request: Request, session: PageSession, panel: Panel, journey_id: QueryId | None = None
 ) -> HTMLResponse:
     """Refer a case: pick one of your team's journeys, then the decision and the meeting."""
     require_rule(session, REFER_CASE)
@@ -101,12 +102,12 @@ def refer(request: Request, session: PageSession, form: CheckedForm, panel: Pane
     """Refer the journey for a decision at the chosen (or the next) meeting."""
     require_rule(session, REFER_CASE)
     principal = session.principal
-    raw_journey = text(form, "journey_id")
-    if not raw_journey.isdigit():
+    journey_id = whole_number(text(form, "journey_id"))
+    if journey_id is None:
         errors = FormErrors()
         errors.add("journey_id", "Select the case to refer")
         return _new_page(request, panel, session, None, errors=errors, status_code=400)
-    journey = panel.journeys.get(int(raw_journey), principal)
+    journey = panel.journeys.get(journey_id, principal)
     values: dict[str, Any] = {
         "decision_type": text(form, "decision_type"),
         "meeting": text(form, "meeting"),
@@ -196,7 +197,7 @@ def _referral_page(
 
 @router.get("/panel/referrals/{referral_id}")
 def referral(
-    request: Request, referral_id: int, session: PageSession, panel: Panel
+    request: Request, referral_id: PathId, session: PageSession, panel: Panel
 ) -> HTMLResponse:
     """A referral: its meeting, pack deadline, checklist, why it is (not) listable."""
     return _referral_page(request, panel, session, referral_id)
@@ -204,7 +205,7 @@ def referral(
 
 @router.post("/panel/referrals/{referral_id}/pack")
 def submit_pack(
-    request: Request, referral_id: int, session: PageSession, form: CheckedForm, panel: Panel
+    request: Request, referral_id: PathId, session: PageSession, form: CheckedForm, panel: Panel
 ) -> Response:
     """Submit the pack. Late or incomplete: offered the next meeting, with the reason."""
     require_rule(session, REFER_CASE)
@@ -256,7 +257,7 @@ def submit_pack(
 
 @router.post("/panel/referrals/{referral_id}/withdraw")
 def withdraw(
-    request: Request, referral_id: int, session: PageSession, form: CheckedForm, panel: Panel
+    request: Request, referral_id: PathId, session: PageSession, form: CheckedForm, panel: Panel
 ) -> Response:
     """Withdraw the referral, saying why; its pack deadline is cancelled."""
     require_rule(session, WITHDRAW_REFERRAL)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from app.api.deps import Services
+from app.api.params import PathId, whole_number
 from app.web.deps import PageSession
 from app.web.forms import FormErrors, echo_date, read_date, text
 from app.web.routes.panel_common import Panel, journey_words
@@ -71,7 +72,8 @@ def reports(request: Request, session: PageSession, panel: Panel) -> HTMLRespons
     if start > end:
         errors.add("to-day", "End date must be the same as or after the start date")
     year_text = text(query, "year")
-    year = int(year_text) if year_text.isdigit() and len(year_text) == 4 else day.year
+    typed = whole_number(year_text, 1000, 9999)
+    year = day.year if typed is None else typed
     if not FIRST_YEAR <= year <= day.year:
         errors.add("year", f"Year must be between {FIRST_YEAR} and {day.year}")
         year = day.year
@@ -106,7 +108,7 @@ def _parts(day: date) -> dict[str, str]:
 
 @router.get("/panel/children/{child_id}/history")
 def child_history(
-    request: Request, child_id: int, session: PageSession, panel: Panel
+    request: Request, child_id: PathId, session: PageSession, panel: Panel
 ) -> HTMLResponse:
     """What the panel decided for a child, meeting by meeting, from the approved minutes."""
     entries = panel.child_history(child_id, session.principal)
