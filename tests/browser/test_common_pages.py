@@ -29,7 +29,7 @@ def test_sign_in_error_then_sign_in_and_out(page: Page, sw: Api) -> None:
     assert page.url.endswith("/my-work")
     page.goto("/account")
     expect(page.locator("h1")).to_have_text("Your account")
-    expect(page.locator(".govuk-summary-list")).to_contain_text("north")
+    expect(page.locator(".govuk-summary-list")).to_contain_text("North")
     check_page(page, "account")
     page.get_by_role("button", name="Sign out").click()
     expect(page.locator(".govuk-inset-text")).to_have_text("You have signed out.")
