@@ -1,9 +1,10 @@
 """The append-only, tamper-evident audit trail: writes that are not journey events, sign-ins,
 and every read of a child's record.
 
-Details name what changed (field names, ids, references, before and after values of fields
-that are not identifying), never a child's name or date of birth, so the trail can be read by
-auditors without exposing them.
+Details name what changed: field names, ids, references and the values before and after
+(:func:`changes`), names and dates of birth included. The audit table lives in the database
+that holds those values anyway; the details are never logged (the log allow-list keeps them
+out), and a read row names children by id only.
 
 Each row carries ``row_hash``, a SHA-256 over its content and ``prev_hash`` (the previous
 row's ``row_hash``): altering, deleting or inserting a row anywhere but at the end breaks the

@@ -90,7 +90,12 @@ def update_child(engine: Engine, child_id: int, body: ChildUpdate, principal: Pr
     """Change a child's details; a stale ``expected_version`` is refused."""
     changes = body.model_dump(exclude={"expected_version"}, exclude_unset=True)
     with write_connection(engine) as conn:
-        row = conn.execute(select(C.c.team, C.c.version).where(C.c.id == child_id)).first()
+        # Every field the body may change, so the audit row can say what it was before.
+        row = conn.execute(
+            select(C.c.team, C.c.version, *(C.c[name] for name in changes)).where(
+                C.c.id == child_id
+            )
+        ).first()
         if row is None:
             raise NotFound(f"There is no child {child_id}.")
         refusal = child_refusal(principal, row.team, write=True)
@@ -111,7 +116,7 @@ def update_child(engine: Engine, child_id: int, body: ChildUpdate, principal: Pr
             )
         if "allocated_social_worker_id" in changes:
             # Open deadlines follow the case to its new social worker.
-            conn.execute(
+            moved = conn.execute(
                 update(D)
                 .where(
                     and_(
@@ -121,14 +126,24 @@ def update_child(engine: Engine, child_id: int, body: ChildUpdate, principal: Pr
                     )
                 )
                 .values(owner_id=allocated)
-            )
+            ).rowcount
+        before = {name: row._mapping[name] for name in changes}
+        details: dict[str, Any] = {
+            "fields": sorted(changes),
+            # Names and dates of birth included: the audit table lives in the database that
+            # holds them anyway, and audit details are never logged.
+            "changes": audit.changes(before, changes),
+            "version": {"before": row.version, "after": row.version + 1},
+        }
+        if "allocated_social_worker_id" in changes:
+            details["deadlines_reallocated"] = moved
         audit.record(
             conn,
             actor_id=principal.user_id,
             action="child_updated",
             entity="child",
             entity_id=child_id,
-            details={"fields": sorted(changes)},
+            details=details,
         )
 
 
