@@ -163,6 +163,13 @@ def get_child(engine: Engine, child_id: int, principal: Principal) -> dict[str, 
         ).all()
     out = dict(row._mapping)
     out["journeys"] = [dict(j._mapping) for j in journeys]
+    audit.audit_read(
+        engine,
+        principal,
+        "child",
+        [child_id],
+        details={"journey_ids": [int(j.id) for j in journeys]},
+    )
     return out
 
 
@@ -198,7 +205,10 @@ def search_children(
         )
     query = query.order_by(C.c.reference).limit(limit).offset(offset)
     with read_connection(engine) as conn:
-        return [dict(r._mapping) for r in conn.execute(query)]
+        found = [dict(r._mapping) for r in conn.execute(query)]
+    # The ids of the children returned, never the search term (it may be a name).
+    audit.audit_read(engine, principal, "search", [r["id"] for r in found])
+    return found
 
 
 def children_of_journeys(engine: Engine, journey_ids: Iterable[int]) -> dict[int, int]:

@@ -98,7 +98,7 @@ def circulate(
 def minutes_html(meeting_id: int, session: PageSession, panel: Panel) -> Response:
     """The minutes as a printable page (the Panel Decisions template)."""
     require_rule(session, READ_MINUTES)
-    html = exports.minutes_html(panel.minutes(meeting_id, session.principal))
+    html = exports.minutes_html(panel.minutes(meeting_id, session.principal, export="html"))
     return Response(
         html,
         media_type="text/html; charset=utf-8",
@@ -110,7 +110,7 @@ def minutes_html(meeting_id: int, session: PageSession, panel: Panel) -> Respons
 def minutes_pdf(meeting_id: int, session: PageSession, panel: Panel) -> Response:
     """The minutes as a PDF download."""
     require_rule(session, READ_MINUTES)
-    pdf = exports.minutes_pdf(panel.minutes(meeting_id, session.principal))
+    pdf = exports.minutes_pdf(panel.minutes(meeting_id, session.principal, export="pdf"))
     return Response(
         pdf,
         media_type="application/pdf",
