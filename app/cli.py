@@ -106,8 +106,18 @@ def _connection_budget(settings: Settings, workers: int) -> str:
 
 
 def _migrate(_args: argparse.Namespace) -> int:
-    _migrated_engine()
+    from services.migrate import grant_app_role
+
+    engine = _migrated_engine()
     print("database is at the newest schema")
+    role = get_settings().app_role
+    if role:
+        try:
+            grant_app_role(engine, role)
+        except ValueError as exc:
+            print(f"PERMANENCE_APP_ROLE: {exc}", file=sys.stderr)
+            return 2
+        print(f"role {role} granted: history tables insert-only")
     return 0
 
 

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     base_url: str = "http://127.0.0.1:8000"
     auto_migrate: bool = True
+    # PostgreSQL: the role the service runs as. `permanence migrate` (run as the database
+    # owner) creates it if missing and grants it insert-only access to the history tables.
+    app_role: str | None = None
     db_pool_size: int = 10
     # Scheme of delegation for SGO support plans: the most additional funding (pounds a
     # year above the means-tested assessment) a team manager, then a service manager, may
