@@ -382,7 +382,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``permanence`` console script."""
+    from pydantic import ValidationError
+
     args = build_parser().parse_args(argv)
+    try:
+        get_settings()  # read once, here: a bad setting is a message, not a traceback
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = "PERMANENCE_" + str(error["loc"][0]).upper() if error["loc"] else "a setting"
+            print(f"setting {name}: {error['msg']}", file=sys.stderr)
+        return 2
     code: int = args.func(args)
     return code
 
