@@ -106,8 +106,18 @@ def _connection_budget(settings: Settings, workers: int) -> str:
 
 
 def _migrate(_args: argparse.Namespace) -> int:
-    _migrated_engine()
+    from services.migrate import grant_app_role
+
+    engine = _migrated_engine()
     print("database is at the newest schema")
+    role = get_settings().app_role
+    if role:
+        try:
+            grant_app_role(engine, role)
+        except ValueError as exc:
+            print(f"PERMANENCE_APP_ROLE: {exc}", file=sys.stderr)
+            return 2
+        print(f"role {role} granted: history tables insert-only")
     return 0
 
 
@@ -388,7 +398,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``permanence`` console script."""
+    from pydantic import ValidationError
+
     args = build_parser().parse_args(argv)
+    try:
+        get_settings()  # read once, here: a bad setting is a message, not a traceback
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = "PERMANENCE_" + str(error["loc"][0]).upper() if error["loc"] else "a setting"
+            print(f"setting {name}: {error['msg']}", file=sys.stderr)
+        return 2
     code: int = args.func(args)
     return code
 

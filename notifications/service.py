@@ -40,7 +40,7 @@ from services.models import USERS as U
 from states.deadline_kinds import PANEL_ESCALATION
 from states.roles import PANEL_CHAIR, SERVICE_DIRECTOR, SERVICE_MANAGER, TEAM_MANAGER
 from workflow.calendar import working_days_between
-from workflow.errors import EngineError
+from workflow.errors import EngineError, InvalidData
 
 MANAGER_ROLES = (TEAM_MANAGER, SERVICE_MANAGER, SERVICE_DIRECTOR)
 BREACH_ROLES = (*MANAGER_ROLES, PANEL_CHAIR)
@@ -381,7 +381,16 @@ def list_escalations(
 
 
 def acknowledge(engine: Engine, notice_id: int, principal: Principal, comment: str) -> None:
-    """Acknowledge an escalation with a comment: its recipient or someone more senior."""
+    """Acknowledge an escalation with a comment: its recipient or someone more senior.
+
+    The other escalations of the same missed date (the rungs below a director's, say) are
+    answered by it: they are marked acknowledged with the same who, when and comment."""
+    comment = comment.strip()
+    if not comment:
+        raise InvalidData(
+            "Enter a comment saying what has been done or will be done.",
+            errors=["comment is empty"],
+        )
     with write_connection(engine) as conn:
         row = conn.execute(
             select(
@@ -418,6 +427,25 @@ def acknowledge(engine: Engine, notice_id: int, principal: Principal, comment: s
         )
         if done.rowcount != 1:
             raise AlreadyAcknowledged(f"Escalation {notice_id} has already been acknowledged.")
+        siblings = conn.execute(
+            update(N)
+            .where(
+                and_(
+                    N.c.category == "escalation",
+                    N.c.deadline_id == row.deadline_id,
+                    N.c.due_on == row.due_on,
+                    N.c.id != notice_id,
+                    N.c.acknowledged_at.is_(None),
+                )
+            )
+            .values(
+                acknowledged_at=stamp,
+                acknowledged_by_id=principal.user_id,
+                ack_comment=comment,
+                read_at=func.coalesce(N.c.read_at, stamp),
+            )
+            .returning(N.c.id)
+        ).all()
         if row.deadline_kind == PANEL_ESCALATION.key:
             # A raised escalation asks for an answer, and this is it: its deadline is met,
             # so it leaves the breach register (services.deadlines) as well as the list.
@@ -440,6 +468,7 @@ def acknowledge(engine: Engine, notice_id: int, principal: Principal, comment: s
                 # The comment itself stays on the notice: free text may name a child, and
                 # the audit trail never does.
                 "comment_chars": len(comment),
+                "also_acknowledged": sorted(r.id for r in siblings),
             },
         )
 

@@ -1,9 +1,10 @@
 """The append-only, tamper-evident audit trail: writes that are not journey events, sign-ins,
 and every read of a child's record.
 
-Details name what changed (field names, ids, references, before and after values of fields
-that are not identifying), never a child's name or date of birth, so the trail can be read by
-auditors without exposing them.
+Details name what changed: field names, ids, references and the values before and after
+(:func:`changes`), names and dates of birth included. The audit table lives in the database
+that holds those values anyway; the details are never logged (the log allow-list keeps them
+out), and a read row names children by id only.
 
 Each row carries ``row_hash``, a SHA-256 over its content and ``prev_hash`` (the previous
 row's ``row_hash``): altering, deleting or inserting a row anywhere but at the end breaks the
@@ -16,14 +17,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, text
 
+from services.access import Principal
 from services.clock import now_utc
+from services.db import write_connection
 from services.models import AUDIT_LOG as A
 
 _CHAIN_LOCK = 726_100_010  # PostgreSQL advisory lock key: one chain append at a time
@@ -134,6 +139,98 @@ def record_read(
         entity_id=ids[0] if len(ids) == 1 else None,
         details={"child_ids": ids, "allowed_by": allowed_by, **(details or {})},
     )
+
+
+def allowed_by(principal: Principal, rule: str | None = None) -> dict[str, Any]:
+    """Why ``principal`` was let read a child's record: their roles, their team and whether
+    those roles reach the authority's children or only the team's, and for a panel read the
+    panel rule (``panels.permissions``) that allowed it."""
+    why: dict[str, Any] = {
+        "roles": sorted(principal.roles),
+        "team": principal.team,
+        "scope": "authority" if principal.sees_all_children else "team",
+    }
+    if rule:
+        why["panel_rule"] = rule
+    return why
+
+
+@dataclass
+class _ReadScope:
+    what: str
+    parts: set[str] = field(default_factory=set)
+    child_ids: set[int] = field(default_factory=set)
+    rules: set[str] = field(default_factory=set)
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+# Set by :func:`one_read` while a page gathers several reads of one child's record.
+_scope: ContextVar[_ReadScope | None] = ContextVar("audit_read_scope", default=None)
+
+
+def audit_read(
+    engine: Engine,
+    principal: Principal,
+    what: str,
+    child_ids: Iterable[int],
+    *,
+    rule: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Audit a read the service has just allowed: one row in its own short transaction,
+    naming the children by id (a list's ids in that one row). A read that returned no
+    child writes nothing. Inside :func:`one_read` the read joins that scope's single row.
+
+    The service calls this after its access check and before it hands the data back, so a
+    read whose audit row cannot be written fails rather than going unrecorded."""
+    ids = {int(i) for i in child_ids}
+    scope = _scope.get()
+    if scope is not None:
+        scope.parts.add(what)
+        scope.child_ids |= ids
+        if rule:
+            scope.rules.add(rule)
+        for key, value in (details or {}).items():
+            if isinstance(value, list):
+                scope.details[key] = sorted(set(scope.details.get(key, [])) | set(value))
+            else:
+                scope.details[key] = value
+        return
+    if not ids:
+        return
+    with write_connection(engine) as conn:
+        record_read(
+            conn,
+            actor_id=principal.user_id,
+            what=what,
+            child_ids=ids,
+            allowed_by=allowed_by(principal, rule),
+            details=details,
+        )
+
+
+@contextmanager
+def one_read(engine: Engine, principal: Principal, what: str) -> Iterator[None]:
+    """Gather the service reads made inside the block (a child's page reads the child, its
+    journeys and each journey's history) into one audit row ``read.<what>`` naming the parts
+    read, written when the block ends without error."""
+    scope = _ReadScope(what)
+    token = _scope.set(scope)
+    try:
+        yield
+    finally:
+        _scope.reset(token)
+    if not scope.child_ids:
+        return
+    with write_connection(engine) as conn:
+        record_read(
+            conn,
+            actor_id=principal.user_id,
+            what=what,
+            child_ids=scope.child_ids,
+            allowed_by=allowed_by(principal, ",".join(sorted(scope.rules)) or None),
+            details={"parts": sorted(scope.parts), **scope.details},
+        )
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, case, func, select
 
+from services import audit
 from services.access import Principal
 from services.db import read_connection
 from services.journeys import AccessDenied
@@ -229,6 +230,8 @@ def load_caseload(
         for c in children
     ]
     pages = max(1, -(-int(total) // page_size))
+    # A caseload page shows each child's name, team and deadlines: one row names them all.
+    audit.audit_read(engine, principal, "caseload", ids)
     return Caseload(rows, int(total), int(overdue), int(due_soon), page, pages)
 
 

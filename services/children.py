@@ -97,9 +97,11 @@ def update_child(engine: Engine, child_id: int, body: ChildUpdate, principal: Pr
     """Change a child's details; a stale ``expected_version`` is refused."""
     changes = body.model_dump(exclude={"expected_version"}, exclude_unset=True)
     with write_connection(engine) as conn:
-        row = conn.execute(
-            select(C.c.team, C.c.version, C.c.date_of_birth).where(C.c.id == child_id)
-        ).first()
+        # Every field the body may change (a move of team also unallocates), so the audit
+        # row can say what it was before; and the date of birth, to check the new dates by.
+        wanted = ("team", "version", "date_of_birth", "allocated_social_worker_id")
+        columns = [*wanted, *(n for n in changes if n not in wanted)]
+        row = conn.execute(select(*(C.c[n] for n in columns)).where(C.c.id == child_id)).first()
         if row is None:
             raise NotFound(f"There is no child {child_id}.")
         refusal = child_refusal(principal, row.team, write=True)
@@ -128,7 +130,7 @@ def update_child(engine: Engine, child_id: int, body: ChildUpdate, principal: Pr
             )
         if "allocated_social_worker_id" in changes:
             # Open deadlines follow the case to its new social worker.
-            conn.execute(
+            moved = conn.execute(
                 update(D)
                 .where(
                     and_(
@@ -138,14 +140,24 @@ def update_child(engine: Engine, child_id: int, body: ChildUpdate, principal: Pr
                     )
                 )
                 .values(owner_id=allocated)
-            )
+            ).rowcount
+        before = {name: row._mapping[name] for name in changes}
+        details: dict[str, Any] = {
+            "fields": sorted(changes),
+            # Names and dates of birth included: the audit table lives in the database that
+            # holds them anyway, and audit details are never logged.
+            "changes": audit.changes(before, changes),
+            "version": {"before": row.version, "after": row.version + 1},
+        }
+        if "allocated_social_worker_id" in changes:
+            details["deadlines_reallocated"] = moved
         audit.record(
             conn,
             actor_id=principal.user_id,
             action="child_updated",
             entity="child",
             entity_id=child_id,
-            details={"fields": sorted(changes)},
+            details=details,
         )
 
 
@@ -186,6 +198,13 @@ def get_child(engine: Engine, child_id: int, principal: Principal) -> dict[str, 
         ).all()
     out = dict(row._mapping)
     out["journeys"] = [dict(j._mapping) for j in journeys]
+    audit.audit_read(
+        engine,
+        principal,
+        "child",
+        [child_id],
+        details={"journey_ids": [int(j.id) for j in journeys]},
+    )
     return out
 
 
@@ -221,7 +240,10 @@ def search_children(
         )
     query = query.order_by(C.c.reference).limit(limit).offset(offset)
     with read_connection(engine) as conn:
-        return [dict(r._mapping) for r in conn.execute(query)]
+        found = [dict(r._mapping) for r in conn.execute(query)]
+    # The ids of the children returned, never the search term (it may be a name).
+    audit.audit_read(engine, principal, "search", [r["id"] for r in found])
+    return found
 
 
 def children_of_journeys(engine: Engine, journey_ids: Iterable[int]) -> dict[int, int]:

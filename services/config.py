@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from states import deadline_kinds, sgo
 from workflow.definition import Policy
@@ -36,6 +37,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     base_url: str = "http://127.0.0.1:8000"
     auto_migrate: bool = True
+    # PostgreSQL: the role the service runs as. `permanence migrate` (run as the database
+    # owner) creates it if missing and grants it insert-only access to the history tables.
+    app_role: str | None = None
     db_pool_size: int = 10
     # Scheme of delegation for SGO support plans: the most additional funding (pounds a
     # year above the means-tested assessment) a team manager, then a service manager, may
@@ -89,14 +93,40 @@ class Settings(BaseSettings):
     digest_minute: int = 30
     # Reminder policy defaults (working days); per-kind overrides as JSON, e.g.
     # PERMANENCE_REMINDER_OVERRIDES='{"final_hearing": {"before": [10, 2], "escalate": [1, 2, 3]}}'
-    reminder_before_days: list[int] = Field(default_factory=lambda: [5, 1])
+    # The list settings take JSON (`[5, 1]`) or the comma form (`5,1`).
+    reminder_before_days: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [5, 1])
     reminder_on_due: bool = True
     reminder_overdue: bool = True
-    escalation_days: list[int] = Field(default_factory=lambda: [1, 5, 10])
+    escalation_days: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [1, 5, 10])
     # The kinds the law sets (states/deadline_kinds.py marks them), unless told otherwise.
-    statutory_kinds: list[str] = Field(default_factory=lambda: sorted(deadline_kinds.STATUTORY))
-    statutory_escalation_days: list[int] = Field(default_factory=lambda: [1, 3, 5])
+    statutory_kinds: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: sorted(deadline_kinds.STATUTORY)
+    )
+    statutory_escalation_days: Annotated[list[int], NoDecode] = Field(
+        default_factory=lambda: [1, 3, 5]
+    )
     reminder_overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @field_validator(
+        "reminder_before_days",
+        "escalation_days",
+        "statutory_kinds",
+        "statutory_escalation_days",
+        mode="before",
+    )
+    @classmethod
+    def _json_or_commas(cls, value: Any) -> Any:
+        """``[2, 4, 6]`` as JSON or ``2,4,6``: an operator writes either."""
+        if not isinstance(value, str):
+            return value
+        raw = value.strip()
+        if raw.startswith("["):
+            try:
+                return json.loads(raw)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"not a JSON list ({exc.msg}); write [2, 4, 6] or 2,4,6") from exc
+        return [part.strip() for part in raw.split(",") if part.strip()]
+
     # Email (SMTP). No host means no email is queued; the in-app inbox still works.
     smtp_host: str | None = None
     smtp_port: int = 25

@@ -30,7 +30,7 @@ from typing import Any, NoReturn
 from sqlalchemy import Connection, Engine, and_, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services import journey_store
+from services import audit, journey_store
 from services.access import Principal, child_refusal
 from services.clock import now_utc, today
 from services.db import driver_connection, insert_id, read_connection, write_connection
@@ -305,7 +305,16 @@ class JourneyService:
         with read_connection(self.engine) as conn:
             row = self._load(conn, journey_id)
             self._check_access(principal, row.team, write=False)
-            return self._view(conn, row, principal)
+            view = self._view(conn, row, principal)
+        self._audit_read(principal, "journey", row.child_id, [journey_id])
+        return view
+
+    def _audit_read(
+        self, principal: Principal, what: str, child_id: int, journey_ids: list[int]
+    ) -> None:
+        audit.audit_read(
+            self.engine, principal, what, [child_id], details={"journey_ids": journey_ids}
+        )
 
     def history(self, journey_id: int, principal: Principal) -> list[dict[str, Any]]:
         """The journey's events, oldest first."""
@@ -315,6 +324,7 @@ class JourneyService:
             rows = conn.execute(
                 select(E).where(E.c.journey_id == journey_id).order_by(E.c.journey_version)
             ).all()
+        self._audit_read(principal, "history", row.child_id, [journey_id])
         return [dict(r._mapping) for r in rows]
 
     def list_for_child(self, child_id: int, principal: Principal) -> list[JourneyView]:
@@ -330,7 +340,9 @@ class JourneyService:
                 .where(J.c.child_id == child_id)
                 .order_by(J.c.id.desc())
             ).all()
-            return [self._view(conn, r, principal) for r in rows]
+            views = [self._view(conn, r, principal) for r in rows]
+        self._audit_read(principal, "journeys", child_id, [v.id for v in views])
+        return views
 
     @staticmethod
     def _check_access(principal: Principal, team: str, *, write: bool) -> None:
@@ -615,7 +627,9 @@ class JourneyService:
             row = self._load(conn, journey_id)
             self._check_access(principal, row.team, write=False)
             self._event_for(row, event, principal)
-            return self._view(conn, row, principal)
+            view = self._view(conn, row, principal)
+        self._audit_read(principal, "journey", row.child_id, [journey_id])
+        return view
 
     def record(
         self, journey_id: int, *, event: str, principal: Principal, read: EventReader

@@ -78,11 +78,19 @@ def escalations(
     status: Literal["open", "acknowledged", "resolved", "all"] = "open",
     limit: Limit = 200,
     offset: Offset = 0,
+    as_of: QueryDate | None = None,
 ) -> Response:
-    """Escalations for managers: a team manager sees their team's, others see all."""
+    """Escalations for managers: a team manager sees their team's, others see all.
+    ``working_days_overdue`` counts to ``as_of`` (default today): give the date a sweep was
+    run for (``permanence remind --as-of``) to read its escalations as of that day."""
     return json_response(
         service.list_escalations(
-            services.engine, principal, status=status, as_of=today(), limit=limit, offset=offset
+            services.engine,
+            principal,
+            status=status,
+            as_of=as_of or today(),
+            limit=limit,
+            offset=offset,
         )
     )
 

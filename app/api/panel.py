@@ -427,7 +427,7 @@ def get_minutes(
     format: Literal["json", "html", "pdf"] = "json",
 ) -> Response:
     """The minutes as JSON, a printable HTML page, or a PDF."""
-    minutes = panel.minutes(meeting_id, principal)
+    minutes = panel.minutes(meeting_id, principal, export=None if format == "json" else format)
     if format == "html":
         return Response(exports.minutes_html(minutes), media_type="text/html; charset=utf-8")
     if format == "pdf":
@@ -451,7 +451,7 @@ def tracker(
     as_of: QueryDate | None = None,
 ) -> Response:
     """Every child the panel follows, as JSON, CSV or XLSX."""
-    rows = panel.tracker(principal, as_of)
+    rows = panel.tracker(principal, as_of, export=None if format == "json" else format)
     if format == "csv":
         return Response(
             exports.tracker_csv(rows),

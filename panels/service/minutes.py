@@ -33,6 +33,7 @@ from panels.results import (
     to_json,
 )
 from panels.service.common import MINUTES, PanelBase, action_of, age_on, item_rows, log
+from services import audit
 from services.access import Principal
 from services.clock import now_utc, today
 from services.db import read_connection, write_connection
@@ -251,15 +252,29 @@ class MinutesMixin(PanelBase):
             told.update(done.recipients)
         return sorted(told)
 
-    def minutes(self, meeting_id: int, principal: Principal) -> MinutesRecord:
+    def minutes(
+        self, meeting_id: int, principal: Principal, *, export: str | None = None
+    ) -> MinutesRecord:
         """The meeting's minutes (draft or approved); panel staff and the ADM only, since
-        they name children."""
+        they name children. The read is audited with the ids of the children on the
+        meeting's agenda, as an export when ``export`` names its format ("html", "pdf")."""
         require(principal, READ_MINUTES)
         with read_connection(self.engine) as conn:
             meeting = self._meeting(conn, meeting_id)
             if meeting.minutes_status == "none":
                 raise PanelConflict("No minutes are drafted yet.")
-            return stored_minutes(meeting.minutes, meeting.minutes_status)
+            record = stored_minutes(meeting.minutes, meeting.minutes_status)
+            named = conn.execute(select(I.c.child_id).where(I.c.meeting_id == meeting_id))
+            child_ids = [int(r.child_id) for r in named]
+        audit.audit_read(
+            self.engine,
+            principal,
+            "minutes_export" if export else "minutes",
+            child_ids,
+            rule=READ_MINUTES.key,
+            details={"panel": self.key, "meeting_id": meeting_id, "format": export or "json"},
+        )
+        return record
 
     def agenda_names(self, meeting_id: int, principal: Principal) -> dict[int, tuple[str, int]]:
         """Each agenda item's child by name and age on the meeting's day, for those who read
@@ -268,6 +283,14 @@ class MinutesMixin(PanelBase):
         with read_connection(self.engine) as conn:
             meeting = self._meeting(conn, meeting_id)
             rows = item_rows(conn, meeting.id, C.c.given_name, C.c.family_name, C.c.date_of_birth)
+        audit.audit_read(
+            self.engine,
+            principal,
+            "agenda_names",
+            (r.child_id for r in rows),
+            rule=READ_MINUTES.key,
+            details={"panel": self.key, "meeting_id": meeting_id},
+        )
         return {
             r.id: (f"{r.given_name} {r.family_name}", age_on(meeting.meeting_date, r.date_of_birth))
             for r in rows
@@ -290,6 +313,9 @@ class MinutesMixin(PanelBase):
                 )
                 .order_by(AL.c.id)
             ).all()
+        audit.audit_read(
+            self.engine, principal, "panel_history", [child_id], details={"panel": self.key}
+        )
         return [
             ChildRecordEntry(
                 at=r.at,

@@ -19,6 +19,7 @@ from panels.models import REFERRALS as R
 from panels.permissions import CIRCULATE_TRACKER, require, require_reader
 from panels.results import Circulation, TrackerRow, stored_minutes
 from panels.service.common import PanelBase
+from services import audit
 from services.access import Principal
 from services.clock import today
 from services.db import read_connection, write_connection
@@ -116,9 +117,12 @@ class TrackerMixin(PanelBase):
                 out.add(u.id)
         return sorted(out)
 
-    def tracker(self, principal: Principal, as_of: date | None = None) -> list[TrackerRow]:
+    def tracker(
+        self, principal: Principal, as_of: date | None = None, *, export: str | None = None
+    ) -> list[TrackerRow]:
         """Every child the panel follows: journey, state, next deadline, last decision, open
-        actions, review date, RAG."""
+        actions, review date, RAG. The read is audited with the children's ids, as an
+        export when ``export`` names its format ("csv", "xlsx")."""
         require_reader(principal)
         as_of = as_of or today()
         teams = principal.visible_teams()
@@ -231,4 +235,11 @@ class TrackerMixin(PanelBase):
                     rag=rag,
                 )
             )
+        audit.audit_read(
+            self.engine,
+            principal,
+            "tracker_export" if export else "tracker",
+            [r.child_id for r in out],
+            details={"panel": self.key, "format": export or "view"},
+        )
         return out

@@ -21,13 +21,17 @@ _TABLES = {
 
 
 def _database(engine: Engine) -> dict[str, Any]:
-    """Every row of the tables an error must not touch (sign-in audit aside)."""
+    """Every row of the tables an error must not touch (sign-in audit aside, and the audit
+    rows of reads: the watch itself reads the journey through the API)."""
     out: dict[str, Any] = {}
     with engine.connect() as conn:
         for name, table in _TABLES.items():
             query = select(table).order_by(table.c.id)
             if name == "audit_log":
-                query = query.where(table.c.action.not_in(("sign_in", "sign_in_failed")))
+                query = query.where(
+                    table.c.action.not_in(("sign_in", "sign_in_failed")),
+                    table.c.action.not_like("read.%"),
+                )
             out[name] = [tuple(r) for r in conn.execute(query)]
     return out
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, ViewportSize
 from sqlalchemy import Engine
 
 from notifications.policy import Policies
@@ -15,7 +15,7 @@ from tests.browser.support import check_page, sign_in
 from tests.conftest import UserFactory
 from tests.panel_support import held_meeting_with_referrals, ok, people
 
-NARROW = {"width": 320, "height": 800}
+NARROW: ViewportSize = {"width": 320, "height": 800}
 
 
 def _sideways(page: Page) -> int:

@@ -112,6 +112,16 @@ def test_minutes_deadline_reminds_the_administrator_and_escalates_past_the_team_
     assert [e["deadline_kind"] for e in open_] == ["panel_minutes", "panel_minutes"]
     assert open_[0]["meeting_id"] == held["id"] and open_[0]["child_reference"] is None
     assert ok(cast.tm.get("/escalations?status=open")) == []
+    # The service manager's morning digest lists the open escalation by its meeting (read
+    # before the director answers it: that answers the service manager's rung too).
+    set_email(engine, sm, "sm@example.test")
+    assert queue_digests(engine, add_working_days(due, 11), base_url=BASE) == 1
+    with engine.connect() as conn:
+        payload = conn.execute(select(O.c.payload).where(O.c.recipient_id == sm)).scalar_one()
+    (item,) = payload["items"]
+    assert item["subject"] == f"Panel meeting {held_on}"
+    assert item["link"] == f"{BASE}/panel/meetings/{held['id']}"
+
     # ... and acknowledges it; the breach register lists the missed minutes.
     mine = next(e for e in open_ if e["recipient_id"] == sd)
     ok(cast.director.post(f"/escalations/{mine['id']}/acknowledge", {"comment": "Chased"}))
@@ -120,15 +130,9 @@ def test_minutes_deadline_reminds_the_administrator_and_escalates_past_the_team_
         ("panel_minutes", held["id"], "panel_admin")
     ]
     assert register[0]["escalations"][-1]["comment"] == "Chased"
-
-    # The service manager's morning digest lists the open escalation by its meeting.
-    set_email(engine, sm, "sm@example.test")
-    assert queue_digests(engine, add_working_days(due, 11), base_url=BASE) == 1
-    with engine.connect() as conn:
-        payload = conn.execute(select(O.c.payload).where(O.c.recipient_id == sm)).scalar_one()
-    (item,) = payload["items"]
-    assert item["subject"] == f"Panel meeting {held_on}"
-    assert item["link"] == f"{BASE}/panel/meetings/{held['id']}"
+    # The director's answer fills in the service manager's rung with the same who and comment.
+    answered = ok(cast.director.get("/escalations?status=all"))
+    assert {(e["acknowledged_by"], e["comment"]) for e in answered} == {("director", "Chased")}
 
 
 def test_approving_the_minutes_stops_their_reminders(

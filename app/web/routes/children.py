@@ -26,6 +26,7 @@ from app.web.forms import FormErrors, date_parts, echo_date, read_date, text
 from app.web.routes.child_edit import may_edit
 from app.web.templating import render
 from panels import permissions
+from services import audit
 from services.access import CHILD_EDIT_ROLES, Principal, child_refusal
 from services.caseload import team_social_workers
 from services.children import DuplicateReference, create_child, get_child, search_children
@@ -199,9 +200,11 @@ def child_page(
     """A child's details and every journey: stage and diagram, actions open now and why
     others are not, deadlines and history."""
     principal = session.principal
-    child = get_child(services.engine, child_id, principal)  # 404 / 403 for others
-    views = services.journeys.list_for_child(child_id, principal)
-    histories = {v.id: services.journeys.history(v.id, principal) for v in views}
+    # One audit row for the page: the child, its journeys and their histories.
+    with audit.one_read(services.engine, principal, "child_page"):
+        child = get_child(services.engine, child_id, principal)  # 404 / 403 for others
+        views = services.journeys.list_for_child(child_id, principal)
+        histories = {v.id: services.journeys.history(v.id, principal) for v in views}
     people = user_names(
         services.engine,
         [child["allocated_social_worker_id"]]

@@ -99,7 +99,7 @@ def circulate(
 def minutes_html(meeting_id: PathId, session: PageSession, panel: Panel) -> Response:
     """The minutes as a printable page (the Panel Decisions template)."""
     require_rule(session, READ_MINUTES)
-    html = exports.minutes_html(panel.minutes(meeting_id, session.principal))
+    html = exports.minutes_html(panel.minutes(meeting_id, session.principal, export="html"))
     return Response(
         html,
         media_type="text/html; charset=utf-8",
@@ -111,7 +111,7 @@ def minutes_html(meeting_id: PathId, session: PageSession, panel: Panel) -> Resp
 def minutes_pdf(meeting_id: PathId, session: PageSession, panel: Panel) -> Response:
     """The minutes as a PDF download."""
     require_rule(session, READ_MINUTES)
-    pdf = exports.minutes_pdf(panel.minutes(meeting_id, session.principal))
+    pdf = exports.minutes_pdf(panel.minutes(meeting_id, session.principal, export="pdf"))
     return Response(
         pdf,
         media_type="application/pdf",

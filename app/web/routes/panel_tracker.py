@@ -119,13 +119,17 @@ def query_form(request: Request) -> FormData:
 
 
 def tracker_rows(
-    query: FormData, panel: PanelService, principal: Principal, words: JourneyWords
+    query: FormData,
+    panel: PanelService,
+    principal: Principal,
+    words: JourneyWords,
+    export: str | None = None,
 ) -> tuple[list[TrackerRow], Filters, dict[str, list[tuple[str, str]]], FormErrors]:
     """The tracker rows the filters in the query string keep, with the filters, the
-    select choices and any filter errors."""
+    select choices and any filter errors (``export``: the download's format, audited)."""
     errors = FormErrors()
     filters = read_filters(query, errors)
-    rows = panel.tracker(principal, filters.as_of)
+    rows = panel.tracker(principal, filters.as_of, export=export)
     choices = options(rows, words, {t.name: t.title for t in list_teams(panel.engine)})
     filters = check_choices(filters, choices, errors)
     return [r for r in rows if filters.keep(r)], filters, choices, errors
@@ -154,9 +158,11 @@ def tracker(request: Request, session: PageSession, panel: Panel) -> HTMLRespons
     )
 
 
-def _download(request: Request, session: WebSession, panel: PanelService) -> list[TrackerRow]:
+def _download(
+    request: Request, session: WebSession, panel: PanelService, export: str
+) -> list[TrackerRow]:
     rows, _filters, _choices, errors = tracker_rows(
-        query_form(request), panel, session.principal, journey_words(panel.registry)
+        query_form(request), panel, session.principal, journey_words(panel.registry), export
     )
     if errors:
         raise HTTPException(
@@ -169,7 +175,7 @@ def _download(request: Request, session: WebSession, panel: PanelService) -> lis
 @router.get("/panel/tracker.csv")
 def tracker_csv(request: Request, session: PageSession, panel: Panel) -> Response:
     """The filtered tracker as CSV."""
-    rows = _download(request, session, panel)
+    rows = _download(request, session, panel, "csv")
     return Response(
         exports.tracker_csv(rows),
         media_type="text/csv; charset=utf-8",
@@ -180,7 +186,7 @@ def tracker_csv(request: Request, session: PageSession, panel: Panel) -> Respons
 @router.get("/panel/tracker.xlsx")
 def tracker_xlsx(request: Request, session: PageSession, panel: Panel) -> Response:
     """The filtered tracker as an Excel workbook."""
-    rows = _download(request, session, panel)
+    rows = _download(request, session, panel, "xlsx")
     return Response(
         exports.tracker_xlsx(rows, panel.config.panel.name),
         media_type=exports.XLSX,
