@@ -534,13 +534,20 @@ def import_return(
     """
     day = as_of if as_of is not None else today_london()
     given = [str(p) for p in paths]
+    shown = dict(names or {})
+
+    def named(message: str) -> str:
+        # Longest first, so a path that begins another is not replaced inside it.
+        for path in sorted(shown, key=len, reverse=True):
+            message = message.replace(path, shown[path])
+        return message
+
     try:
         care_return = open_return(given, la=la)
     except SeveralAuthorities as exc:
-        raise ImportRefused(str(exc), authorities=list(exc.authorities)) from None
+        raise ImportRefused(named(str(exc)), authorities=list(exc.authorities)) from None
     except ReaderError as exc:
-        raise ImportRefused(str(exc)) from None
-    shown = dict(names or {})
+        raise ImportRefused(named(str(exc))) from None
     report = ImportReport(as_of=day, la=la, dry_run=dry_run)
     for f in care_return.files:
         report.files.append(
