@@ -432,7 +432,10 @@ class ImportReport:
     def summary(self) -> str:
         """One sentence: what was written, or that nothing changed."""
         if not self.changed:
-            return "Nothing changed: every child is as stored; nothing was written."
+            return (
+                f"Nothing changed: nothing was written ({self.children_unchanged} children as "
+                f"stored, {self.children_rejected} rejected)."
+            )
         if self.dry_run:
             return "Dry run: nothing was written; importing these files would make these changes."
         return f"Imported (import {self.import_id})."

@@ -75,3 +75,26 @@ def test_several_authorities_without_la_exit_2_naming_them(
     assert chosen.returncode == 0, chosen.stderr
     report = json.loads(chosen.stdout)
     assert report["children"]["created"] == 1 and report["rows_other_authorities"] == 1
+
+
+def test_no_upn_postcode_or_date_of_birth_in_the_commands_output_or_logs(
+    database_url: str, engine: Engine
+) -> None:
+    from tests.services.care_record.test_importer import personal_values
+
+    files = [str(p) for p in sorted(fake_data_folder().glob("*.csv"))]
+    runs = [
+        _run(database_url, *files, "--dry-run"),
+        _run(database_url, *files, "--json"),
+        _run(database_url, *files),
+    ]
+    assert all(r.returncode == 0 for r in runs), [r.stderr for r in runs]
+    said = "\n".join(r.stdout + r.stderr for r in runs)
+    assert "care_import_finished" in said  # the JSON log lines are in what was checked
+    with read_connection(engine) as conn:
+        from services.models import AUDIT_LOG
+
+        kept = conn.execute(select(CARE_IMPORTS.c.counts, CARE_IMPORTS.c.files)).all()
+        audits = conn.execute(select(AUDIT_LOG.c.details)).scalars().all()
+    said += json.dumps([list(k) for k in kept]) + json.dumps(audits)
+    assert sorted(v for v in personal_values() if v in said) == []

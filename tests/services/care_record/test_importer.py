@@ -407,21 +407,28 @@ def _column_values(folder: Path, columns: set[str]) -> tuple[set[str], set[str]]
     return personal, other
 
 
-def test_no_upn_postcode_or_date_of_birth_reaches_the_logs_or_the_report(
-    engine: Engine, log_output: io.StringIO, capsys: pytest.CaptureFixture[str]
-) -> None:
-    folder = fake_data_folder()
-    personal, other = _column_values(folder, {"UPN", "HOME_POST", "PL_POST", "DOB", "MC_DOB"})
-    # A date of birth can equal another row's episode or review date, which the report may
-    # rightly quote; the check is on the values that are personal data and nothing else.
-    # (UN1 to UN5, the codes for a UPN not known, are codes a reason may name.)
+def personal_values() -> set[str]:
+    """The fake return's UPNs, postcodes and dates of birth (dd/mm/yyyy and ISO), except the
+    values that also stand in a column that is not personal: a date of birth can equal another
+    row's episode or review date, which the report may rightly quote. (UN1 to UN5, the codes
+    for a UPN not known, are codes a reason may name, hence at least six characters.)"""
+    personal, other = _column_values(
+        fake_data_folder(), {"UPN", "HOME_POST", "PL_POST", "DOB", "MC_DOB"}
+    )
     watched = {v for v in personal - other if len(v) >= 6}
-    assert len(watched) > 1000  # the fake return's UPNs, postcodes and most dates of birth
     iso = {
         date(int(v[6:]), int(v[3:5]), int(v[:2])).isoformat()
         for v in watched
         if len(v) == 10 and v[2] == "/"
     }
+    return watched | iso
+
+
+def test_no_upn_postcode_or_date_of_birth_reaches_the_logs_or_the_report(
+    engine: Engine, log_output: io.StringIO, capsys: pytest.CaptureFixture[str]
+) -> None:
+    watched = personal_values()
+    assert len(watched) > 1000  # the fake return's UPNs, postcodes and most dates of birth
     first = import_return(engine, fake_files(), as_of=AS_OF, dry_run=True)
     second = import_return(engine, fake_files(), as_of=AS_OF)
     third = import_return(engine, fake_files(), as_of=AS_OF)
@@ -437,5 +444,36 @@ def test_no_upn_postcode_or_date_of_birth_reaches_the_logs_or_the_report(
         ]
     )
     assert "care_import_finished" in said  # the log line was captured
-    leaked = sorted(v for v in watched | iso if v in said)
+    leaked = sorted(v for v in watched if v in said)
     assert leaked == []
+
+
+def test_rejections_of_personal_values_do_not_repeat_them(
+    engine: Engine, tmp_path: Path, log_output: io.StringIO
+) -> None:
+    upn, postcode, born = "Q987654321098", "ZX9 8YW", "17/11/2021"
+    files = (
+        SmallReturn(tmp_path)
+        .headers(
+            hdr("A1") | {"DOB": "31/02/2011", "UPN": upn},  # not a date
+            hdr("B1") | {"DOB": born},  # born after the episode began
+            hdr("C1"),
+        )
+        .episodes(
+            episode("A1", "01/06/2024"),
+            episode("B1", "01/06/2020", HOME_POST=postcode),
+            # Columns shifted by one: a postcode and a UPN under codes' titles.
+            episode("C1", "01/06/2024", PLACE=postcode, CIN=upn),
+        )
+        .write()
+    )
+
+    report = import_return(engine, files, as_of=AS_OF)
+
+    assert report.children_rejected == 3
+    columns = {(r.child_id, r.column) for r in report.rejections}
+    assert {("A1", "DOB"), ("C1", "PLACE"), ("C1", "CIN")} <= columns
+    assert any(r.child_id == "B1" for r in report.rejections)
+    said = report.as_text() + json.dumps(report.as_dict()) + log_output.getvalue()
+    for value in (upn, postcode, born, "31/02/2011", "2021-11-17"):
+        assert value not in said
