@@ -477,3 +477,37 @@ def test_rejections_of_personal_values_do_not_repeat_them(
     said = report.as_text() + json.dumps(report.as_dict()) + log_output.getvalue()
     for value in (upn, postcode, born, "31/02/2011", "2021-11-17"):
         assert value not in said
+
+
+def test_a_child_that_fails_to_store_is_rolled_back_alone(engine: Engine, tmp_path: Path) -> None:
+    import_return(
+        engine,
+        SmallReturn(tmp_path / "one")
+        .headers(hdr("A1"))
+        .episodes(episode("A1", "01/06/2024"))
+        .write(),
+        as_of=AS_OF,
+    )
+    before = row_counts(engine)
+    # Z9's case reference is already A1's: its child row cannot be written, so none of its
+    # rows may be; B2 in the same batch imports.
+    files = (
+        SmallReturn(tmp_path / "two")
+        .headers(hdr("Z9"), hdr("B2"))
+        .episodes(episode("Z9", "01/06/2024"), episode("B2", "01/06/2024"))
+        .add("allocation", ALLOCATION, {"CHILD": "Z9", "REFERENCE": "A1"})
+        .write()
+    )
+
+    report = import_return(engine, files, as_of=AS_OF)
+
+    assert (report.children_created, report.children_rejected) == (1, 1)
+    failed = next(r for r in report.rejections if r.child_id == "Z9")
+    assert "could not be stored" in failed.reason
+    after = row_counts(engine)
+    assert after["child"] == before["child"] + 1
+    assert after["care_child"] == before["care_child"] + 1
+    assert after["care_episode"] == before["care_episode"] + 1
+    with read_connection(engine) as conn:
+        ids = set(conn.execute(select(CARE_CHILDREN.c.return_child_id)).scalars())
+    assert ids == {"A1", "B2"}
