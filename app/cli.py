@@ -313,6 +313,25 @@ def _panel_presets(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _import_ssda903(args: argparse.Namespace) -> int:
+    """Import an SSDA903 return; print its report (text or JSON)."""
+    import json
+
+    from services.care_record.importer import ImportRefused, import_return
+    from services.logging import configure
+
+    settings = get_settings()
+    configure(settings.log_level, settings.log_format)
+    try:
+        report = import_return(
+            _migrated_engine(), args.paths, la=args.la, actor=None, dry_run=args.dry_run
+        )
+    except ImportRefused as exc:
+        return _refusal(exc)
+    print(json.dumps(report.as_dict(), indent=2) if args.json else report.as_text())
+    return 0
+
+
 def _iso_date(value: str) -> date:
     try:
         return date.fromisoformat(value)
@@ -393,6 +412,17 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_parser(
         "verify", help="check the audit hash chain; non-zero naming the first broken row"
     ).set_defaults(func=_audit_verify)
+    importing = sub.add_parser("import", help="import data from other systems").add_subparsers(
+        dest="action", required=True
+    )
+    ssda903 = importing.add_parser(
+        "ssda903", help="import the SSDA903 return's CSV tables (recognised by their columns)"
+    )
+    ssda903.add_argument("paths", nargs="+", metavar="PATH", help="CSV files, oldest year first")
+    ssda903.add_argument("--la", help="the authority to import from a regional file's LA column")
+    ssda903.add_argument("--dry-run", action="store_true", help="report, write nothing")
+    ssda903.add_argument("--json", action="store_true", help="print the report as JSON")
+    ssda903.set_defaults(func=_import_ssda903)
     return parser
 
 

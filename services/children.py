@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from services import audit
@@ -93,6 +93,22 @@ def create_child(engine: Engine, body: ChildCreate, principal: Principal) -> int
     return int(child_id)
 
 
+def move_open_deadlines(conn: Connection, child_id: int, social_worker_id: int | None) -> int:
+    """Open social-worker deadlines follow the case to its new social worker (inside the
+    caller's transaction); how many moved."""
+    return conn.execute(
+        update(D)
+        .where(
+            and_(
+                D.c.child_id == child_id,
+                D.c.status == "open",
+                D.c.owner_role == SOCIAL_WORKER,
+            )
+        )
+        .values(owner_id=social_worker_id)
+    ).rowcount
+
+
 def update_child(engine: Engine, child_id: int, body: ChildUpdate, principal: Principal) -> None:
     """Change a child's details; a stale ``expected_version`` is refused."""
     changes = body.model_dump(exclude={"expected_version"}, exclude_unset=True)
@@ -129,18 +145,7 @@ def update_child(engine: Engine, child_id: int, body: ChildUpdate, principal: Pr
                 current_version=row.version,
             )
         if "allocated_social_worker_id" in changes:
-            # Open deadlines follow the case to its new social worker.
-            moved = conn.execute(
-                update(D)
-                .where(
-                    and_(
-                        D.c.child_id == child_id,
-                        D.c.status == "open",
-                        D.c.owner_role == SOCIAL_WORKER,
-                    )
-                )
-                .values(owner_id=allocated)
-            ).rowcount
+            moved = move_open_deadlines(conn, child_id, allocated)
         before = {name: row._mapping[name] for name in changes}
         details: dict[str, Any] = {
             "fields": sorted(changes),
