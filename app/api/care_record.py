@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, HTTPException, UploadFile
 
 from app.api.deps import CurrentPrincipal, Services, require_roles
+from app.api.responses import errors
 from services.care_record.importer import import_return
 from states.roles import SYSADMIN
 
@@ -24,7 +25,7 @@ def _safe_name(name: str | None, number: int) -> str:
     return base or f"upload-{number}.csv"
 
 
-@router.post("/imports")
+@router.post("/imports", responses=errors(400, 401, 403, 422))
 def import_ssda903(
     services: Services,
     principal: CurrentPrincipal,
