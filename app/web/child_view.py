@@ -64,6 +64,16 @@ class DeadlineLine:
         return working_days_between(self.due_on, self.met_on)
 
 
+def _ref_words(kind: str, ref: str, data: Mapping[str, Any]) -> str:
+    """Which one of several deadlines of a kind this is, in words: a court direction by what
+    the court directed (its number means nothing to a reader); other refs as recorded."""
+    if kind == "court_direction":
+        for direction in data.get("directions") or []:
+            if isinstance(direction, dict) and str(direction.get("ref")) == ref:
+                return str(direction.get("direction") or ref)
+    return ref
+
+
 @dataclass(frozen=True)
 class HistoryLine:
     """One recorded event."""
@@ -143,10 +153,11 @@ def _value(value: Any, spec_type: str | None) -> str:
     return str(value)
 
 
-def _deadline_change(change: Mapping[str, Any]) -> str:
-    label = deadline_label(str(change.get("kind", "")))
+def _deadline_change(change: Mapping[str, Any], journey_data: Mapping[str, Any]) -> str:
+    kind = str(change.get("kind", ""))
+    label = deadline_label(kind)
     if change.get("ref"):
-        label = f"{label} ({change['ref']})"
+        label = f"{label} ({_ref_words(kind, str(change['ref']), journey_data)})"
     due = govuk_date(change.get("due_on")) if change.get("due_on") else ""
     before = govuk_date(change.get("previous_due_on")) if change.get("previous_due_on") else ""
     action = change.get("action")
@@ -159,7 +170,9 @@ def _deadline_change(change: Mapping[str, Any]) -> str:
     return f"{label}: no longer applies"
 
 
-def _details(data: Mapping[str, Any], ev: Event | None) -> list[str]:
+def _details(
+    data: Mapping[str, Any], ev: Event | None, journey_data: Mapping[str, Any]
+) -> list[str]:
     specs = {f.name: f for f in ev.fields} if ev is not None else {}
     out = []
     for key, value in data.items():
@@ -168,7 +181,11 @@ def _details(data: Mapping[str, Any], ev: Event | None) -> list[str]:
         spec = specs.get(key)
         label = (spec.label if spec and spec.label else "") or humanise(key)
         out.append(f"{label}: {_value(value, spec.type if spec else None)}")
-    out.extend(_deadline_change(c) for c in data.get("deadlines") or [] if isinstance(c, dict))
+    out.extend(
+        _deadline_change(c, journey_data)
+        for c in data.get("deadlines") or []
+        if isinstance(c, dict)
+    )
     return out
 
 
@@ -196,7 +213,7 @@ def journey_panel(
     deadlines = [
         DeadlineLine(
             label=deadline_label(d.kind),
-            ref=d.ref,
+            ref=_ref_words(d.kind, d.ref, view.data),
             due_on=d.due_on,
             status=d.status,
             met_on=d.met_on,
@@ -214,7 +231,7 @@ def journey_panel(
             recorded_at=london_time(h["recorded_at"]),
             actor_id=h["actor_id"],
             actor=names.get(h["actor_id"], ""),
-            details=_details(h["data"] or {}, definition.event(h["event"])),
+            details=_details(h["data"] or {}, definition.event(h["event"]), view.data),
         )
         for h in history
     ]

@@ -951,3 +951,14 @@ def test_a_deadline_met_on_time_says_met(sw: Api, web_as: WebAs) -> None:
     text = _text(web_as(sw).get(f"/children/{journey['child_id']}").text)
     assert "Met late" not in text
     assert "First looked-after review 26 May 2026 Met 26 May 2026" in text
+
+
+def test_a_court_direction_is_named_by_what_the_court_directed(sw: Api, web_as: WebAs) -> None:
+    made = sw.create_child("C-DIR", looked_after_since=(today() - timedelta(days=60)).isoformat())
+    journey = sw.start(made["id"], "care_proceedings", started_on=made["looked_after_since"])
+    due = (today() + timedelta(days=30)).isoformat()
+    data = {"direction": "Parenting assessment", "due_on": due}
+    sw.fire(journey, "add_direction", occurred_on=today().isoformat(), data=data)
+    text = _text(web_as(sw).get(f"/children/{made['id']}").text)
+    assert "Court direction (Parenting assessment)" in text
+    assert "Court direction (1)" not in text
