@@ -61,3 +61,10 @@ def test_director_acknowledges_an_escalation(
     # The deadline itself is still overdue and listed until the review is held.
     expect(page.locator("#deadlines-table")).to_contain_text("Overdue")
     check_page(page, "director-acknowledged")
+
+    # The breach register lists the missed review, a page at a time.
+    page.get_by_role("link", name="See the breach register").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Breach register")
+    expect(page.locator("#breach-register tbody tr")).to_have_count(1)
+    expect(page.locator("#breach-register")).to_contain_text("C-0100")
+    check_page(page, "director-breaches")

@@ -44,7 +44,7 @@ def test_no_page_scrolls_sideways_at_320_pixels(
     pages = {
         "sw.north": ["/my-work", "/children", f"/children/{child['id']}", "/notifications"],
         "panel.admin": ["/panel", f"/panel/meetings/{mid}", "/panel/tracker", "/panel/actions"],
-        "director": ["/director"],
+        "director": ["/director", "/director/breaches"],
     }
     wide: dict[str, int] = {}
     for user, paths in pages.items():

@@ -9,6 +9,7 @@ from app.web.routes import (
     child_edit,
     children,
     director,
+    director_breaches,
     journey_events,
     my_work,
     notifications_page,
@@ -23,5 +24,6 @@ ROUTERS: list[APIRouter] = [
     notifications_page.router,
     account.router,
     director.router,
+    director_breaches.router,
     panel_pages.router,
 ]
