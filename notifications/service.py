@@ -385,6 +385,14 @@ def acknowledge(engine: Engine, notice_id: int, principal: Principal, comment: s
 
     The other escalations of the same missed date (the rungs below a director's, say) are
     answered by it: they are marked acknowledged with the same who, when and comment."""
+    acknowledge_all(engine, [notice_id], principal, comment)
+
+
+def acknowledge_all(
+    engine: Engine, notice_ids: Sequence[int], principal: Principal, comment: str
+) -> None:
+    """Acknowledge several escalations with one comment, in one transaction: all of them,
+    or (if any is refused or already answered) none."""
     comment = comment.strip()
     if not comment:
         raise InvalidData(
@@ -392,85 +400,90 @@ def acknowledge(engine: Engine, notice_id: int, principal: Principal, comment: s
             errors=["comment is empty"],
         )
     with write_connection(engine) as conn:
-        row = conn.execute(
-            select(
-                N.c.id,
-                N.c.category,
-                N.c.step,
-                N.c.recipient_id,
-                N.c.deadline_id,
-                N.c.due_on,
-                N.c.deadline_kind,
-                N.c.acknowledged_at,
-            ).where(N.c.id == notice_id)
-        ).one_or_none()
-        if row is None or row.category != "escalation":
-            raise NoticeNotFound(f"There is no escalation {notice_id}.")
-        level = row.step.removeprefix("escalate_")
-        if not may_acknowledge(principal.roles, principal.user_id, row.recipient_id, level):
-            raise NotAllowed(
-                "Only the person it was escalated to, or a more senior manager, "
-                "may acknowledge this escalation."
-            )
-        if row.acknowledged_at is not None:
-            raise AlreadyAcknowledged(f"Escalation {notice_id} has already been acknowledged.")
-        stamp = now_utc()
-        done = conn.execute(
-            update(N)
-            .where(and_(N.c.id == notice_id, N.c.acknowledged_at.is_(None)))
-            .values(
-                acknowledged_at=stamp,
-                acknowledged_by_id=principal.user_id,
-                ack_comment=comment,
-                read_at=stamp,
+        for notice_id in dict.fromkeys(notice_ids):
+            _acknowledge(conn, notice_id, principal, comment)
+
+
+def _acknowledge(conn: Any, notice_id: int, principal: Principal, comment: str) -> None:
+    row = conn.execute(
+        select(
+            N.c.id,
+            N.c.category,
+            N.c.step,
+            N.c.recipient_id,
+            N.c.deadline_id,
+            N.c.due_on,
+            N.c.deadline_kind,
+            N.c.acknowledged_at,
+        ).where(N.c.id == notice_id)
+    ).one_or_none()
+    if row is None or row.category != "escalation":
+        raise NoticeNotFound(f"There is no escalation {notice_id}.")
+    level = row.step.removeprefix("escalate_")
+    if not may_acknowledge(principal.roles, principal.user_id, row.recipient_id, level):
+        raise NotAllowed(
+            "Only the person it was escalated to, or a more senior manager, "
+            "may acknowledge this escalation."
+        )
+    if row.acknowledged_at is not None:
+        raise AlreadyAcknowledged(f"Escalation {notice_id} has already been acknowledged.")
+    stamp = now_utc()
+    done = conn.execute(
+        update(N)
+        .where(and_(N.c.id == notice_id, N.c.acknowledged_at.is_(None)))
+        .values(
+            acknowledged_at=stamp,
+            acknowledged_by_id=principal.user_id,
+            ack_comment=comment,
+            read_at=stamp,
+        )
+    )
+    if done.rowcount != 1:
+        raise AlreadyAcknowledged(f"Escalation {notice_id} has already been acknowledged.")
+    siblings = conn.execute(
+        update(N)
+        .where(
+            and_(
+                N.c.category == "escalation",
+                N.c.deadline_id == row.deadline_id,
+                N.c.due_on == row.due_on,
+                N.c.id != notice_id,
+                N.c.acknowledged_at.is_(None),
             )
         )
-        if done.rowcount != 1:
-            raise AlreadyAcknowledged(f"Escalation {notice_id} has already been acknowledged.")
-        siblings = conn.execute(
-            update(N)
-            .where(
-                and_(
-                    N.c.category == "escalation",
-                    N.c.deadline_id == row.deadline_id,
-                    N.c.due_on == row.due_on,
-                    N.c.id != notice_id,
-                    N.c.acknowledged_at.is_(None),
-                )
-            )
-            .values(
-                acknowledged_at=stamp,
-                acknowledged_by_id=principal.user_id,
-                ack_comment=comment,
-                read_at=func.coalesce(N.c.read_at, stamp),
-            )
-            .returning(N.c.id)
-        ).all()
-        if row.deadline_kind == PANEL_ESCALATION.key:
-            # A raised escalation asks for an answer, and this is it: its deadline is met,
-            # so it leaves the breach register (services.deadlines) as well as the list.
-            conn.execute(
-                update(D)
-                .where(and_(D.c.id == row.deadline_id, D.c.status == "open"))
-                .values(status="met", met_on=today(), updated_at=stamp)
-            )
-        audit.record(
-            conn,
-            actor_id=principal.user_id,
-            action="acknowledge_escalation",
-            entity="notice",
-            entity_id=notice_id,
-            details={
-                "deadline_id": row.deadline_id,
-                "step": row.step,
-                "due_on": row.due_on.isoformat(),
-                "recipient_id": row.recipient_id,
-                # The comment itself stays on the notice: free text may name a child, and
-                # the audit trail never does.
-                "comment_chars": len(comment),
-                "also_acknowledged": sorted(r.id for r in siblings),
-            },
+        .values(
+            acknowledged_at=stamp,
+            acknowledged_by_id=principal.user_id,
+            ack_comment=comment,
+            read_at=func.coalesce(N.c.read_at, stamp),
         )
+        .returning(N.c.id)
+    ).all()
+    if row.deadline_kind == PANEL_ESCALATION.key:
+        # A raised escalation asks for an answer, and this is it: its deadline is met,
+        # so it leaves the breach register (services.deadlines) as well as the list.
+        conn.execute(
+            update(D)
+            .where(and_(D.c.id == row.deadline_id, D.c.status == "open"))
+            .values(status="met", met_on=today(), updated_at=stamp)
+        )
+    audit.record(
+        conn,
+        actor_id=principal.user_id,
+        action="acknowledge_escalation",
+        entity="notice",
+        entity_id=notice_id,
+        details={
+            "deadline_id": row.deadline_id,
+            "step": row.step,
+            "due_on": row.due_on.isoformat(),
+            "recipient_id": row.recipient_id,
+            # The comment itself stays on the notice: free text may name a child, and
+            # the audit trail never does.
+            "comment_chars": len(comment),
+            "also_acknowledged": sorted(r.id for r in siblings),
+        },
+    )
 
 
 # -- breach register ------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from app.web.routes import (
     children,
     director,
     director_breaches,
+    director_selection,
     journey_events,
     my_work,
     notifications_page,
@@ -25,5 +26,6 @@ ROUTERS: list[APIRouter] = [
     account.router,
     director.router,
     director_breaches.router,
+    director_selection.router,
     panel_pages.router,
 ]

@@ -54,11 +54,17 @@ def matches(
     return (team is None or row_team == team) and (journey_type is None or row_type == journey_type)
 
 
-def _filters(team: str | None, journey_type: str | None) -> tuple[str | None, str | None]:
-    """Blank means no filter; a journey type that does not exist is no filter either."""
+def known_filters(team: str | None, journey_type: str | None) -> tuple[str | None, str | None]:
+    """The page's filters: blank means no filter; a journey type that does not exist is no
+    filter either."""
     team = (team or "").strip() or None
     journey_type = journey_type if journey_type in JOURNEY_TYPES else None
     return team, journey_type
+
+
+def level_param(level: str | None) -> dict[str, str]:
+    """The level filter as address parameters (an unknown level is no filter)."""
+    return {"level": level} if level in LADDER else {}
 
 
 def filter_href(team: str | None = None, journey_type: str | None = None, **extra: str) -> str:
@@ -147,8 +153,7 @@ def _page(
         "page": page,
         "has_next": page < pages,
         "page_href": lambda n: (
-            filter_href(team, journey_type, page=str(n), **({"level": level} if level else {}))
-            + "#open-escalations"
+            filter_href(team, journey_type, page=str(n), **level_param(level)) + "#open-escalations"
         ),
         # The level filter narrows the escalations table only (deadlines have no level).
         "levels": LADDER,
@@ -160,13 +165,17 @@ def _page(
         # bar_chart escapes every piece of text it draws (app/web/chart.py).
         "chart": Markup(chart),
         "filter_href": filter_href,
+        "ack_href": lambda notice_id: (
+            f"/director/escalations/{notice_id}/acknowledge"
+            + filter_href(team, journey_type, **level_param(level)).removeprefix("/director")
+        ),
         "done": done,
         "errors": errors or FormErrors(),
     }
     return render(request, "director/index.html", context, status_code=status_code)
 
 
-def _escalation(services: Services, session: PageSession, notice_id: int) -> EscalatedDeadline:
+def open_escalation(services: Services, session: PageSession, notice_id: int) -> EscalatedDeadline:
     """The open escalation this notice belongs to, as the director's list shows it (404 if
     it is not open or not one this user sees)."""
     principal = session.principal
@@ -192,17 +201,19 @@ def _ack_page(
     *,
     team: str | None,
     journey_type: str | None,
+    level: str | None = None,
     comment: str = "",
     errors: FormErrors | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     context: dict[str, Any] = {
-        "item": _escalation(services, session, notice_id),
+        "item": open_escalation(services, session, notice_id),
         "notice_id": notice_id,
         "journey_types": JOURNEY_TYPES,
         "team": team,
         "journey_type": journey_type,
-        "back_href": filter_href(team, journey_type) + "#open-escalations",
+        "level": level,
+        "back_href": filter_href(team, journey_type, **level_param(level)) + "#open-escalations",
         "comment": comment,
         "errors": errors or FormErrors(),
         "comment_max": COMMENT_MAX,
@@ -218,11 +229,20 @@ def acknowledge_page(
     session: PageSession,
     team: FilterParam = None,
     journey_type: FilterParam = None,
+    level: FilterParam = None,
 ) -> HTMLResponse:
     """One escalation, what it reached, and the comment box to acknowledge it."""
     require_page_roles(session, *ROLES)
-    team, journey_type = _filters(team, journey_type)
-    return _ack_page(request, services, session, notice_id, team=team, journey_type=journey_type)
+    team, journey_type = known_filters(team, journey_type)
+    return _ack_page(
+        request,
+        services,
+        session,
+        notice_id,
+        team=team,
+        journey_type=journey_type,
+        level=level_param(level).get("level"),
+    )
 
 
 @router.get("/director")
@@ -238,7 +258,7 @@ def director(
 ) -> HTMLResponse:
     """What is drifting, for the service director and service managers."""
     require_page_roles(session, *ROLES)
-    team, journey_type = _filters(team, journey_type)
+    team, journey_type = known_filters(team, journey_type)
     level = level if level in LADDER else None  # an unknown level is no filter
     return _page(
         request,
@@ -262,7 +282,10 @@ def acknowledge(
 ) -> Response:
     """Acknowledge an escalation with a comment, then back to the page (with its filters)."""
     require_page_roles(session, *ROLES)
-    team, journey_type = _filters(text(form, "team") or None, text(form, "journey_type") or None)
+    team, journey_type = known_filters(
+        text(form, "team") or None, text(form, "journey_type") or None
+    )
+    level = level_param(text(form, "level")).get("level")
     comment = text(form, "comment")
     field_id = "comment"
     errors = FormErrors()
@@ -291,7 +314,8 @@ def acknowledge(
             )
         # NotAllowed (403) and NoticeNotFound (404) become the friendly error pages.
         return RedirectResponse(
-            filter_href(team, journey_type, done="acknowledged"), status_code=303
+            filter_href(team, journey_type, done="acknowledged", **level_param(level)),
+            status_code=303,
         )
     return _ack_page(
         request,
@@ -300,6 +324,7 @@ def acknowledge(
         notice_id,
         team=team,
         journey_type=journey_type,
+        level=level,
         comment=comment,
         errors=errors,
         status_code=422,
