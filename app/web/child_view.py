@@ -66,12 +66,13 @@ class DeadlineLine:
 
 def _ref_words(kind: str, ref: str, data: Mapping[str, Any]) -> str:
     """Which one of several deadlines of a kind this is, in words: a court direction by what
-    the court directed (its number means nothing to a reader); other refs as recorded."""
+    the court directed. A bare number (a referral's or an action's id) means nothing to a
+    reader, so it is not shown; the due date tells such deadlines apart."""
     if kind == "court_direction":
         for direction in data.get("directions") or []:
             if isinstance(direction, dict) and str(direction.get("ref")) == ref:
-                return str(direction.get("direction") or ref)
-    return ref
+                return str(direction.get("direction") or "")
+    return "" if ref.isdigit() else ref
 
 
 @dataclass(frozen=True)
@@ -153,11 +154,15 @@ def _value(value: Any, spec_type: str | None) -> str:
     return str(value)
 
 
+def deadline_words(kind: str, ref: str, journey_data: Mapping[str, Any]) -> str:
+    """A deadline as the child page names it: its kind's label and, where a journey has
+    several of the kind, which one in words ("Court direction (Parenting assessment)")."""
+    words = _ref_words(kind, ref, journey_data)
+    return f"{deadline_label(kind)} ({words})" if words else deadline_label(kind)
+
+
 def _deadline_change(change: Mapping[str, Any], journey_data: Mapping[str, Any]) -> str:
-    kind = str(change.get("kind", ""))
-    label = deadline_label(kind)
-    if change.get("ref"):
-        label = f"{label} ({_ref_words(kind, str(change['ref']), journey_data)})"
+    label = deadline_words(str(change.get("kind", "")), str(change.get("ref") or ""), journey_data)
     due = govuk_date(change.get("due_on")) if change.get("due_on") else ""
     before = govuk_date(change.get("previous_due_on")) if change.get("previous_due_on") else ""
     action = change.get("action")
@@ -212,8 +217,8 @@ def journey_panel(
         actions = []
     deadlines = [
         DeadlineLine(
-            label=deadline_label(d.kind),
-            ref=_ref_words(d.kind, d.ref, view.data),
+            label=deadline_words(d.kind, d.ref, view.data),
+            ref=d.ref,
             due_on=d.due_on,
             status=d.status,
             met_on=d.met_on,

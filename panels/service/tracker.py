@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, select
 
 from notifications.notify import Notified, notify
+from notifications.render import long_date
 from panels.errors import PanelConflict
 from panels.models import ACTIONS as ACT
 from panels.models import CASES as PC
@@ -71,7 +72,7 @@ class TrackerMixin(PanelBase):
             template="notify_tracker_circulated.txt",
             values={
                 "panel": self.config.panel.name,
-                "meeting_date": meeting.meeting_date.isoformat(),
+                "meeting_date_long": long_date(meeting.meeting_date),
                 "count": len(set(children)),
             },
             link="/panel/tracker",

@@ -179,7 +179,8 @@ def test_minutes_reminder_email_reaches_smtp_without_a_child_name(
     for rcpt, message in inbox.messages:
         assert rcpt == ["panel.admin@example.test"]
         text = f"{message['Subject']}\n{message.get_payload()}"
-        assert f"panel meeting {held['meeting_date']}: minutes" in text
+        held_on = long_date(date.fromisoformat(held["meeting_date"]))
+        assert f"panel meeting {held_on}: minutes" in text
         assert f"{BASE}/panel/meetings/{held['id']}" in text
         assert NAME[0] not in text and NAME[1] not in text and "Child reference" not in text
 
@@ -270,7 +271,8 @@ def test_tracker_circulation_and_minutes_approval_notify_once(
         assert len(circulated) == 1, api.username
         assert circulated[0]["category"] == "notification"
         assert circulated[0]["link"].endswith("/panel/tracker")
-        assert f"meeting of {meeting['meeting_date']}" in circulated[0]["message"]
+        held_on = long_date(date.fromisoformat(meeting["meeting_date"]))
+        assert f"meeting of {held_on}" in circulated[0]["message"]
     for sw in (cast.sw, sw_south):
         approved_msgs = _notifications(sw, "panel_minutes_approved")
         assert len(approved_msgs) == 1
