@@ -100,12 +100,16 @@ def test_social_worker_moves_a_journey_a_step_and_sees_the_deadline_change(
 
     # Find the other child by name.
     page.get_by_role("link", name="Children", exact=True).click()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
     page.get_by_label("Search by reference or name").fill("alex")
     page.get_by_role("button", name="Search").click()
     results = page.locator("#children tbody tr")
     expect(results).to_have_count(1)
     expect(results).to_contain_text("C-0002")
-    assert "alex" not in page.url  # searched by POST: no name in the address or history
+    # Searched by POST: the term is in no address the browser asked for, nor in its history.
+    assert requested and not [url for url in requested if "alex" in url.lower()]
+    assert "alex" not in page.url
     check_page(page, "casework-children")
 
     page.get_by_role("link", name="Notifications", exact=True).click()
@@ -158,6 +162,18 @@ def test_team_manager_sees_the_team_caseload_and_opens_a_child(
     expect(journey.locator("table.app-deadlines")).to_contain_text("Overdue")
     expect(journey.get_by_role("button", name="Record a looked-after review")).to_be_visible()
     check_page(page, "casework-team-child")
+
+    # The team manager reallocates the child to the other social worker of the team.
+    page.get_by_role("link", name="Change details of child C-0002").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Change details")
+    check_page(page, "casework-child-edit")
+    page.get_by_label("Allocated social worker").select_option(label="sw2.north")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
+        "Child's details changed"
+    )
+    expect(page.locator("#child-details")).to_contain_text("sw2.north")
+    check_page(page, "casework-child-reallocated")
 
 
 def test_social_worker_adds_a_child_and_starts_a_journey(page: Page, sw: Api) -> None:

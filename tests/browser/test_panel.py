@@ -108,6 +108,11 @@ def test_admin_chair_and_adm_run_a_meeting(page: Page, make_user: UserFactory) -
     expect(page.locator(".govuk-notification-banner--success")).to_contain_text("Decision recorded")
     item = page.locator("tr", has_text="P-0001").first
     expect(item).to_contain_text("Recommended by panel")
+    # A decided item shows its decision; it is no longer decided, moved or pinned again.
+    expect(item.get_by_role("link", name="See the decision for P-0001")).to_be_visible()
+    expect(item.get_by_role("link", name="Record decision for P-0001")).to_have_count(0)
+    expect(item.get_by_role("button")).to_have_count(0)
+    check_page(page, "panel-meeting-item-decided")
     expect(page.locator("#actions + .app-table-wrapper")).to_contain_text(
         "Send the match report to the ADM"
     )
