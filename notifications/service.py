@@ -86,6 +86,18 @@ def _meeting_fields(r: Any, held: dict[int, date]) -> dict[str, Any]:
 # -- inbox --------------------------------------------------------------------------------
 
 
+def _inbox_rows() -> Any:
+    """The notices with what their messages name, as the inbox lists them (to narrow)."""
+    return select(
+        N.c.id,
+        N.c.deadline_id,
+        N.c.created_at,
+        N.c.read_at,
+        N.c.acknowledged_at,
+        *notice_columns(),
+    ).select_from(notice_joins(N))
+
+
 def inbox(
     engine: Engine,
     principal: Principal,
@@ -98,15 +110,7 @@ def inbox(
     """The signed-in user's notices, newest first: reminders and escalations of deadlines
     (a child's, or a panel meeting's own) and event notices (``notify``)."""
     query = (
-        select(
-            N.c.id,
-            N.c.deadline_id,
-            N.c.created_at,
-            N.c.read_at,
-            N.c.acknowledged_at,
-            *notice_columns(),
-        )
-        .select_from(notice_joins(N))
+        _inbox_rows()
         .where(N.c.recipient_id == principal.user_id)
         .order_by(N.c.created_at.desc(), N.c.id.desc())
         .limit(limit)
@@ -188,18 +192,7 @@ def grouped_inbox(
         chosen = conn.execute(lines).all()
         if not chosen:
             return []
-        rows = conn.execute(
-            select(
-                N.c.id,
-                N.c.deadline_id,
-                N.c.created_at,
-                N.c.read_at,
-                N.c.acknowledged_at,
-                *notice_columns(),
-            )
-            .select_from(notice_joins(N))
-            .where(N.c.id.in_([c.id for c in chosen]))
-        ).all()
+        rows = conn.execute(_inbox_rows().where(N.c.id.in_([c.id for c in chosen]))).all()
         by_id = {row["id"]: row for row in _listed(conn, rows, base_url)}
     out = []
     for line in chosen:

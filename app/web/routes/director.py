@@ -206,9 +206,24 @@ def _ack_page(
     errors: FormErrors | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    context: dict[str, Any] = {
+    context = {
         "item": open_escalation(services, session, notice_id),
         "notice_id": notice_id,
+        **ack_context(team, journey_type, level, comment, errors),
+    }
+    return render(request, "director/acknowledge.html", context, status_code=status_code)
+
+
+def ack_context(
+    team: str | None,
+    journey_type: str | None,
+    level: str | None,
+    comment: str,
+    errors: FormErrors | None,
+) -> dict[str, Any]:
+    """What an acknowledgement page (one escalation, or a selection) shows besides the
+    escalations: the filters to go back to, the comment and its errors."""
+    return {
         "journey_types": JOURNEY_TYPES,
         "team": team,
         "journey_type": journey_type,
@@ -218,7 +233,16 @@ def _ack_page(
         "errors": errors or FormErrors(),
         "comment_max": COMMENT_MAX,
     }
-    return render(request, "director/acknowledge.html", context, status_code=status_code)
+
+
+def comment_errors(comment: str) -> FormErrors:
+    """What is wrong with an acknowledgement's comment (nothing: no errors)."""
+    errors = FormErrors()
+    if not comment:
+        errors.add("comment", "Enter a comment saying what has been done or will be done")
+    elif len(comment) > COMMENT_MAX:
+        errors.add("comment", f"Comment must be {COMMENT_MAX:,} characters or fewer")
+    return errors
 
 
 @router.get("/director/escalations/{notice_id}/acknowledge")
@@ -287,12 +311,7 @@ def acknowledge(
     )
     level = level_param(text(form, "level")).get("level")
     comment = text(form, "comment")
-    field_id = "comment"
-    errors = FormErrors()
-    if not comment:
-        errors.add(field_id, "Enter a comment saying what has been done or will be done")
-    elif len(comment) > COMMENT_MAX:
-        errors.add(field_id, f"Comment must be {COMMENT_MAX:,} characters or fewer")
+    errors = comment_errors(comment)
     if not errors:
         try:
             acknowledge_escalation(services.engine, notice_id, session.principal, comment)

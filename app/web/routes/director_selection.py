@@ -4,7 +4,7 @@ selected ones are listed on their own page, and the acknowledgement is one trans
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -14,10 +14,10 @@ from app.api.params import MAX_INT
 from app.web.deps import CheckedForm, PageSession, require_page_roles
 from app.web.forms import FormErrors, text
 from app.web.routes.director import (
-    COMMENT_MAX,
-    JOURNEY_TYPES,
     ROLES,
     FilterParam,
+    ack_context,
+    comment_errors,
     filter_href,
     known_filters,
     level_param,
@@ -50,17 +50,10 @@ def _selection_page(
     errors: FormErrors | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    context: dict[str, Any] = {
+    context = {
         "items": [open_escalation(services, session, notice_id) for notice_id in ids],
         "ids": ids,
-        "journey_types": JOURNEY_TYPES,
-        "team": team,
-        "journey_type": journey_type,
-        "level": level,
-        "back_href": filter_href(team, journey_type, **level_param(level)) + "#open-escalations",
-        "comment": comment,
-        "errors": errors or FormErrors(),
-        "comment_max": COMMENT_MAX,
+        **ack_context(team, journey_type, level, comment, errors),
     }
     return render(request, "director/acknowledge_selection.html", context, status_code=status_code)
 
@@ -107,11 +100,7 @@ def acknowledge_selection(
     level = level_param(text(form, "level")).get("level")
     chosen = _ids([str(v) for v in form.getlist("ids")])
     comment = text(form, "comment")
-    errors = FormErrors()
-    if not comment:
-        errors.add("comment", "Enter a comment saying what has been done or will be done")
-    elif len(comment) > COMMENT_MAX:
-        errors.add("comment", f"Comment must be {COMMENT_MAX:,} characters or fewer")
+    errors = comment_errors(comment)
     if not errors and chosen:
         try:
             acknowledge_all(services.engine, chosen, session.principal, comment)
