@@ -37,6 +37,7 @@ from services.models import CHILDREN as C
 from services.models import DEADLINES as D
 from services.models import JOURNEYS as J
 from services.models import USERS as U
+from services.users import person_name
 from states.deadline_kinds import PANEL_ESCALATION
 from states.roles import PANEL_CHAIR, SERVICE_DIRECTOR, SERVICE_MANAGER, TEAM_MANAGER
 from workflow.calendar import working_days_between
@@ -295,8 +296,8 @@ def list_escalations(
             N.c.acknowledged_at,
             N.c.ack_comment,
             N.c.recipient_id,
-            recipient.c.username.label("recipient"),
-            acker.c.username.label("acknowledged_by"),
+            person_name(recipient).label("recipient"),
+            person_name(acker).label("acknowledged_by"),
             D.c.status.label("deadline_status"),
             D.c.due_on.label("deadline_due_on"),
             D.c.met_on,
@@ -306,7 +307,7 @@ def list_escalations(
             C.c.team,
             R.c.reason.label("raised_reason"),
             R.c.panel.label("raised_by_panel"),
-            raiser.c.username.label("raised_by"),
+            person_name(raiser).label("raised_by"),
             _acked_sibling().label("sibling_acked"),
         )
         .select_from(
@@ -512,7 +513,7 @@ def breaches(
             J.c.type.label("journey_type"),
             C.c.reference,
             C.c.team,
-            U.c.username.label("owner"),
+            person_name(U).label("owner"),
             R.c.reason,
         )
         .select_from(
@@ -549,8 +550,8 @@ def breaches(
                     N.c.fire_on,
                     N.c.acknowledged_at,
                     N.c.ack_comment,
-                    recipient.c.username.label("recipient"),
-                    acker.c.username.label("acknowledged_by"),
+                    person_name(recipient).label("recipient"),
+                    person_name(acker).label("acknowledged_by"),
                 )
                 .select_from(
                     N.join(recipient, recipient.c.id == N.c.recipient_id).outerjoin(

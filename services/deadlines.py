@@ -14,6 +14,7 @@ from services.models import CHILDREN as C
 from services.models import DEADLINES as D
 from services.models import JOURNEYS as J
 from services.models import USERS as U
+from services.users import person_name
 from states.deadline_kinds import PANEL_ESCALATION
 
 DEADLINE_STATUSES = ("open", "met", "cancelled")
@@ -73,7 +74,7 @@ def list_deadlines(
             D.c.status,
             D.c.met_on,
             D.c.owner_id,
-            U.c.username.label("owner"),
+            person_name(U).label("owner"),
             D.c.owner_role,
         )
         .select_from(

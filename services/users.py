@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, delete, insert, select
+from sqlalchemy import Engine, bindparam, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services import audit
@@ -144,3 +144,9 @@ def user_names(engine: Engine, ids: Iterable[int | None]) -> dict[int, UserName]
             select(U.c.id, U.c.username, U.c.display_name).where(U.c.id.in_(wanted))
         ).all()
     return {r.id: UserName(r.username, r.display_name or r.username) for r in rows}
+
+
+def person_name(users: Any) -> Any:
+    """The name people read for a user row of ``users`` (the users table or an alias of
+    it): the display name, or the sign-in name when none is recorded."""
+    return func.coalesce(func.nullif(users.c.display_name, ""), users.c.username)

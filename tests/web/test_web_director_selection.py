@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from datetime import timedelta
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from notifications.models import NOTICES as N
 from notifications.policy import Policies
@@ -15,6 +15,7 @@ from notifications.service import acknowledge
 from notifications.sweep import sweep
 from services.access import Principal
 from services.clock import today
+from services.models import USERS as U
 from tests.conftest import Api, Staff
 from tests.web_support import WebUser
 
@@ -107,3 +108,16 @@ def test_the_level_filter_survives_an_acknowledgement(
     )
     assert done.status_code == 303
     assert "level=service_director" in done.headers["location"]
+
+
+def test_escalations_name_people_by_their_full_names(
+    staff: Staff, engine: Engine, policies: Policies, web_as: WebAs
+) -> None:
+    with engine.begin() as conn:
+        conn.execute(update(U).where(U.c.id == staff.sd.user_id).values(display_name="Alan Foster"))
+    _escalated(staff, engine, policies, 1)
+    escalations = staff.sd.get("/escalations").json()
+    assert "Alan Foster" in {e["recipient"] for e in escalations}
+    first = _selectable(web_as(staff.sd).get("/director").text)[0]
+    page = web_as(staff.sd).get(f"/director/escalations/{first}/acknowledge").text
+    assert "Service director (Alan Foster)" in page
