@@ -60,12 +60,13 @@ def _refuse_nul(scope: Any, fields: list[str]) -> Response:
     request = Request(scope)
     if is_page(request):
         return error_page(request, 422, "The address or form is not valid.")
+    return _invalid_request([f"{field}: {NUL_PROBLEM}" for field in fields])
+
+
+def _invalid_request(errors: list[str]) -> Response:
+    """The API's 422 for a request that is not valid, each problem named."""
     return JSONResponse(
-        {
-            "error": "invalid_request",
-            "message": "The request is not valid.",
-            "errors": [f"{field}: {NUL_PROBLEM}" for field in fields],
-        },
+        {"error": "invalid_request", "message": "The request is not valid.", "errors": errors},
         status_code=422,
     )
 
@@ -177,12 +178,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if all(e["loc"][:1] == ("path",) for e in exc.errors()):
                 return error_page(request, 404)
             return error_page(request, 422, "The address or form is not valid.")
-        errors = [
-            f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}" for e in exc.errors()
-        ]
-        return JSONResponse(
-            {"error": "invalid_request", "message": "The request is not valid.", "errors": errors},
-            status_code=422,
+        return _invalid_request(
+            [
+                f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}"
+                for e in exc.errors()
+            ]
         )
 
     @app.get("/healthz", tags=["health"])

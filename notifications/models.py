@@ -131,6 +131,21 @@ def email_key(notice_id: int) -> str:
     return f"email:{notice_id}"
 
 
+def pending_email(notice_id: int, recipient_id: int, at: datetime) -> dict[str, Any]:
+    """The outbox row that sends a notice's email: queued ``at``, not tried yet."""
+    return {
+        "notice_id": notice_id,
+        "recipient_id": recipient_id,
+        "channel": "email",
+        "dedupe_key": email_key(notice_id),
+        "payload": {},
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": at,
+        "created_at": at,
+    }
+
+
 def webhook_key(deadline_id: int, step: str, due_on: date | str) -> str:
     """The outbox key of a reminder step's webhook post: one per deadline, step and due date,
     whoever the step's recipients are (``due_on`` as a date or its ISO text)."""

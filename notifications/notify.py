@@ -30,7 +30,7 @@ from sqlalchemy import Connection, and_, select
 from notifications.dispatcher import NOTIFICATION
 from notifications.models import NOTICES as N
 from notifications.models import OUTBOX as O
-from notifications.models import email_key
+from notifications.models import pending_email
 from notifications.render import render
 from services.clock import now_utc
 from services.db import insert_or_skip
@@ -114,17 +114,7 @@ def notify(
     result.already = sorted(set(people) - set(result.recipients))
     if email:
         mails = [
-            {
-                "notice_id": r.id,
-                "recipient_id": r.recipient_id,
-                "channel": "email",
-                "dedupe_key": email_key(r.id),
-                "payload": {},
-                "status": "pending",
-                "attempts": 0,
-                "next_attempt_at": stamp,
-                "created_at": stamp,
-            }
+            pending_email(r.id, r.recipient_id, stamp)
             for r in recorded
             if people.get(r.recipient_id)
         ]

@@ -29,7 +29,7 @@ from sqlalchemy import Connection, and_, insert, select, update
 from notifications.models import NOTICES as N
 from notifications.models import OUTBOX as O
 from notifications.models import RAISED as R
-from notifications.models import email_key
+from notifications.models import pending_email
 from services import audit
 from services.clock import now_utc
 from services.db import insert_id, insert_or_skip
@@ -231,17 +231,7 @@ def _notify(
         return [], 0
     recorded = conn.execute(insert(N).returning(N.c.id, N.c.recipient_id), rows).all()
     mails = [
-        {
-            "notice_id": r.id,
-            "recipient_id": r.recipient_id,
-            "channel": "email",
-            "dedupe_key": email_key(r.id),
-            "payload": {},
-            "status": "pending",
-            "attempts": 0,
-            "next_attempt_at": stamp,
-            "created_at": stamp,
-        }
+        pending_email(r.id, r.recipient_id, stamp)
         for r in recorded
         if email and addresses.get(r.recipient_id)
     ]

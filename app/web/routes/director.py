@@ -178,19 +178,28 @@ def _page(
 def open_escalation(services: Services, session: PageSession, notice_id: int) -> EscalatedDeadline:
     """The open escalation this notice belongs to, as the director's list shows it (404 if
     it is not open or not one this user sees)."""
+    return open_escalations(services, session, [notice_id])[0]
+
+
+def open_escalations(
+    services: Services, session: PageSession, notice_ids: list[int]
+) -> list[EscalatedDeadline]:
+    """The open escalations these notices belong to, in their order, read in one pass (404
+    if any is not open or not one this user sees)."""
     principal = session.principal
     groups = group_escalations(
         principal,
         list_escalations(services.engine, principal, status="open", as_of=today(), limit=_ALL),
     )
-    for group in groups:
-        if any(r.notice_id == notice_id for r in group.rungs):
-            if group.journey_id:
-                group.child_id = children_of_journeys(services.engine, [group.journey_id]).get(
-                    group.journey_id
-                )
-            return group
-    raise NoticeNotFound("No open escalation with this id")
+    by_notice = {r.notice_id: group for group in groups for r in group.rungs}
+    missing = [n for n in notice_ids if n not in by_notice]
+    if missing:
+        raise NoticeNotFound("No open escalation with this id")
+    found = [by_notice[n] for n in notice_ids]
+    children = children_of_journeys(services.engine, (g.journey_id for g in found if g.journey_id))
+    for group in found:
+        group.child_id = children.get(group.journey_id) if group.journey_id else None
+    return found
 
 
 def _ack_page(

@@ -21,7 +21,7 @@ from app.web.routes.director import (
     filter_href,
     known_filters,
     level_param,
-    open_escalation,
+    open_escalations,
 )
 from app.web.templating import render
 from notifications.service import AlreadyAcknowledged, acknowledge_all
@@ -51,7 +51,7 @@ def _selection_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     context = {
-        "items": [open_escalation(services, session, notice_id) for notice_id in ids],
+        "items": open_escalations(services, session, ids),
         "ids": ids,
         **ack_context(team, journey_type, level, comment, errors),
     }
