@@ -117,8 +117,8 @@ COHORTS: tuple[Cohort, ...] = (
         "placement began.",
         RECORD,
         {
-            "record": "Placed with a connected person ({placement}) since {since}: {weeks} "
-            "weeks, beyond the {limit} weeks of a temporary approval{extension}; no carer "
+            "record": "Placed with a connected person ({placement}) since {since}: {duration}, "
+            "beyond the {limit} weeks of a temporary approval{extension}; no carer "
             "approval is recorded."
         },
         {"weeks": CONNECTED_WEEKS, "extension_weeks": EXTENSION_WEEKS},
@@ -327,6 +327,11 @@ def length_in_words(since: date, on: date) -> str:
         return _plural(months, "month")
     years, rest = divmod(months, 12)
     return _plural(years, "year") + (f" and {_plural(rest, 'month')}" if rest else "")
+
+
+def _weeks_and_days(days: int) -> str:
+    weeks, rest = divmod(days, 7)
+    return _plural(weeks, "week") + (f" and {_plural(rest, 'day')}" if rest else "")
 
 
 def _label(field_name: str, code: str) -> str:
@@ -769,7 +774,7 @@ def _record_members(conn: Connection, on: date, found: _Found, ids: Sequence[int
                         "record",
                         placement=place,
                         since=in_words(placement_start),
-                        weeks=int(weeks),
+                        duration=_weeks_and_days((on - placement_start).days),
                         limit=CONNECTED_WEEKS,
                         extension=extension,
                     ),
