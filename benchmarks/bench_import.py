@@ -101,6 +101,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--changed-percent", type=float, default=1.0)
     parser.add_argument("--pg-url", help="PostgreSQL URL (a private schema is used)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--first-only",
+        action="store_true",
+        help="only the first import and the cohorts (the national size loads for minutes)",
+    )
     args = parser.parse_args(argv)
 
     year = CollectionYear.parse(args.year)
@@ -142,11 +147,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         as_of = year.last_day
         files = sorted((work / "base").glob("*.csv"))
         later = sorted((work / "later").glob("*.csv"))
-        for name, paths, day in (
+        phases = [
             ("first import", files, as_of),
             ("unchanged re-import", files, as_of),
             (f"{args.changed_percent:g}% changed extract", later, as_of + timedelta(days=91)),
-        ):
+        ]
+        for name, paths, day in phases[:1] if args.first_only else phases:
             t = time.perf_counter()
             report = import_return(engine, paths, as_of=day)
             results.append(_line(name, time.perf_counter() - t, report))

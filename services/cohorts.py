@@ -37,6 +37,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Date, Engine, and_, case, func, or_, select
 
+import states
 from services import audit
 from services.access import Principal, child_refusal
 from services.care_record import derive
@@ -174,7 +175,7 @@ COHORTS: tuple[Cohort, ...] = (
         RECORD_ELSE_JOURNEYS,
         {
             "record": "Interim care order since {since}: {length}.",
-            "journey": "Care proceedings at {state}, started on {since}.",
+            "journey": "Care proceedings: {state}; issued on {since}.",
         },
     ),
     Cohort(
@@ -215,7 +216,7 @@ COHORTS: tuple[Cohort, ...] = (
             "placement_order": "Placement order since {since}.",
             "decision": "Should be placed for adoption: decided on {since}.",
             "plan": "Permanence plan: adoption as the {which} plan, recorded on {since}.",
-            "journey": "Adoption journey at {state}, started on {since}.",
+            "journey": "Adoption: {state}; started on {since}.",
             "legal_status": "Legal status recorded as a placement order.",
         },
     ),
@@ -224,7 +225,7 @@ COHORTS: tuple[Cohort, ...] = (
         "Placed with parents on a care order (tracked until a decision)",
         "A placed-with-parents journey under way.",
         JOURNEYS,
-        {"journey": "Placed with parents since {since} ({state})."},
+        {"journey": "Placed with parents since {since}: {state}."},
     ),
     Cohort(
         "breached_deadlines",
@@ -238,21 +239,21 @@ COHORTS: tuple[Cohort, ...] = (
         "Children in care proceedings",
         "A care proceedings journey under way.",
         JOURNEYS,
-        {"journey": "Care proceedings at {state}, issued on {since}."},
+        {"journey": "Care proceedings: {state}; issued on {since}."},
     ),
     Cohort(
         "sgo_plans",
         "Children with a plan of special guardianship",
         "A special guardianship journey under way.",
         JOURNEYS,
-        {"journey": "Special guardianship at {state}, started on {since}."},
+        {"journey": "Special guardianship: {state}; started on {since}."},
     ),
     Cohort(
         "long_term_matching",
         "Children in long-term foster care where matching is required",
         "A long-term fostering journey under way.",
         JOURNEYS,
-        {"journey": "Long-term fostering at {state}, started on {since}."},
+        {"journey": "Long-term fostering: {state}; started on {since}."},
     ),
     Cohort(
         "permanence_plan_required",
@@ -341,8 +342,14 @@ def _label(field_name: str, code: str) -> str:
         return code
 
 
-def _humanise(state: str) -> str:
-    return state.replace("_", " ")
+_STATE_LABELS: Mapping[tuple[str, str], str] = {
+    (d.type, st.name): st.label for d in states.DEFINITIONS for st in d.states
+}
+
+
+def _state(journey: _Journey) -> str:
+    """The journey's stage in the words its definition gives it."""
+    return _STATE_LABELS.get((journey.type, journey.state), journey.state.replace("_", " "))
 
 
 def _age(born: date, on: date) -> int:
@@ -921,7 +928,7 @@ def _journey_fallback(conn: Connection, on: date, found: _Found, recorded: set[i
                 pk,
                 cp.started_on,
                 BY_NAME["interim_care_orders"].why(
-                    "journey", state=_humanise(cp.state), since=in_words(cp.started_on)
+                    "journey", state=_state(cp), since=in_words(cp.started_on)
                 ),
                 cp.id,
             )
@@ -978,9 +985,7 @@ def _journey_fallback(conn: Connection, on: date, found: _Found, recorded: set[i
                 "adoption_tracker",
                 pk,
                 adoption.started_on,
-                tracker.why(
-                    "journey", state=_humanise(adoption.state), since=in_words(adoption.started_on)
-                ),
+                tracker.why("journey", state=_state(adoption), since=in_words(adoption.started_on)),
                 adoption.id,
             )
         elif pk in plans:
@@ -1026,9 +1031,7 @@ def _journey_only(conn: Connection, on: date, found: _Found, ids: Sequence[int] 
                     name,
                     pk,
                     j.started_on,
-                    BY_NAME[name].why(
-                        "journey", state=_humanise(j.state), since=in_words(j.started_on)
-                    ),
+                    BY_NAME[name].why("journey", state=_state(j), since=in_words(j.started_on)),
                     j.id,
                 )
         pp = types.get("permanence_planning")
