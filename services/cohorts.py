@@ -674,7 +674,7 @@ def compute(
     if wanted & FROM_RECORD:
         recorded = _with_record(conn, ids)
         _record_members(conn, on, found, ids)
-        _journey_fallback(conn, on, found, recorded)
+        _journey_fallback(conn, on, found, recorded, ids)
     _journey_only(conn, on, found, ids)
     for members in found.out.values():
         members.sort(key=lambda m: (m.since or date.max, m.child_id))
@@ -896,7 +896,9 @@ def _record_members(conn: Connection, on: date, found: _Found, ids: Sequence[int
                 )
 
 
-def _journey_fallback(conn: Connection, on: date, found: _Found, recorded: set[int]) -> None:
+def _journey_fallback(
+    conn: Connection, on: date, found: _Found, recorded: set[int], ids: Sequence[int] | None
+) -> None:
     """The record's cohorts for children without a care record, from their journeys and
     hand-set details, as before the record existed; plus the adoption tracker's journey and
     plan ways in, which hold for every child."""
@@ -905,7 +907,8 @@ def _journey_fallback(conn: Connection, on: date, found: _Found, recorded: set[i
     unrecorded = sorted(pk for pk in by_child if pk not in recorded)
     hand = _hand_set(conn, unrecorded) if unrecorded else {}
     approved = (
-        _approved_long_term(conn, unrecorded) if "looked_after_12m_no_plan" in wanted else set()
+        # Read for the same children as the rest (not by an IN list of every unrecorded child).
+        _approved_long_term(conn, ids) if "looked_after_12m_no_plan" in wanted else set()
     )
     for pk in unrecorded:
         types = by_child[pk]
@@ -974,7 +977,7 @@ def _journey_fallback(conn: Connection, on: date, found: _Found, recorded: set[i
     if "adoption_tracker" not in wanted:
         return
     taken = {m.child_id for m in found.out["adoption_tracker"]}
-    plans = _adoption_plans(conn, sorted(by_child))
+    plans = _adoption_plans(conn, ids)
     tracker = BY_NAME["adoption_tracker"]
     for pk, types in by_child.items():
         if pk in taken:
