@@ -44,8 +44,12 @@ def members(
 ) -> list[Member]:
     """Every (cohort, child) holding on ``on`` for the cohorts named."""
     found = cohorts.compute(conn, on, set(names))
+    rank = {c.name: n for n, c in enumerate(cohorts.COHORTS)}
+    # Child by child, each child's cohorts in the order of cohorts.COHORTS (the adoption
+    # tracker first): an item that several cohorts bring is named by the first.
+    ordered = sorted(
+        (m for ms in found.values() for m in ms), key=lambda m: (m.child_id, rank[m.cohort])
+    )
     return [
-        Member(m.cohort, m.child_id, m.journey_id, next_due.get(m.child_id), m.why)
-        for ms in found.values()
-        for m in ms
+        Member(m.cohort, m.child_id, m.journey_id, next_due.get(m.child_id), m.why) for m in ordered
     ]

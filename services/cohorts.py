@@ -100,6 +100,21 @@ class Cohort:
 
 COHORTS: tuple[Cohort, ...] = (
     Cohort(
+        "adoption_tracker",
+        "Children with an adoption plan or a placement order",
+        "A placement order (legal status E1), a decision that the child should be placed for "
+        "adoption (not since reversed), a primary or contingency plan of adoption in the "
+        "permanence planning journey, or an adoption journey under way.",
+        RECORD_ELSE_JOURNEYS,
+        {
+            "placement_order": "Placement order since {since}.",
+            "decision": "Should be placed for adoption: decided on {since}.",
+            "plan": "Permanence plan: adoption as the {which} plan, recorded on {since}.",
+            "journey": "Adoption: {state}; started on {since}.",
+            "legal_status": "Legal status recorded as a placement order.",
+        },
+    ),
+    Cohort(
         "unregulated_placements",
         "Unregulated and semi-independent placements",
         "Looked after and placed in semi-independent or supported accommodation: PLACE H5 "
@@ -204,21 +219,6 @@ COHORTS: tuple[Cohort, ...] = (
             "journey": "Looked after since {since} ({length}), with no approved long-term plan.",
         },
         {"months": DRIFT_MONTHS},
-    ),
-    Cohort(
-        "adoption_tracker",
-        "Children with an adoption plan or a placement order",
-        "A placement order (legal status E1), a decision that the child should be placed for "
-        "adoption (not since reversed), a primary or contingency plan of adoption in the "
-        "permanence planning journey, or an adoption journey under way.",
-        RECORD_ELSE_JOURNEYS,
-        {
-            "placement_order": "Placement order since {since}.",
-            "decision": "Should be placed for adoption: decided on {since}.",
-            "plan": "Permanence plan: adoption as the {which} plan, recorded on {since}.",
-            "journey": "Adoption: {state}; started on {since}.",
-            "legal_status": "Legal status recorded as a placement order.",
-        },
     ),
     Cohort(
         "placed_with_parents",
@@ -690,7 +690,9 @@ class _Found:
     out: dict[str, list[Member]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.out = {name: [] for name in self.wanted}
+        # In the order of COHORTS, whatever the set's order: the agenda names an item by the
+        # first cohort it was found in, so the order must not change from run to run.
+        self.out = {c.name: [] for c in COHORTS if c.name in self.wanted}
 
     def add(
         self, name: str, child_id: int, since: date | None, why: str, journey: int | None
