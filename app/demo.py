@@ -6,9 +6,12 @@ deadlines are what the service itself would have recorded. Names are invented.
 
 from __future__ import annotations
 
+import csv
 import random
+import tempfile
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -18,6 +21,7 @@ from notifications.sweep import sweep
 from panels.config import load_panel
 from panels.service import PanelService
 from services.access import Principal
+from services.care_record.importer import import_return
 from services.children import create_child
 from services.clock import today
 from services.journeys import JourneyService
@@ -168,28 +172,170 @@ def seed(
     rng = random.Random(903)
     now = today()
     workers = {"north": _principal(engine, "sw.north"), "south": _principal(engine, "sw.south")}
+    made: list[ChildCreate] = []
     for i in range(children):
         team = "north" if i % 4 else "south"
         sw = workers[team]
         start = now - timedelta(days=rng.randint(120, 500))
-        child_id = create_child(
-            engine,
-            ChildCreate(
-                reference=f"DEMO-{i + 1:04d}",
-                given_name=rng.choice(_GIVEN),
-                family_name=rng.choice(_FAMILY),
-                date_of_birth=start - timedelta(days=rng.randint(365, 365 * 14)),
-                looked_after_since=start,
-                legal_status="interim_care_order" if i % 3 else "section_20",
-            ),
-            sw,
+        child = ChildCreate(
+            reference=f"DEMO-{i + 1:04d}",
+            given_name=rng.choice(_GIVEN),
+            family_name=rng.choice(_FAMILY),
+            date_of_birth=start - timedelta(days=rng.randint(365, 365 * 14)),
+            looked_after_since=start,
+            legal_status="interim_care_order" if i % 3 else "section_20",
         )
+        child_id = create_child(engine, child, sw)
+        made.append(child)
         journey_type, start_data, events = _SCENARIOS[i % len(_SCENARIOS)]
         _drive(journeys, child_id, start, journey_type, start_data, events, sw)
+    _import_care_record(engine, made, now)
     _plan_panel(engine, journeys, panel)
     if policies is not None:
         sweep(engine, policies, now)
     return True
+
+
+_HEADER = ("CHILD", "SEX", "DOB", "ETHNIC", "UPN")
+_EPISODES = ("CHILD", "DECOM", "RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER", "DEC", "REC")
+_ALLOCATION = ("CHILD", "REFERENCE", "GIVEN_NAME", "FAMILY_NAME", "TEAM", "SOCIAL_WORKER")
+_PLACED_FOR_ADOPTION = ("CHILD", "DATE_PLACED")
+
+
+def _episode(
+    child: str,
+    start: date,
+    end: date | None,
+    *,
+    rne: str = "S",
+    ls: str,
+    place: str = "U6",
+    provider: str = "PR1",
+) -> dict[str, str]:
+    return {
+        "CHILD": child,
+        "DECOM": start.isoformat(),
+        "RNE": rne,
+        "LS": ls,
+        "CIN": "N1",
+        "PLACE": place,
+        "PLACE_PROVIDER": provider,
+        "DEC": end.isoformat() if end else "",
+        "REC": "X1" if end else "",
+    }
+
+
+def _chain(child: str, ls: str, steps: list[tuple[date, str, str]]) -> list[dict[str, str]]:
+    """Consecutive episodes: each step (start, RNE, PLACE) ends where the next begins."""
+    rows = []
+    for n, (start, rne, place) in enumerate(steps):
+        end = steps[n + 1][0] if n + 1 < len(steps) else None
+        provider = "PR0" if place == "P1" else "PR4" if place == "K3" else "PR1"
+        rows.append(_episode(child, start, end, rne=rne, ls=ls, place=place, provider=provider))
+    return rows
+
+
+def _care_return(
+    made: list[ChildCreate], now: date
+) -> dict[str, tuple[tuple[str, ...], list[dict[str, str]]]]:
+    """A small synthetic SSDA903 return for the demo children, so every cohort the panels
+    track from the record has someone in it: each child's episodes begin on its looked-after
+    date with the legal status it was given, and a few differ in placement (supported
+    accommodation, a connected person, three moves, placed with parents, long-term foster
+    care, a placement order). Three more children are known only from the return."""
+    headers: list[dict[str, str]] = []
+    episodes: list[dict[str, str]] = []
+    allocation: list[dict[str, str]] = []
+    decisions: list[dict[str, str]] = []
+    for i, child in enumerate(made):
+        ref = child.reference
+        start = child.looked_after_since or now
+        ls = "C1" if child.legal_status == "interim_care_order" else "V2"
+        headers.append(
+            {
+                "CHILD": ref,
+                "SEX": "F" if i % 2 else "M",
+                "DOB": child.date_of_birth.isoformat(),
+                "ETHNIC": "WBRI",
+                "UPN": "UN4",
+            }
+        )
+        kind = _SCENARIOS[i % len(_SCENARIOS)][0]
+        if i == 2:  # with an aunt since the start, carer not yet approved
+            episodes += _chain(ref, ls, [(start, "S", "U3")])
+        elif i == 5:  # three placements in the last twelve months
+            moves = [(start, "S", "U6"), (now - timedelta(days=100), "P", "U6")]
+            episodes += _chain(ref, ls, [*moves, (now - timedelta(days=40), "P", "U6")])
+        elif kind == "placed_with_parents":
+            episodes += _chain(ref, ls, [(start, "S", "P1")])
+        elif i == 7:  # long-term foster care
+            episodes += _chain(ref, ls, [(start, "S", "U4")])
+        elif i == 13:  # a placement order since two months ago, and a should-be-placed decision
+            order = now - timedelta(days=60)
+            episodes.append(_episode(ref, start, order, ls=ls))
+            episodes.append(_episode(ref, order, None, rne="L", ls="E1"))
+            decisions.append(
+                {"CHILD": ref, "DATE_PLACED": (order - timedelta(days=30)).isoformat()}
+            )
+        else:
+            episodes += _chain(ref, ls, [(start, "S", "U6")])
+    only_in_return = (
+        # Aged 17, in supported accommodation for five months.
+        (
+            "DEMO-R001",
+            now - timedelta(days=365 * 17),
+            [(now - timedelta(days=400), "S", "U6"), (now - timedelta(days=150), "P", "K3")],
+        ),
+        # Placed with parents for 14 months.
+        ("DEMO-R002", now - timedelta(days=365 * 6), [(now - timedelta(days=425), "S", "P1")]),
+        # Aged 11, looked after three years, moved a year ago.
+        (
+            "DEMO-R003",
+            now - timedelta(days=365 * 11),
+            [(now - timedelta(days=1100), "S", "U6"), (now - timedelta(days=365), "P", "U6")],
+        ),
+    )
+    given = ("Kit", "Noor", "Bailey")
+    for n, (ref, born, steps) in enumerate(only_in_return):
+        headers.append(
+            {"CHILD": ref, "SEX": "M", "DOB": born.isoformat(), "ETHNIC": "WBRI", "UPN": "UN4"}
+        )
+        episodes += _chain(ref, "C2", steps)
+        allocation.append(
+            {
+                "CHILD": ref,
+                "REFERENCE": ref,
+                "GIVEN_NAME": given[n],
+                "FAMILY_NAME": _FAMILY[n],
+                "TEAM": "north",
+                "SOCIAL_WORKER": "sw.north",
+            }
+        )
+    return {
+        "header": (_HEADER, headers),
+        "episodes": (_EPISODES, episodes),
+        "allocation": (_ALLOCATION, allocation),
+        "placed_for_adoption": (_PLACED_FOR_ADOPTION, decisions),
+    }
+
+
+def _import_care_record(engine: Engine, made: list[ChildCreate], now: date) -> None:
+    """Write the demo's return as CSV files and import it through the real importer."""
+    with tempfile.TemporaryDirectory(prefix="demo-ssda903-") as folder:
+        paths: list[str] = []
+        names: dict[str, str] = {}
+        for table, (columns, rows) in _care_return(made, now).items():
+            path = Path(folder) / f"{table}.csv"
+            with path.open("w", newline="", encoding="utf-8") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(columns)
+                for row in rows:
+                    writer.writerow([row.get(c, "") for c in columns])
+            paths.append(str(path))
+            names[str(path)] = f"demo-{table}.csv"
+        report = import_return(engine, paths, as_of=now, names=names)
+    if report.children_rejected:
+        raise RuntimeError("the demo's care record did not import: " + report.as_text())
 
 
 def _plan_panel(engine: Engine, journeys: JourneyService, panel_name: str) -> None:

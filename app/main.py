@@ -14,7 +14,7 @@ from sqlalchemy import text
 from starlette.exceptions import HTTPException
 
 import states
-from app.api import auth, care_record, children, deadlines, journeys, teams, users
+from app.api import auth, care_record, children, cohorts, deadlines, journeys, teams, users
 from app.api import panel as panel_api
 from app.api.deps import AppServices
 from app.api.notifications import ROUTERS as notification_routers
@@ -142,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         users.router,
         teams.router,
         care_record.router,
+        cohorts.router,
     ):
         app.include_router(router, prefix="/api/v1")
     for router in notification_routers:

@@ -5,8 +5,8 @@ panel tracks (adoption plans, placed with parents for over a year, looked after 
 year without an approved long-term plan, SGO plans, care proceedings) plus accepted
 referrals for every meeting, straight into the database, then measures:
 
-* ``pure``: agenda building in memory (cohort membership + placing within capacity) for every
-  meeting of the 6-month planner, from journeys loaded once;
+* ``pure``: cohort membership (set-based reads, ``services.cohorts``) and placing within
+  capacity for every meeting of the 6-month planner;
 * ``service``: ``PanelService.build_agenda`` for every meeting of the planner, each one write
   transaction that loads the candidates, places them, writes the items and rolls the
   overflow (what an administrator's click does).
@@ -189,19 +189,18 @@ def main() -> None:
     seed(engine, args.children, panel, admin_id)
     dates = [m.meeting_date for m in planner]
 
-    # Pure: load journeys once, then cohort membership and placing for each meeting.
+    # Cohort membership (set-based reads, services.cohorts) and placing for each meeting.
     takes = {s for p in config.parts for s in p.takes if s != "referrals"}
     best = float("inf")
     placed = rolled = 0
     for _ in range(args.repeat):
         t0 = time.perf_counter()
         with read_connection(engine) as conn:
-            journeys = cohort_rules.load_journeys(conn)
             next_due = cohort_rules.load_next_due(conn)
-            approved = cohort_rules.secured_ltf(journeys, conn)
         placed = rolled = 0
         for on in dates:
-            members = cohort_rules.members(takes, on, journeys, next_due, approved)
+            with read_connection(engine) as conn:
+                members = cohort_rules.members(conn, takes, on, next_due)
             candidates: list[Any] = [
                 agenda_builder.Candidate(
                     part=p.key,

@@ -6,6 +6,7 @@ later extract of the same children with 1% changed, then times on a fresh databa
 * the first import (every child created);
 * an unchanged re-import of the same files (nothing written);
 * the later extract (1% of children updated: episodes added, closed or withdrawn);
+* all cohorts as of one date (``services.cohorts.compute``, best of 3; issue 13 item 6);
 
 and prints each one's counts, and the peak resident memory of the process (``ru_maxrss``).
 
@@ -39,8 +40,9 @@ if str(ROOT) not in sys.path:
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from services import cohorts  # noqa: E402
 from services.care_record.importer import ImportReport, import_return  # noqa: E402
-from services.db import make_engine  # noqa: E402
+from services.db import make_engine, read_connection  # noqa: E402
 from services.migrate import upgrade  # noqa: E402
 from states.ssda903 import CollectionYear  # noqa: E402
 
@@ -72,6 +74,24 @@ def _line(name: str, seconds: float, report: ImportReport) -> dict[str, Any]:
     return {"phase": name, "seconds": round(seconds, 3), **report.counts()}
 
 
+def _cohorts(engine: Any, on: Any) -> dict[str, Any]:
+    """Every cohort as of one date, best of three runs."""
+    best = float("inf")
+    sizes: dict[str, int] = {}
+    for _ in range(3):
+        t = time.perf_counter()
+        with read_connection(engine) as conn:
+            found = cohorts.compute(conn, on)
+        best = min(best, time.perf_counter() - t)
+        sizes = {name: len(members) for name, members in found.items()}
+    record = {n: sizes[n] for n in sorted(cohorts.FROM_RECORD)}
+    print(
+        f"{'all cohorts':<22} {best:7.2f} s   as of {on}: "
+        + ", ".join(f"{n} {c:,}" for n, c in record.items())
+    )
+    return {"phase": "all cohorts", "seconds": round(best, 3), "as_of": str(on), **sizes}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: generate, import three times, print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -81,6 +101,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--changed-percent", type=float, default=1.0)
     parser.add_argument("--pg-url", help="PostgreSQL URL (a private schema is used)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--first-only",
+        action="store_true",
+        help="only the first import and the cohorts (the national size loads for minutes)",
+    )
     args = parser.parse_args(argv)
 
     year = CollectionYear.parse(args.year)
@@ -122,14 +147,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         as_of = year.last_day
         files = sorted((work / "base").glob("*.csv"))
         later = sorted((work / "later").glob("*.csv"))
-        for name, paths, day in (
+        phases = [
             ("first import", files, as_of),
             ("unchanged re-import", files, as_of),
             (f"{args.changed_percent:g}% changed extract", later, as_of + timedelta(days=91)),
-        ):
+        ]
+        for name, paths, day in phases[:1] if args.first_only else phases:
             t = time.perf_counter()
             report = import_return(engine, paths, as_of=day)
             results.append(_line(name, time.perf_counter() - t, report))
+        results.append(_cohorts(engine, as_of + timedelta(days=91)))
         peak = _peak_mib()
         print(f"peak memory: {peak:.0f} MiB")
     finally:

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 import states
+from services import cohorts
 from states import checklists as builtin_checklists
 from states.roles import ALL_ROLES
 
@@ -26,22 +27,10 @@ PRESETS_DIR = Path(__file__).resolve().parent / "presets"
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday"]
 WEEKDAYS: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday")
 
-# What an agenda part can take: referrals for decision, or a cohort the panel tracks.
-# Each cohort is computed from journeys and children (see panels.cohorts).
-COHORTS: dict[str, str] = {
-    "adoption_tracker": "Children with an adoption plan or a placement order",
-    "placed_with_parents_12m": "Placed with parents on a care order for more than 12 months",
-    "placed_with_parents": "Placed with parents on a care order (tracked until a decision)",
-    "looked_after_12m_no_plan": "Looked after more than 12 months without an approved "
-    "long-term plan",
-    "breached_deadlines": "Children with a breached deadline",
-    "interim_care_orders": "Children subject to an interim care order",
-    "care_proceedings": "Children in care proceedings",
-    "section_20": "Children accommodated under section 20",
-    "sgo_plans": "Children with a plan of special guardianship",
-    "long_term_matching": "Children in long-term foster care where matching is required",
-    "permanence_plan_required": "Children without a permanence plan by the second review",
-}
+# What an agenda part can take: referrals for decision, or a cohort the panel tracks. Each
+# cohort is defined once, with its rule, in services.cohorts (from the care record, else from
+# journeys); here only its title, as the presets and pages name it.
+COHORTS: dict[str, str] = {c.name: c.title for c in cohorts.COHORTS}
 SOURCES: frozenset[str] = frozenset({"referrals", *COHORTS})
 
 

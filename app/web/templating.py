@@ -68,6 +68,11 @@ NAVIGATION = (
         "/panel/tracker",
         frozenset({PANEL_ADMIN, PANEL_CHAIR, ADM, SERVICE_MANAGER, SERVICE_DIRECTOR}),
     ),
+    NavItem(
+        "Cohorts",
+        "/panel/cohorts",
+        frozenset({PANEL_ADMIN, PANEL_CHAIR, SERVICE_MANAGER, SERVICE_DIRECTOR}),
+    ),
     NavItem("Drift", "/director", frozenset({SERVICE_DIRECTOR, SERVICE_MANAGER})),
     NavItem(
         "Notifications",

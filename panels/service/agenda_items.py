@@ -240,9 +240,7 @@ class AgendaItemsMixin(PanelBase):
                     select(PC.c.child_id, PC.c.next_review_on).where(PC.c.panel == self.key)
                 )
             }
-            journeys = cohort_rules.load_journeys(conn)
-            approved = cohort_rules.secured_ltf(journeys, conn)
-            for m in cohort_rules.members(cohort_parts, on, journeys, next_due, approved):
+            for m in cohort_rules.members(conn, cohort_parts, on, next_due):
                 review = reviews.get(m.child_id)
                 if review is not None and review > on:
                     continue  # the chair wants this case back later

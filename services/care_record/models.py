@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from services.models import core_table
@@ -177,3 +177,21 @@ CARE_ADOPTION_DECISIONS = core_table(CareAdoptionDecision)
 CARE_ADOPTION_MATCHES = core_table(CareAdoptionMatch)
 CARE_UASC = core_table(CareUasc)
 CARE_PREVIOUS_PERMANENCE = core_table(CarePreviousPermanence)
+
+
+class CarerApproval(SQLModel, table=True):
+    """The panel's record that a connected person's approval as foster carer was given
+    (issue 13 item 6): it takes the child off the 16-week connected-person cohort for the
+    placement it falls in. Not part of the return; migration ``0013``."""
+
+    __tablename__: ClassVar[Any] = "carer_approval"
+    __table_args__ = (UniqueConstraint("child_pk", "approved_on", name="uq_carer_approval_day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    child_pk: int = Field(foreign_key="child.id", index=True)
+    approved_on: date
+    recorded_by: int = Field(foreign_key="app_user.id")
+    recorded_at: datetime
+
+
+CARER_APPROVALS = core_table(CarerApproval)

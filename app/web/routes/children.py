@@ -24,9 +24,10 @@ from app.web.event_forms import (
 )
 from app.web.forms import FormErrors, date_parts, echo_date, read_date, text
 from app.web.routes.child_edit import may_edit
+from app.web.routes.panel_cohorts import PAGE_ROLES as COHORT_PAGE_ROLES
 from app.web.templating import render
 from panels import permissions
-from services import audit
+from services import audit, cohorts
 from services.access import CHILD_EDIT_ROLES, Principal, child_refusal
 from services.caseload import team_social_workers
 from services.children import DuplicateReference, create_child, get_child, search_children
@@ -205,6 +206,7 @@ def child_page(
         child = get_child(services.engine, child_id, principal)  # 404 / 403 for others
         views = services.journeys.list_for_child(child_id, principal)
         histories = {v.id: services.journeys.history(v.id, principal) for v in views}
+        in_cohorts = cohorts.child_cohorts(services.engine, child_id, principal)
     people = user_names(
         services.engine,
         [child["allocated_social_worker_id"]]
@@ -234,6 +236,8 @@ def child_page(
             "can_edit": may_edit(principal, child["team"]),
             "may_refer": permissions.allows(principal, permissions.REFER_CASE),
             "today": day,
+            "in_cohorts": in_cohorts,
+            "cohort_links": not principal.roles.isdisjoint(COHORT_PAGE_ROLES),
         },
     )
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.web.routes import (
+    panel_cohorts,
     panel_decisions,
     panel_escalate,
     panel_meeting,
@@ -26,5 +27,6 @@ for _area in (
     panel_referrals,
     panel_reports,
     panel_tracker,
+    panel_cohorts,
 ):
     router.include_router(_area.router)
