@@ -142,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         users.router,
         teams.router,
         care_record.router,
+        care_record.child_router,
     ):
         app.include_router(router, prefix="/api/v1")
     for router in notification_routers:
