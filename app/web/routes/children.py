@@ -28,6 +28,7 @@ from app.web.templating import render
 from panels import permissions
 from services import audit
 from services.access import CHILD_EDIT_ROLES, Principal, child_refusal
+from services.care_record.view import child_record
 from services.caseload import team_social_workers
 from services.children import DuplicateReference, create_child, get_child, search_children
 from services.clock import today
@@ -205,6 +206,7 @@ def child_page(
         child = get_child(services.engine, child_id, principal)  # 404 / 403 for others
         views = services.journeys.list_for_child(child_id, principal)
         histories = {v.id: services.journeys.history(v.id, principal) for v in views}
+        care_record = child_record(services.engine, child_id, principal)
     people = user_names(
         services.engine,
         [child["allocated_social_worker_id"]]
@@ -226,6 +228,7 @@ def child_page(
         "casework/child.html",
         {
             "child": child,
+            "care_record": care_record,
             "worker": names.get(child["allocated_social_worker_id"] or 0),
             "panels": panels,
             "done": done if recorded or done in _CHILD_DONE else None,
