@@ -121,7 +121,7 @@ def _safe_name(name: str | None, number: int) -> str:
     return base or f"upload-{number}.csv"
 
 
-@router.post("/imports", responses=errors(400, 401, 403, 422))
+@router.post("/imports", responses=errors(400, 401, 403, 409, 422))
 def import_ssda903(
     services: Services,
     principal: CurrentPrincipal,
