@@ -25,6 +25,7 @@ from states.roles import (
     SERVICE_DIRECTOR,
     SERVICE_MANAGER,
     SOCIAL_WORKER,
+    SYSADMIN,
     TEAM_MANAGER,
 )
 
@@ -69,6 +70,7 @@ NAVIGATION = (
         frozenset({PANEL_ADMIN, PANEL_CHAIR, ADM, SERVICE_MANAGER, SERVICE_DIRECTOR}),
     ),
     NavItem("Drift", "/director", frozenset({SERVICE_DIRECTOR, SERVICE_MANAGER})),
+    NavItem("Imports", "/admin/imports", frozenset({SYSADMIN})),
     NavItem(
         "Notifications",
         "/notifications",

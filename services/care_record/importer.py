@@ -366,6 +366,8 @@ _FACT_TITLES = {
     "uasc": "UASC records",
     "previous_permanence": "previous permanence",
 }
+FACT_TITLES: Mapping[str, str] = _FACT_TITLES
+"""Each fact table as the report names it."""
 
 
 @dataclass

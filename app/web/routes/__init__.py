@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from app.web.routes import (
     account,
+    admin_imports,
     child_edit,
     children,
     director,
@@ -28,4 +29,5 @@ ROUTERS: list[APIRouter] = [
     director_breaches.router,
     director_selection.router,
     panel_pages.router,
+    admin_imports.router,
 ]
