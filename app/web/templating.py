@@ -70,7 +70,9 @@ NAVIGATION = (
         frozenset({PANEL_ADMIN, PANEL_CHAIR, ADM, SERVICE_MANAGER, SERVICE_DIRECTOR}),
     ),
     NavItem("Drift", "/director", frozenset({SERVICE_DIRECTOR, SERVICE_MANAGER})),
+    NavItem("Unallocated", "/children/unallocated", frozenset({TEAM_MANAGER, SERVICE_MANAGER})),
     NavItem("Imports", "/admin/imports", frozenset({SYSADMIN})),
+    NavItem("Teams", "/admin/teams", frozenset({SYSADMIN})),
     NavItem(
         "Notifications",
         "/notifications",

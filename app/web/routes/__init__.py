@@ -7,6 +7,8 @@ from fastapi import APIRouter
 from app.web.routes import (
     account,
     admin_imports,
+    admin_teams,
+    allocation,
     child_edit,
     children,
     director,
@@ -20,6 +22,7 @@ from app.web.routes import (
 
 ROUTERS: list[APIRouter] = [
     my_work.router,
+    allocation.router,
     children.router,
     child_edit.router,
     journey_events.router,
@@ -30,4 +33,5 @@ ROUTERS: list[APIRouter] = [
     director_selection.router,
     panel_pages.router,
     admin_imports.router,
+    admin_teams.router,
 ]
