@@ -314,10 +314,12 @@ def _panel_presets(_args: argparse.Namespace) -> int:
 
 
 def _import_ssda903(args: argparse.Namespace) -> int:
-    """Import an SSDA903 return; print its report (text or JSON)."""
+    """Import an SSDA903 return; print its report (text or JSON). Exit 0 when every row was
+    accepted, 3 when any row was rejected (the rest imported), 2 when refused outright."""
     import json
 
     from services.care_record.importer import ImportRefused, import_return
+    from services.care_record.lock import ImportBusy
     from services.logging import configure
 
     settings = get_settings()
@@ -326,10 +328,15 @@ def _import_ssda903(args: argparse.Namespace) -> int:
         report = import_return(
             _migrated_engine(), args.paths, la=args.la, actor=None, dry_run=args.dry_run
         )
-    except ImportRefused as exc:
+    except (ImportRefused, ImportBusy) as exc:
         return _refusal(exc)
     print(json.dumps(report.as_dict(), indent=2) if args.json else report.as_text())
-    return 0
+    return IMPORT_REJECTED_ROWS if report.rejections else 0
+
+
+IMPORT_REJECTED_ROWS = 3
+"""``import ssda903``'s exit code when some rows were rejected (a script can tell "imported,
+but look at the report" from "all clean" (0) and "refused, nothing imported" (2))."""
 
 
 def _iso_date(value: str) -> date:
@@ -416,7 +423,14 @@ def build_parser() -> argparse.ArgumentParser:
         dest="action", required=True
     )
     ssda903 = importing.add_parser(
-        "ssda903", help="import the SSDA903 return's CSV tables (recognised by their columns)"
+        "ssda903",
+        help="import the SSDA903 return's CSV tables (recognised by their columns)",
+        description="Import the SSDA903 return's CSV tables (recognised by their columns) and "
+        "print the report.",
+        epilog="Exit status: 0 every row accepted; 3 some rows rejected (listed in the "
+        "report; the other children were imported, or with --dry-run would be); 2 nothing "
+        "imported (files that are not a return, several authorities without --la, or "
+        "another import running).",
     )
     ssda903.add_argument("paths", nargs="+", metavar="PATH", help="CSV files, oldest year first")
     ssda903.add_argument("--la", help="the authority to import from a regional file's LA column")

@@ -143,6 +143,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         teams.router,
         care_record.router,
         cohorts.router,
+        care_record.child_router,
     ):
         app.include_router(router, prefix="/api/v1")
     for router in notification_routers:

@@ -94,6 +94,8 @@ def migrated_engine(database_url: str) -> Iterator[Engine]:
 _TABLES = (
     # The care record first: its rows point at child, app_user and care_import.
     "carer_approval",
+    "pending_import_file",
+    "pending_import",
     "care_previous_permanence",
     "care_uasc",
     "care_adoption_match",

@@ -4,17 +4,113 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from dataclasses import asdict
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, UploadFile
+from pydantic import BaseModel, Field
 
 from app.api.deps import CurrentPrincipal, Services, require_roles
-from app.api.responses import errors
+from app.api.params import PathId
+from app.api.responses import READ, errors
 from services.care_record.importer import import_return
+from services.care_record.view import Coded, child_record
 from states.roles import SYSADMIN
 
 router = APIRouter(prefix="/care-record", tags=["care record"])
+child_router = APIRouter(prefix="/children", tags=["care record"])
+
+
+class CodeOut(BaseModel):
+    """A code of the SSDA903 return and its words."""
+
+    code: str = Field(description="The return's code, e.g. C1")
+    label: str = Field(description="What it means, e.g. Interim care order")
+
+
+class EpisodeOut(BaseModel):
+    """One episode of care; ``end`` is null while it is open."""
+
+    start: date
+    end: date | None
+    legal_status: CodeOut
+    placement: CodeOut
+    reason_new: CodeOut
+    reason_ceased: CodeOut | None
+    started_care: bool = Field(description="The first episode of a period of care")
+    moved: bool = Field(description="The child moved placement when this episode began")
+    legal_status_changed: bool
+    left_care: bool = Field(description="The child left care when this episode ended")
+
+
+class ReviewOut(BaseModel):
+    """A looked-after review and how the child took part."""
+
+    held_on: date
+    participation: CodeOut | None
+
+
+class AdoptionDecisionOut(BaseModel):
+    """A decision that the child should be placed for adoption, and its reversal if any."""
+
+    decided_on: date
+    ceased_on: date | None
+    reason_ceased: CodeOut | None
+
+
+class AdoptionMatchOut(BaseModel):
+    """Adoption matching: the date of the decision and the date matched."""
+
+    decided_on: date
+    matched_on: date
+
+
+class AdoptionDecisionsOut(BaseModel):
+    """The child's adoption decisions: should be placed for adoption, and matching."""
+
+    should_be_placed: list[AdoptionDecisionOut]
+    matching: list[AdoptionMatchOut]
+
+
+class CareRecordOut(BaseModel):
+    """A child's care record from the SSDA903 return, withdrawn episodes left out."""
+
+    child_id: int
+    return_child_id: str | None = Field(description="The return's child id; null: no record")
+    current_legal_status: CodeOut | None
+    current_placement: CodeOut | None
+    episodes: list[EpisodeOut]
+    withdrawn_episodes: int = Field(description="Episodes a newer extract withdrew (not listed)")
+    reviews: list[ReviewOut]
+    adoption_decisions: AdoptionDecisionsOut
+
+
+def _code(value: Coded | None) -> dict[str, str] | None:
+    return None if value is None else asdict(value)
+
+
+@child_router.get("/{child_id}/record", response_model=CareRecordOut, responses=errors(*READ))
+def get_care_record(child_id: PathId, services: Services, principal: CurrentPrincipal) -> Any:
+    """The child's care record: episodes (legal status, placement, reasons, each code with
+    its label), reviews and adoption decisions, oldest first. The same team and role rules
+    as the child; the read is audited."""
+    view = child_record(services.engine, child_id, principal)
+    return {
+        "child_id": view.child_id,
+        "return_child_id": view.return_child_id,
+        "current_legal_status": _code(view.current_legal_status),
+        "current_placement": _code(view.current_placement),
+        "episodes": [asdict(e) for e in view.episodes],
+        "withdrawn_episodes": view.withdrawn_episodes,
+        "reviews": [asdict(r) for r in view.reviews],
+        "adoption_decisions": {
+            "should_be_placed": [asdict(d) for d in view.adoption_decisions],
+            "matching": [asdict(m) for m in view.adoption_matches],
+        },
+    }
+
 
 _MAX_FILES = 20
 
@@ -25,7 +121,7 @@ def _safe_name(name: str | None, number: int) -> str:
     return base or f"upload-{number}.csv"
 
 
-@router.post("/imports", responses=errors(400, 401, 403, 422))
+@router.post("/imports", responses=errors(400, 401, 403, 409, 422))
 def import_ssda903(
     services: Services,
     principal: CurrentPrincipal,

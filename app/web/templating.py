@@ -25,6 +25,7 @@ from states.roles import (
     SERVICE_DIRECTOR,
     SERVICE_MANAGER,
     SOCIAL_WORKER,
+    SYSADMIN,
     TEAM_MANAGER,
 )
 
@@ -74,6 +75,9 @@ NAVIGATION = (
         frozenset({PANEL_ADMIN, PANEL_CHAIR, SERVICE_MANAGER, SERVICE_DIRECTOR}),
     ),
     NavItem("Drift", "/director", frozenset({SERVICE_DIRECTOR, SERVICE_MANAGER})),
+    NavItem("Unallocated", "/children/unallocated", frozenset({TEAM_MANAGER, SERVICE_MANAGER})),
+    NavItem("Imports", "/admin/imports", frozenset({SYSADMIN})),
+    NavItem("Teams", "/admin/teams", frozenset({SYSADMIN})),
     NavItem(
         "Notifications",
         "/notifications",

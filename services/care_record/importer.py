@@ -54,6 +54,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from services import audit
 from services.care_record import derive
+from services.care_record.lock import import_lock
 from services.care_record.models import (
     CARE_ADOPTION_DECISIONS,
     CARE_ADOPTION_MATCHES,
@@ -365,6 +366,8 @@ _FACT_TITLES = {
     "uasc": "UASC records",
     "previous_permanence": "previous permanence",
 }
+FACT_TITLES: Mapping[str, str] = _FACT_TITLES
+"""Each fact table as the report names it."""
 
 
 @dataclass
@@ -533,8 +536,25 @@ def import_return(
     return is judged on (default today in London); ``names`` how each path is named in the
     report and the stored sources (an upload's own file name instead of its temporary path).
     Raises :class:`ImportRefused` when the files cannot be read as a return, naming the
-    authorities when a file holds several and ``la`` is None.
+    authorities when a file holds several and ``la`` is None; :class:`lock.ImportBusy`
+    (409) when another import or dry run is running (``lock.py``).
     """
+    with import_lock(engine):
+        return _import_locked(
+            engine, paths, la=la, actor=actor, dry_run=dry_run, as_of=as_of, names=names
+        )
+
+
+def _import_locked(
+    engine: Engine,
+    paths: Iterable[str | PathLike[str]],
+    *,
+    la: str | None,
+    actor: int | None,
+    dry_run: bool,
+    as_of: date | None,
+    names: Mapping[str, str] | None,
+) -> ImportReport:
     day = as_of if as_of is not None else today_london()
     given = [str(p) for p in paths]
     shown = dict(names or {})

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from services.models import core_table
@@ -169,6 +169,38 @@ class CarePreviousPermanence(SQLModel, table=True):
     withdrawn_by: int | None = Field(default=None, foreign_key="care_import.id")
 
 
+class PendingImport(SQLModel, table=True):
+    """Files a system administrator uploaded on the import page, kept between the dry run
+    and applying it (migration ``0014``), so "apply" imports exactly the bytes that were
+    dry-run. Found by the SHA-256 of a random token the page holds, and only for the user
+    and browser session that uploaded them; gone once applied, or after an hour."""
+
+    __tablename__: ClassVar[Any] = "pending_import"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    actor_id: int = Field(foreign_key="app_user.id")
+    session_id: int
+    created_at: datetime
+    # The latest dry run: when, for which authority, and each file's SHA-256 as it read them.
+    dry_run_at: datetime | None = None
+    la: str | None = Field(default=None, max_length=100)
+    dry_run_files: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
+
+
+class PendingImportFile(SQLModel, table=True):
+    """One uploaded file of a :class:`PendingImport`, its bytes and their SHA-256."""
+
+    __tablename__: ClassVar[Any] = "pending_import_file"
+
+    id: int | None = Field(default=None, primary_key=True)
+    pending_id: int = Field(foreign_key="pending_import.id", index=True)
+    number: int
+    name: str = Field(max_length=255)
+    sha256: str = Field(max_length=64)
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
 CARE_IMPORTS = core_table(CareImport)
 CARE_CHILDREN = core_table(CareChild)
 CARE_EPISODES = core_table(CareEpisode)
@@ -195,3 +227,5 @@ class CarerApproval(SQLModel, table=True):
 
 
 CARER_APPROVALS = core_table(CarerApproval)
+PENDING_IMPORTS = core_table(PendingImport)
+PENDING_IMPORT_FILES = core_table(PendingImportFile)

@@ -34,7 +34,8 @@ def test_dry_run_then_import_then_reimport(database_url: str, engine: Engine) ->
     files = [str(p) for p in sorted(fake_data_folder().glob("*.csv"))]
 
     dry = _run(database_url, *files, "--dry-run", "--json")
-    assert dry.returncode == 0, dry.stderr
+    # The fake return has rejected rows: exit 3, the report printed all the same.
+    assert dry.returncode == 3, dry.stderr
     planned = json.loads(dry.stdout)
     assert planned["dry_run"] is True and planned["children"]["created"] > 1000
     assert planned["rejections"] and {"file", "row", "column", "value", "reason"} <= set(
@@ -43,13 +44,13 @@ def test_dry_run_then_import_then_reimport(database_url: str, engine: Engine) ->
     assert _count(engine, CHILDREN) == 0 and _count(engine, CARE_IMPORTS) == 0
 
     real = _run(database_url, *files)
-    assert real.returncode == 0, real.stderr
+    assert real.returncode == 3, real.stderr
     assert f"children: {planned['children']['created']} created" in real.stdout
     assert "rejected rows:" in real.stdout
     assert _count(engine, CARE_CHILDREN) == planned["children"]["created"]
 
     again = _run(database_url, *files)
-    assert again.returncode == 0, again.stderr
+    assert again.returncode == 3, again.stderr
     assert "Nothing changed" in again.stdout
     assert f"{planned['children']['created']} unchanged" in again.stdout
     assert _count(engine, CARE_IMPORTS) == 1
@@ -88,7 +89,7 @@ def test_no_upn_postcode_or_date_of_birth_in_the_commands_output_or_logs(
         _run(database_url, *files, "--json"),
         _run(database_url, *files),
     ]
-    assert all(r.returncode == 0 for r in runs), [r.stderr for r in runs]
+    assert all(r.returncode == 3 for r in runs), [r.stderr for r in runs]
     said = "\n".join(r.stdout + r.stderr for r in runs)
     assert "care_import_finished" in said  # the JSON log lines are in what was checked
     with read_connection(engine) as conn:
@@ -98,3 +99,27 @@ def test_no_upn_postcode_or_date_of_birth_in_the_commands_output_or_logs(
         audits = conn.execute(select(AUDIT_LOG.c.details)).scalars().all()
     said += json.dumps([list(k) for k in kept]) + json.dumps(audits)
     assert sorted(v for v in personal_values() if v in said) == []
+
+
+def test_exit_0_when_every_row_is_accepted_and_3_when_any_is_rejected(
+    database_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    clean = write_csv(tmp_path / "clean.csv", HEADER, [header("A1")])
+    assert _run(database_url, str(clean)).returncode == 0
+
+    bad = write_csv(tmp_path / "bad.csv", HEADER, [header("B1"), header("C1", DOB="31/02/2012")])
+    result = _run(database_url, str(bad), "--json")
+
+    assert result.returncode == 3, result.stderr
+    report = json.loads(result.stdout)
+    assert report["children"]["created"] == 1 and report["rejected_rows"] == 1
+    assert _count(engine, CHILDREN) == 2  # A1 and B1; C1 rejected
+
+
+def test_the_exit_codes_are_in_the_help() -> None:
+    shown = subprocess.run(
+        [*PERMANENCE, "import", "ssda903", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert shown.returncode == 0
+    words = " ".join(shown.stdout.split())
+    assert "0 every row accepted; 3 some rows rejected" in words

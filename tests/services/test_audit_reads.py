@@ -99,7 +99,13 @@ def test_the_child_page_is_one_row_for_all_it_reads(
     assert row["action"] == "read.child_page"
     assert row["details"]["child_ids"] == [child["id"]]
     # The child page also says which cohorts the child is in (issue 13 item 8).
-    assert row["details"]["parts"] == ["child", "child_cohorts", "history", "journeys"]
+    assert row["details"]["parts"] == [
+        "care_record",
+        "child",
+        "child_cohorts",
+        "history",
+        "journeys",
+    ]
     assert row["details"]["journey_ids"] == sorted([first["id"], second["id"]])
     assert row["details"]["allowed_by"]["scope"] == "team"
 

@@ -23,7 +23,7 @@ def test_a_token_under_another_secret_or_tampered_is_refused_even_after_a_good_r
     token = issue_token(42, SECRET, minutes=5)
     assert read_token(token, SECRET) == 42
     assert read_token(token, SECRET + "x") is None
-    head, body, signature = token.split(".")
+    head, _body, signature = token.split(".")
     forged = jwt.encode(
         {"sub": "1", "exp": int(time.time()) + 300},
         "another-secret-nobody-was-given-for-this-test-0",

@@ -6,6 +6,9 @@ from fastapi import APIRouter
 
 from app.web.routes import (
     account,
+    admin_imports,
+    admin_teams,
+    allocation,
     child_edit,
     children,
     director,
@@ -19,6 +22,7 @@ from app.web.routes import (
 
 ROUTERS: list[APIRouter] = [
     my_work.router,
+    allocation.router,
     children.router,
     child_edit.router,
     journey_events.router,
@@ -28,4 +32,6 @@ ROUTERS: list[APIRouter] = [
     director_breaches.router,
     director_selection.router,
     panel_pages.router,
+    admin_imports.router,
+    admin_teams.router,
 ]

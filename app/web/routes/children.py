@@ -29,6 +29,7 @@ from app.web.templating import render
 from panels import permissions
 from services import audit, cohorts
 from services.access import CHILD_EDIT_ROLES, Principal, child_refusal
+from services.care_record.view import child_record
 from services.caseload import team_social_workers
 from services.children import DuplicateReference, create_child, get_child, search_children
 from services.clock import today
@@ -207,6 +208,7 @@ def child_page(
         views = services.journeys.list_for_child(child_id, principal)
         histories = {v.id: services.journeys.history(v.id, principal) for v in views}
         in_cohorts = cohorts.child_cohorts(services.engine, child_id, principal)
+        care_record = child_record(services.engine, child_id, principal)
     people = user_names(
         services.engine,
         [child["allocated_social_worker_id"]]
@@ -228,6 +230,7 @@ def child_page(
         "casework/child.html",
         {
             "child": child,
+            "care_record": care_record,
             "worker": names.get(child["allocated_social_worker_id"] or 0),
             "panels": panels,
             "done": done if recorded or done in _CHILD_DONE else None,
