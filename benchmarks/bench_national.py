@@ -299,6 +299,12 @@ class Loaded:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
+def _first(row: tuple[Any, ...] | None) -> Any:
+    """A query's one row (it always has one here)."""
+    assert row is not None
+    return row
+
+
 def _copy_rows(cur: Any, sql: str, rows: Iterator[tuple[Any, ...]]) -> None:
     with cur.copy(sql) as copy:
         for row in rows:
@@ -338,7 +344,9 @@ def load(url: str, n_children: int, rng: random.Random, panel_name: str) -> Load
     with psycopg.connect(floor.pg_conninfo(url)) as conn, conn.cursor() as cur:
         t = time.perf_counter()
         cur.execute("SET maintenance_work_mem = '512MB'")
-        base_user = cur.execute("SELECT coalesce(max(id), 0) + 1 FROM app_user").fetchone()[0]
+        base_user = _first(cur.execute("SELECT coalesce(max(id), 0) + 1 FROM app_user").fetchone())[
+            0
+        ]
         _copy_rows(
             cur,
             "COPY team (name, title, created_at) FROM STDIN",
@@ -384,8 +392,10 @@ def load(url: str, n_children: int, rng: random.Random, panel_name: str) -> Load
             " active, created_at) FROM STDIN",
             iter(users),
         )
-        base_child = cur.execute("SELECT coalesce(max(id), 0) + 1 FROM child").fetchone()[0]
-        base_journey = cur.execute("SELECT coalesce(max(id), 0) + 1 FROM journey").fetchone()[0]
+        base_child = _first(cur.execute("SELECT coalesce(max(id), 0) + 1 FROM child").fetchone())[0]
+        base_journey = _first(
+            cur.execute("SELECT coalesce(max(id), 0) + 1 FROM journey").fetchone()
+        )[0]
         child_rows: list[tuple[Any, ...]] = []
         map_rows: list[tuple[Any, ...]] = []
         jid = base_journey
@@ -500,9 +510,9 @@ def load(url: str, n_children: int, rng: random.Random, panel_name: str) -> Load
         conn.autocommit = True
         cur.execute("VACUUM ANALYZE")
         loaded.seconds["vacuum analyze"] = time.perf_counter() - t
-        loaded.open_deadlines = cur.execute(
-            "SELECT count(*) FROM deadline WHERE status = 'open'"
-        ).fetchone()[0]
+        loaded.open_deadlines = _first(
+            cur.execute("SELECT count(*) FROM deadline WHERE status = 'open'").fetchone()
+        )[0]
     t = time.perf_counter()
     seed_panel(url, panel_name, rng)
     loaded.seconds["panel (planner, 500 referrals)"] = time.perf_counter() - t
@@ -523,11 +533,13 @@ def seed_panel(url: str, panel_name: str, rng: random.Random) -> None:
     assert admin is not None
     panel.generate(admin, today() + timedelta(days=1))
     with psycopg.connect(floor.pg_conninfo(url), autocommit=True) as conn:
-        meeting_id, meeting_date = conn.execute(
-            "SELECT id, meeting_date FROM panel_meeting WHERE panel = %s AND status <> 'cancelled'"
-            " ORDER BY meeting_date LIMIT 1",
-            (panel.key,),
-        ).fetchone()
+        meeting_id, meeting_date = _first(
+            conn.execute(
+                "SELECT id, meeting_date FROM panel_meeting WHERE panel = %s"
+                " AND status <> 'cancelled' ORDER BY meeting_date LIMIT 1",
+                (panel.key,),
+            ).fetchone()
+        )
         journeys = conn.execute(
             "SELECT DISTINCT ON (j.child_id) j.id, j.child_id FROM journey j"
             " JOIN child c ON c.id = j.child_id WHERE c.reference LIKE 'N%'"
@@ -835,7 +847,7 @@ def main(argv: list[str] | None = None) -> int:
                 ("teams", "SELECT count(*) FROM team"),
                 ("database_size", "SELECT pg_size_pretty(pg_database_size(current_database()))"),
             ):  # fmt: skip
-                results[key] = conn.execute(sql).fetchone()[0]
+                results[key] = _first(conn.execute(sql).fetchone())[0]
         print(
             "data: {children:,} children, {journeys:,} journeys, {journey_events:,} events, "
             "{deadlines:,} deadlines ({open_deadlines:,} open), {social_workers:,} social "

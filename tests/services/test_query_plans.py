@@ -89,7 +89,9 @@ def plans(engine: Engine, statements: list[tuple[str, Any]]) -> list[dict[str, A
         cursor.execute("SET enable_seqscan = off")
         for statement, parameters in statements:
             cursor.execute("EXPLAIN (FORMAT JSON) " + statement, parameters)
-            value = cursor.fetchone()[0]
+            row = cursor.fetchone()
+            assert row is not None
+            value = row[0]
             plan = (json.loads(value) if isinstance(value, str) else value)[0]["Plan"]
             nodes.extend(_nodes(plan))
         raw.rollback()
