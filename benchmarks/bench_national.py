@@ -687,10 +687,17 @@ def measure_pages(url: str, loaded: Loaded, requests: int, panel_name: str) -> d
         # lists or rolls joins the tracker, so after it the tracker follows the cohorts.
         agenda = build_agenda(url, panel_name)
         out["agenda built from the cohorts (in process)"] = agenda
-        # Every rolled child is a row of this page: fewer requests, it is the slow one.
-        out["cohort agenda (meeting page)"] = time_page(
-            admin, lambda i: f"/panel/meetings/{agenda['meeting_id']}", max(3, requests // 6)
-        )
+        # Every rolled child is a row of this page: one request, recorded as it answers
+        # (at national scale it outlasted the client's 60 s timeout).
+        t0 = time.perf_counter()
+        try:
+            status = admin.get(f"/panel/meetings/{agenda['meeting_id']}").status_code
+        except httpx.TimeoutException:
+            status = 0
+        out["cohort agenda (meeting page): one request"] = {
+            "status": status,
+            "ms": (time.perf_counter() - t0) * 1000,
+        }
         # Not a target: recorded as it answers (at national scale it may fail outright).
         t0 = time.perf_counter()
         after = admin.get("/panel/tracker")
@@ -758,7 +765,8 @@ def print_table(results: dict[str, Any]) -> None:
     print(f"{'what':<48} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}  target")
     for name, r in results["pages"].items():
         if "p95_ms" not in r:
-            print(f"{name:<48} HTTP {r['status']} after {r['ms']:.0f} ms (not a target)")
+            answer = f"HTTP {r['status']}" if r["status"] else "timed out"
+            print(f"{name:<48} {answer} after {r['ms']:.0f} ms")
             continue
         met = "met" if r["p95_ms"] < PAGE_TARGET_MS else "MISSED"
         print(
