@@ -10,11 +10,12 @@ append-only audit log in the same transaction.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, case, exists, func, or_, select, update
+from sqlalchemy import Engine, and_, case, exists, func, literal, or_, select, update
 from sqlalchemy.orm import aliased
 
 from notifications.dispatcher import (
@@ -26,7 +27,7 @@ from notifications.dispatcher import (
 )
 from notifications.models import NOTICES as N
 from notifications.models import RAISED as R
-from notifications.policy import may_acknowledge
+from notifications.policy import SENIORITY, may_acknowledge
 from notifications.render import render
 from services import audit
 from services.access import Principal
@@ -277,8 +278,14 @@ def list_escalations(
     notice_id: int | None = None,
     limit: int = 200,
     offset: int = 0,
+    deadline_ids: Collection[int] | None = None,
+    of_notices: Collection[int] | None = None,
 ) -> list[dict[str, Any]]:
-    """Escalations the principal may see, oldest first, filtered by status ('all' for all)."""
+    """Escalations the principal may see, oldest first, filtered by status ('all' for all).
+
+    ``deadline_ids`` narrows them to those deadlines' escalations (a page of the director's
+    list, :func:`open_escalation_keys`); ``of_notices`` to the deadlines these notices
+    escalate (every rung of each, as an acknowledgement answers them all)."""
     teams = _team_filter(principal, MANAGER_ROLES)
     recipient = aliased(U)
     acker = aliased(U)
@@ -329,6 +336,12 @@ def list_escalations(
         query = query.where(C.c.team.in_(sorted(teams)))
     if notice_id is not None:
         query = query.where(N.c.id == notice_id)
+    if deadline_ids is not None:
+        query = query.where(N.c.deadline_id.in_(sorted(set(deadline_ids))))
+    if of_notices is not None:
+        query = query.where(
+            N.c.deadline_id.in_(select(N.c.deadline_id).where(N.c.id.in_(sorted(set(of_notices)))))
+        )
     if status == "open":
         # Narrow in SQL; the exact status is computed below for every row alike.
         query = query.where(
@@ -372,6 +385,94 @@ def list_escalations(
             }
         )
     return out[offset : offset + limit]
+
+
+def _open_escalation(query: Any) -> Any:
+    """Narrow a query over notices joined to their deadline to the open escalations: the
+    SQL form of :func:`escalation_status` == "open" (not acknowledged, at no rung of the
+    same deadline and due date, and the deadline still open for that due date)."""
+    return query.where(
+        and_(
+            N.c.category == "escalation",
+            N.c.acknowledged_at.is_(None),
+            D.c.status == "open",
+            D.c.due_on == N.c.due_on,
+            ~_acked_sibling(),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class EscalationKeys:
+    """A page of the open escalated deadlines: how many the user sees, how many the filters
+    leave, and this page's (deadline id, due date) in the list's order (due date first)."""
+
+    total: int
+    shown: int
+    keys: list[tuple[int, date]]
+    page: int
+    pages: int
+
+
+def open_escalation_keys(
+    engine: Engine,
+    principal: Principal,
+    *,
+    team: str | None = None,
+    journey_type: str | None = None,
+    level: str | None = None,
+    page: int = 1,
+    per_page: int = 25,
+) -> EscalationKeys:
+    """The open escalated deadlines, counted and paged in SQL: one group per deadline and
+    due date, as :func:`notifications.escalation_groups.group_escalations` makes them, so a
+    page reads only its own 25 groups' rows, however many are open (issue 12, item 4).
+    ``level`` keeps the groups whose highest rung is that level (an unknown level: none)."""
+    teams = _team_filter(principal, MANAGER_ROLES)
+    seniority = func.max(
+        case(*((N.c.step == f"escalate_{lvl}", rank) for lvl, rank in SENIORITY.items()), else_=0)
+    )
+    groups = _open_escalation(
+        select(
+            N.c.deadline_id,
+            N.c.due_on,
+            func.min(J.c.type).label("journey_type"),
+            func.min(C.c.team).label("team"),
+            seniority.label("top"),
+        ).select_from(
+            N.join(D, D.c.id == N.c.deadline_id)
+            .outerjoin(J, J.c.id == N.c.journey_id)
+            .outerjoin(C, C.c.id == N.c.child_id)
+        )
+    ).group_by(N.c.deadline_id, N.c.due_on)
+    if teams is not None:
+        groups = groups.where(C.c.team.in_(sorted(teams)))
+    g = groups.subquery("open_groups")
+    wanted: list[Any] = []
+    if team is not None:
+        wanted.append(g.c.team == team)
+    if journey_type is not None:
+        wanted.append(g.c.journey_type == journey_type)
+    if level is not None:
+        wanted.append(g.c.top == SENIORITY.get(level, -1))
+    shown_case = case((and_(*wanted), 1), else_=0) if wanted else literal(1)
+    with read_connection(engine) as conn:
+        total, shown = conn.execute(
+            select(func.count(), func.coalesce(func.sum(shown_case), 0)).select_from(g)
+        ).one()
+        pages = max(1, -(-int(shown) // per_page))
+        page = min(max(page, 1), pages)
+        keys = [
+            (r.deadline_id, r.due_on)
+            for r in conn.execute(
+                select(g.c.deadline_id, g.c.due_on)
+                .where(*wanted)
+                .order_by(g.c.due_on, g.c.deadline_id)
+                .limit(per_page)
+                .offset((page - 1) * per_page)
+            )
+        ]
+    return EscalationKeys(int(total), int(shown), keys, page, pages)
 
 
 def acknowledge(engine: Engine, notice_id: int, principal: Principal, comment: str) -> None:

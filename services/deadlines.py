@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, and_, or_, select
+from sqlalchemy import ColumnElement, Engine, and_, literal, or_, select
 
 from services.access import Principal
 from services.db import read_connection
@@ -24,20 +24,31 @@ def missed_open(as_of: date) -> ColumnElement[bool]:
     """A deadline still open after its due date, as of ``as_of``; a panel escalation from
     the day it is raised (the panel has already found the drift) until it is answered."""
     raised = and_(D.c.kind == PANEL_ESCALATION.key, D.c.due_on <= as_of)
-    return and_(D.c.status == "open", or_(D.c.due_on < as_of, raised))
+    # ``due_on <= as_of`` follows from the rest; said outright it is a range the index on
+    # (status, due_on) can serve, which the OR alone is not (issue 12, item 4).
+    return and_(D.c.status == "open", D.c.due_on <= as_of, or_(D.c.due_on < as_of, raised))
 
 
 def met_late() -> ColumnElement[bool]:
     """A deadline met after its due date. A panel escalation is met by its acknowledgement,
-    which answers it, and so leaves the register then."""
-    return and_(D.c.status == "met", D.c.met_on > D.c.due_on, D.c.kind != PANEL_ESCALATION.key)
+    which answers it, and so leaves the register then.
+
+    The constants are written into the SQL, not bound: they are the predicate of the
+    partial index ``ix_deadline_met_late`` (migration 0019), and a planner matches a
+    partial index only against constants it can see."""
+    return and_(
+        D.c.status == literal("met", literal_execute=True),
+        D.c.met_on > D.c.due_on,
+        D.c.kind != literal(PANEL_ESCALATION.key, literal_execute=True),
+    )
 
 
 def breach_condition(as_of: date) -> ColumnElement[bool]:
     """A deadline missed on ``as_of``: still open after its due date, or met after it.
 
     The one breach rule: the breach register (``notifications.service.breaches``) and the
-    director's figures (``services.drift``) both use it, over the same deadlines: a child's,
+    director's figures (``services.drift``, which counts its two disjoint halves apart so
+    each reads its own index) both use it, over the same deadlines: a child's,
     and a panel meeting's own (its minutes), which has no team and so counts only for users
     who see every team.
     """

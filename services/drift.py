@@ -15,11 +15,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import Engine, and_, case, func, select
+from sqlalchemy import Engine, and_, case, func, select, union_all
 
 from services.access import Principal
 from services.db import read_connection
-from services.deadlines import breach_condition
+from services.deadlines import met_late, missed_open
 from services.journeys import AccessDenied
 from services.models import CHILDREN as C
 from services.models import DEADLINES as D
@@ -163,21 +163,31 @@ def drift_figures(engine: Engine, principal: Principal, *, as_of: date) -> Drift
     )
     # Outer join, as the breach register: a panel meeting's minutes have no child.
     breached = D.outerjoin(C, C.c.id == D.c.child_id)
-    total_query = select(func.count()).select_from(breached).where(breach_condition(as_of))
     first_month = month_starts(as_of)[0]
+    scope = [C.c.team.in_(sorted(teams))] if teams is not None else []
+    # The breach rule's two halves (services.deadlines.breach_condition) are disjoint (an
+    # open deadline, a met one), so they are counted apart and added: each half then reads
+    # its own index (ix_deadline_status_due; ix_deadline_met_late, migration 0019) instead
+    # of every deadline ever recorded being tested against the rule (issue 12, item 4).
+    halves = (missed_open(as_of), met_late())
+    open_count, late_count = (
+        select(func.count()).select_from(breached).where(half, *scope).scalar_subquery()
+        for half in halves
+    )
+    total_query = select(open_count + late_count)
     # Grouped by day, not month: month arithmetic differs between SQLite and PostgreSQL, and
     # a year has at most 365 days, so the months are summed here.
-    monthly_query = (
-        select(D.c.due_on, D.c.status, func.count())
-        .select_from(breached)
-        .where(and_(breach_condition(as_of), D.c.due_on >= first_month))
-        .group_by(D.c.due_on, D.c.status)
+    monthly_query = union_all(
+        *(
+            select(D.c.due_on, D.c.status, func.count())
+            .select_from(breached)
+            .where(half, D.c.due_on >= first_month, *scope)
+            .group_by(D.c.due_on, D.c.status)
+            for half in halves
+        )
     )
     if teams is not None:
-        scope = C.c.team.in_(sorted(teams))
-        breakdown_query = breakdown_query.where(scope)
-        total_query = total_query.where(scope)
-        monthly_query = monthly_query.where(scope)
+        breakdown_query = breakdown_query.where(*scope)
     with read_connection(engine) as conn:
         cells = {
             (r.team, r.type): Cell(int(r.overdue or 0), int(r.total))

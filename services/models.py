@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Column, Index, Integer, Table, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Integer, Table, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -101,6 +101,11 @@ class JourneyEvent(SQLModel, table=True):
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
+# The predicate of the partial index on deadlines met late (migration 0019); the query
+# (services.deadlines.met_late) writes its constants inline so the planner can match it.
+MET_LATE_PREDICATE = "status = 'met' AND met_on > due_on AND kind <> 'panel_escalation'"
+
+
 class Deadline(SQLModel, table=True):
     """A dated obligation of a journey, computed from the dates recorded in its events."""
 
@@ -108,6 +113,15 @@ class Deadline(SQLModel, table=True):
     __table_args__ = (
         Index("ix_deadline_journey_status", "journey_id", "status"),
         Index("ix_deadline_status_due", "status", "due_on"),
+        # Migration 0019 (national scale): open deadlines by child, and the met-late half
+        # of the breach rule (services.deadlines.met_late).
+        Index("ix_deadline_child_status_due", "child_id", "status", "due_on"),
+        Index(
+            "ix_deadline_met_late",
+            "due_on",
+            postgresql_where=text(MET_LATE_PREDICATE),
+            sqlite_where=text(MET_LATE_PREDICATE),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -50,16 +50,24 @@ def add_working_days(start: date, days: int) -> date:
 
 
 def working_days_between(start: date, end: date) -> int:
-    """Working days after ``start`` up to and including ``end`` (negative if end < start)."""
+    """Working days after ``start`` up to and including ``end`` (negative if end < start).
+
+    Counted, not walked: the weekdays of the whole weeks and the days left over, less the
+    bank holidays on weekdays in the range. The director's list computes it for every
+    open escalation, some of them years overdue (issue 12, item 4).
+    """
     if end < start:
         return -working_days_between(end, start)
-    count = 0
-    current = start
-    while current < end:
-        current += timedelta(days=1)
-        if is_working_day(current):
-            count += 1
-    return count
+    weeks, rest = divmod((end - start).days, 7)
+    first = start.weekday()
+    weekdays = weeks * 5 + sum(1 for i in range(1, rest + 1) if (first + i) % 7 < 5)
+    holidays_on_weekdays = sum(
+        1
+        for year in range(start.year, end.year + 1)
+        for day in _bank_holidays(year)
+        if start < day <= end and day.weekday() < 5
+    )
+    return weekdays - holidays_on_weekdays
 
 
 def add_months(start: date, months: int) -> date:

@@ -235,3 +235,21 @@ def test_today_is_the_london_date_not_the_utc_date(monkeypatch: pytest.MonkeyPat
     # In winter London is on UTC: 23:30 UTC on 30 November is still 30 November.
     monkeypatch.setattr(_FrozenClock, "instant", datetime(2025, 11, 30, 23, 30, tzinfo=UTC))
     assert today_london() == d("2025-11-30")
+
+
+def test_working_days_between_counts_as_a_day_by_day_walk() -> None:
+    """The counted form (issue 12 item 4) agrees with walking the days one by one, over
+    ranges of every length and start weekday, bank holidays and year ends included."""
+
+    def walked(start: date, end: date) -> int:
+        count, current = 0, start
+        while current < end:
+            current += timedelta(days=1)
+            count += is_working_day(current)
+        return count
+
+    for start in (d("2019-12-20") + timedelta(days=k) for k in range(0, 900, 13)):
+        for length in (*range(0, 16), 27, 58, 200, 365, 800):
+            end = start + timedelta(days=length)
+            assert working_days_between(start, end) == walked(start, end), (start, end)
+            assert working_days_between(end, start) == -walked(start, end)

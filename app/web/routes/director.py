@@ -25,7 +25,12 @@ from app.web.forms import FormErrors, text
 from app.web.templating import render
 from notifications.escalation_groups import EscalatedDeadline, group_escalations
 from notifications.policy import LADDER
-from notifications.service import AlreadyAcknowledged, NoticeNotFound, list_escalations
+from notifications.service import (
+    AlreadyAcknowledged,
+    NoticeNotFound,
+    list_escalations,
+    open_escalation_keys,
+)
 from notifications.service import acknowledge as acknowledge_escalation
 from services.children import children_of_journeys
 from services.clock import today
@@ -93,24 +98,39 @@ def _page(
     as_of = today()
     figures = drift_figures(engine, principal, as_of=as_of)
 
-    escalations = group_escalations(
-        principal, list_escalations(engine, principal, status="open", as_of=as_of, limit=_ALL)
+    # Counted and paged in SQL: only this page's groups are read (issue 12, item 4).
+    found = open_escalation_keys(
+        engine,
+        principal,
+        team=team,
+        journey_type=journey_type,
+        level=level,
+        page=page,
+        per_page=ESCALATIONS_PER_PAGE,
     )
-    shown_escalations = [
-        g
-        for g in escalations
-        if matches(g.team, g.journey_type, team, journey_type)
-        and (level is None or g.top_level == level)
-    ]
-    pages = max(1, -(-len(shown_escalations) // ESCALATIONS_PER_PAGE))
-    page = min(max(page, 1), pages)
-    start = (page - 1) * ESCALATIONS_PER_PAGE
-    on_page = shown_escalations[start : start + ESCALATIONS_PER_PAGE]
+    page, pages, start = found.page, found.pages, (found.page - 1) * ESCALATIONS_PER_PAGE
+    by_key = {
+        (g.deadline_id, g.due_on): g
+        for g in group_escalations(
+            principal,
+            list_escalations(
+                engine,
+                principal,
+                status="open",
+                as_of=as_of,
+                limit=_ALL,
+                deadline_ids=[deadline_id for deadline_id, _ in found.keys],
+            ),
+        )
+    }
+    on_page = [by_key[key] for key in found.keys if key in by_key]
     child_ids = children_of_journeys(engine, (g.journey_id for g in on_page if g.journey_id))
     for group in on_page:
         group.child_id = child_ids.get(group.journey_id) if group.journey_id else None
 
-    # The breakdown knows how many rows the filters leave, so the list is fetched whole.
+    # The breakdown counts the rows the filters leave (the same deadlines, joins and
+    # window), so only the shown ones are fetched: at national scale the window holds tens
+    # of thousands (issue 12, item 4).
     wanted = figures.breakdown.cell(team, journey_type).total
     deadlines = [
         {**d, "rag": rag_status(d["due_on"], as_of)}
@@ -121,7 +141,7 @@ def _page(
             status="open",
             team=team,
             journey_type=journey_type,
-            limit=max(wanted, 1),
+            limit=SHOWN_DEADLINES,
         )
     ]
 
@@ -142,13 +162,13 @@ def _page(
     context: dict[str, Any] = {
         "as_of": as_of,
         "figures": figures,
-        "open_escalations": len(escalations),
+        "open_escalations": found.total,
         "journey_types": JOURNEY_TYPES,
         "team": team,
         "journey_type": journey_type,
         "filtered": bool(team or journey_type),
         "escalations": on_page,
-        "escalation_count": len(shown_escalations),
+        "escalation_count": found.shown,
         "escalation_start": start,
         "page": page,
         "has_next": page < pages,
@@ -159,7 +179,7 @@ def _page(
         "levels": LADDER,
         "level": level,
         "deadlines": deadlines[:SHOWN_DEADLINES],
-        "deadline_count": len(deadlines),
+        "deadline_count": wanted,
         "due_soon_end": as_of + timedelta(days=DUE_SOON_DAYS - 1),
         "months": months,
         # bar_chart escapes every piece of text it draws (app/web/chart.py).
@@ -187,9 +207,17 @@ def open_escalations(
     """The open escalations these notices belong to, in their order, read in one pass (404
     if any is not open or not one this user sees)."""
     principal = session.principal
+    # Only the deadlines these notices escalate: every rung of each, not every open one.
     groups = group_escalations(
         principal,
-        list_escalations(services.engine, principal, status="open", as_of=today(), limit=_ALL),
+        list_escalations(
+            services.engine,
+            principal,
+            status="open",
+            as_of=today(),
+            limit=_ALL,
+            of_notices=notice_ids,
+        ),
     )
     by_notice = {r.notice_id: group for group in groups for r in group.rungs}
     missing = [n for n in notice_ids if n not in by_notice]
