@@ -102,6 +102,8 @@ _TABLES = (
     "care_child",
     "care_import",
     "raised_escalation",
+    "panel_invitation",
+    "panel_seat",
     "outbox",
     "notice",
     "deadline",
