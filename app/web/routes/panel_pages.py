@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from app.web.routes import (
     panel_decisions,
     panel_escalate,
+    panel_invitation,
     panel_meeting,
     panel_minutes,
     panel_planner,
@@ -20,6 +21,7 @@ router = APIRouter(include_in_schema=False)
 for _area in (
     panel_planner,
     panel_meeting,
+    panel_invitation,
     panel_decisions,
     panel_escalate,
     panel_minutes,
