@@ -44,9 +44,7 @@ def test_admin_publishes_and_the_social_worker_sees_the_invitation(
     page.context.clear_cookies()
     sign_in(page, "sw.north")
     page.goto("/notifications")
-    expect(page.locator("main")).to_contain_text(
-        "Invitation: Wirral Multi-Agency Permanency Panel"
-    )
+    expect(page.locator("main")).to_contain_text("Invitation: Wirral Multi-Agency Permanency Panel")
     expect(page.locator("main")).to_contain_text(f"child reference {child['reference']}")
     check_page(page, "notifications-invitation")
 
