@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 import states
 from app.api import auth, care_record, children, cohorts, deadlines, journeys, teams, users
 from app.api import panel as panel_api
+from app.api import panel_invitations as panel_invitations_api
 from app.api.deps import AppServices
 from app.api.notifications import ROUTERS as notification_routers
 from app.api_docs import install_docs
@@ -149,6 +150,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in notification_routers:
         app.include_router(router, prefix="/api/v1")
     app.include_router(panel_api.router, prefix="/api/v1")
+    app.include_router(panel_invitations_api.router, prefix="/api/v1")
     install_pages(app)
 
     # Each handler answers the API in JSON and a page with a friendly HTML page.

@@ -55,8 +55,17 @@ class EmailChannel:
             smtp.login(cfg.username, cfg.password or "")
         return smtp
 
-    def send(self, to: str, subject: str, body: str, *, message_id: str | None = None) -> None:
-        """Send one plain-text email; raises on any failure."""
+    def send(
+        self,
+        to: str,
+        subject: str,
+        body: str,
+        *,
+        message_id: str | None = None,
+        calendar: tuple[str, bytes] | None = None,
+    ) -> None:
+        """Send one plain-text email, with a calendar invitation attached when ``calendar``
+        gives its iTIP method and .ics bytes; raises on any failure."""
         message = EmailMessage()
         message["From"] = self.config.sender
         message["To"] = to
@@ -64,6 +73,15 @@ class EmailChannel:
         if message_id:
             message["Message-ID"] = message_id
         message.set_content(body)
+        if calendar is not None:
+            method, ics = calendar
+            message.add_attachment(
+                ics,
+                maintype="text",
+                subtype="calendar",
+                filename="invitation.ics",
+                params={"method": method, "charset": "utf-8"},
+            )
         if self._down is not None:
             raise ConnectionError(f"SMTP server unavailable: {self._down}")
         if self._smtp is None:

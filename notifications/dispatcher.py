@@ -27,6 +27,7 @@ import structlog
 from sqlalchemy import Connection, Engine, and_, select, update
 
 from notifications import render
+from notifications.calendar import invitation_ics
 from notifications.channels import EmailChannel, SmtpConfig, WebhookChannel
 from notifications.meetings import meeting_dates
 from notifications.models import NOTICES as N
@@ -254,6 +255,16 @@ def _email(row: Any, config: DispatchConfig, meeting_date: date | None) -> tuple
     return render.split_email(text)
 
 
+def _calendar(row: Any, config: DispatchConfig) -> tuple[str, bytes] | None:
+    """An invitation's .ics (its method and bytes), when the outbox row carries one."""
+    payload = row.payload.get("calendar") if row.outbox_notice_id is not None else None
+    if not payload:
+        return None
+    organizer = config.smtp.sender if config.smtp else "permanence@localhost"
+    ics = invitation_ics(payload, base_url=config.base_url, organizer=organizer, attendee=row.email)
+    return str(payload["method"]), ics
+
+
 def _webhook_body(row: Any, config: DispatchConfig, meeting_date: date | None) -> dict[str, Any]:
     values = notice_context(row, config.base_url, meeting_date)
     return {
@@ -298,7 +309,13 @@ def dispatch(
                         if not row.email:
                             raise RuntimeError("the recipient has no email address")
                         subject, body = _email(row, config, held.get(row.meeting_id))
-                        email.send(row.email, subject, body, message_id=config.message_id(row.id))
+                        email.send(
+                            row.email,
+                            subject,
+                            body,
+                            message_id=config.message_id(row.id),
+                            calendar=_calendar(row, config),
+                        )
                     elif row.channel == "webhook":
                         if webhook is None:
                             raise RuntimeError("no webhook is configured")

@@ -131,14 +131,17 @@ def email_key(notice_id: int) -> str:
     return f"email:{notice_id}"
 
 
-def pending_email(notice_id: int, recipient_id: int, at: datetime) -> dict[str, Any]:
-    """The outbox row that sends a notice's email: queued ``at``, not tried yet."""
+def pending_email(
+    notice_id: int, recipient_id: int, at: datetime, payload: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The outbox row that sends a notice's email: queued ``at``, not tried yet; ``payload``
+    carries what the email adds to the notice (an invitation's ``calendar``)."""
     return {
         "notice_id": notice_id,
         "recipient_id": recipient_id,
         "channel": "email",
         "dedupe_key": email_key(notice_id),
-        "payload": {},
+        "payload": dict(payload or {}),
         "status": "pending",
         "attempts": 0,
         "next_attempt_at": at,

@@ -63,6 +63,7 @@ def notify(
     link: str,
     on: date,
     email: bool = False,
+    email_payload: Mapping[str, Any] | None = None,
 ) -> Notified:
     """Record an in-app notice of ``event`` for each active recipient, once per
     (``event_key``, recipient), in the caller's transaction; queue an email for those with
@@ -70,7 +71,9 @@ def notify(
 
     ``template`` names a one-line file in ``notifications/templates`` filled from
     ``values`` (references and dates only); ``link`` is a path under the base URL (e.g.
-    ``/panel/meetings/12``); ``on`` is the London date of the event.
+    ``/panel/meetings/12``); ``on`` is the London date of the event; ``email_payload``
+    goes on each email's outbox row (a calendar invitation: ``{"calendar": ...}``, see
+    ``notifications.calendar``).
     """
     if len(event_key) > _KEY_CHARS:
         raise ValueError(f"event key longer than {_KEY_CHARS} characters: {event_key[:40]}...")
@@ -114,7 +117,7 @@ def notify(
     result.already = sorted(set(people) - set(result.recipients))
     if email:
         mails = [
-            pending_email(r.id, r.recipient_id, stamp)
+            pending_email(r.id, r.recipient_id, stamp, dict(email_payload or {}))
             for r in recorded
             if people.get(r.recipient_id)
         ]

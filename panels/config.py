@@ -269,6 +269,23 @@ class Tracker(_Model):
     amber_within_days: int = Field(default=10, ge=0)
 
 
+ItemAttendee = Literal["social_worker", "team_manager", "iro", "supervising_social_worker"]
+
+
+class Invitations(_Model):
+    """Who a published agenda invites to each child's slot (Wirral, Sefton and Torbay invite
+    the social worker, IRO and supervising social worker), and whether the seats' holders are
+    told of each meeting."""
+
+    item_attendees: list[ItemAttendee] = [
+        "social_worker",
+        "team_manager",
+        "iro",
+        "supervising_social_worker",
+    ]
+    members: bool = True
+
+
 class PanelConfig(_Model):
     """A whole panel, as one local authority's Terms of Reference describe it."""
 
@@ -282,6 +299,7 @@ class PanelConfig(_Model):
     decision_types: list[DecisionType] = Field(min_length=1)
     funding: list[FundingScheme] = []
     review_weeks_choices: list[int] = [2, 4, 6, 8, 12, 13, 26]
+    invitations: Invitations = Invitations()
     tracker: Tracker = Tracker()
 
     @model_validator(mode="after")

@@ -35,6 +35,10 @@ class PanelMeeting(SQLModel, table=True):
     minutes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     minutes_approved_at: datetime | None = None
     minutes_approved_by: int | None = Field(default=None, foreign_key="app_user.id")
+    # The agenda's publishing step (migration 0015): once published, every change to the
+    # agenda or the meeting re-sends the invitations whose slot it changed.
+    agenda_published_at: datetime | None = None
+    agenda_published_by: int | None = Field(default=None, foreign_key="app_user.id")
     version: int = Field(default=1, sa_column=Column(Integer, nullable=False, default=1))
     created_at: datetime
     updated_at: datetime
@@ -53,6 +57,7 @@ class PanelAttendance(SQLModel, table=True):
     person: str = Field(default="", max_length=200)
     status: str = Field(max_length=15)  # present | apologies | absent
     representative: str | None = Field(default=None, max_length=200)
+    note: str | None = Field(default=None, max_length=500)  # sent with apologies (0015)
     recorded_at: datetime
 
 
@@ -166,6 +171,59 @@ class PanelCase(SQLModel, table=True):
     next_review_on: date | None = None
     last_meeting_id: int | None = Field(default=None, foreign_key="panel_meeting.id")
     last_outcome: str | None = Field(default=None, max_length=50)
+    # Who the panel invites for the child beside the social worker and team managers (0015).
+    iro_id: int | None = Field(default=None, foreign_key="app_user.id")
+    supervising_social_worker_id: int | None = Field(default=None, foreign_key="app_user.id")
+    updated_at: datetime
+
+
+class PanelInvitation(SQLModel, table=True):
+    """A calendar invitation sent for a published agenda (migration 0015): one per person
+    and agenda item (``kind`` item: the child's social worker, team manager, IRO,
+    supervising social worker) or per member and meeting (``kind`` member).
+
+    ``item_key`` names the item across rebuilds (a rebuild replaces the item rows): the
+    referral, or the child and part. ``uid`` stays the same for the invitation's life and
+    ``sequence`` rises with each update or cancellation its .ics carries; the slot columns
+    are what it last announced, so a republish tells only those whose slot changed.
+    """
+
+    __tablename__: ClassVar[Any] = "panel_invitation"
+    __table_args__ = (
+        UniqueConstraint("meeting_id", "item_key", "recipient_id", name="uq_panel_invitation"),
+        Index("ix_panel_invitation_recipient", "recipient_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    panel: str = Field(max_length=50)
+    meeting_id: int = Field(foreign_key="panel_meeting.id")
+    kind: str = Field(max_length=10)  # item | member
+    item_key: str = Field(max_length=80)
+    member_key: str | None = Field(default=None, max_length=50)
+    child_id: int | None = Field(default=None, foreign_key="child.id")
+    recipient_id: int = Field(foreign_key="app_user.id")
+    role: str = Field(max_length=40)  # why invited: social_worker, iro, ..., member
+    uid: str = Field(max_length=200, unique=True)
+    sequence: int
+    part: str | None = Field(default=None, max_length=50)
+    slot_date: date
+    slot_time: str = Field(max_length=5)
+    slot_minutes: int
+    status: str = Field(max_length=10)  # active | cancelled
+    created_at: datetime
+    updated_at: datetime
+
+
+class PanelSeat(SQLModel, table=True):
+    """Who holds a seat of the panel (migration 0015): the member told of each meeting."""
+
+    __tablename__: ClassVar[Any] = "panel_seat"
+    __table_args__ = (UniqueConstraint("panel", "member_key", name="uq_panel_seat"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    panel: str = Field(max_length=50)
+    member_key: str = Field(max_length=50)
+    user_id: int = Field(foreign_key="app_user.id")
     updated_at: datetime
 
 
@@ -176,3 +234,5 @@ ITEMS = core_table(PanelItem)
 DECISIONS = core_table(PanelDecision)
 ACTIONS = core_table(PanelAction)
 CASES = core_table(PanelCase)
+INVITATIONS = core_table(PanelInvitation)
+SEATS = core_table(PanelSeat)

@@ -48,6 +48,18 @@ REFER_CASE = Rule("refer_case", "refer a case and submit its pack", CASEWORK)
 # The administrator also withdraws referrals (a case that no longer needs the panel).
 WITHDRAW_REFERRAL = Rule("withdraw_referral", "withdraw a referral", (*CASEWORK, PANEL_ADMIN))
 BUILD_AGENDA = Rule("build_agenda", "build the agenda", (PANEL_ADMIN, PANEL_CHAIR))
+# Publishing sends the invitations: the administrator's step once the agenda is built.
+PUBLISH_AGENDA = Rule(
+    "publish_agenda", "publish the agenda and send its invitations", (PANEL_ADMIN,)
+)
+ASSIGN_SEATS = Rule("assign_seats", "name who holds a seat of the panel", (PANEL_ADMIN,))
+# Who the panel invites for a child beside the social worker: the IRO and the supervising
+# social worker, recorded by the child's caseworkers or the administrator.
+RECORD_INVITEES = Rule(
+    "record_invitees",
+    "record a child's IRO and supervising social worker",
+    (*CASEWORK, PANEL_ADMIN),
+)
 ARRANGE_AGENDA = Rule("arrange_agenda", "order the agenda and pin items", (PANEL_CHAIR,))
 # Who may record some decision: the chair, and the roles the decision types' journey
 # events are granted to (the ADM's approval, signers under a scheme of delegation).
@@ -80,6 +92,9 @@ RULES: tuple[Rule, ...] = (
     REFER_CASE,
     WITHDRAW_REFERRAL,
     BUILD_AGENDA,
+    PUBLISH_AGENDA,
+    ASSIGN_SEATS,
+    RECORD_INVITEES,
     ARRANGE_AGENDA,
     RECORD_DECISION,
     COMPLETE_ACTION,

@@ -37,6 +37,7 @@ class Meeting:
     minutes_due_on: date
     minutes_status: str  # none, draft or approved
     version: int
+    agenda_published_at: datetime | None  # None: the agenda is not published (yet)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,7 @@ class Attendance:
     status: str  # present, apologies or absent
     representative: str | None
     user_id: int | None
+    note: str | None = None  # what the member sent with apologies
 
 
 @dataclass(frozen=True, slots=True)
@@ -523,6 +525,60 @@ def _names(cls: type) -> tuple[tuple[str, str], ...]:
 def fields_of(result: Any) -> dict[str, Any]:
     """A result's fields by name, not converted (to build a larger result from it)."""
     return {name: getattr(result, name) for name, _ in _names(type(result))}
+
+
+# -- invitations --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Invitation:
+    """A calendar invitation a published agenda sent: to whom, for which slot, its uid and
+    the sequence its last .ics carried (references only: no child's name)."""
+
+    id: int
+    meeting_id: int
+    kind: str  # item (a child's slot) or member (the whole meeting)
+    role: str  # social_worker, team_manager, iro, supervising_social_worker or member
+    recipient_id: int
+    member_key: str | None
+    child_id: int | None
+    child_reference: str | None
+    part: str | None
+    slot_date: date
+    slot_time: str
+    slot_minutes: int
+    uid: str
+    sequence: int
+    status: str  # active or cancelled
+
+
+@dataclass(frozen=True, slots=True)
+class Publication:
+    """What publishing (or republishing) an agenda sent: the invitation ids new, changed
+    (a moved slot: same uid, higher sequence) and cancelled, and how many were unchanged."""
+
+    meeting_id: int
+    published_at: datetime
+    invited: list[int]
+    updated: list[int]
+    cancelled: list[int]
+    unchanged: int
+
+
+@dataclass(frozen=True, slots=True)
+class InvitationDetail:
+    """A member's invitation as its page shows it: the meeting, the seat, and what the
+    attendance records for the seat (apologies, the note, the representative)."""
+
+    invitation: Invitation
+    panel_name: str
+    meeting_date: date
+    start_time: str
+    meeting_status: str
+    seat_title: str | None
+    attendance_status: str | None
+    note: str | None
+    representative: str | None
 
 
 def to_json(value: Any) -> Any:

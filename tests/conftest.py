@@ -105,6 +105,8 @@ _TABLES = (
     "care_child",
     "care_import",
     "raised_escalation",
+    "panel_invitation",
+    "panel_seat",
     "outbox",
     "notice",
     "deadline",

@@ -14,8 +14,8 @@ Each time one of them is opened, moved, met or cancelled the audit trail records
 the same transaction as the change.
 
 One module per area, each a mixin composed here: ``meetings``, ``referrals``,
-``agenda_items``, ``decisions``, ``minutes``, ``tracker`` and ``reports``; ``common`` holds what
-they share.
+``agenda_items``, ``invitations`` (publishing the agenda), ``decisions``, ``minutes``,
+``tracker`` and ``reports``; ``common`` holds what they share.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from panels.errors import PanelConflict, PanelForbidden, PanelInvalid
 from panels.service.agenda_items import AgendaItemsMixin
 from panels.service.common import ACTION, MINUTES, PACK, TRACKING_OUTCOMES
 from panels.service.decisions import DecisionsMixin
+from panels.service.invitations import InvitationsMixin
 from panels.service.meetings import MeetingsMixin
 from panels.service.minutes import MinutesMixin
 from panels.service.referrals import ReferralsMixin
@@ -46,6 +47,7 @@ class PanelService(
     MeetingsMixin,
     ReferralsMixin,
     AgendaItemsMixin,
+    InvitationsMixin,
     DecisionsMixin,
     MinutesMixin,
     TrackerMixin,

@@ -126,6 +126,8 @@ class AgendaItemsMixin(PanelBase):
                 listed=sum(len(p.items) for p in built.parts),
                 rolled=len(built.rolled),
             )
+            # A published agenda is republished: only the slots that changed are told.
+            self._republish(conn, principal, meeting_id)
             return self._agenda(conn, meeting, principal)
 
     @staticmethod
@@ -388,6 +390,7 @@ class AgendaItemsMixin(PanelBase):
                 part=part,
                 order=order,
             )
+            self._republish(conn, principal, meeting_id)
             return self._agenda(conn, meeting, principal)
 
     def pin(self, item_id: int, principal: Principal, *, pinned: bool) -> Agenda:
@@ -414,4 +417,5 @@ class AgendaItemsMixin(PanelBase):
                     )
             conn.execute(update(I).where(I.c.id == item_id).values(**values))
             self._audit(conn, principal, "panel_item_pinned", "panel_item", item_id, pinned=pinned)
+            self._republish(conn, principal, meeting.id)
             return self._agenda(conn, meeting, principal)

@@ -137,6 +137,7 @@ class MeetingsMixin(PanelBase):
             "minutes_due_on": self.minutes_due(row.meeting_date),
             "minutes_status": row.minutes_status,
             "version": row.version,
+            "agenda_published_at": row.agenda_published_at,
         }
 
     def get_meeting(self, meeting_id: int, principal: Principal) -> MeetingDetail:
@@ -145,9 +146,16 @@ class MeetingsMixin(PanelBase):
         with read_connection(self.engine) as conn:
             row = self._meeting(conn, meeting_id)
             attendance = [
-                Attendance(r.member_key, r.person, r.status, r.representative, r.user_id)
+                Attendance(r.member_key, r.person, r.status, r.representative, r.user_id, r.note)
                 for r in conn.execute(
-                    select(A.c.member_key, A.c.person, A.c.status, A.c.representative, A.c.user_id)
+                    select(
+                        A.c.member_key,
+                        A.c.person,
+                        A.c.status,
+                        A.c.representative,
+                        A.c.user_id,
+                        A.c.note,
+                    )
                     .where(A.c.meeting_id == meeting_id)
                     .order_by(A.c.id)
                 )
@@ -277,6 +285,8 @@ class MeetingsMixin(PanelBase):
                 to_date=new_date.isoformat(),
                 reason=reason,
             )
+            # Published invitations move with the meeting (same uid, higher sequence).
+            self._republish(conn, principal, meeting_id)
             log.info("panel_meeting_moved", meeting_id=meeting_id, panel=self.key)
         return self.get_meeting(meeting_id, principal)
 
@@ -335,6 +345,8 @@ class MeetingsMixin(PanelBase):
                 reason=reason,
                 next_meeting_id=nxt.id,
             )
+            # Every invitation it sent is cancelled (METHOD:CANCEL).
+            self._republish(conn, principal, meeting_id)
         return self.get_meeting(meeting_id, principal)
 
     def record_attendance(

@@ -27,6 +27,7 @@ DONE: dict[str, str] = {
     "moved": "Meeting moved",
     "cancelled": "Meeting cancelled",
     "agenda": "Agenda built",
+    "published": "Agenda published: the invitations are sent",
     "order": "Agenda order saved",
     "pinned": "Item pinned to this meeting",
     "unpinned": "Item unpinned",

@@ -27,6 +27,7 @@ from app.web.templating import render
 from panels.permissions import (
     ARRANGE_AGENDA,
     BUILD_AGENDA,
+    PUBLISH_AGENDA,
     READ_MINUTES,
     RECORD_ATTENDANCE,
     Rule,
@@ -156,6 +157,25 @@ def build(
         call=lambda: panel.build_agenda(meeting_id, session.principal),
         field_id="build-agenda",
         done="agenda",
+    )
+
+
+@router.post("/panel/meetings/{meeting_id}/publish")
+def publish(
+    request: Request, meeting_id: PathId, session: PageSession, form: CheckedForm, panel: Panel
+) -> Response:
+    """Publish the agenda: invitations to each item's people and the members (or, after a
+    change, to those whose slot changed)."""
+    del form  # checked for its token only
+    return meeting_button(
+        request,
+        panel,
+        session,
+        meeting_id,
+        rule=PUBLISH_AGENDA,
+        call=lambda: panel.publish_agenda(meeting_id, session.principal),
+        field_id="publish-agenda",
+        done="published",
     )
 
 

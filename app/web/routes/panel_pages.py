@@ -9,6 +9,7 @@ from app.web.routes import (
     panel_cohorts,
     panel_decisions,
     panel_escalate,
+    panel_invitation,
     panel_meeting,
     panel_minutes,
     panel_planner,
@@ -21,6 +22,7 @@ router = APIRouter(include_in_schema=False)
 for _area in (
     panel_planner,
     panel_meeting,
+    panel_invitation,
     panel_decisions,
     panel_escalate,
     panel_minutes,
