@@ -105,6 +105,7 @@ _TABLES = (
     "outbox",
     "notice",
     "deadline",
+    "panel_record_entry",
     "panel_action",
     "panel_decision",
     "panel_item",

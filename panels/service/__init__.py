@@ -14,8 +14,8 @@ Each time one of them is opened, moved, met or cancelled the audit trail records
 the same transaction as the change.
 
 One module per area, each a mixin composed here: ``meetings``, ``referrals``,
-``agenda_items``, ``decisions``, ``minutes``, ``tracker`` and ``reports``; ``common`` holds what
-they share.
+``agenda_items``, ``decisions``, ``minutes``, ``record`` (the child's record), ``tracker``
+and ``reports``; ``common`` holds what they share.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from panels.service.common import ACTION, MINUTES, PACK, TRACKING_OUTCOMES
 from panels.service.decisions import DecisionsMixin
 from panels.service.meetings import MeetingsMixin
 from panels.service.minutes import MinutesMixin
+from panels.service.record import RecordMixin
 from panels.service.referrals import ReferralsMixin
 from panels.service.reports import ReportsMixin
 from panels.service.tracker import TrackerMixin
@@ -48,6 +49,7 @@ class PanelService(
     AgendaItemsMixin,
     DecisionsMixin,
     MinutesMixin,
+    RecordMixin,
     TrackerMixin,
     ReportsMixin,
 ):
