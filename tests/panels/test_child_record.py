@@ -229,9 +229,13 @@ def test_webhook_delivered_once_signed_retried_after_a_500(
     assert dispatch(engine, config, now=start + timedelta(minutes=10)).sent == 0
     assert hook.answered == [500, 200, 200]
 
-    delivered = [(h, b) for (h, b), status in zip(hook.received, hook.answered) if status == 200]
+    answers = zip(hook.received, hook.answered, strict=True)
+    delivered = [(h, b) for (h, b), status in answers if status == 200]
     deliveries = sorted(h[DELIVERY_HEADER] for h, _ in delivered)
     assert len(set(deliveries)) == 2  # each entry once
+    # The retry is the message refused with a 500, under the same delivery id and body.
+    assert hook.received[2][0][DELIVERY_HEADER] == hook.received[0][0][DELIVERY_HEADER]
+    assert hook.received[2][1] == hook.received[0][1]
     for headers, body in delivered:
         expected = signature(SECRET, body)
         assert hmac.compare_digest(headers[SIGNATURE_HEADER], expected)
