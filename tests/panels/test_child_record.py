@@ -29,12 +29,11 @@ from panels.models import RECORD_ENTRIES as RE
 from services.clock import now_utc
 from services.models import AUDIT_LOG as AL
 from tests.conftest import UserFactory
-from tests.panel_support import People, held_meeting_with_referrals, iso, ok, people
+from tests.panel_support import held_meeting_with_referrals, iso, ok, people
+from tests.record_support import ACTION, REASONS, approve, decided_meeting
 
 SECRET = "case-system-shared-secret"
 NAME = ("Ottoline", "Brackenbury")
-REASONS = "The carers meet every need in the matching report; contact plan agreed."
-ACTION = "Send the matching report to the IRO"
 
 
 @dataclass
@@ -88,46 +87,14 @@ def _config(hook: Hook) -> DispatchConfig:
     )
 
 
-def _decided_meeting(cast: People) -> tuple[dict[str, Any], list[dict[str, Any]], date]:
-    """A held meeting with two long-term fostering children on its agenda; the first is
-    recommended with reasons, an action and a review in 6 weeks, the second is not decided.
-    Returns the meeting, the two items (decided first) and the action's due date."""
-    ready = held_meeting_with_referrals(cast, 2)
-    meeting = ready.meeting
-    agenda = ok(cast.admin.post(f"/panel/meetings/{meeting['id']}/agenda", {}))
-    items = [i for p in agenda["parts"] for i in p["items"]]
-    assert len(items) == 2
-    held = date.fromisoformat(meeting["meeting_date"])
-    due = held + timedelta(days=14)
-    ok(
-        cast.chair.post(
-            f"/panel/items/{items[0]['id']}/decision",
-            {
-                "outcome": "recommend",
-                "meets_needs": "will",
-                "notes": REASONS,
-                "review_weeks": 6,
-                "actions": [{"description": ACTION, "due_on": iso(due)}],
-            },
-        ),
-        201,
-    )
-    return meeting, items, due
-
-
-def _approve(cast: People, meeting_id: int) -> dict[str, Any]:
-    ok(cast.admin.post(f"/panel/meetings/{meeting_id}/minutes"))
-    return ok(cast.admin.post(f"/panel/meetings/{meeting_id}/minutes/approve", {}))
-
-
 def test_approving_minutes_puts_an_entry_on_each_childs_record(
     make_user: UserFactory, engine: Engine
 ) -> None:
     cast = people(make_user)
-    meeting, items, due = _decided_meeting(cast)
+    meeting, items, due = decided_meeting(cast)
     decided, undecided = items
     held = date.fromisoformat(meeting["meeting_date"])
-    approved = _approve(cast, meeting["id"])
+    approved = approve(cast, meeting["id"])
     assert approved["children_recorded"] == 2
 
     (entry,) = ok(cast.sw.get(f"/panel/children/{decided['child_id']}/record"))
@@ -171,8 +138,8 @@ def test_entry_pdf_and_docx_hold_the_decision_and_actions(
     make_user: UserFactory, engine: Engine
 ) -> None:
     cast = people(make_user)
-    meeting, items, due = _decided_meeting(cast)
-    _approve(cast, meeting["id"])
+    meeting, items, due = decided_meeting(cast)
+    approve(cast, meeting["id"])
     (entry,) = ok(cast.sw.get(f"/panel/children/{items[0]['child_id']}/record"))
     label = entry["decisions"][0]["outcome_label"]
 
@@ -212,8 +179,8 @@ def test_webhook_delivered_once_signed_retried_after_a_500(
     hook: Hook, make_user: UserFactory, engine: Engine
 ) -> None:
     cast = people(make_user)
-    meeting, items, _due = _decided_meeting(cast)
-    _approve(cast, meeting["id"])
+    meeting, items, _due = decided_meeting(cast)
+    approve(cast, meeting["id"])
     with engine.connect() as conn:
         queued = conn.execute(select(O).where(O.c.channel == RECORD_WEBHOOK)).all()
     assert len(queued) == 2  # one per child
@@ -272,7 +239,7 @@ def test_no_name_or_date_of_birth_leaves_in_the_message(
         )
     )
     ok(cast.admin.post(f"/panel/meetings/{ready.meeting['id']}/agenda", {}))
-    _approve(cast, ready.meeting["id"])
+    approve(cast, ready.meeting["id"])
     assert dispatch(engine, _config(hook)).sent == 1
     ((_, body),) = hook.received
     text = body.decode()
@@ -285,8 +252,8 @@ def test_a_correction_writes_the_next_version_and_sends_it_once(
 ) -> None:
     hook.fail_first = 0
     cast = people(make_user)
-    meeting, items, _due = _decided_meeting(cast)
-    _approve(cast, meeting["id"])
+    meeting, items, _due = decided_meeting(cast)
+    approve(cast, meeting["id"])
     assert dispatch(engine, _config(hook)).sent == 2
     v1 = ok(cast.sw.get(f"/panel/children/{items[0]['child_id']}/record"))[0]
 
@@ -310,7 +277,7 @@ def test_a_correction_writes_the_next_version_and_sends_it_once(
         "reason": "The second child's decision was left out",
     }
     ok(cast.chair.post(f"/panel/items/{items[1]['id']}/decision", {"outcome": "defer"}), 201)
-    _approve(cast, meeting["id"])
+    approve(cast, meeting["id"])
 
     entries = ok(cast.sw.get(f"/panel/children/{items[1]['child_id']}/record"))
     assert [(e["minutes_version"], e["current"]) for e in entries] == [(1, False), (2, True)]

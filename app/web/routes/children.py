@@ -25,7 +25,7 @@ from app.web.event_forms import (
 from app.web.forms import FormErrors, date_parts, echo_date, read_date, text
 from app.web.routes.child_edit import may_edit
 from app.web.templating import render
-from panels import permissions
+from panels import exports, permissions, record
 from services import audit
 from services.access import CHILD_EDIT_ROLES, Principal, child_refusal
 from services.caseload import team_social_workers
@@ -205,6 +205,7 @@ def child_page(
         child = get_child(services.engine, child_id, principal)  # 404 / 403 for others
         views = services.journeys.list_for_child(child_id, principal)
         histories = {v.id: services.journeys.history(v.id, principal) for v in views}
+        panel_record = record.child_record(services.engine, child_id, principal, current_only=True)
     people = user_names(
         services.engine,
         [child["allocated_social_worker_id"]]
@@ -233,8 +234,30 @@ def child_page(
             "can_start": bool(_startable(services, principal, child["team"], active)),
             "can_edit": may_edit(principal, child["team"]),
             "may_refer": permissions.allows(principal, permissions.REFER_CASE),
+            "panel_record": panel_record,
             "today": day,
         },
+    )
+
+
+@router.get("/children/{child_id:int}/panel-record/{entry_id:int}.{ext}")
+def panel_record_download(
+    child_id: PathId, entry_id: PathId, ext: str, services: Services, session: PageSession
+) -> Response:
+    """One entry of the child's panel record as a one-page PDF or a Word document."""
+    if ext not in ("pdf", "docx"):
+        raise HTTPException(status_code=404, detail="No such download.")
+    entry = record.record_entry(services.engine, entry_id, session.principal, export=ext)
+    if entry.child_id != child_id:
+        raise HTTPException(status_code=404, detail="No such entry on this child's record.")
+    if ext == "pdf":
+        body, media = exports.record_entry_pdf(entry), "application/pdf"
+    else:
+        body, media = exports.record_entry_docx(entry), exports.DOCX
+    return Response(
+        body,
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="panel-record-{entry_id}.{ext}"'},
     )
 
 
