@@ -41,5 +41,9 @@ def decided_meeting(cast: People) -> tuple[dict[str, Any], list[dict[str, Any]],
 
 
 def approve(cast: People, meeting_id: int) -> dict[str, Any]:
+    """The administrator drafts and approves the meeting's minutes; the approval's body."""
     ok(cast.admin.post(f"/panel/meetings/{meeting_id}/minutes"))
-    return ok(cast.admin.post(f"/panel/meetings/{meeting_id}/minutes/approve", {}))
+    approved: dict[str, Any] = ok(
+        cast.admin.post(f"/panel/meetings/{meeting_id}/minutes/approve", {})
+    )
+    return approved
