@@ -98,7 +98,7 @@ def test_the_child_page_is_one_row_for_all_it_reads(
     (row,) = _reads(engine)[before:]
     assert row["action"] == "read.child_page"
     assert row["details"]["child_ids"] == [child["id"]]
-    assert row["details"]["parts"] == ["child", "history", "journeys"]
+    assert row["details"]["parts"] == ["child", "history", "journeys", "panel_record"]
     assert row["details"]["journey_ids"] == sorted([first["id"], second["id"]])
     assert row["details"]["allowed_by"]["scope"] == "team"
 
