@@ -6,6 +6,8 @@ Each channel raises on failure; the dispatcher decides whether to retry.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import json
 import smtplib
 import ssl
@@ -116,21 +118,37 @@ class EmailChannel:
         self.close()
 
 
-class WebhookChannel:
-    """A JSON POST to one URL (for example a Teams or Slack incoming webhook)."""
+SIGNATURE_HEADER = "X-Permanence-Signature"
+DELIVERY_HEADER = "X-Permanence-Delivery"
 
-    def __init__(self, url: str, timeout: float = 10.0) -> None:
+
+def signature(secret: str, body: bytes) -> str:
+    """The signature header's value for ``body``: ``sha256=`` and the hex HMAC-SHA256 of the
+    exact bytes sent, keyed with ``secret``. A receiver computes the same over the bytes it
+    received and compares with ``hmac.compare_digest``."""
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+class WebhookChannel:
+    """A JSON POST to one URL (a Teams or Slack incoming webhook, or the case management
+    system's): signed with HMAC-SHA256 in ``X-Permanence-Signature`` when a secret is set."""
+
+    def __init__(self, url: str, timeout: float = 10.0, *, secret: str | None = None) -> None:
         self.url = url
         self.timeout = timeout
+        self.secret = secret
 
-    def send(self, body: dict[str, Any]) -> None:
-        """POST ``body`` as JSON; raises unless the answer is 2xx."""
-        request = urllib.request.Request(
-            self.url,
-            data=json.dumps(body).encode(),
-            headers={"Content-Type": "application/json"},
-            method="POST",
-        )
+    def send(self, body: dict[str, Any], *, delivery_id: str | None = None) -> None:
+        """POST ``body`` as JSON; raises unless the answer is 2xx. ``delivery_id`` goes in
+        ``X-Permanence-Delivery``, the same on every retry, so a receiver can drop a repeat."""
+        data = json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
+        headers = {"Content-Type": "application/json"}
+        if self.secret:
+            headers[SIGNATURE_HEADER] = signature(self.secret, data)
+        if delivery_id:
+            headers[DELIVERY_HEADER] = delivery_id
+        request = urllib.request.Request(self.url, data=data, headers=headers, method="POST")
         with urllib.request.urlopen(request, timeout=self.timeout) as response:
             if not 200 <= response.status < 300:
                 raise OSError(f"webhook answered {response.status}")

@@ -32,6 +32,7 @@ from notifications.channels import EmailChannel, SmtpConfig, WebhookChannel
 from notifications.meetings import meeting_dates
 from notifications.models import NOTICES as N
 from notifications.models import OUTBOX as O
+from notifications.models import RECORD_WEBHOOK
 from services.clock import now_utc
 from services.config import Settings
 from services.db import write_connection
@@ -54,6 +55,9 @@ class DispatchConfig:
     base_url: str
     smtp: SmtpConfig | None = None
     webhook_url: str | None = None
+    # The case management system's (PERMANENCE_RECORD_WEBHOOK_URL): record entries only.
+    record_webhook_url: str | None = None
+    record_webhook_secret: str | None = None
     max_attempts: int = 6
     backoff_seconds: float = 30.0
     batch_size: int = 200
@@ -85,6 +89,12 @@ def config_from_settings(settings: Settings) -> DispatchConfig:
         base_url=settings.base_url,
         smtp=smtp,
         webhook_url=settings.webhook_url,
+        record_webhook_url=settings.record_webhook_url,
+        record_webhook_secret=(
+            settings.record_webhook_secret.get_secret_value()
+            if settings.record_webhook_secret
+            else None
+        ),
         max_attempts=settings.notify_max_attempts,
         backoff_seconds=settings.notify_backoff_seconds,
         batch_size=settings.notify_batch_size,
@@ -212,6 +222,7 @@ def _claim(
             select(
                 O.c.id,
                 O.c.channel,
+                O.c.dedupe_key,
                 O.c.attempts,
                 O.c.payload,
                 O.c.notice_id.label("outbox_notice_id"),
@@ -293,6 +304,11 @@ def dispatch(
     result = DispatchResult()
     with EmailChannel(config.smtp) if config.smtp else _NoEmail() as email:
         webhook = WebhookChannel(config.webhook_url) if config.webhook_url else None
+        record = (
+            WebhookChannel(config.record_webhook_url, secret=config.record_webhook_secret)
+            if config.record_webhook_url
+            else None
+        )
         while True:
             with write_connection(engine) as conn:
                 rows, held = _claim(
@@ -320,6 +336,13 @@ def dispatch(
                         if webhook is None:
                             raise RuntimeError("no webhook is configured")
                         webhook.send(_webhook_body(row, config, held.get(row.meeting_id)))
+                    elif row.channel == RECORD_WEBHOOK:
+                        # A child's record entry: its message was fixed when it was queued.
+                        if record is None:
+                            raise RuntimeError(
+                                "no record webhook is configured (PERMANENCE_RECORD_WEBHOOK_URL)"
+                            )
+                        record.send(row.payload, delivery_id=row.dedupe_key)
                     else:
                         raise RuntimeError(f"unknown channel {row.channel}")
                 except Exception as exc:  # any failure is retried; the row is never lost

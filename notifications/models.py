@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
+from sqlalchemy import JSON, Column, Index, Insert, UniqueConstraint, insert, text
 from sqlmodel import Field, SQLModel
 
 from services.models import core_table
@@ -147,6 +147,33 @@ def pending_email(
         "next_attempt_at": at,
         "created_at": at,
     }
+
+
+# The outbox channel of the child's record entries sent to the case management system
+# (PERMANENCE_RECORD_WEBHOOK_URL): not the notices' "webhook", which posts to its own URL.
+RECORD_WEBHOOK = "record_webhook"
+
+
+def record_key(entry_id: int) -> str:
+    """The outbox key of a child's record entry's message (one per entry version: each
+    version of an entry is a row of its own)."""
+    return f"record:{entry_id}"
+
+
+def pending_record_webhook(entry_id: int, payload: dict[str, Any], at: datetime) -> Insert:
+    """The outbox insert that sends a record entry to the case management system, with its
+    message fixed now (no recipient: the case system is not a user)."""
+    return insert(OUTBOX).values(
+        notice_id=None,
+        recipient_id=None,
+        channel=RECORD_WEBHOOK,
+        dedupe_key=record_key(entry_id),
+        payload=payload,
+        status="pending",
+        attempts=0,
+        next_attempt_at=at,
+        created_at=at,
+    )
 
 
 def webhook_key(deadline_id: int, step: str, due_on: date | str) -> str:

@@ -1,4 +1,5 @@
-"""The tracker as CSV and XLSX, and the minutes as printable HTML and PDF.
+"""The tracker as CSV and XLSX, the minutes as printable HTML, PDF and DOCX, and each
+entry of a child's record as a one-page PDF, a DOCX and plain text (the record webhook's).
 
 Every spreadsheet cell goes through :func:`spreadsheet_cell`, the one place the
 formula-injection rule lives (issue 10, item 4).
@@ -12,11 +13,13 @@ from datetime import date
 from html import escape
 from typing import Any
 
+from docx import Document
+from docx.shared import Pt
 from fpdf import FPDF
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
-from panels.results import MinutesEntry, MinutesRecord, TrackerRow
+from panels.results import MinutesEntry, MinutesRecord, RecordEntry, TrackerRow
 
 TRACKER_COLUMNS: tuple[tuple[str, str], ...] = (
     ("child_reference", "Child reference"),
@@ -36,6 +39,8 @@ TRACKER_COLUMNS: tuple[tuple[str, str], ...] = (
 _RAG_FILL = {"red": "F4B6B6", "amber": "FFE699", "green": "C6E0B4"}
 # The media type of tracker_xlsx's workbook.
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# The media type of the Word documents (minutes_docx, record_entry_docx).
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 # A text cell starting with one of these is read as a formula by Excel, LibreOffice or
@@ -231,3 +236,165 @@ def minutes_pdf(minutes: MinutesRecord) -> bytes:
         for r in minutes.rolled:
             para(f"{r.child_reference}: {r.reason or ''}")
     return bytes(pdf.output())
+
+
+def minutes_docx(minutes: MinutesRecord) -> bytes:
+    """The minutes as a Word document (python-docx), with the PDF's content and order."""
+    doc = Document()
+    doc.core_properties.title = f"{minutes.panel}: minutes of {minutes.held_on.isoformat()}"
+    doc.add_heading(minutes.panel, level=0)
+    doc.add_paragraph(
+        f"Permanence Panel Decisions. Held on {words_date(minutes.held_on)} at "
+        f"{minutes.start_time}. Status: {minutes.status}."
+    )
+    doc.add_paragraph("Present: " + _present(minutes))
+    doc.add_paragraph("Apologies: " + _apologies(minutes))
+    doc.add_paragraph(f"Note taker: {minutes.note_taker}")
+    for part in minutes.parts:
+        doc.add_heading(part.title, level=1)
+        if not part.items:
+            doc.add_paragraph("No items.")
+        for entry in part.items:
+            doc.add_heading(
+                f"Decisions regarding: {entry.child_name} (age {entry.age}, "
+                f"ref {entry.child_reference})",
+                level=2,
+            )
+            _docx_table(doc, _decision_lines(entry))
+    if minutes.rolled:
+        doc.add_heading("Rolled to the next meeting", level=1)
+        for r in minutes.rolled:
+            doc.add_paragraph(f"{r.child_reference}: {r.reason or ''}", style="List Bullet")
+    return _docx_bytes(doc)
+
+
+# -- a child's record entry ---------------------------------------------------------------
+
+
+def words_date(day: date) -> str:
+    """A date in words, as the pages write it: 3 December 2026."""
+    return f"{day.day} {day:%B %Y}"
+
+
+def _words(code: str) -> str:
+    text = code.replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
+def record_entry_title(entry: RecordEntry) -> str:
+    """The entry's heading: the panel, the meeting's date and the child's reference."""
+    return (
+        f"{entry.panel_name}: decisions of {words_date(entry.held_on)} "
+        f"for child {entry.child_reference}"
+    )
+
+
+def record_entry_lines(entry: RecordEntry, *, owner_names: bool = True) -> list[tuple[str, str]]:
+    """The entry as (label, text) lines, the one wording its PDF, DOCX and webhook text
+    share: the meeting, the journey, each decision with its reasons, each action with its
+    owner and due date, when the case comes back. ``owner_names`` False names an action's
+    owner by role only (the case system's message)."""
+    lines: list[tuple[str, str]] = [
+        ("Meeting", f"{entry.panel_name}, {words_date(entry.held_on)} ({entry.part_title})"),
+        ("Child", entry.child_reference),
+    ]
+    if entry.journey_title:
+        lines.append(("Journey", entry.journey_title))
+    for d in entry.decisions:
+        lines.append(("Decision", d.outcome_label))
+        lines.append(("Reasons", d.reasons or "None recorded"))
+        needs = {"will": "will", "will_not": "will not"}.get(d.meets_needs or "")
+        if needs:
+            lines.append(("The placement will/will not meet the child's needs", needs))
+        if d.resources_child:
+            lines.append(("Resources agreed for the child", d.resources_child))
+        if d.resources_carers:
+            lines.append(("Resources agreed for the carers", d.resources_carers))
+    if not entry.decisions:
+        lines.append(("Decision", "None recorded"))
+    for a in entry.actions:
+        owner = _words(a.owner_role)
+        if owner_names and a.owner_name:
+            owner = f"{a.owner_name} ({owner.lower()})"
+        state = "done" if a.status == "done" else "open"
+        lines.append(
+            ("Action", f"{a.description}. Owner: {owner}. Due {words_date(a.due_on)} ({state}).")
+        )
+    lines.append(
+        (
+            "Next review at panel",
+            words_date(entry.next_review_on) if entry.next_review_on else "Not set",
+        )
+    )
+    version = f"version {entry.minutes_version}"
+    if entry.minutes_version > 1:
+        version += ", a correction replacing the earlier version"
+    lines.append(("Minutes approved", f"{words_date(entry.approved_on)} ({version})"))
+    return lines
+
+
+def record_entry_text(entry: RecordEntry, *, owner_names: bool = True) -> str:
+    """The entry as plain text: its title, then one line per label."""
+    body = "\n".join(
+        f"{label}: {value}" for label, value in record_entry_lines(entry, owner_names=owner_names)
+    )
+    return f"{record_entry_title(entry)}\n{body}"
+
+
+def record_entry_pdf(entry: RecordEntry) -> bytes:
+    """The entry as a one-page A4 PDF (fpdf2, core fonts); a long entry's text is made
+    smaller until it fits the page."""
+    lines = record_entry_lines(entry)
+    for size in (10, 9, 8, 7, 6):
+        pdf = _entry_pdf(entry, lines, size)
+        if pdf.pages_count == 1:
+            break
+    return bytes(pdf.output())
+
+
+def _entry_pdf(entry: RecordEntry, lines: list[tuple[str, str]], size: int) -> FPDF:
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(auto=True, margin=15)
+    pdf.add_page()
+    pdf.set_title(_latin(record_entry_title(entry)))
+    width = pdf.w - pdf.l_margin - pdf.r_margin
+    pdf.set_font("Helvetica", "B", size + 4)
+    pdf.multi_cell(
+        width, (size + 4) * 0.55, _latin(record_entry_title(entry)), new_x="LMARGIN", new_y="NEXT"
+    )
+    pdf.ln(2)
+    for label, value in lines:
+        pdf.set_font("Helvetica", "B", size)
+        pdf.multi_cell(width, size * 0.5, _latin(label), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Helvetica", "", size)
+        pdf.multi_cell(width, size * 0.5, _latin(value), new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(1)
+    return pdf
+
+
+def record_entry_docx(entry: RecordEntry) -> bytes:
+    """The entry as a Word document: its title, then a two-column table of its lines."""
+    doc = Document()
+    title = record_entry_title(entry)
+    doc.core_properties.title = title
+    doc.add_heading(title, level=1)
+    _docx_table(doc, record_entry_lines(entry))
+    return _docx_bytes(doc)
+
+
+def _docx_table(doc: Any, lines: list[tuple[str, str]]) -> None:
+    table = doc.add_table(rows=0, cols=2)
+    table.style = "Table Grid"
+    for label, value in lines:
+        cells = table.add_row().cells
+        cells[0].text = label
+        cells[1].text = value
+        for run in cells[0].paragraphs[0].runs:
+            run.bold = True
+            run.font.size = Pt(10)
+
+
+def _docx_bytes(doc: Any) -> bytes:
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()

@@ -236,3 +236,42 @@ ACTIONS = core_table(PanelAction)
 CASES = core_table(PanelCase)
 INVITATIONS = core_table(PanelInvitation)
 SEATS = core_table(PanelSeat)
+
+
+class PanelRecordEntry(SQLModel, table=True):
+    """One child's entry on their record, written when a meeting's minutes are approved
+    (migration 0016): the decisions and their reasons, the actions with owners and due
+    dates, and the next review date the chair set.
+
+    A correction re-approves the minutes as a new version, which writes a new row per
+    child (``minutes_version`` 2, 3...): an entry is never changed once written, so what was
+    sent to the case system stays on record; the latest version of an item's entry is the
+    one in force. ``uq_record_entry_version`` makes a second write of one version
+    impossible. The child is named by id and reference only.
+    """
+
+    __tablename__: ClassVar[Any] = "panel_record_entry"
+    __table_args__ = (
+        UniqueConstraint("item_id", "minutes_version", name="uq_record_entry_version"),
+        Index("ix_record_entry_child", "child_id", "held_on"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    child_id: int = Field(foreign_key="child.id")
+    panel: str = Field(max_length=50)
+    meeting_id: int = Field(foreign_key="panel_meeting.id", index=True)
+    item_id: int = Field(foreign_key="panel_item.id")
+    journey_id: int | None = Field(default=None, foreign_key="journey.id")
+    minutes_version: int
+    held_on: date
+    part: str = Field(max_length=50)
+    # The entry as the record keeps it (``panels.results.RecordEntry``'s decisions, actions
+    # and the words they were written in), fixed at approval.
+    entry: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    next_review_on: date | None = None
+    approved_on: date
+    approved_by: int = Field(foreign_key="app_user.id")
+    created_at: datetime
+
+
+RECORD_ENTRIES = core_table(PanelRecordEntry)

@@ -77,6 +77,10 @@ COMPLETE_ACTION = Rule(
 ESCALATE_DRIFT = Rule("escalate_drift", "escalate drift to the service director", (PANEL_CHAIR,))
 DRAFT_MINUTES = Rule("draft_minutes", "draft the minutes", (PANEL_ADMIN,))
 APPROVE_MINUTES = Rule("approve_minutes", "approve the minutes", (PANEL_ADMIN, PANEL_CHAIR))
+# Approved minutes reopened for a correction; their next approval is a new version.
+CORRECT_MINUTES = Rule(
+    "correct_minutes", "reopen approved minutes for a correction", (PANEL_ADMIN, PANEL_CHAIR)
+)
 CIRCULATE_TRACKER = Rule("circulate_tracker", "circulate the tracker", (PANEL_ADMIN, PANEL_CHAIR))
 # The minutes name children: panel staff and the ADM only.
 READ_MINUTES = Rule("read_minutes", "read the minutes", (PANEL_ADMIN, PANEL_CHAIR, ADM))
@@ -101,6 +105,7 @@ RULES: tuple[Rule, ...] = (
     ESCALATE_DRIFT,
     DRAFT_MINUTES,
     APPROVE_MINUTES,
+    CORRECT_MINUTES,
     CIRCULATE_TRACKER,
     READ_MINUTES,
     READ_REPORTS,

@@ -422,6 +422,70 @@ class ChildRecordEntry:
     entry: dict[str, Any]
 
 
+@dataclass(frozen=True, slots=True)
+class RecordDecision:
+    """A decision as the child's record keeps it: the outcome in words and its reasons."""
+
+    outcome: str
+    outcome_label: str
+    event: str | None
+    reasons: str  # the decision's notes, as the chair gave them
+    meets_needs: str | None
+    resources_child: str
+    resources_carers: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecordAction:
+    """An action as the child's record keeps it: what, whose and by when."""
+
+    description: str
+    owner_id: int | None
+    owner_role: str
+    owner_name: str | None  # the owner's display name when the minutes were approved
+    due_on: date
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecordEntry:
+    """One child's entry on their record from a meeting's approved minutes (issue 14,
+    item 3). ``minutes_version`` counts the approvals of those minutes: a correction
+    approves version 2, whose entry replaces (``current``) but never rewrites version 1."""
+
+    id: int
+    child_id: int
+    child_reference: str
+    panel: str
+    panel_name: str
+    meeting_id: int
+    held_on: date
+    part: str
+    part_title: str
+    journey_id: int | None
+    journey_type: str | None
+    journey_title: str | None
+    minutes_version: int
+    current: bool
+    decisions: list[RecordDecision]
+    actions: list[RecordAction]
+    review_weeks: int | None
+    next_review_on: date | None  # when the chair wants the case back at panel
+    approved_on: date
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MinutesReopened:
+    """Approved minutes reopened for a correction: a draft again, to be approved as the
+    next version."""
+
+    meeting_id: int
+    minutes_status: str
+    next_version: int
+    reason: str
+
+
 # -- tracker ------------------------------------------------------------------------------
 
 

@@ -138,6 +138,11 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = 10.0
     # Optional webhook (e.g. a Teams incoming webhook): one JSON POST per reminder step.
     webhook_url: str | None = None
+    # The case management system's webhook: each child's record entry from approved minutes
+    # is POSTed there as JSON (issue 14, item 3), signed with HMAC-SHA256 when a secret is
+    # set. No URL: no record message is queued.
+    record_webhook_url: str | None = None
+    record_webhook_secret: SecretStr | None = None
     notify_max_attempts: int = 6
     notify_backoff_seconds: float = 30.0
     # How many messages a dispatcher claims at once, and for how long: a dispatcher that dies
@@ -180,6 +185,11 @@ class Settings(BaseSettings):
     def email_enabled(self) -> bool:
         """Whether notices queue email beside the in-app inbox (an SMTP host is set)."""
         return bool(self.smtp_host)
+
+    @property
+    def record_webhook_enabled(self) -> bool:
+        """Whether approved minutes queue each record entry for the case management system."""
+        return bool(self.record_webhook_url)
 
     def policy(self) -> Policy:
         """The local rules journey definitions consult."""

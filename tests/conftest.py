@@ -110,6 +110,7 @@ _TABLES = (
     "outbox",
     "notice",
     "deadline",
+    "panel_record_entry",
     "panel_action",
     "panel_decision",
     "panel_item",

@@ -33,7 +33,7 @@ from app.api.responses import (
     ThemesOut,
     errors,
 )
-from panels import exports
+from panels import exports, record
 from panels.config import PanelConfigError, load_panel, preset_names
 from panels.funding import QUESTIONS
 from panels.results import (
@@ -49,6 +49,8 @@ from panels.results import (
     Minutes,
     MinutesApproval,
     MinutesRecord,
+    MinutesReopened,
+    RecordEntry,
     Referral,
     TrackerRow,
     to_json,
@@ -74,6 +76,7 @@ def get_panel(request: Request, services: Services) -> PanelService:
             config,
             services.settings.policy(),
             email=services.settings.email_enabled,
+            record_webhook=services.settings.record_webhook_enabled,
         )
         request.app.state.panel = panel
     return panel
@@ -186,6 +189,10 @@ class DoneIn(_In):
 
 class ApproveIn(_In):
     approved_on: BodyDate | None = None
+
+
+class ReopenIn(_In):
+    reason: str = Field(min_length=1, max_length=2000)
 
 
 @router.get("/config", response_model=PanelConfigOut, responses=errors(401))
@@ -405,6 +412,19 @@ def approve_minutes(
 
 
 @router.post(
+    "/meetings/{meeting_id}/minutes/reopen",
+    response_model=MinutesReopened,
+    responses=errors(*WRITE),
+)
+def reopen_minutes(
+    meeting_id: PathId, body: ReopenIn, panel: Panel, principal: CurrentPrincipal
+) -> Response:
+    """Reopen approved minutes for a correction (with the reason): redraft and approve them
+    again, and each child's record gets the next version of its entry."""
+    return answer(panel.reopen_minutes(meeting_id, principal, body.reason))
+
+
+@router.post(
     "/meetings/{meeting_id}/tracker/circulate",
     response_model=Circulation,
     responses=errors(*CHANGE),
@@ -418,15 +438,18 @@ def circulate_tracker(meeting_id: PathId, panel: Panel, principal: CurrentPrinci
 @router.get(
     "/meetings/{meeting_id}/minutes",
     response_model=MinutesRecord,
-    responses={200: {"content": {"text/html": {}, "application/pdf": {}}}, **errors(*CHANGE)},
+    responses={
+        200: {"content": {"text/html": {}, "application/pdf": {}, exports.DOCX: {}}},
+        **errors(*CHANGE),
+    },
 )
 def get_minutes(
     meeting_id: PathId,
     panel: Panel,
     principal: CurrentPrincipal,
-    format: Literal["json", "html", "pdf"] = "json",
+    format: Literal["json", "html", "pdf", "docx"] = "json",
 ) -> Response:
-    """The minutes as JSON, a printable HTML page, or a PDF."""
+    """The minutes as JSON, a printable HTML page, a PDF or a Word document."""
     minutes = panel.minutes(meeting_id, principal, export=None if format == "json" else format)
     if format == "html":
         return Response(exports.minutes_html(minutes), media_type="text/html; charset=utf-8")
@@ -435,6 +458,12 @@ def get_minutes(
             exports.minutes_pdf(minutes),
             media_type="application/pdf",
             headers={"Content-Disposition": f'attachment; filename="minutes-{meeting_id}.pdf"'},
+        )
+    if format == "docx":
+        return Response(
+            exports.minutes_docx(minutes),
+            media_type=exports.DOCX,
+            headers={"Content-Disposition": f'attachment; filename="minutes-{meeting_id}.docx"'},
         )
     return answer(minutes)
 
@@ -473,6 +502,48 @@ def tracker(
 def child_history(child_id: PathId, panel: Panel, principal: CurrentPrincipal) -> Response:
     """The panel's entries in a child's record."""
     return answer(panel.child_history(child_id, principal))
+
+
+@router.get(
+    "/children/{child_id}/record", response_model=list[RecordEntry], responses=errors(*READ)
+)
+def child_record(child_id: PathId, services: Services, principal: CurrentPrincipal) -> Response:
+    """The entries approved minutes wrote to a child's record, oldest meeting first (a
+    corrected entry after the version it replaces, ``current`` false on that one)."""
+    return answer(record.child_record(services.engine, child_id, principal))
+
+
+@router.get(
+    "/record-entries/{entry_id}",
+    response_model=RecordEntry,
+    responses={
+        200: {"content": {"application/pdf": {}, exports.DOCX: {}}},
+        **errors(*READ),
+    },
+)
+def record_entry(
+    entry_id: PathId,
+    services: Services,
+    principal: CurrentPrincipal,
+    format: Literal["json", "pdf", "docx"] = "json",
+) -> Response:
+    """One entry of a child's record as JSON, a one-page PDF or a Word document."""
+    entry = record.record_entry(
+        services.engine, entry_id, principal, export=None if format == "json" else format
+    )
+    if format == "pdf":
+        return Response(
+            exports.record_entry_pdf(entry),
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="panel-record-{entry_id}.pdf"'},
+        )
+    if format == "docx":
+        return Response(
+            exports.record_entry_docx(entry),
+            media_type=exports.DOCX,
+            headers={"Content-Disposition": f'attachment; filename="panel-record-{entry_id}.docx"'},
+        )
+    return answer(entry)
 
 
 @router.get("/reports/themes", response_model=ThemesOut, responses=errors(401, 403, 422))

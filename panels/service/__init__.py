@@ -15,7 +15,7 @@ the same transaction as the change.
 
 One module per area, each a mixin composed here: ``meetings``, ``referrals``,
 ``agenda_items``, ``invitations`` (publishing the agenda), ``decisions``, ``minutes``,
-``tracker`` and ``reports``; ``common`` holds what they share.
+``record`` (the child's record), ``tracker`` and ``reports``; ``common`` holds what they share.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from panels.service.decisions import DecisionsMixin
 from panels.service.invitations import InvitationsMixin
 from panels.service.meetings import MeetingsMixin
 from panels.service.minutes import MinutesMixin
+from panels.service.record import RecordMixin
 from panels.service.referrals import ReferralsMixin
 from panels.service.reports import ReportsMixin
 from panels.service.tracker import TrackerMixin
@@ -50,6 +51,7 @@ class PanelService(
     InvitationsMixin,
     DecisionsMixin,
     MinutesMixin,
+    RecordMixin,
     TrackerMixin,
     ReportsMixin,
 ):

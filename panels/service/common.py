@@ -16,7 +16,7 @@ from panels import schedule as planner
 from panels.config import PanelConfig
 from panels.models import ITEMS as I
 from panels.models import MEETINGS as M
-from panels.results import Action, Agenda
+from panels.results import Action, Agenda, Minutes
 from services import audit
 from services.access import Principal, child_refusal
 from services.clock import now_utc
@@ -100,12 +100,15 @@ class PanelBase:
         base_policy: Policy,
         *,
         email: bool = False,
+        record_webhook: bool = False,
     ) -> None:
         self.engine = engine
         self.registry = registry
         self.config = config
         # Whether notifications queue emails beside the in-app notice (SMTP configured).
         self.email = email
+        # Whether approved minutes queue each record entry for the case management system.
+        self.record_webhook = record_webhook
         self.key = config.panel.key
         self.journeys = JourneyService(engine, registry, self.policy_for(config, base_policy))
 
@@ -320,3 +323,13 @@ class PanelBase:
             children: list[int],
             on: date,
         ) -> Notified: ...
+        def _write_record_entries(
+            self,
+            conn: Connection,
+            principal: Principal,
+            meeting: Any,
+            minutes: Minutes,
+            approved_on: date,
+            *,
+            webhook: bool,
+        ) -> list[int]: ...

@@ -157,8 +157,9 @@ class MinutesMixin(PanelBase):
         self, meeting_id: int, principal: Principal, approved_on: date | None = None
     ) -> MinutesApproval:
         """Approve the minutes: the minutes deadline is met, each child's entry is written to
-        the child's record, and the tracker's circulation to team managers and social
-        workers is recorded (and notified where a notification service exists)."""
+        the child's record (a new version after a correction: ``reopen_minutes``) and queued
+        for the case management system, and the tracker's circulation to team managers and
+        social workers is recorded (and notified where a notification service exists)."""
         require(principal, APPROVE_MINUTES)
         approved_on = approved_on or today()
         with write_connection(self.engine) as conn:
@@ -209,6 +210,11 @@ class MinutesMixin(PanelBase):
                             part=part.key,
                             entry=record,
                         )
+                # The child's record proper (panels.record): one entry per child and minutes
+                # version, and its message to the case management system.
+                self._write_record_entries(
+                    conn, principal, meeting, minutes, approved_on, webhook=self.record_webhook
+                )
             told = self._notify_minutes_approved(conn, meeting, approved_on)
             circulated = self._circulate(conn, principal, meeting, children, approved_on)
             log.info("panel_minutes_approved", meeting_id=meeting_id, count=len(set(children)))

@@ -98,13 +98,15 @@ def test_the_child_page_is_one_row_for_all_it_reads(
     (row,) = _reads(engine)[before:]
     assert row["action"] == "read.child_page"
     assert row["details"]["child_ids"] == [child["id"]]
-    # The child page also says which cohorts the child is in (issue 13 item 8).
+    # The child page also says which cohorts the child is in (issue 13 item 8) and the
+    # panel's entries on the child's record (issue 14 item 3).
     assert row["details"]["parts"] == [
         "care_record",
         "child",
         "child_cohorts",
         "history",
         "journeys",
+        "panel_record",
     ]
     assert row["details"]["journey_ids"] == sorted([first["id"], second["id"]])
     assert row["details"]["allowed_by"]["scope"] == "team"

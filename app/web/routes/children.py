@@ -26,7 +26,7 @@ from app.web.forms import FormErrors, date_parts, echo_date, read_date, text
 from app.web.routes.child_edit import may_edit
 from app.web.routes.panel_cohorts import PAGE_ROLES as COHORT_PAGE_ROLES
 from app.web.templating import render
-from panels import permissions
+from panels import exports, permissions, record
 from services import audit, cohorts
 from services.access import CHILD_EDIT_ROLES, Principal, child_refusal
 from services.care_record.view import child_record
@@ -209,6 +209,7 @@ def child_page(
         histories = {v.id: services.journeys.history(v.id, principal) for v in views}
         in_cohorts = cohorts.child_cohorts(services.engine, child_id, principal)
         care_record = child_record(services.engine, child_id, principal)
+        panel_record = record.child_record(services.engine, child_id, principal, current_only=True)
     people = user_names(
         services.engine,
         [child["allocated_social_worker_id"]]
@@ -238,10 +239,32 @@ def child_page(
             "can_start": bool(_startable(services, principal, child["team"], active)),
             "can_edit": may_edit(principal, child["team"]),
             "may_refer": permissions.allows(principal, permissions.REFER_CASE),
+            "panel_record": panel_record,
             "today": day,
             "in_cohorts": in_cohorts,
             "cohort_links": not principal.roles.isdisjoint(COHORT_PAGE_ROLES),
         },
+    )
+
+
+@router.get("/children/{child_id:int}/panel-record/{entry_id:int}.{ext}")
+def panel_record_download(
+    child_id: PathId, entry_id: PathId, ext: str, services: Services, session: PageSession
+) -> Response:
+    """One entry of the child's panel record as a one-page PDF or a Word document."""
+    if ext not in ("pdf", "docx"):
+        raise HTTPException(status_code=404, detail="No such download.")
+    entry = record.record_entry(services.engine, entry_id, session.principal, export=ext)
+    if entry.child_id != child_id:
+        raise HTTPException(status_code=404, detail="No such entry on this child's record.")
+    if ext == "pdf":
+        body, media = exports.record_entry_pdf(entry), "application/pdf"
+    else:
+        body, media = exports.record_entry_docx(entry), exports.DOCX
+    return Response(
+        body,
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="panel-record-{entry_id}.{ext}"'},
     )
 
 

@@ -38,6 +38,7 @@ DONE: dict[str, str] = {
     "action_done": "Action marked as done",
     "minutes_drafted": "Minutes drafted",
     "minutes_approved": "Minutes approved and tracker circulated",
+    "minutes_reopened": "Minutes reopened for a correction: redraft and approve them again",
     "circulated": "Tracker circulated",
     "referred": "Referral made",
     "pack_accepted": "Pack accepted for the meeting",

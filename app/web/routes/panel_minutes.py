@@ -1,5 +1,6 @@
-"""A meeting's minutes: draft, approve, circulate the tracker, and the printable page and
-PDF (downloaded with the browser session; the API's copies need a bearer token)."""
+"""A meeting's minutes: draft, approve, reopen for a correction, circulate the tracker, and
+the printable page, PDF and Word document (downloaded with the browser session; the API's
+copies need a bearer token)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,17 @@ from fastapi.responses import Response
 
 from app.api.params import PathId
 from app.web.deps import CheckedForm, PageSession
+from app.web.forms import text
 from app.web.routes.panel_common import Panel, require_rule
 from app.web.routes.panel_meeting import meeting_button
 from panels import exports
-from panels.permissions import APPROVE_MINUTES, CIRCULATE_TRACKER, DRAFT_MINUTES, READ_MINUTES
+from panels.permissions import (
+    APPROVE_MINUTES,
+    CIRCULATE_TRACKER,
+    CORRECT_MINUTES,
+    DRAFT_MINUTES,
+    READ_MINUTES,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -77,6 +85,25 @@ def approve(
     )
 
 
+@router.post("/panel/meetings/{meeting_id}/minutes/reopen")
+def reopen(
+    request: Request, meeting_id: PathId, session: PageSession, form: CheckedForm, panel: Panel
+) -> Response:
+    """Reopen approved minutes for a correction, with the reason; approving them again
+    writes the next version of each child's record entry."""
+    reason = text(form, "reason")
+    return meeting_button(
+        request,
+        panel,
+        session,
+        meeting_id,
+        rule=CORRECT_MINUTES,
+        call=lambda: panel.reopen_minutes(meeting_id, session.principal, reason),
+        field_id="reopen-reason",
+        done="minutes_reopened",
+    )
+
+
 @router.post("/panel/meetings/{meeting_id}/tracker/circulate")
 def circulate(
     request: Request, meeting_id: PathId, session: PageSession, form: CheckedForm, panel: Panel
@@ -116,4 +143,16 @@ def minutes_pdf(meeting_id: PathId, session: PageSession, panel: Panel) -> Respo
         pdf,
         media_type="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="minutes-{meeting_id}.pdf"'},
+    )
+
+
+@router.get("/panel/meetings/{meeting_id}/minutes.docx")
+def minutes_docx(meeting_id: PathId, session: PageSession, panel: Panel) -> Response:
+    """The minutes as a Word document."""
+    require_rule(session, READ_MINUTES)
+    docx = exports.minutes_docx(panel.minutes(meeting_id, session.principal, export="docx"))
+    return Response(
+        docx,
+        media_type=exports.DOCX,
+        headers={"Content-Disposition": f'attachment; filename="minutes-{meeting_id}.docx"'},
     )
