@@ -9,9 +9,10 @@ and deadlines can hang off.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy import Connection, and_, select
 
@@ -37,6 +38,8 @@ class JourneyRow:
     looked_after_since: date | None
     legal_status: str | None
     team: str
+    # The journey's recorded facts (a permanence plan's primary and contingency plans).
+    data: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,15 @@ class Member:
     child_id: int
     journey_id: int
     next_due: date | None
+
+
+def _plans_adoption(j: JourneyRow) -> bool:
+    """A recorded permanence plan whose primary or contingency plan is adoption (Wirral
+    tracks "a primary or contingency plan for adoption")."""
+    return j.type == "permanence_planning" and "adoption" in (
+        j.data.get("primary_plan"),
+        j.data.get("contingency_plan"),
+    )
 
 
 def load_journeys(conn: Connection) -> list[JourneyRow]:
@@ -61,11 +73,12 @@ def load_journeys(conn: Connection) -> list[JourneyRow]:
             C.c.looked_after_since,
             C.c.legal_status,
             C.c.team,
+            J.c.data,
         )
         .select_from(J.join(C, C.c.id == J.c.child_id))
         .where(J.c.status == "active")
     )
-    return [JourneyRow(*r) for r in rows]
+    return [JourneyRow(*r[:-1], data=r[-1] or {}) for r in rows]
 
 
 def load_next_due(conn: Connection) -> dict[int, date]:
@@ -115,7 +128,7 @@ def members(
         if "adoption_tracker" in wanted:
             if "adoption" in types:
                 add("adoption_tracker", types["adoption"])
-            elif anchor.legal_status == "placement_order":
+            elif anchor.legal_status == "placement_order" or _plans_adoption(anchor):
                 add("adoption_tracker", anchor)
         pwp = types.get("placed_with_parents")
         if pwp is not None:
