@@ -24,6 +24,12 @@ from workflow.calendar import add_months
 _ICO_STATES = ("ico_made", "final_evidence_filed", "final_hearing_listed")
 # Adoption states in which permanence is as good as secured: the child has moved in.
 _ADOPTION_SETTLED = ("placed", "application_lodged")
+# Cohorts that hold every child with an active journey of one type.
+_BY_JOURNEY = (
+    ("connected_person_approvals", "connected_person_approval"),
+    ("reunification", "reunification"),
+    ("child_arrangements_orders", "child_arrangements_order"),
+)
 
 
 @dataclass(frozen=True)
@@ -167,6 +173,9 @@ def members(
         ltf = types.get("long_term_fostering")
         if "long_term_matching" in wanted and ltf is not None:
             add("long_term_matching", ltf)
+        for cohort, journey_type in _BY_JOURNEY:
+            if cohort in wanted and journey_type in types:
+                add(cohort, types[journey_type])
         pp = types.get("permanence_planning")
         if "permanence_plan_required" in wanted and pp is not None and pp.state == "plan_required":
             add("permanence_plan_required", pp)

@@ -29,7 +29,8 @@ WEEKDAYS: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "frid
 # What an agenda part can take: referrals for decision, or a cohort the panel tracks.
 # Each cohort is computed from journeys and children (see panels.cohorts).
 COHORTS: dict[str, str] = {
-    "adoption_tracker": "Children with an adoption plan or a placement order",
+    "adoption_tracker": "Children with a primary or contingency plan of adoption, or a "
+    "placement order",
     "placed_with_parents_12m": "Placed with parents on a care order for more than 12 months",
     "placed_with_parents": "Placed with parents on a care order (tracked until a decision)",
     "looked_after_12m_no_plan": "Looked after more than 12 months without an approved "
@@ -41,6 +42,9 @@ COHORTS: dict[str, str] = {
     "sgo_plans": "Children with a plan of special guardianship",
     "long_term_matching": "Children in long-term foster care where matching is required",
     "permanence_plan_required": "Children without a permanence plan by the second review",
+    "connected_person_approvals": "Connected person temporary approvals (regulations 24 and 25)",
+    "reunification": "Children whose return home is being assessed or reviewed (Schedule 3)",
+    "child_arrangements_orders": "Children with a plan of a child arrangements order",
 }
 SOURCES: frozenset[str] = frozenset({"referrals", *COHORTS})
 

@@ -1,5 +1,7 @@
-"""A recorded primary or contingency plan of adoption puts the child on the adoption tracker
-(Wirral tracks "a primary or contingency plan for adoption")."""
+"""The tracked cohorts issue 14 adds: a recorded primary or contingency plan of adoption puts
+the child on the adoption tracker
+(Wirral tracks "a primary or contingency plan for adoption"); the new journeys are cohorts
+(Sefton: regulation 24/25 and kinship; Torbay: reunification)."""
 
 from __future__ import annotations
 
@@ -36,3 +38,23 @@ def test_contingency_plan_of_adoption_joins_the_tracker(sw: Api, engine: Engine)
         journey = sw.fire(journey, "record_permanence_plan", "2026-03-02", plan)
         assert journey["data"]["contingency_plan"] == plan["contingency_plan"]
     assert _tracked(engine) == {ids["ADC-1"], ids["ADC-2"]}
+
+
+def test_the_new_journeys_are_tracked_cohorts(sw: Api, engine: Engine) -> None:
+    starts = {
+        "connected_person_approvals": ("connected_person_approval", {}),
+        "reunification": (
+            "reunification",
+            {"assessment_kind": "schedule_3", "assessment_due": "2026-05-29"},
+        ),
+        "child_arrangements_orders": ("child_arrangements_order", {}),
+    }
+    expected: dict[str, int] = {}
+    for cohort, (journey_type, data) in starts.items():
+        child = sw.create_child(f"TRK-{journey_type[:3].upper()}")
+        sw.start(child["id"], journey_type, "2026-03-02", data)
+        expected[cohort] = child["id"]
+    with engine.connect() as conn:
+        rows = cohorts.load_journeys(conn)
+    found = cohorts.members(list(starts), date(2026, 6, 1), rows, {}, set())
+    assert {(m.cohort, m.child_id) for m in found} == set(expected.items())
