@@ -256,6 +256,27 @@ COHORTS: tuple[Cohort, ...] = (
         {"journey": "Long-term fostering: {state}; started on {since}."},
     ),
     Cohort(
+        "connected_person_approvals",
+        "Connected person temporary approvals (regulations 24 and 25)",
+        "A connected person's temporary approval as foster carer under way.",
+        JOURNEYS,
+        {"journey": "Connected person approval: {state}; placed on {since}."},
+    ),
+    Cohort(
+        "reunification",
+        "Children whose return home is being assessed or reviewed (Schedule 3)",
+        "A reunification journey under way.",
+        JOURNEYS,
+        {"journey": "Reunification: {state}; started on {since}."},
+    ),
+    Cohort(
+        "child_arrangements_orders",
+        "Children with a plan of a child arrangements order",
+        "A child arrangements order journey under way.",
+        JOURNEYS,
+        {"journey": "Child arrangements order: {state}; started on {since}."},
+    ),
+    Cohort(
         "permanence_plan_required",
         "Children without a permanence plan by the second review",
         "The permanence planning journey has passed the second review without a plan.",
@@ -1027,6 +1048,9 @@ def _journey_only(conn: Connection, on: date, found: _Found, ids: Sequence[int] 
         ("care_proceedings", "care_proceedings"),
         ("sgo_plans", "sgo"),
         ("long_term_matching", "long_term_fostering"),
+        ("connected_person_approvals", "connected_person_approval"),
+        ("reunification", "reunification"),
+        ("child_arrangements_orders", "child_arrangements_order"),
     )
     for pk, types in by_child.items():
         for name, journey_type in simple:

@@ -5,10 +5,13 @@ from __future__ import annotations
 from states import (
     adoption,
     care_proceedings,
+    child_arrangements_order,
+    connected_person_approval,
     deadline_kinds,
     long_term_fostering,
     permanence_planning,
     placed_with_parents,
+    reunification,
     sgo,
 )
 from workflow.definition import JourneyDefinition
@@ -21,6 +24,9 @@ DEFINITIONS: tuple[JourneyDefinition, ...] = (
     sgo.DEFINITION,
     long_term_fostering.DEFINITION,
     placed_with_parents.DEFINITION,
+    connected_person_approval.DEFINITION,
+    reunification.DEFINITION,
+    child_arrangements_order.DEFINITION,
 )
 
 

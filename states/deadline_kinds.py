@@ -46,6 +46,13 @@ KINDS: tuple[DeadlineKind, ...] = (
     DeadlineKind("pwp_drift_scrutiny", "Placed with parents 12 months: drift scrutiny"),
     # special guardianship
     DeadlineKind("sgo_court_filing", "SGO support plan filed with court"),
+    # connected person temporary approval (regulations 24 and 25)
+    DeadlineKind(
+        "reg24_temporary_approval", "Connected person temporary approval ends", statutory=True
+    ),
+    # reunification (placement with parents: regulation 20's 10 working days)
+    DeadlineKind("reunification_assessment", "Reunification assessment", statutory=True),
+    DeadlineKind("post_return_review", "Review after the return home"),
     # the panel's own
     DeadlineKind("panel_pack", "Panel pack"),
     DeadlineKind("panel_action", "Panel action"),

@@ -15,6 +15,7 @@ from states.deadline_kinds import opens
 from states.roles import CASEWORK, PANEL_CHAIR, SERVICE_DIRECTOR, SERVICE_MANAGER, TEAM_MANAGER
 from workflow.definition import (
     Bands,
+    Branch,
     Context,
     Event,
     Field,
@@ -81,6 +82,16 @@ def _three_quotes(ctx: Context) -> str | None:
             f"{quotes} received."
         )
     return None
+
+
+# What another journey funded under this scheme of delegation reuses (child arrangements
+# orders): the plan's funding fields and the sign-off rules, kept here in one place.
+PLAN_FIELDS = _PLAN_FIELDS
+FUNDING_GUARDS = (_within_delegation, _three_quotes)
+
+
+def _asks_for_changes(ctx: Context) -> bool:
+    return bool(ctx.event_data.get("asks_for_changes"))
 
 
 def _filing_due(ctx: Context) -> date | None:
@@ -167,6 +178,24 @@ DEFINITION = JourneyDefinition(
             CASEWORK,
             label="amend the support plan",
             fields=_PLAN_FIELDS,
+        ),
+        # Torbay: the prospective special guardians' feedback comes before final submission;
+        # feedback asking for changes returns the plan for amendment.
+        Event(
+            "record_carers_feedback",
+            ("support_plan_drafted", "awaiting_panel"),
+            (
+                Branch("returned", when=_asks_for_changes),
+                Branch("support_plan_drafted", source="support_plan_drafted"),
+                Branch("awaiting_panel", source="awaiting_panel"),
+            ),
+            CASEWORK,
+            label="record the prospective special guardians' feedback",
+            fields=(
+                Field("carers_feedback", "text", required=True),
+                Field("asks_for_changes", "boolean", label="The feedback asks for changes"),
+            ),
+            record_date_as="carers_feedback_on",
         ),
         Event(
             "share_with_carers",

@@ -81,6 +81,32 @@ DOMAIN_STATES: dict[str, tuple[str, ...]] = {
         "discharged",
         "placement_ended",
     ),
+    "connected_person_approval": (
+        "temporarily_approved",
+        "extended",
+        "at_fostering_panel",
+        "approved",
+        "not_approved",
+        "ended",
+    ),
+    "reunification": (
+        "assessment_started",
+        "assessed",
+        "decided",
+        "returned_home",
+        "post_return_review",
+        "closed",
+        "not_proceeding",
+    ),
+    "child_arrangements_order": (
+        "proposed",
+        "assessment_in_progress",
+        "support_plan_drafted",
+        "application_made",
+        "order_made",
+        "not_made",
+        "withdrawn",
+    ),
 }
 
 DOMAIN_EVENTS: dict[str, tuple[str, ...]] = {
@@ -90,6 +116,9 @@ DOMAIN_EVENTS: dict[str, tuple[str, ...]] = {
     "sgo": (),
     "long_term_fostering": (),
     "placed_with_parents": ("hold_review",),
+    "connected_person_approval": ("extend",),
+    "reunification": (),
+    "child_arrangements_order": ("sign_off_funding",),
 }
 
 # Event names the API and the other tests rely on (the brief), beside DOMAIN.md's.
@@ -131,6 +160,9 @@ DOMAIN_INITIAL = {
     "sgo": "proposed",
     "long_term_fostering": "plan_agreed",
     "placed_with_parents": "placed",
+    "connected_person_approval": "temporarily_approved",
+    "reunification": "assessment_started",
+    "child_arrangements_order": "proposed",
 }
 
 # Final states DOMAIN.md names, and those of them in which permanence is secured.
@@ -141,6 +173,9 @@ DOMAIN_FINAL = {
     "sgo": {"order_made", "not_made", "withdrawn"},
     "long_term_fostering": {"approved", "disrupted", "closed"},
     "placed_with_parents": {"discharged", "placement_ended"},
+    "connected_person_approval": {"approved", "not_approved", "ended"},
+    "reunification": {"closed", "not_proceeding"},
+    "child_arrangements_order": {"order_made", "not_made", "withdrawn"},
 }
 DOMAIN_SECURED = {
     "permanence_planning": set(),
@@ -149,6 +184,9 @@ DOMAIN_SECURED = {
     "sgo": {"order_made"},
     "long_term_fostering": {"approved"},
     "placed_with_parents": {"discharged"},
+    "connected_person_approval": set(),
+    "reunification": {"closed"},
+    "child_arrangements_order": {"order_made"},
 }
 
 # The arrows of DOMAIN.md: some event must lead from the first state to the second.
@@ -203,6 +241,30 @@ DOMAIN_MOVES: dict[str, tuple[tuple[str, str], ...]] = {
         ("discharge_applied", "discharged"),
         ("placed", "placement_ended"),
     ),
+    "connected_person_approval": (
+        ("temporarily_approved", "extended"),
+        ("extended", "at_fostering_panel"),
+        ("temporarily_approved", "at_fostering_panel"),
+        ("at_fostering_panel", "approved"),
+        ("at_fostering_panel", "not_approved"),
+        ("temporarily_approved", "ended"),
+    ),
+    "reunification": (
+        ("assessment_started", "assessed"),
+        ("assessed", "decided"),
+        ("decided", "returned_home"),
+        ("returned_home", "post_return_review"),
+        ("post_return_review", "closed"),
+        ("assessed", "not_proceeding"),
+    ),
+    "child_arrangements_order": (
+        ("proposed", "assessment_in_progress"),
+        ("assessment_in_progress", "support_plan_drafted"),
+        ("support_plan_drafted", "application_made"),
+        ("application_made", "order_made"),
+        ("application_made", "not_made"),
+        ("application_made", "withdrawn"),
+    ),
 }
 
 TYPES = tuple(DOMAIN_STATES)
@@ -223,7 +285,7 @@ def _moves(d: JourneyDefinition) -> set[tuple[str, str]]:
     }
 
 
-def test_the_six_journeys_are_defined() -> None:
+def test_the_nine_journeys_are_defined() -> None:
     assert [d.type for d in states.DEFINITIONS] == list(TYPES)
     assert states.build_registry().types() == list(TYPES)
 
