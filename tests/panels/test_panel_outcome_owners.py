@@ -169,7 +169,9 @@ def test_leicestershire_refers_support_above_the_core_offer(
 ) -> None:
     cast = people(make_user)
     factory = Journeys(cast.sw)
-    journey = factory.ltf("matching_meeting_held") if dt_key == "ltf_support" else factory.adoption()
+    journey = (
+        factory.ltf("matching_meeting_held") if dt_key == "ltf_support" else factory.adoption()
+    )
     item = _refer_and_list(cast, dt_key, journey, funding=funding_form(annual_cost=3000))
     # Before: 422, no decision type took these journeys for support.
     decided = ok(

@@ -233,6 +233,7 @@ def child_page(
             "can_start": bool(_startable(services, principal, child["team"], active)),
             "can_edit": may_edit(principal, child["team"]),
             "may_refer": permissions.allows(principal, permissions.REFER_CASE),
+            "may_escalate": permissions.allows(principal, permissions.ESCALATE_DRIFT),
             "today": day,
         },
     )
