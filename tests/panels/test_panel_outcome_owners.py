@@ -35,7 +35,9 @@ def _owners(name: str, dt_key: str, outcome_key: str) -> tuple[str, ...]:
         if scheme is not None and outcome.key.startswith("agree"):
             return tuple({r for b in scheme.bands for r in b.roles})
         return (PANEL_CHAIR,)
-    ev = REGISTRY.current(dt.journey_type).definition.event(outcome.event)
+    jm = REGISTRY.current(dt.journey_type)
+    assert jm is not None
+    ev = jm.definition.event(outcome.event)
     assert ev is not None
     rule = decision_rule(policy.roles_of(ev))
     return tuple(r for r in policy.roles_of(ev) if r in rule.roles)
