@@ -83,12 +83,32 @@ async def server_error(request: Request, exc: Exception) -> Response:
     )
 
 
+def _panel_refusal(settings: Settings) -> str | None:
+    """Why the configured panel cannot be used (``permanence panel check``'s message), or
+    None when it loads."""
+    from panels.config import PanelConfigError, load_panel
+
+    try:
+        load_panel(settings.panel)
+    except PanelConfigError as exc:
+        problems = "".join(f"\n  - {p}" for p in exc.problems)
+        return (
+            f"error: PERMANENCE_PANEL={settings.panel!r} cannot be used "
+            f"(run `permanence panel check`): {exc.source}{problems}"
+        )
+    return None
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The application; ``settings`` default to the environment's."""
     settings = settings or get_settings()
     # The production guard (issue 10): one line and a non-zero exit, also under a bare uvicorn.
     if refusal := settings.production_refusal():
         raise SystemExit(f"error: {refusal}")
+    # A mistyped PERMANENCE_PANEL (issue 14 item 6) must not start a service that says it
+    # is ready and answers 500 on every panel call: refuse to start, as ``panel check`` says.
+    if refusal := _panel_refusal(settings):
+        raise SystemExit(refusal)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

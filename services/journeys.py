@@ -616,7 +616,7 @@ class JourneyService:
         event does not allow (:class:`RoleNotAllowed`)."""
         ev = find_event(self.registry.get(row.type, row.definition_version).definition, event)
         self._check_access(principal, row.team, write=True)
-        check_role(ev, principal.actor)
+        check_role(ev, principal.actor, self.policy)
         return ev
 
     def for_event(self, journey_id: int, event: str, principal: Principal) -> JourneyView:

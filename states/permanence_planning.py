@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from states.deadline_kinds import opens
-from states.roles import CASEWORK, IRO
+from states.roles import CASEWORK, IRO, PANEL_CHAIR
 from workflow.calendar import add_months, add_working_days
 from workflow.definition import (
     Branch,
@@ -152,7 +152,9 @@ DEFINITION = JourneyDefinition(
             "record_permanence_plan",
             _OPEN,
             "plan_recorded",
-            CASEWORK,
+            # The chair records a plan the panel approves (CYPF ToR: the meeting approves
+            # permanence plans; issue 14 item 6).
+            (*CASEWORK, PANEL_CHAIR),
             label="record the permanence plan",
             fields=(
                 Field("primary_plan", "choice", required=True, choices=PLANS),

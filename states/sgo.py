@@ -161,6 +161,9 @@ DEFINITION = JourneyDefinition(
             SIGNERS,
             label="sign off the support plan",
             guards=(_within_delegation, _three_quotes),
+            # A preset's scheme of delegation names who signs off (Wirral: the chair, as
+            # the panel, for a plan that costs nothing); SIGNERS is the shared default.
+            roles_scheme=DELEGATION_SCHEME,
             record_date_as="signed_off_on",
         ),
         Event(

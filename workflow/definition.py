@@ -62,6 +62,19 @@ class Policy:
                 return roles
         return ()
 
+    def roles_of(self, event: Event) -> tuple[str, ...]:
+        """Who may fire ``event``: its own roles or, for an event whose roles follow a scheme
+        of delegation (``roles_scheme``) this policy holds, every role of the scheme's bands
+        (the guard then checks the band for the amount). A preset's scheme thus decides who
+        signs off, without changing the journey's shared default."""
+        bands = self.delegation.get(event.roles_scheme or "")
+        if not bands:
+            return event.roles
+        out: list[str] = []
+        for _limit, roles in bands:
+            out.extend(r for r in roles if r not in out)
+        return tuple(out)
+
     def with_scheme(self, scheme: str, bands: Bands) -> Policy:
         """The same policy with ``scheme`` replaced by ``bands``."""
         return replace(self, delegation={**self.delegation, scheme: bands})
@@ -167,6 +180,9 @@ class Event:
     deadlines: tuple[DeadlineRule, ...] = ()
     record_date_as: str | None = None
     facts: Callable[[Context], dict[str, Any]] | None = None
+    # A scheme of delegation (``Policy.delegation``) whose band roles replace ``roles``
+    # when the policy holds it (``Policy.roles_of``); ``roles`` is the default.
+    roles_scheme: str | None = None
 
     @property
     def branches(self) -> tuple[Branch, ...]:

@@ -146,17 +146,20 @@ def find_event(definition: JourneyDefinition, name: str) -> Event:
     return ev
 
 
-def _roles_reason(ev: Event, actor: Actor) -> str | None:
-    if actor.roles.isdisjoint(ev.roles):
-        return f"Only {', '.join(ev.roles)} may {ev.label or ev.name.replace('_', ' ')}."
+def _roles_reason(ev: Event, actor: Actor, policy: Policy | None = None) -> str | None:
+    roles = policy.roles_of(ev) if policy is not None else ev.roles
+    if actor.roles.isdisjoint(roles):
+        return f"Only {', '.join(roles)} may {ev.label or ev.name.replace('_', ' ')}."
     return None
 
 
-def check_role(ev: Event, actor: Actor) -> None:
-    """Refuse an actor who may not fire ``ev`` (:class:`RoleNotAllowed` names who may)."""
-    reason = _roles_reason(ev, actor)
+def check_role(ev: Event, actor: Actor, policy: Policy | None = None) -> None:
+    """Refuse an actor who may not fire ``ev`` (:class:`RoleNotAllowed` names who may): its
+    roles as ``policy`` gives them (``Policy.roles_of``), else the event's own."""
+    reason = _roles_reason(ev, actor, policy)
     if reason:
-        raise RoleNotAllowed(reason, roles=ev.roles)
+        roles = policy.roles_of(ev) if policy is not None else ev.roles
+        raise RoleNotAllowed(reason, roles=roles)
 
 
 def input_errors(
@@ -264,7 +267,7 @@ def plan_start(
 ) -> TransitionPlan:
     """Plan the start of a new journey (recorded as its ``start`` event)."""
     ev = jm.definition.start
-    check_role(ev, actor)
+    check_role(ev, actor, policy)
     _check_dates(started_on, today, None)
     clean, errors = field_rules.validate(ev.fields, data)
     if errors:
@@ -309,7 +312,7 @@ def plan_event(
             state=journey.state,
             available_events=[e.name for e in definition.events_from(journey.state)],
         )
-    check_role(ev, actor)
+    check_role(ev, actor, policy)
     _check_dates(occurred_on, today, journey.started_on)
     clean, errors = field_rules.validate(ev.fields, data)
     if errors:
@@ -358,7 +361,7 @@ def options(
     out = []
     for ev in jm.definition.events_from(journey.state):
         reasons = [refusal] if refusal else []
-        role_reason = _roles_reason(ev, actor)
+        role_reason = _roles_reason(ev, actor, policy)
         if role_reason:
             reasons.append(role_reason)
         reasons.extend(r for r in (g(ctx) for g in ev.guards) if r)

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, insert, select, update
 
-from panels.config import DecisionType
+from panels.config import DecisionType, Outcome
 from panels.errors import PanelConflict, PanelForbidden, PanelInvalid
 from panels.funding import FundingRequest, refusals
 from panels.models import ACTIONS as ACT
@@ -53,7 +53,22 @@ class DecisionsMixin(EscalationsMixin):
             return ()
         jm = self.registry.current(journey_type)
         ev = jm.definition.event(event) if jm else None
-        return ev.roles if ev else ()
+        return self.journeys.policy.roles_of(ev) if ev else ()
+
+    def outcome_roles(self, dt: DecisionType, outcome: Outcome) -> tuple[str, ...] | None:
+        """Who may record ``outcome`` of ``dt`` besides the chair: its journey event's roles
+        as this panel's policy gives them, or, for a funding outcome that fires no event
+        (Leicestershire's therapeutic support), the roles of the funding scheme's bands
+        (the scheme's check then takes the band for the amount); None: the chair's alone."""
+        if outcome.event is not None:
+            return self._event_roles(dt.journey_type, outcome.event)
+        scheme = self.config.funding_scheme(dt.funding_scheme) if dt.funding_scheme else None
+        if scheme is not None and not outcome.defers and outcome.key.startswith("agree"):
+            roles: list[str] = []
+            for band in scheme.bands:
+                roles.extend(r for r in band.roles if r not in roles)
+            return tuple(roles)
+        return None
 
     def decide(self, item_id: int, principal: Principal, body: dict[str, Any]) -> Decision:
         """Record the decision or recommendation on an item, firing its journey event in the
@@ -62,10 +77,14 @@ class DecisionsMixin(EscalationsMixin):
             item, meeting = self._item_to_decide(conn, item_id)
             outcome = self._outcome(conn, item, str(body.get("outcome") or ""))
             journey = self._journey(conn, item.journey_id) if item.journey_id else None
-            require(
-                principal,
-                decision_rule(self._event_roles(journey.type if journey else None, outcome.event)),
-            )
+            if outcome.decision_type is not None:
+                config_outcome = next(
+                    o for o in outcome.decision_type.outcomes if o.key == outcome.key
+                )
+                roles = self.outcome_roles(outcome.decision_type, config_outcome) or ()
+            else:
+                roles = self._event_roles(journey.type if journey else None, outcome.event)
+            require(principal, decision_rule(roles))
             funding_check = self._funding_check(principal, outcome, body)
             actions = list(body.get("actions") or [])
             if actions and journey is None:

@@ -216,7 +216,9 @@ class MinutesMixin(PanelBase):
                     conn, principal, meeting, minutes, approved_on, webhook=self.record_webhook
                 )
             told = self._notify_minutes_approved(conn, meeting, approved_on)
-            circulated = self._circulate(conn, principal, meeting, children, approved_on)
+            # Keyed on the day it is sent, not the approval date: a back-dated approval and
+            # a circulation later that day tell nobody twice (issue 14 item 6).
+            circulated = self._circulate(conn, principal, meeting, children, today())
             log.info("panel_minutes_approved", meeting_id=meeting_id, count=len(set(children)))
         return MinutesApproval(
             meeting_id=meeting_id,

@@ -31,6 +31,11 @@ from services.models import USERS as U
 from states.roles import SOCIAL_WORKER, TEAM_MANAGER
 
 
+def _children_discussed(n: int) -> str:
+    """``n`` children discussed, in words with the plural right."""
+    return f"{n} child discussed" if n == 1 else f"{n} children discussed"
+
+
 class TrackerMixin(PanelBase):
     """The tracker and its circulation."""
 
@@ -74,6 +79,8 @@ class TrackerMixin(PanelBase):
                 "panel": self.config.panel.name,
                 "meeting_date_long": long_date(meeting.meeting_date),
                 "count": len(set(children)),
+                # The plural right: "1 child discussed", "3 children discussed".
+                "children_discussed": _children_discussed(len(set(children))),
             },
             link="/panel/tracker",
             on=on,

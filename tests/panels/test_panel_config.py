@@ -161,15 +161,15 @@ def test_cli_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "torbay: Torbay Permanency Panel" in capsys.readouterr().out
 
 
-@pytest.fixture
-def _atlantis(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Set before the app's settings are read (the fixture comes first in the test's list).
-    monkeypatch.setenv("PERMANENCE_PANEL", "atlantis")
+def test_a_misconfigured_panel_refuses_to_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Issue 14 item 6: a mistyped PERMANENCE_PANEL started the service, /readyz said ready
+    # and every panel call answered 500. Now the service refuses to start.
+    from app.main import create_app
+    from services.config import Settings
 
-
-def test_a_misconfigured_panel_answers_clearly(_atlantis: None, make_user: Any) -> None:
-    admin = make_user("panel.admin", "panel_admin")
-    response = admin.get("/panel/meetings")
-    assert response.status_code == 500
-    assert response.json()["error"] == "panel_misconfigured"
-    assert "no such panel preset or file" in response.json()["message"]
+    monkeypatch.setenv("PERMANENCE_PANEL", "wirrall")
+    with pytest.raises(SystemExit) as refused:
+        create_app(Settings())
+    message = str(refused.value)
+    assert "permanence panel check" in message
+    assert "wirrall" in message and "no such panel preset or file" in message

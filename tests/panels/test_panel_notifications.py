@@ -339,3 +339,29 @@ def test_notify_is_once_per_event_and_recipient_and_emails_carry_no_name(
     assert f"child reference {child['reference']}" in text
     assert f"{BASE}/panel/meetings/1" in text
     assert NAME[0] not in text and NAME[1] not in text
+
+
+def test_a_back_dated_approval_and_a_circulation_the_same_day_tell_nobody_twice(
+    make_user: UserFactory, engine: Engine
+) -> None:
+    # Issue 14 item 6: the once-a-day rule keyed on approved_on, so circulating the
+    # tracker after a back-dated approval notified everyone again the same day.
+    cast = people(make_user)
+    meeting, (sw_south, tm_south) = _decided_meeting(make_user, cast)
+    approved = ok(
+        cast.admin.post(
+            f"/panel/meetings/{meeting['id']}/minutes/approve",
+            {"approved_on": meeting["meeting_date"]},
+        )
+    )
+    concerned = [cast.sw, cast.tm, sw_south, tm_south]
+    assert approved["notified"]["tracker_circulated"] == sorted(a.user_id for a in concerned)
+    again = ok(cast.admin.post(f"/panel/meetings/{meeting['id']}/tracker/circulate"))
+    assert again["notified"] == []
+    assert all(len(_notifications(a, "panel_tracker_circulated")) == 1 for a in concerned)
+    message = _notifications(cast.sw, "panel_tracker_circulated")[0]["message"]
+    name = load_panel("torbay").panel.name
+    # The panel's name once, the date in words, the plural right.
+    assert f"after the {name} meeting of " in message, message
+    assert " panel meeting" not in message
+    assert "(2 children discussed)" in message or "(1 child discussed)" in message, message

@@ -77,28 +77,37 @@ def test_the_scheme_of_delegation_no_longer_refuses_the_chair_a_zero_cost_plan(
     item, _journey = _sgo_item(cast, 0)
     answer = chair.post(f"/panel/items/{item['id']}/decision", {"outcome": "sign_off"})
     # Before the fix: 403 "£0.00 a year is above the limit for your role under the scheme
-    # of delegation". What refuses a chair who holds no manager's role now is the SGO
-    # journey's own sign_off roles (see the strict xfail below), not the scheme.
+    # of delegation".
     assert "scheme of delegation" not in answer.text, answer.text
     assert "above the limit" not in answer.text, answer.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="states/sgo.py: sign_off is granted to team_manager, service_manager and "
-    "service_director only (a journey rule shared by every preset, asserted by the states "
-    "and API tests), so a chair with no manager's role is refused by the engine (403 "
-    "role_not_allowed) once the scheme allows them: issue 14 item 6's general rule",
-)
 def test_a_chair_without_a_managers_role_signs_off_a_zero_cost_plan(
     make_user: UserFactory,
 ) -> None:
     cast = people(make_user)
     chair = _chair_only(make_user)
     item, journey = _sgo_item(cast, 0)
+    # The SGO journey's sign_off roles follow the panel's scheme of delegation (Wirral's
+    # £0 band names the chair); before, the engine refused them (403 role_not_allowed).
     decided = chair.post(f"/panel/items/{item['id']}/decision", {"outcome": "sign_off"})
     assert decided.status_code == 201, decided.text
     assert ok(cast.sw.get(f"/journeys/{journey['id']}"))["state"] == "signed_off"
+
+
+def test_other_presets_and_the_shared_default_keep_the_sgo_signers() -> None:
+    from panels.service.common import PanelBase
+    from services.config import Settings
+    from states import sgo
+
+    sign_off = sgo.DEFINITION.event("sign_off")
+    assert sign_off is not None and sign_off.roles == sgo.SIGNERS
+    base = Settings().policy()
+    assert base.roles_of(sign_off) == sgo.SIGNERS
+    assert "panel_chair" in PanelBase.policy_for(CONFIG, base).roles_of(sign_off)
+    for name in ("leicestershire", "torbay"):
+        policy = PanelBase.policy_for(load_panel(name), base)
+        assert "panel_chair" not in policy.roles_of(sign_off), name
 
 
 def test_the_tor_chair_senior_manager_signs_off_a_zero_cost_plan_at_panel(

@@ -240,6 +240,7 @@ def child_page(
             "can_edit": may_edit(principal, child["team"]),
             "may_refer": permissions.allows(principal, permissions.REFER_CASE),
             "panel_record": panel_record,
+            "may_escalate": permissions.allows(principal, permissions.ESCALATE_DRIFT),
             "today": day,
             "in_cohorts": in_cohorts,
             "cohort_links": not principal.roles.isdisjoint(COHORT_PAGE_ROLES),

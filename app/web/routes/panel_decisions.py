@@ -106,9 +106,10 @@ def _decision(panel: PanelService, session: WebSession, meeting_id: int, item_id
     out = []
     for o in dt.outcomes:
         ev = jm.definition.event(o.event) if jm and o.event else None
-        # Offered only to a role that may record it: the event's own roles (the ADM's
-        # approval, a signer under the scheme of delegation); the chair when none.
-        if not allows(principal, outcome_rule(ev.roles if ev else None)):
+        # Offered only to a role that may record it: the event's roles as the panel's
+        # policy gives them (the ADM's approval, a signer under the scheme of delegation),
+        # a funding scheme's roles for a funding outcome; the chair when none.
+        if not allows(principal, outcome_rule(panel.outcome_roles(dt, o))):
             continue
         fields = tuple(
             f

@@ -4,9 +4,12 @@ which the director answers on the director's page."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, Response
 
+from app.api.deps import Services
 from app.api.params import PathId
 from app.web.deps import CheckedForm, PageSession
 from app.web.forms import FormErrors, text
@@ -17,6 +20,7 @@ from notifications.raised import REASON_CHARS
 from panels.permissions import ESCALATE_DRIFT
 from panels.results import AgendaItem, MeetingDetail
 from panels.service import PanelService
+from services.children import get_child
 from workflow.errors import EngineError
 
 router = APIRouter(include_in_schema=False)
@@ -96,3 +100,68 @@ def escalate(
             code = "escalated" if raised.created else "already_escalated"
             return done_redirect(f"/panel/meetings/{meeting_id}", code, f"#item-{item_id}")
     return _page(request, meeting, item, reason=reason, errors=errors, status_code=status_code)
+
+
+def _child_page(
+    request: Request,
+    child: dict[str, Any],
+    *,
+    reason: str = "",
+    errors: FormErrors | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    return render(
+        request,
+        "panel/escalate_child.html",
+        {
+            "child": child,
+            "reason": reason,
+            "reason_max": REASON_CHARS,
+            "errors": errors or FormErrors(),
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/panel/children/{child_id}/escalate")
+def escalate_child_form(
+    request: Request, child_id: PathId, session: PageSession, services: Services
+) -> HTMLResponse:
+    """The chair's form to escalate drift on a child from the child page."""
+    require_rule(session, ESCALATE_DRIFT)
+    child = get_child(services.engine, child_id, session.principal)  # 404 / 403 for others
+    return _child_page(request, child)
+
+
+@router.post("/panel/children/{child_id}/escalate")
+def escalate_child(
+    request: Request,
+    child_id: PathId,
+    session: PageSession,
+    form: CheckedForm,
+    panel: Panel,
+    services: Services,
+) -> Response:
+    """Escalate the child's drift with the reason (``PanelService.escalate_drift``, as
+    ``POST /api/v1/panel/children/{id}/escalate``); back to the child page."""
+    require_rule(session, ESCALATE_DRIFT)
+    child = get_child(services.engine, child_id, session.principal)
+    reason = text(form, "reason")
+    errors = FormErrors()
+    status_code = 400
+    if not reason:
+        errors.add("reason", "Enter the reason: what is drifting and why")
+    elif len(reason) > REASON_CHARS:
+        errors.add("reason", f"The reason must be {REASON_CHARS:,} characters or fewer")
+    else:
+        try:
+            raised = panel.escalate_drift(session.principal, reason, child_id=child_id)
+        except EngineError as exc:
+            if exc.status_code in (403, 404):
+                raise
+            refusal(errors, "reason", exc)
+            status_code = exc.status_code
+        else:
+            code = "escalated" if raised.created else "already_escalated"
+            return done_redirect(f"/children/{child_id}", code, "")
+    return _child_page(request, child, reason=reason, errors=errors, status_code=status_code)
