@@ -360,77 +360,106 @@ class JourneyService:
         started_on: date | None,
         data: Mapping[str, Any] | None,
         principal: Principal,
+        conn: Connection | None = None,
+        provenance: Mapping[str, Any] | None = None,
     ) -> JourneyView:
-        """Start a journey of ``journey_type`` for a child, with its first deadlines."""
+        """Start a journey of ``journey_type`` for a child, with its first deadlines.
+
+        ``conn`` makes the start part of the caller's write transaction (the care record's
+        import); ``provenance`` is stored in the start event's data beside the checked
+        fields (where the fact came from: the import, its file and row), never validated
+        as a form's field because no person typed it.
+        """
         jm = self.registry.current(journey_type)
         if jm is None:
             raise UnknownJourneyType(
                 f"There is no journey type {journey_type!r}.", types=self.registry.types()
             )
-        with write_connection(self.engine) as conn:
-            child = conn.execute(
-                select(
-                    C.c.id,
-                    C.c.team,
-                    C.c.looked_after_since,
-                    C.c.legal_status,
-                    C.c.allocated_social_worker_id,
-                ).where(C.c.id == child_id)
-            ).one_or_none()
-            if child is None:
-                raise NotFound(f"There is no child {child_id}.")
-            self._check_access(principal, child.team, write=True)
-            active = conn.execute(
-                select(J.c.id).where(
-                    and_(J.c.child_id == child_id, J.c.type == journey_type, J.c.status == "active")
-                )
-            ).first()
-            if active is not None:
-                raise AlreadyActive(
-                    f"The child already has an active {journey_type} journey.",
-                    journey_id=active.id,
-                )
-            if started_on is None:
-                started_on = child.looked_after_since or today()
-            plan = plan_start(
-                jm,
-                started_on=started_on,
-                data=data,
-                actor=principal.actor,
-                child=ChildFacts(child.id, child.looked_after_since, child.legal_status),
-                today=today(),
-                policy=self.policy,
+        if conn is not None:
+            return self._start(
+                conn, jm, child_id, journey_type, started_on, data, principal, provenance
             )
-            stamp = now_utc()
-            journey_id = insert_id(
-                conn.execute(
-                    insert(J).values(
-                        child_id=child_id,
-                        type=journey_type,
-                        state=plan.to_state,
-                        status="closed" if plan.closes else "active",
-                        version=1,
-                        definition_version=jm.definition.version,
-                        started_on=started_on,
-                        data=plan.journey_data,
-                        created_at=stamp,
-                        updated_at=stamp,
-                    )
+        with write_connection(self.engine) as own:
+            return self._start(
+                own, jm, child_id, journey_type, started_on, data, principal, provenance
+            )
+
+    def _start(
+        self,
+        conn: Connection,
+        jm: Any,
+        child_id: int,
+        journey_type: str,
+        started_on: date | None,
+        data: Mapping[str, Any] | None,
+        principal: Principal,
+        provenance: Mapping[str, Any] | None,
+    ) -> JourneyView:
+        child = conn.execute(
+            select(
+                C.c.id,
+                C.c.team,
+                C.c.looked_after_since,
+                C.c.legal_status,
+                C.c.allocated_social_worker_id,
+            ).where(C.c.id == child_id)
+        ).one_or_none()
+        if child is None:
+            raise NotFound(f"There is no child {child_id}.")
+        self._check_access(principal, child.team, write=True)
+        active = conn.execute(
+            select(J.c.id).where(
+                and_(J.c.child_id == child_id, J.c.type == journey_type, J.c.status == "active")
+            )
+        ).first()
+        if active is not None:
+            raise AlreadyActive(
+                f"The child already has an active {journey_type} journey.",
+                journey_id=active.id,
+            )
+        if started_on is None:
+            started_on = child.looked_after_since or today()
+        plan = plan_start(
+            jm,
+            started_on=started_on,
+            data=data,
+            actor=principal.actor,
+            child=ChildFacts(child.id, child.looked_after_since, child.legal_status),
+            today=today(),
+            policy=self.policy,
+        )
+        if provenance:
+            plan = replace(plan, event_data={**plan.event_data, **provenance})
+        stamp = now_utc()
+        journey_id = insert_id(
+            conn.execute(
+                insert(J).values(
+                    child_id=child_id,
+                    type=journey_type,
+                    state=plan.to_state,
+                    status="closed" if plan.closes else "active",
+                    version=1,
+                    definition_version=jm.definition.version,
+                    started_on=started_on,
+                    data=plan.journey_data,
+                    created_at=stamp,
+                    updated_at=stamp,
                 )
             )
-            started = Transition(
-                journey_id=journey_id,
-                child_id=child_id,
-                expected_version=0,
-                social_worker_id=child.allocated_social_worker_id,
-                actor_id=principal.user_id,
-                stamp=stamp,
-                plan=plan,
-            )
-            journey_store.record_event(conn, started)
-            journey_store.apply_deadlines(conn, started)
-            row = self._load(conn, journey_id)
-            return self._view(conn, row, principal)
+        )
+        started = Transition(
+            journey_id=journey_id,
+            child_id=child_id,
+            expected_version=0,
+            social_worker_id=child.allocated_social_worker_id,
+            actor_id=principal.user_id,
+            stamp=stamp,
+            plan=plan,
+        )
+        journey_store.record_event(conn, started)
+        journey_store.apply_deadlines(conn, started)
+        row = self._load(conn, journey_id)
+        return self._view(conn, row, principal)
 
     def fire(
         self,
@@ -442,16 +471,26 @@ class JourneyService:
         data: Mapping[str, Any] | None,
         principal: Principal,
         conn: Connection | None = None,
+        provenance: Mapping[str, Any] | None = None,
     ) -> JourneyView:
         """Fire ``event``: state, version, history and deadlines change together or not at all.
 
         ``conn`` lets a caller (the panel recording a decision) make the event part of its own
         write transaction, so the decision and the journey's change commit together.
+        ``provenance`` (the care record's import only) is stored beside the event's data.
         """
         if conn is not None:
-            return self._fire(
-                conn, journey_id, event, expected_version, occurred_on, data, principal
-            )
+            row, deadline_rows = journey_store.read(conn, journey_id)
+            self._check_read(row, journey_id, principal, expected_version)
+            deadlines = [DeadlineView(*r) for r in deadline_rows]
+            if provenance:
+                t = self._plan(row, deadlines, event, occurred_on, data, principal)
+                t = replace(t, plan=replace(t.plan, event_data={**t.plan.event_data, **provenance}))
+                new_ids = journey_store.write(conn, t)
+                if new_ids is None:
+                    raise _changed_just_now()
+                return self._answer(row, t, deadlines, new_ids, principal)
+            return self._advance(conn, row, event, occurred_on, data, principal, deadlines)
         with write_connection(self.engine) as own:
             return self._fire(
                 own, journey_id, event, expected_version, occurred_on, data, principal

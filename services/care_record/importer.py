@@ -28,8 +28,11 @@ The child's current legal status and the start of the current period of care are
 the record as of ``as_of`` (``derive.py``) into the child's own ``legal_status`` and
 ``looked_after_since``, in the service's own words (:data:`SERVICE_LEGAL_STATUS`).
 
-Journeys from the record (item 5) are not built here: the report's ``journeys_started`` and
-``events_recorded`` stay 0 and its note says so.
+Journeys from the record (item 5): after a child's rows are written, in the same savepoint,
+:func:`services.care_record.journeys.derive_journeys` starts and advances the child's
+journeys through the journey service, back-dated, as the import's system user; the report
+counts the journeys started and the events recorded (a dry run counts them and writes
+nothing). An unchanged child is not looked at again, so a re-import records no event.
 
 Item 10: the report names children by the return's child id only; rejections carry values
 made safe by ``rejections.safe_value``; log lines carry counts only.
@@ -52,8 +55,11 @@ import structlog
 from sqlalchemy import Connection, Engine, Table, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+import states
 from services import audit
+from services.access import Principal
 from services.care_record import derive
+from services.care_record.journeys import Derived, derive_journeys, import_principal
 from services.care_record.lock import import_lock
 from services.care_record.models import (
     CARE_ADOPTION_DECISIONS,
@@ -73,11 +79,13 @@ from services.care_record.tables import TableKind
 from services.children import move_open_deadlines
 from services.clock import now_utc
 from services.db import insert_id, write_connection
+from services.journeys import JourneyService
 from services.models import CHILDREN as C
 from services.models import TEAMS as T
 from services.models import USERS as U
 from states.roles import SOCIAL_WORKER
 from workflow.calendar import today_london
+from workflow.definition import Policy
 from workflow.errors import EngineError
 
 log = structlog.get_logger("permanence.care_record")
@@ -110,7 +118,7 @@ BATCH = 200
 _REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9/_-]{0,49}")  # as schemas.ChildCreate
 _NAME_MAX = 100
 
-JOURNEYS_NOTE = "journeys from the record are not built yet (issue 13 item 5)"
+JOURNEYS_NOTE = "journeys derived from the record through the engine, back-dated"
 
 
 class ImportRefused(EngineError):
@@ -493,7 +501,16 @@ class _Run:
     names: Mapping[str, str]
     teams: frozenset[str]
     started_at: Any
+    journeys: JourneyService | None = None
     import_id: int | None = None
+    principal: Principal | None = None
+
+    def import_principal(self, conn: Connection) -> Principal:
+        """The import's system user, found or created once per run (outside any child's
+        savepoint, so a child that fails cannot take it with it)."""
+        if self.principal is None:
+            self.principal = import_principal(conn)
+        return self.principal
 
     def name(self, path: str) -> str:
         return self.names.get(path, path)
@@ -529,6 +546,7 @@ def import_return(
     dry_run: bool = False,
     as_of: date | None = None,
     names: Mapping[str, str] | None = None,
+    journeys: JourneyService | None = None,
 ) -> ImportReport:
     """Import the return in ``paths`` (see the module's docstring) and report what changed.
 
@@ -591,6 +609,9 @@ def _import_locked(
         names=shown,
         teams=teams,
         started_at=now_utc(),
+        journeys=journeys
+        if journeys is not None
+        else JourneyService(engine, states.build_registry(), Policy()),
     )
     for rejection in care_return.unattached:
         run.reject(rejection)
@@ -966,6 +987,7 @@ def _apply_batch(conn: Connection, run: _Run, outcomes: Sequence[Any], day: date
                 prints[record.child_id],
                 None,
                 _plan_facts(run, record, None),
+                day,
             )
             continue
         child_changes = {k: v for k, v in desired.items() if found.child.get(k) != v}
@@ -985,7 +1007,7 @@ def _apply_batch(conn: Connection, run: _Run, outcomes: Sequence[Any], day: date
         if not (child_changes or header_changed or plan.any):
             report.children_unchanged += 1
             continue
-        _write_child(conn, run, record, child_changes, prints[record.child_id], found, plan)
+        _write_child(conn, run, record, child_changes, prints[record.child_id], found, plan, day)
 
 
 def _write_child(
@@ -996,10 +1018,13 @@ def _write_child(
     print_: str,
     found: _Stored | None,
     plan: _Plan,
+    day: date,
 ) -> None:
     """One child's writes in a savepoint: all of them, or (on a database error) none."""
     import_id = run.ensure_import(conn)
+    principal = run.import_principal(conn)
     stamp = now_utc()
+    derived = Derived()
     try:
         with conn.begin_nested():
             if found is None:
@@ -1067,6 +1092,33 @@ def _write_child(
                         .where(facts.table.c.id.in_(withdrawn))
                         .values(withdrawn_by=import_id)
                     )
+            if run.journeys is not None:
+                derived = derive_journeys(
+                    conn,
+                    run.journeys,
+                    principal,
+                    child_pk=child_pk,
+                    record=record,
+                    import_id=import_id,
+                    name=run.name,
+                    day=day,
+                )
+    except EngineError as exc:
+        # The engine refused a step the record implies: the child's rows go with it, so the
+        # record and its journeys never part; the refusal's kind is the reason.
+        run.report.children_rejected += 1
+        run.reject(
+            Rejection.of(
+                file=record.header_source.file,
+                row=record.header_source.row,
+                column="CHILD",
+                raw_value=record.child_id,
+                reason=f"its journeys could not be derived ({exc.code}); none of the child's "
+                "rows were written",
+                child_id=record.child_id,
+            )
+        )
+        return
     except SQLAlchemyError as exc:
         # The driver's message can quote the row's values; only the error's kind is shown.
         run.report.children_rejected += 1
@@ -1086,5 +1138,7 @@ def _write_child(
         run.report.children_created += 1
     else:
         run.report.children_updated += 1
+    run.report.journeys_started += derived.started
+    run.report.events_recorded += derived.events
     for name, counts in plan.counts.items():
         run.report.facts[name] = run.report.facts[name] + counts

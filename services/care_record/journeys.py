@@ -1,0 +1,286 @@
+"""Journeys from the care record (issue 13 item 5): started and advanced through the engine.
+
+After a child's record is written (in the same savepoint, so the child's rows and journeys
+apply together or not at all) :func:`derive_journeys` brings the child's journeys up to what
+the record shows, back-dated, through :class:`services.journeys.JourneyService` — the same
+checks, history and deadlines as an event fired on the API:
+
+* ``permanence_planning`` for a child looked after on the day, started on the first day of
+  the current period of care, then one ``hold_review`` per review on record in that period;
+* ``placed_with_parents`` where the open episode's placement is with parents (``P1``),
+  started on the day that placement began;
+* ``adoption`` at the state the facts show: a should-be-placed-for-adoption decision
+  (``sbpfa_decided``), a placement order (legal status ``E1``: ``placement_order_granted``),
+  placed for adoption (``A3``-``A6``: ``placed``).
+
+The actor is the import's system user (:data:`IMPORT_USERNAME`, who cannot sign in); every
+event's data carries ``import_id``, ``source_file`` and ``source_row`` beside its fields.
+
+Nothing twice, nothing rewound: a journey of the type that already exists is advanced only
+while every event on it came from an import, and only by the steps the record shows beyond
+where it stands; a journey a person moved, or one past what the record shows, is left as it
+is. Events the return cannot supply (the regional adoption agency, the adopters) are given
+the words :data:`NOT_IN_RETURN`, so the social worker sees they came from the record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select
+
+from services.access import Principal
+from services.care_record.derive import current_period_of_care, current_placement_start
+from services.care_record.records import ChildRecord, Source
+from services.clock import now_utc
+from services.db import insert_id
+from services.journeys import JourneyService
+from services.models import JOURNEY_EVENTS as E
+from services.models import JOURNEYS as J
+from services.models import USERS as U
+from states.roles import ADM, IRO, SERVICE_MANAGER, SOCIAL_WORKER, TEAM_MANAGER
+from states.ssda903 import PLACED_FOR_ADOPTION, PLACED_WITH_PARENTS, PLACEMENT_ORDER
+
+IMPORT_USERNAME = "system:care-record-import"
+"""The system user every imported event is recorded by (inactive: nobody signs in as it)."""
+
+IMPORT_ROLES = frozenset({SOCIAL_WORKER, TEAM_MANAGER, SERVICE_MANAGER, ADM, IRO})
+"""Every role the derived events need (the ADM's decisions included): the import records
+decisions already taken and on the return, it does not take them."""
+
+NOT_IN_RETURN = "not in the SSDA903 return"
+
+# The adoption journey's steps the record can show, in order, with the level each reaches.
+_ADOPTION_STEPS: tuple[tuple[str, int], ...] = (
+    ("link_raa", 1),
+    ("complete_cpr", 1),
+    ("decide_sbpfa", 1),
+    ("grant_placement_order", 2),
+    ("propose_match", 3),
+    ("approve_match", 3),
+    ("move_in", 3),
+)
+
+
+@dataclass
+class Derived:
+    """What deriving one child's journeys wrote: journeys started and events recorded
+    (a start counts as an event, as it does in a journey's history)."""
+
+    started: int = 0
+    events: int = 0
+
+
+def import_principal(conn: Connection) -> Principal:
+    """The import's system user as a principal, created (inactive, no password) on first use."""
+    row = conn.execute(select(U.c.id).where(U.c.username == IMPORT_USERNAME)).first()
+    if row is None:
+        user_id = insert_id(
+            conn.execute(
+                insert(U).values(
+                    username=IMPORT_USERNAME,
+                    display_name="Care record import",
+                    password_hash="!",  # no password verifies against it
+                    roles=sorted(IMPORT_ROLES),
+                    team=None,
+                    active=False,
+                    created_at=now_utc(),
+                )
+            )
+        )
+    else:
+        user_id = row.id
+    return Principal(user_id, IMPORT_USERNAME, IMPORT_ROLES, None)
+
+
+def _provenance(import_id: int, source: Source, name: str) -> dict[str, Any]:
+    return {"import_id": import_id, "source_file": name, "source_row": source.row}
+
+
+@dataclass(frozen=True)
+class _Existing:
+    id: int
+    state: str
+    status: str
+    version: int
+    events: dict[str, int]
+    by_person: bool
+
+
+def _existing(conn: Connection, child_pk: int, import_user: int) -> dict[str, _Existing]:
+    """The child's journeys by type (the newest of each), with their events counted by name
+    and whether any event came from someone other than the import."""
+    rows = conn.execute(
+        select(J.c.id, J.c.type, J.c.state, J.c.status, J.c.version)
+        .where(J.c.child_id == child_pk)
+        .order_by(J.c.id)
+    ).all()
+    if not rows:
+        return {}
+    counts: dict[int, dict[str, int]] = {}
+    people: set[int] = set()
+    for jid, event, actor, n in conn.execute(
+        select(E.c.journey_id, E.c.event, E.c.actor_id, func.count())
+        .where(E.c.journey_id.in_([r.id for r in rows]))
+        .group_by(E.c.journey_id, E.c.event, E.c.actor_id)
+    ):
+        counts.setdefault(jid, {})
+        counts[jid][event] = counts[jid].get(event, 0) + n
+        if actor != import_user:
+            people.add(jid)
+    return {
+        r.type: _Existing(r.id, r.state, r.status, r.version, counts.get(r.id, {}), r.id in people)
+        for r in rows
+    }
+
+
+def adoption_facts(record: ChildRecord, day: date) -> tuple[int, dict[str, tuple[date, Source]]]:
+    """How far the record shows the child's adoption (0 none, 1 should-be-placed decision,
+    2 placement order, 3 placed for adoption) in the current period of care, with the date
+    and source of each fact."""
+    period = current_period_of_care(record, day)
+    if period is None:
+        return 0, {}
+    facts: dict[str, tuple[date, Source]] = {}
+    for decision in record.adoption_decisions:
+        if period.start <= decision.decided_on <= day and (
+            decision.ceased_on is None or decision.ceased_on > day
+        ):
+            facts.setdefault("sbpfa", (decision.decided_on, decision.source))
+    for episode in period.episodes:
+        if episode.start > day:
+            break
+        if episode.legal_status in PLACEMENT_ORDER:
+            facts.setdefault("order", (episode.start, episode.source))
+    current = period.episodes[-1]
+    if current.placement in PLACED_FOR_ADOPTION and (current.end is None or current.end > day):
+        start = current_placement_start(record, day) or current.start
+        facts["placed"] = (start, current.source)
+        for match in record.adoption_matches:
+            if match.matched_on <= start:
+                facts["matched"] = (match.matched_on, match.source)
+    level = 3 if "placed" in facts else 2 if "order" in facts else 1 if "sbpfa" in facts else 0
+    return level, facts
+
+
+def derive_journeys(
+    conn: Connection,
+    service: JourneyService,
+    principal: Principal,
+    *,
+    child_pk: int,
+    record: ChildRecord,
+    import_id: int,
+    name: Any,
+    day: date,
+) -> Derived:
+    """Bring one child's journeys up to what ``record`` shows on ``day`` (module docstring).
+
+    ``name`` maps a source's file to how the report names it. Raises what the engine raises
+    (the importer's savepoint then drops the child's rows with its journeys).
+    """
+    done = Derived()
+    period = current_period_of_care(record, day)
+    if period is None:
+        return done
+    existing = _existing(conn, child_pk, principal.user_id)
+    first = period.episodes[0]
+
+    def start(kind: str, on: date, source: Source) -> tuple[int, int]:
+        view = service.start(
+            child_pk,
+            kind,
+            started_on=on,
+            data=None,
+            principal=principal,
+            conn=conn,
+            provenance=_provenance(import_id, source, name(source.file)),
+        )
+        done.started += 1
+        done.events += 1
+        return view.id, view.version
+
+    def fire(
+        jid: int, version: int, event: str, on: date, source: Source, data: dict[str, Any]
+    ) -> int:
+        view = service.fire(
+            jid,
+            event=event,
+            expected_version=version,
+            occurred_on=on,
+            data=data,
+            principal=principal,
+            conn=conn,
+            provenance=_provenance(import_id, source, name(source.file)),
+        )
+        done.events += 1
+        return view.version
+
+    # Permanence planning: started at the period's start, one review event per review held.
+    reviews = [r for r in record.reviews if period.start <= r.held_on <= day]
+    pp = existing.get("permanence_planning")
+    if pp is None or pp.status != "active":
+        if pp is None:
+            jid, version = start("permanence_planning", period.start, first.source)
+            for review in reviews:
+                version = fire(jid, version, "hold_review", review.held_on, review.source, {})
+    elif not pp.by_person:
+        held = pp.events.get("hold_review", 0)
+        version = pp.version
+        for review in reviews[held:]:
+            version = fire(pp.id, version, "hold_review", review.held_on, review.source, {})
+
+    # Placed with parents: the open episode's placement.
+    current = period.episodes[-1]
+    if current.placement in PLACED_WITH_PARENTS and "placed_with_parents" not in existing:
+        on = current_placement_start(record, day) or current.start
+        start("placed_with_parents", on, current.source)
+
+    # Adoption at the state the facts show.
+    level, facts = adoption_facts(record, day)
+    ad = existing.get("adoption")
+    if level and (ad is None or (ad.status == "active" and not ad.by_person)):
+        if ad is None:
+            sbpfa = facts.get("sbpfa") or facts.get("order") or facts["placed"]
+            jid, version = start("adoption", period.start, sbpfa[1])
+            fired: dict[str, int] = {}
+        else:
+            jid, version, fired = ad.id, ad.version, ad.events
+        last = period.start
+        for event, needs in _ADOPTION_STEPS:
+            if needs > level:
+                break
+            if fired.get(event):
+                continue
+            when, source = _step_fact(event, facts)
+            last = max(last, when)
+            data = _step_data(event)
+            version = fire(jid, version, event, last, source, data)
+    return done
+
+
+def _step_fact(event: str, facts: dict[str, tuple[date, Source]]) -> tuple[date, Source]:
+    """The fact an adoption step is dated and sourced by (the nearest one the record holds)."""
+    order = {
+        "link_raa": ("sbpfa", "order", "placed"),
+        "complete_cpr": ("sbpfa", "order", "placed"),
+        "decide_sbpfa": ("sbpfa", "order", "placed"),
+        "grant_placement_order": ("order", "placed"),
+        "propose_match": ("matched", "placed"),
+        "approve_match": ("matched", "placed"),
+        "move_in": ("placed",),
+    }[event]
+    for key in order:
+        if key in facts:
+            return facts[key]
+    raise KeyError(event)  # pragma: no cover - the levels make one of them present
+
+
+def _step_data(event: str) -> dict[str, Any]:
+    if event == "link_raa":
+        return {"raa": NOT_IN_RETURN}
+    if event == "propose_match":
+        return {"adopters_reference": NOT_IN_RETURN}
+    return {}
