@@ -131,6 +131,13 @@ _SCENARIOS: list[Scenario] = [
     ("placed_with_parents", {}, [("hold_review", 90, {})]),
 ]
 
+# Children (by index) who also have one of the journeys issue 14 added.
+_KINSHIP_AND_HOME = {
+    9: "connected_person_approval",
+    10: "reunification",
+    11: "child_arrangements_order",
+}
+
 
 def _principal(engine: Engine, username: str) -> Principal:
     with engine.connect() as conn:
@@ -189,6 +196,15 @@ def seed(
         made.append(child)
         journey_type, start_data, events = _SCENARIOS[i % len(_SCENARIOS)]
         _drive(journeys, child_id, start, journey_type, start_data, events, sw)
+        if i in _KINSHIP_AND_HOME:
+            # Three children also have a journey issue 14 added, started this season.
+            kind, begun = _KINSHIP_AND_HOME[i], now - timedelta(days=40 + i)
+            data = (
+                {"assessment_kind": "schedule_3", "assessment_due": str(begun + timedelta(60))}
+                if kind == "reunification"
+                else {}
+            )
+            _drive(journeys, child_id, begun, kind, data, [], sw)
     _import_care_record(engine, made, now)
     _plan_panel(engine, journeys, panel)
     if policies is not None:

@@ -559,7 +559,14 @@ def import_return(
     """
     with import_lock(engine):
         return _import_locked(
-            engine, paths, la=la, actor=actor, dry_run=dry_run, as_of=as_of, names=names
+            engine,
+            paths,
+            la=la,
+            actor=actor,
+            dry_run=dry_run,
+            as_of=as_of,
+            names=names,
+            journeys=journeys,
         )
 
 
@@ -572,6 +579,7 @@ def _import_locked(
     dry_run: bool,
     as_of: date | None,
     names: Mapping[str, str] | None,
+    journeys: JourneyService | None,
 ) -> ImportReport:
     day = as_of if as_of is not None else today_london()
     given = [str(p) for p in paths]

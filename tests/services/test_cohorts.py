@@ -256,13 +256,13 @@ class TestJourneys:
             engine, username="sw1", password="pw-123456789", roles=("social_worker",), team="north"
         )
         sw = Principal(user_id, "sw1", frozenset({"social_worker"}), "north")
-        view = journey_service.start(
-            imported["LA18"],
-            "permanence_planning",
-            started_on=date(2025, 6, 1),
-            data={},
-            principal=sw,
-        )
+        # The import started the child's planning journey on 1 June 2025 (issue 13 item 5).
+        (view,) = [
+            v
+            for v in journey_service.list_for_child(imported["LA18"], sw)
+            if v.type == "permanence_planning" and v.status == "active"
+        ]
+        assert view.started_on == date(2025, 6, 1)
         view = journey_service.fire(
             view.id,
             event="hold_review",
@@ -364,4 +364,11 @@ class TestReaders:
     ) -> None:
         chair = admin(engine, "panel_chair")
         found = cohorts.child_cohorts(engine, imported["PWP14"], chair, as_of=AS_OF)
-        assert [c.name for c, _ in found] == ["placed_with_parents_12m", "looked_after_12m_no_plan"]
+        # The import's placed_with_parents journey (issue 13 item 5) brings the journey cohort
+        # too, and its back-dated review, unrecorded since, is overdue.
+        assert [c.name for c, _ in found] == [
+            "placed_with_parents_12m",
+            "looked_after_12m_no_plan",
+            "placed_with_parents",
+            "breached_deadlines",
+        ]
