@@ -26,6 +26,30 @@ from workflow.errors import EngineError
 router = APIRouter(include_in_schema=False)
 
 
+def _raise(
+    panel: PanelService, session: WebSession, form: Any, **target: int
+) -> tuple[str, FormErrors, int, str]:
+    """Check the form's reason and escalate the drift on ``target`` (an item or a child):
+    the reason, the form's errors, the status to answer them with, and the done code
+    ("escalated", "already_escalated"; empty while there are errors)."""
+    reason = text(form, "reason")
+    errors = FormErrors()
+    if not reason:
+        errors.add("reason", "Enter the reason: what is drifting and why")
+    elif len(reason) > REASON_CHARS:
+        errors.add("reason", f"The reason must be {REASON_CHARS:,} characters or fewer")
+    else:
+        try:
+            raised = panel.escalate_drift(session.principal, reason, **target)
+        except EngineError as exc:
+            if exc.status_code in (403, 404):
+                raise
+            refusal(errors, "reason", exc)
+            return reason, errors, exc.status_code, ""
+        return reason, errors, 200, "escalated" if raised.created else "already_escalated"
+    return reason, errors, 400, ""
+
+
 def _item(
     panel: PanelService, session: WebSession, meeting_id: int, item_id: int
 ) -> tuple[MeetingDetail, AgendaItem]:
@@ -81,24 +105,9 @@ def escalate(
     """Escalate the child's drift with the reason; back to the meeting."""
     require_rule(session, ESCALATE_DRIFT)
     meeting, item = _item(panel, session, meeting_id, item_id)
-    reason = text(form, "reason")
-    errors = FormErrors()
-    status_code = 400
-    if not reason:
-        errors.add("reason", "Enter the reason: what is drifting and why")
-    elif len(reason) > REASON_CHARS:
-        errors.add("reason", f"The reason must be {REASON_CHARS:,} characters or fewer")
-    else:
-        try:
-            raised = panel.escalate_drift(session.principal, reason, item_id=item_id)
-        except EngineError as exc:
-            if exc.status_code in (403, 404):
-                raise
-            refusal(errors, "reason", exc)
-            status_code = exc.status_code
-        else:
-            code = "escalated" if raised.created else "already_escalated"
-            return done_redirect(f"/panel/meetings/{meeting_id}", code, f"#item-{item_id}")
+    reason, errors, status_code, code = _raise(panel, session, form, item_id=item_id)
+    if code:
+        return done_redirect(f"/panel/meetings/{meeting_id}", code, f"#item-{item_id}")
     return _page(request, meeting, item, reason=reason, errors=errors, status_code=status_code)
 
 
@@ -146,22 +155,7 @@ def escalate_child(
     ``POST /api/v1/panel/children/{id}/escalate``); back to the child page."""
     require_rule(session, ESCALATE_DRIFT)
     child = get_child(services.engine, child_id, session.principal)
-    reason = text(form, "reason")
-    errors = FormErrors()
-    status_code = 400
-    if not reason:
-        errors.add("reason", "Enter the reason: what is drifting and why")
-    elif len(reason) > REASON_CHARS:
-        errors.add("reason", f"The reason must be {REASON_CHARS:,} characters or fewer")
-    else:
-        try:
-            raised = panel.escalate_drift(session.principal, reason, child_id=child_id)
-        except EngineError as exc:
-            if exc.status_code in (403, 404):
-                raise
-            refusal(errors, "reason", exc)
-            status_code = exc.status_code
-        else:
-            code = "escalated" if raised.created else "already_escalated"
-            return done_redirect(f"/children/{child_id}", code, "")
+    reason, errors, status_code, code = _raise(panel, session, form, child_id=child_id)
+    if code:
+        return done_redirect(f"/children/{child_id}", code, "")
     return _child_page(request, child, reason=reason, errors=errors, status_code=status_code)
