@@ -49,7 +49,12 @@ def import_lock(engine: Engine) -> Iterator[None]:
     """Hold the import lock for the block, or raise :class:`ImportBusy` at once."""
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
-            got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": IMPORT_LOCK_KEY})
+            # Keyed by the schema too: one database may hold several deployments' schemas
+            # (the test suite's runs do), and each imports on its own.
+            got = conn.execute(
+                text("SELECT pg_try_advisory_lock(:k, hashtext(current_schema()))"),
+                {"k": IMPORT_LOCK_KEY},
+            )
             held = bool(got.scalar())
             conn.commit()
             if not held:
@@ -57,7 +62,10 @@ def import_lock(engine: Engine) -> Iterator[None]:
             try:
                 yield
             finally:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": IMPORT_LOCK_KEY})
+                conn.execute(
+                    text("SELECT pg_advisory_unlock(:k, hashtext(current_schema()))"),
+                    {"k": IMPORT_LOCK_KEY},
+                )
                 conn.commit()
         return
     database = engine.url.database
