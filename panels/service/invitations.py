@@ -47,6 +47,7 @@ from services.db import insert_id, read_connection, write_connection
 from services.journeys import NotFound
 from services.models import CHILDREN as C
 from services.models import USERS as U
+from services.users import person_name
 from states.roles import IRO, TEAM_MANAGER
 
 # Items that keep a slot on a published agenda (a rolled item has none).
@@ -502,14 +503,10 @@ class InvitationsMixin(PanelBase):
         with write_connection(self.engine) as conn:
             row = self._own_member_invitation(conn, invitation_id, principal)
             meeting = self._open_for_apologies(conn, row, principal)
-            before = conn.execute(
-                select(A).where(
-                    and_(A.c.meeting_id == meeting.id, A.c.member_key == row.member_key)
-                )
-            ).one_or_none()
+            before = _seat_attendance(conn, meeting.id, row.member_key)
             person = conn.execute(
-                select(U.c.display_name, U.c.username).where(U.c.id == principal.user_id)
-            ).one()
+                select(person_name(U)).where(U.c.id == principal.user_id)
+            ).scalar_one()
             conn.execute(
                 delete(A).where(
                     and_(A.c.meeting_id == meeting.id, A.c.member_key == row.member_key)
@@ -520,7 +517,7 @@ class InvitationsMixin(PanelBase):
                     meeting_id=meeting.id,
                     member_key=row.member_key,
                     user_id=principal.user_id,
-                    person=person.display_name or person.username,
+                    person=person,
                     status="apologies",
                     # Apologies sent again keep the representative already named.
                     representative=before.representative
@@ -571,11 +568,7 @@ class InvitationsMixin(PanelBase):
         with write_connection(self.engine) as conn:
             row = self._own_member_invitation(conn, invitation_id, principal)
             meeting = self._open_for_apologies(conn, row, principal)
-            seat_row = conn.execute(
-                select(A).where(
-                    and_(A.c.meeting_id == meeting.id, A.c.member_key == row.member_key)
-                )
-            ).one_or_none()
+            seat_row = _seat_attendance(conn, meeting.id, row.member_key)
             if seat_row is None or seat_row.status != "apologies":
                 raise PanelConflict("Send apologies before naming a representative.")
             conn.execute(update(A).where(A.c.id == seat_row.id).values(representative=name))
@@ -679,3 +672,10 @@ class InvitationsMixin(PanelBase):
                 supervising_social_worker_id=supervising_social_worker_id,
             )
         return {"iro_id": iro_id, "supervising_social_worker_id": supervising_social_worker_id}
+
+
+def _seat_attendance(conn: Connection, meeting_id: int, member_key: str) -> Any:
+    """The meeting's attendance row for a seat, or None."""
+    return conn.execute(
+        select(A).where(and_(A.c.meeting_id == meeting_id, A.c.member_key == member_key))
+    ).one_or_none()

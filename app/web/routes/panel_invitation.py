@@ -3,6 +3,8 @@ with an optional note, then name who represents the seat."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
@@ -50,29 +52,53 @@ def invitation(
     return _page(request, panel, session, invitation_id)
 
 
-@router.post("/panel/invitations/{invitation_id}/apologies")
-def apologies(
-    request: Request, invitation_id: PathId, session: PageSession, form: CheckedForm, panel: Panel
+def _submit(
+    request: Request,
+    panel: PanelService,
+    session: WebSession,
+    invitation_id: int,
+    field: str,
+    value: str,
+    call: Callable[[], object],
+    done: str,
 ) -> Response:
-    """Send apologies (an optional note); the member is then asked for a representative."""
-    note = text(form, "note")
+    """Run the member's ``call``; back to the invitation with ``done``, or its page again
+    with the refusal next to ``field`` (an unknown invitation stays a 404)."""
     try:
-        panel.send_apologies(invitation_id, session.principal, note=note)
+        call()
     except EngineError as exc:
         if exc.status_code == 404:
             raise
         errors = FormErrors()
-        refusal(errors, "note", exc)
+        refusal(errors, field, exc)
         return _page(
             request,
             panel,
             session,
             invitation_id,
             errors=errors,
-            values={"note": note},
+            values={field: value},
             status_code=exc.status_code,
         )
-    return done_redirect(f"/panel/invitations/{invitation_id}", "apologies")
+    return done_redirect(f"/panel/invitations/{invitation_id}", done)
+
+
+@router.post("/panel/invitations/{invitation_id}/apologies")
+def apologies(
+    request: Request, invitation_id: PathId, session: PageSession, form: CheckedForm, panel: Panel
+) -> Response:
+    """Send apologies (an optional note); the member is then asked for a representative."""
+    note = text(form, "note")
+    return _submit(
+        request,
+        panel,
+        session,
+        invitation_id,
+        "note",
+        note,
+        lambda: panel.send_apologies(invitation_id, session.principal, note=note),
+        "apologies",
+    )
 
 
 @router.post("/panel/invitations/{invitation_id}/representative")
@@ -81,20 +107,13 @@ def representative(
 ) -> Response:
     """Name who represents the seat (after apologies)."""
     name = text(form, "representative")
-    try:
-        panel.name_representative(invitation_id, session.principal, representative=name)
-    except EngineError as exc:
-        if exc.status_code == 404:
-            raise
-        errors = FormErrors()
-        refusal(errors, "representative", exc)
-        return _page(
-            request,
-            panel,
-            session,
-            invitation_id,
-            errors=errors,
-            values={"representative": name},
-            status_code=exc.status_code,
-        )
-    return done_redirect(f"/panel/invitations/{invitation_id}", "representative")
+    return _submit(
+        request,
+        panel,
+        session,
+        invitation_id,
+        "representative",
+        name,
+        lambda: panel.name_representative(invitation_id, session.principal, representative=name),
+        "representative",
+    )
