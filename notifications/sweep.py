@@ -51,6 +51,9 @@ from services.models import USERS as U
 from states.roles import SERVICE_DIRECTOR, SERVICE_MANAGER, SOCIAL_WORKER, TEAM_MANAGER
 
 SWEEP_LOCK_KEY = 726_100_003  # PostgreSQL advisory lock: one sweep at a time
+# Keyed by the schema as well: two deployments (or test runs) in one database's schemas each
+# sweep their own tables, so neither may lock the other out.
+_KEYS = ":k, hashtext(current_schema())"
 _TEAM_ROLES = frozenset({SOCIAL_WORKER, TEAM_MANAGER})
 
 log = structlog.get_logger("permanence.sweep")
@@ -280,10 +283,12 @@ def _lock(conn: Connection, *, wait: bool) -> bool:
     if conn.dialect.name != "postgresql":
         return True
     if wait:
-        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SWEEP_LOCK_KEY})
+        conn.execute(text(f"SELECT pg_advisory_xact_lock({_KEYS})"), {"k": SWEEP_LOCK_KEY})
         return True
     return bool(
-        conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": SWEEP_LOCK_KEY}).scalar()
+        conn.execute(
+            text(f"SELECT pg_try_advisory_xact_lock({_KEYS})"), {"k": SWEEP_LOCK_KEY}
+        ).scalar()
     )
 
 

@@ -63,7 +63,11 @@ def row_digest(
 
 def _last_hash(conn: Connection) -> str | None:
     if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK})
+        # Per schema: each schema holds its own chain.
+        conn.execute(
+            text("SELECT pg_advisory_xact_lock(:k, hashtext(current_schema()))"),
+            {"k": _CHAIN_LOCK},
+        )
     return conn.execute(
         select(A.c.row_hash).where(A.c.row_hash.is_not(None)).order_by(A.c.id.desc()).limit(1)
     ).scalar_one_or_none()

@@ -222,11 +222,11 @@ def test_postgres_second_scheduler_skips_while_one_sweeps(
     first_review_child(staff.sw)
     holder = engine.connect()
     try:
-        holder.execute(text("SELECT pg_advisory_lock(726100003)"))
+        holder.execute(text("SELECT pg_advisory_lock(726100003, hashtext(current_schema()))"))
         skipped = sweep(engine, policies, d("2026-06-10"), wait=False)
         assert skipped.locked_out and skipped.notices == []
     finally:
-        holder.execute(text("SELECT pg_advisory_unlock(726100003)"))
+        holder.execute(text("SELECT pg_advisory_unlock(726100003, hashtext(current_schema()))"))
         holder.close()
     # First swept after the due date: the overdue notice and the escalations only (issue 13 item 9).
     assert len(sweep(engine, policies, d("2026-06-10"), wait=False).notices) == 4
