@@ -418,6 +418,18 @@ def _disagree_members(conn: Connection, on: date) -> list[Disagreement]:
     return out
 
 
+def disagreement_count(engine: Engine, principal: Principal, *, as_of: date | None = None) -> int:
+    """How many disagreements the reader may see (names no child, so nothing is audited);
+    0 for a reader who sees no children."""
+    teams = principal.visible_teams()
+    if teams is not None and not teams:
+        return 0
+    with read_connection(engine) as conn:
+        members = _disagree_members(conn, as_of or today())
+        refs = _references(conn, (m.child_id for m in members), teams)
+    return sum(1 for m in members if m.child_id in refs)
+
+
 def disagreements(
     engine: Engine, principal: Principal, *, as_of: date | None = None, page: int = 1
 ) -> Page[Disagreement]:

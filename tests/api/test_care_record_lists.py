@@ -7,7 +7,6 @@ some children left care or their placement with parents ended."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -18,105 +17,16 @@ from sqlalchemy import Engine, select
 from services.care_record import lists
 from services.care_record.importer import import_return
 from services.models import AUDIT_LOG, JOURNEY_EVENTS, JOURNEYS
-from services.models import CHILDREN as C
 from tests.conftest import Api, UserFactory
-from tests.services.care_record.support import ALLOCATION, SmallReturn, episode, header
-
-AS_OF = date(2026, 12, 2)
-TEAMS = {"ICOS": "south"}
-
-
-def first_extract(folder: Path) -> SmallReturn:
-    """Children on interim care orders; children in care and placed with parents."""
-    children: dict[str, list[dict[str, str]]] = {
-        # Emergency protection, then an interim care order from 20 January 2026.
-        "ICO": [
-            episode("ICO", "05/01/2026", "20/01/2026", LS="L2"),
-            episode("ICO", "20/01/2026", RNE="L", LS="C1"),
-        ],
-        "ICOP": [episode("ICOP", "01/02/2026", LS="C1")],  # a person starts proceedings
-        "ICOD": [episode("ICOD", "01/03/2026", LS="C1")],  # nothing to confirm, recorded
-        "ICOS": [episode("ICOS", "01/04/2026", LS="C1")],  # team south
-        "CO": [episode("CO", "01/01/2026", LS="C2")],  # proceedings started by a person
-        "POX": [episode("POX", "01/01/2026", LS="C2")],  # adoption started by a person
-        "LEFT": [episode("LEFT", "01/01/2026")],  # planning moved by a person
-        "LEFTI": [episode("LEFTI", "01/01/2026")],  # planning moved by the import only
-        "PWP": [
-            episode("PWP", "01/01/2026", "01/04/2026"),
-            episode("PWP", "01/04/2026", RNE="P", PLACE="P1"),
-        ],
-        "PWPI": [
-            episode("PWPI", "01/01/2026", "01/04/2026"),
-            episode("PWPI", "01/04/2026", RNE="P", PLACE="P1"),
-        ],
-    }
-    r = SmallReturn(folder).headers(*(header(c, SEX="M") for c in children))
-    r.episodes(*(row for rows in children.values() for row in rows))
-    r.add(
-        "allocation",
-        ALLOCATION,
-        *({"CHILD": c, "REFERENCE": c, "TEAM": TEAMS.get(c, "north")} for c in children),
-    )
-    return r
-
-
-def later_extract(r: SmallReturn, folder: Path) -> SmallReturn:
-    """The same return a few months on: POX has a placement order from 1 July; LEFT and
-    LEFTI went home on 1 October; PWP's and PWPI's placement with parents ended on
-    1 September (now in foster care)."""
-    columns, rows = r.tables["episodes"]
-    kept = [row for row in rows if row["CHILD"] not in {"POX", "LEFT", "LEFTI", "PWP", "PWPI"}]
-    later = [
-        episode("POX", "01/01/2026", "01/07/2026", LS="C2"),
-        episode("POX", "01/07/2026", RNE="L", LS="E1"),
-        *(episode(c, "01/01/2026", "01/10/2026", REC="E4A") for c in ("LEFT", "LEFTI")),
-        *(
-            row
-            for c in ("PWP", "PWPI")
-            for row in (
-                episode(c, "01/01/2026", "01/04/2026"),
-                episode(c, "01/04/2026", "01/09/2026", RNE="P", PLACE="P1"),
-                episode(c, "01/09/2026", RNE="P", PLACE="U4"),
-            )
-        ),
-    ]
-    r.tables["episodes"] = (columns, kept + later)
-    r.folder = folder
-    return r
-
-
-@dataclass
-class World:
-    ids: dict[str, int]
-    sw: Api
-    manager: Api
-    south: Api
-    first: SmallReturn
-
-
-def _ids(engine: Engine) -> dict[str, int]:
-    with engine.connect() as conn:
-        return {r.reference: r.id for r in conn.execute(select(C.c.reference, C.c.id))}
-
-
-def _journey(api: Api, child_id: int, kind: str) -> dict[str, Any]:
-    response = api.get(f"/children/{child_id}/journeys")
-    assert response.status_code == 200, response.text
-    return next(j for j in response.json() if j["type"] == kind)
-
-
-def _people_act(w: World) -> None:
-    """What people did between the two extracts."""
-    sw, ids = w.sw, w.ids
-    sw.start(ids["ICOP"], "care_proceedings", started_on="2026-02-10")
-    sw.start(ids["CO"], "care_proceedings", started_on="2026-01-05")
-    sw.start(ids["POX"], "adoption", started_on="2026-02-01")
-    sw.fire(
-        _journey(sw, ids["LEFT"], "permanence_planning"),
-        "record_permanence_plan",
-        data={"primary_plan": "return_home_family_network", "contingency_plan": "adoption"},
-    )
-    sw.fire(_journey(sw, ids["PWP"], "placed_with_parents"), "hold_review")
+from tests.record_lists_support import (
+    AS_OF,
+    World,
+    child_ids,
+    first_extract,
+    journey_of,
+    later_extract,
+    people_act,
+)
 
 
 @pytest.fixture
@@ -125,13 +35,13 @@ def world(engine: Engine, tmp_path: Path, make_user: UserFactory) -> World:
     report = import_return(engine, first.write(), as_of=AS_OF)
     assert report.children_rejected == 0, report.rejections
     w = World(
-        _ids(engine),
+        child_ids(engine),
         make_user("sw.north", "social_worker", team="north"),
         make_user("sm", "service_manager"),
         make_user("sw.south", "social_worker", team="south"),
         first,
     )
-    _people_act(w)
+    people_act(w)
     return w
 
 
@@ -276,7 +186,7 @@ class TestLaterExtract:
             "Left care on 1 October 2026: Returned home to parents as part of the care plan."
         )
         assert rows["PWP"]["record"].startswith("Placement with parents ended on 1 September 2026")
-        assert rows["CO"]["journey_id"] == _journey(world.sw, ids["CO"], "care_proceedings")["id"]
+        assert rows["CO"]["journey_id"] == journey_of(world.sw, ids["CO"], "care_proceedings")["id"]
         assert _disagreements(world.south)["children"] == []
 
         # Nothing twice: the same later extract again records no event.
