@@ -14,7 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import CurrentPrincipal, Services, require_roles
 from app.api.params import Page, PathId, QueryDate
-from app.api.responses import READ, errors
+from app.api.responses import READ, WRITE, errors
+from services.allocation import allocate_child
 from services.care_record import lists
 from services.care_record.importer import import_return
 from services.care_record.view import Coded, child_record
@@ -110,6 +111,47 @@ def get_care_record(child_id: PathId, services: Services, principal: CurrentPrin
             "should_be_placed": [asdict(d) for d in view.adoption_decisions],
             "matching": [asdict(m) for m in view.adoption_matches],
         },
+    }
+
+
+class AllocationIn(BaseModel):
+    """The team and social worker an unallocated child is given."""
+
+    model_config = ConfigDict(extra="forbid")
+    team: str = Field(min_length=1, max_length=100, description="A team's name")
+    social_worker_id: int = Field(ge=1, le=2_147_483_647, description="A user in that team")
+    expected_version: int = Field(ge=0, le=2_147_483_647, description="The child's version")
+
+
+class AllocationOut(BaseModel):
+    """The child as allocated."""
+
+    child_id: int
+    team: str
+    social_worker_id: int
+    version: int
+
+
+@child_router.post("/{child_id}/allocation", response_model=AllocationOut, responses=errors(*WRITE))
+def allocate(
+    child_id: PathId, body: AllocationIn, services: Services, principal: CurrentPrincipal
+) -> Any:
+    """Allocate a child the import left in no team to a team and a social worker of it
+    (service managers any team, team managers their own), as the /children/{id}/allocate
+    page does: version-checked (409 when stale or already allocated), audited."""
+    allocate_child(
+        services.engine,
+        principal,
+        child_id,
+        team=body.team,
+        social_worker_id=body.social_worker_id,
+        expected_version=body.expected_version,
+    )
+    return {
+        "child_id": child_id,
+        "team": body.team,
+        "social_worker_id": body.social_worker_id,
+        "version": body.expected_version + 1,
     }
 
 
