@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Engine, and_, select, update
+from sqlalchemy import Engine, and_, func, select, update
 
 from services import audit
 from services.access import MOVE_TEAM_ROLES, REALLOCATE_ROLES, Principal
@@ -77,19 +77,34 @@ def _row(child: Any) -> UnallocatedChild:
 _COLUMNS = (C.c.id, C.c.reference, C.c.looked_after_since, C.c.legal_status, C.c.version)
 
 
-def unallocated_children(engine: Engine, principal: Principal) -> list[UnallocatedChild]:
-    """The children in no team, by reference (the first :data:`MAX_LISTED`); audited."""
+def unallocated_children(
+    engine: Engine, principal: Principal, *, page: int = 1
+) -> list[UnallocatedChild]:
+    """One page (:data:`MAX_LISTED` a page) of the children in no team, by reference;
+    audited."""
     _may_allocate(principal)
     with read_connection(engine) as conn:
         rows = conn.execute(
             select(*_COLUMNS)
             .where(C.c.team == UNALLOCATED_TEAM)
-            .order_by(C.c.reference)
+            .order_by(C.c.reference, C.c.id)
+            .offset((max(page, 1) - 1) * MAX_LISTED)
             .limit(MAX_LISTED)
         ).all()
     found = [_row(r) for r in rows]
     audit.audit_read(engine, principal, "unallocated", [c.id for c in found])
     return found
+
+
+def unallocated_count(engine: Engine, principal: Principal) -> int:
+    """How many children are in no team (names no child, so nothing is audited)."""
+    _may_allocate(principal)
+    with read_connection(engine) as conn:
+        return int(
+            conn.execute(
+                select(func.count()).select_from(C).where(C.c.team == UNALLOCATED_TEAM)
+            ).scalar_one()
+        )
 
 
 def unallocated_child(engine: Engine, principal: Principal, child_id: int) -> UnallocatedChild:

@@ -93,6 +93,7 @@ def migrated_engine(database_url: str) -> Iterator[Engine]:
 
 _TABLES = (
     # The care record first: its rows point at child, app_user and care_import.
+    "care_confirm_dismissal",
     "carer_approval",
     "pending_import_file",
     "pending_import",

@@ -9,12 +9,14 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, UploadFile
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Form, HTTPException, UploadFile, status
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import CurrentPrincipal, Services, require_roles
-from app.api.params import PathId
-from app.api.responses import READ, errors
+from app.api.params import Page, PathId, QueryDate
+from app.api.responses import READ, WRITE, errors
+from services.allocation import allocate_child
+from services.care_record import lists
 from services.care_record.importer import import_return
 from services.care_record.view import Coded, child_record
 from states.roles import SYSADMIN
@@ -112,6 +114,47 @@ def get_care_record(child_id: PathId, services: Services, principal: CurrentPrin
     }
 
 
+class AllocationIn(BaseModel):
+    """The team and social worker an unallocated child is given."""
+
+    model_config = ConfigDict(extra="forbid")
+    team: str = Field(min_length=1, max_length=100, description="A team's name")
+    social_worker_id: int = Field(ge=1, le=2_147_483_647, description="A user in that team")
+    expected_version: int = Field(ge=0, le=2_147_483_647, description="The child's version")
+
+
+class AllocationOut(BaseModel):
+    """The child as allocated."""
+
+    child_id: int
+    team: str
+    social_worker_id: int
+    version: int
+
+
+@child_router.post("/{child_id}/allocation", response_model=AllocationOut, responses=errors(*WRITE))
+def allocate(
+    child_id: PathId, body: AllocationIn, services: Services, principal: CurrentPrincipal
+) -> Any:
+    """Allocate a child the import left in no team to a team and a social worker of it
+    (service managers any team, team managers their own), as the /children/{id}/allocate
+    page does: version-checked (409 when stale or already allocated), audited."""
+    allocate_child(
+        services.engine,
+        principal,
+        child_id,
+        team=body.team,
+        social_worker_id=body.social_worker_id,
+        expected_version=body.expected_version,
+    )
+    return {
+        "child_id": child_id,
+        "team": body.team,
+        "social_worker_id": body.social_worker_id,
+        "version": body.expected_version + 1,
+    }
+
+
 _MAX_FILES = 20
 
 
@@ -165,3 +208,141 @@ def import_ssda903(
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return report.as_dict()
+
+
+class ToConfirmOut(BaseModel):
+    """A child on the "to confirm" list: why, the fact that put the child there, since when."""
+
+    child_id: int
+    reference: str
+    reason: str = Field(description="The reason's name, e.g. ico_without_proceedings")
+    fact: str = Field(description="The fact in words, and what to record")
+    since: date
+
+
+class ToConfirmListOut(BaseModel):
+    """One page of the "to confirm" list on a date."""
+
+    as_of: date
+    total: int = Field(description="Children on the list in all (every page)")
+    page: int
+    page_size: int
+    children: list[ToConfirmOut]
+
+
+class DisagreementOut(BaseModel):
+    """A child whose care record and a journey a person moved disagree: both sides."""
+
+    child_id: int
+    reference: str
+    reason: str = Field(description="The reason's name, e.g. care_ended_planning_open")
+    record: str = Field(description="What the latest imported record says")
+    journey: str = Field(description="Where the journey stands")
+    journey_id: int
+    journey_type: str
+    since: date = Field(description="The day the record's fact began")
+
+
+class DisagreementListOut(BaseModel):
+    """One page of the "record and journeys disagree" list on a date."""
+
+    as_of: date
+    total: int
+    page: int
+    page_size: int
+    children: list[DisagreementOut]
+
+
+class NothingToConfirmIn(BaseModel):
+    """That there is nothing to confirm for one reason, and why."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(max_length=50, description="The reason the child is on the list")
+    note: str = Field(min_length=1, max_length=lists.NOTE_MAX, description="Why not")
+
+
+class NothingToConfirmOut(BaseModel):
+    """A recorded "nothing to confirm"."""
+
+    id: int
+    child_id: int
+    reason: str
+    since: date
+    version: int
+
+
+@router.get("/to-confirm", response_model=ToConfirmListOut, responses=errors(401, 403, 422))
+def to_confirm(
+    services: Services,
+    principal: CurrentPrincipal,
+    as_of: QueryDate | None = None,
+    page: Page = 1,
+) -> Any:
+    """Children for whom the return cannot say enough (e.g. an interim care order with no
+    care proceedings journey), each with the fact that put them there: a social worker sees
+    their team's, a service manager the authority's. Paged; the read is audited."""
+    found = lists.to_confirm(services.engine, principal, as_of=as_of, page=page)
+    return {
+        "as_of": found.as_of,
+        "total": found.total,
+        "page": found.page,
+        "page_size": found.page_size,
+        "children": [
+            {
+                "child_id": r.child_id,
+                "reference": r.reference,
+                "reason": r.reason,
+                "fact": r.fact,
+                "since": r.since,
+            }
+            for r in found.rows
+        ],
+    }
+
+
+@router.post(
+    "/to-confirm/{child_id}/nothing-to-confirm",
+    response_model=NothingToConfirmOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(400, 401, 403, 404, 409, 422),
+)
+def nothing_to_confirm(
+    child_id: PathId, body: NothingToConfirmIn, services: Services, principal: CurrentPrincipal
+) -> Any:
+    """Record that there is nothing to confirm for the child on the list for ``reason``
+    (a social worker or team manager of the child's team, a service manager), with why: the
+    child leaves the list for that fact. 404 when the child is not on it; 409 when done."""
+    out = lists.dismiss(services.engine, principal, child_id, reason=body.reason, note=body.note)
+    return asdict(out)
+
+
+@router.get("/disagreements", response_model=DisagreementListOut, responses=errors(401, 403, 422))
+def disagreements(
+    services: Services,
+    principal: CurrentPrincipal,
+    as_of: QueryDate | None = None,
+    page: Page = 1,
+) -> Any:
+    """Children whose latest imported care record and a journey a person moved disagree
+    (legal status, care ended, placement with parents ended), both shown. The same team
+    rules as for children; paged; the read is audited."""
+    found = lists.disagreements(services.engine, principal, as_of=as_of, page=page)
+    return {
+        "as_of": found.as_of,
+        "total": found.total,
+        "page": found.page,
+        "page_size": found.page_size,
+        "children": [
+            {
+                "child_id": r.child_id,
+                "reference": r.reference,
+                "reason": r.reason,
+                "record": r.record,
+                "journey": r.journey,
+                "journey_id": r.journey_id,
+                "journey_type": r.journey_type,
+                "since": r.since,
+            }
+            for r in found.rows
+        ],
+    }

@@ -32,7 +32,11 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select
 
 from services.access import Principal
-from services.care_record.derive import current_period_of_care, current_placement_start
+from services.care_record.derive import (
+    PeriodOfCare,
+    current_period_of_care,
+    current_placement_start,
+)
 from services.care_record.records import ChildRecord, Source
 from services.clock import now_utc
 from services.db import insert_id
@@ -41,7 +45,15 @@ from services.models import JOURNEY_EVENTS as E
 from services.models import JOURNEYS as J
 from services.models import USERS as U
 from states.roles import ADM, IRO, SERVICE_MANAGER, SOCIAL_WORKER, TEAM_MANAGER
-from states.ssda903 import PLACED_FOR_ADOPTION, PLACED_WITH_PARENTS, PLACEMENT_ORDER
+from states.ssda903 import (
+    ADOPTED,
+    CHILD_ARRANGEMENTS,
+    PLACED_FOR_ADOPTION,
+    PLACED_WITH_PARENTS,
+    PLACEMENT_ORDER,
+    RETURNED_HOME,
+    SPECIAL_GUARDIANSHIP,
+)
 
 IMPORT_USERNAME = "system:care-record-import"
 """The system user every imported event is recorded by (inactive: nobody signs in as it)."""
@@ -107,13 +119,14 @@ class _Existing:
     version: int
     events: dict[str, int]
     by_person: bool
+    started_on: date
 
 
 def _existing(conn: Connection, child_pk: int, import_user: int) -> dict[str, _Existing]:
     """The child's journeys by type (the newest of each), with their events counted by name
     and whether any event came from someone other than the import."""
     rows = conn.execute(
-        select(J.c.id, J.c.type, J.c.state, J.c.status, J.c.version)
+        select(J.c.id, J.c.type, J.c.state, J.c.status, J.c.version, J.c.started_on)
         .where(J.c.child_id == child_pk)
         .order_by(J.c.id)
     ).all()
@@ -131,7 +144,15 @@ def _existing(conn: Connection, child_pk: int, import_user: int) -> dict[str, _E
         if actor != import_user:
             people.add(jid)
     return {
-        r.type: _Existing(r.id, r.state, r.status, r.version, counts.get(r.id, {}), r.id in people)
+        r.type: _Existing(
+            r.id,
+            r.state,
+            r.status,
+            r.version,
+            counts.get(r.id, {}),
+            r.id in people,
+            r.started_on,
+        )
         for r in rows
     }
 
@@ -183,10 +204,9 @@ def derive_journeys(
     """
     done = Derived()
     period = current_period_of_care(record, day)
-    if period is None:
+    if period is None and not record.episodes:
         return done
     existing = _existing(conn, child_pk, principal.user_id)
-    first = period.episodes[0]
 
     def start(kind: str, on: date, source: Source) -> tuple[int, int]:
         view = service.start(
@@ -217,6 +237,34 @@ def derive_journeys(
         )
         done.events += 1
         return view.version
+
+    # What a later extract ended: closed only where the import alone moved the journey.
+    ended = _ended(record, day, period)
+    pwp = existing.get("placed_with_parents")
+    if ended.parents and pwp is not None and pwp.status == "active" and not pwp.by_person:
+        on, source, words = ended.parents
+        fire(
+            pwp.id,
+            pwp.version,
+            "end_placement",
+            max(on, pwp.started_on),
+            source,
+            {"reason": f"The care record shows the placement with parents ended: {words}."},
+        )
+    if period is None:
+        pp = existing.get("permanence_planning")
+        if ended.care and pp is not None and pp.status == "active" and not pp.by_person:
+            on, source, code = ended.care
+            fire(
+                pp.id,
+                pp.version,
+                "cease_looked_after",
+                max(on, pp.started_on),
+                source,
+                {"reason": _CEASED.get(code or "", "other")},
+            )
+        return done
+    first = period.episodes[0]
 
     # Permanence planning: started at the period's start, one review event per review held.
     reviews = [r for r in record.reviews if period.start <= r.held_on <= day]
@@ -259,6 +307,50 @@ def derive_journeys(
             data = _step_data(event)
             version = fire(jid, version, event, last, source, data)
     return done
+
+
+# The reason a period of care ended (REC) as the permanence planning journey's choices say it.
+_CEASED: dict[str, str] = {
+    **dict.fromkeys(ADOPTED, "adopted"),
+    **dict.fromkeys(SPECIAL_GUARDIANSHIP, "special_guardianship_order"),
+    **dict.fromkeys(CHILD_ARRANGEMENTS, "child_arrangements_order"),
+    **dict.fromkeys(RETURNED_HOME, "returned_home"),
+    "E3": "transferred",
+}
+
+
+@dataclass(frozen=True)
+class _Ended:
+    """What the record shows ended by the day: the period of care (its end, source and
+    reason ceased) when the child is no longer looked after; the placement with parents
+    (its end, source and what followed in words) when the child is no longer placed there."""
+
+    care: tuple[date, Source, str | None] | None
+    parents: tuple[date, Source, str] | None
+
+
+def _ended(record: ChildRecord, day: date, period: PeriodOfCare | None) -> _Ended:
+    episodes = [e for e in record.episodes if e.start <= day]
+    if not episodes:
+        return _Ended(None, None)
+    last = episodes[-1]
+    care = None
+    if period is None and last.end is not None and last.end <= day:
+        care = (last.end, last.source, last.reason_ceased)
+    still_with_parents = period is not None and period.episodes[-1].placement in (
+        PLACED_WITH_PARENTS
+    )
+    parents = None
+    if not still_with_parents:
+        closed = [
+            (e.end, e.source)
+            for e in episodes
+            if e.placement in PLACED_WITH_PARENTS and e.end is not None and e.end <= day
+        ]
+        if closed:
+            words = "the child left care" if period is None else "the child moved placement"
+            parents = (*closed[-1], words)
+    return _Ended(care, parents)
 
 
 def _step_fact(event: str, facts: dict[str, tuple[date, Source]]) -> tuple[date, Source]:

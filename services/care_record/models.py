@@ -229,3 +229,26 @@ class CarerApproval(SQLModel, table=True):
 CARER_APPROVALS = core_table(CarerApproval)
 PENDING_IMPORTS = core_table(PendingImport)
 PENDING_IMPORT_FILES = core_table(PendingImportFile)
+
+
+class ConfirmDismissal(SQLModel, table=True):
+    """A person's record that a child on the "to confirm" list has nothing to confirm, with
+    their reason (issue 13 item 5; migration ``0022``). It holds for the one fact that put the
+    child there (the reason and the day that fact began): a new fact puts the child back."""
+
+    __tablename__: ClassVar[Any] = "care_confirm_dismissal"
+    __table_args__ = (
+        UniqueConstraint("child_pk", "reason", "since", name="uq_care_confirm_dismissal"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    child_pk: int = Field(foreign_key="child.id", index=True)
+    reason: str = Field(max_length=50)
+    since: date
+    note: str = Field(max_length=2000)
+    recorded_by: int = Field(foreign_key="app_user.id")
+    recorded_at: datetime
+    version: int = Field(default=1)
+
+
+CONFIRM_DISMISSALS = core_table(ConfirmDismissal)

@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, select
 
 from services.care_record.importer import import_return
@@ -15,7 +16,7 @@ from services.db import read_connection
 from services.models import AUDIT_LOG, CHILDREN, TEAMS
 from tests.conftest import Api, UserFactory
 from tests.record_support import timeline_return
-from tests.services.care_record.support import AS_OF
+from tests.services.care_record.support import AS_OF, episode, header
 from tests.web_support import WebUser
 
 
@@ -152,3 +153,24 @@ def test_the_teams_page_adds_and_renames(
     unknown = admin.post("/admin/teams/rename", {"name": "nowhere", "title": "X"})
     assert unknown.status_code == 422
     assert web_as(make_user("sm", "service_manager")).get("/admin/teams").status_code == 403
+
+
+def test_the_unallocated_list_is_paged(
+    make_user: UserFactory,
+    web_as: Callable[[Api], WebUser],
+    engine: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import services.allocation
+
+    sm = web_as(make_user("sm", "service_manager"))
+    two = timeline_return(tmp_path).headers(header("B2", SEX="F"))
+    import_return(engine, two.episodes(episode("B2", "01/06/2024", LS="V2")).write(), as_of=AS_OF)
+    monkeypatch.setattr(services.allocation, "MAX_LISTED", 1)
+    monkeypatch.setattr("app.web.routes.allocation.MAX_LISTED", 1)
+    first = sm.get("/children/unallocated").text
+    assert "2 children waiting" in first and 'href="/children/unallocated?page=2"' in first
+    second = sm.get("/children/unallocated?page=2").text
+    assert re.search(r"<td[^>]*>B2</td>", second) and not re.search(r"<td[^>]*>B1</td>", second)
+    assert 'rel="next"' not in second

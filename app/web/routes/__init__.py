@@ -9,6 +9,7 @@ from app.web.routes import (
     admin_imports,
     admin_teams,
     allocation,
+    care_lists,
     child_edit,
     children,
     director,
@@ -23,6 +24,7 @@ from app.web.routes import (
 ROUTERS: list[APIRouter] = [
     my_work.router,
     allocation.router,
+    care_lists.router,
     children.router,
     child_edit.router,
     journey_events.router,

@@ -9,17 +9,19 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from app.api.deps import AppServices, Services
-from app.api.params import PathId, whole_number
+from app.api.params import MAX_PAGE, PathId, whole_number
 from app.web.deps import CheckedForm, PageSession, require_page_roles
 from app.web.forms import FormErrors, text
 from app.web.templating import render
 from services.access import REALLOCATE_ROLES, Principal
 from services.allocation import (
+    MAX_LISTED,
     UnallocatedChild,
     allocate_child,
     allowed_teams,
     unallocated_child,
     unallocated_children,
+    unallocated_count,
 )
 from services.caseload import team_social_workers
 from services.teams import list_teams
@@ -35,15 +37,24 @@ STALE = (
 
 @router.get("/children/unallocated")
 def unallocated_page(
-    request: Request, services: Services, session: PageSession, done: str | None = None
+    request: Request,
+    services: Services,
+    session: PageSession,
+    done: str | None = None,
+    page: str | None = None,
 ) -> HTMLResponse:
-    """The children in no team, by reference, each with a link to allocate them."""
+    """The children in no team, by reference, each with a link to allocate them; paged."""
     require_page_roles(session, *REALLOCATE_ROLES)
+    number = whole_number(page or "", 1, MAX_PAGE) or 1
+    total = unallocated_count(services.engine, session.principal)
     return render(
         request,
         "casework/unallocated.html",
         {
-            "children": unallocated_children(services.engine, session.principal),
+            "children": unallocated_children(services.engine, session.principal, page=number),
+            "total": total,
+            "page": number,
+            "has_next": number * MAX_LISTED < total,
             "done": done == "allocated",
         },
     )

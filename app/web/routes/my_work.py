@@ -16,6 +16,7 @@ from app.web.deps import PageSession, require_page_roles
 from app.web.notices import page_link
 from app.web.templating import render
 from notifications.service import grouped_inbox
+from services.care_record import lists as care_lists
 from services.caseload import (
     Filters,
     load_caseload,
@@ -106,6 +107,14 @@ def my_work(
     if chosen_team:
         worker_options.append(("unallocated", "No social worker allocated"))
 
+    # The care record's work lists, for the people who act on them (issue 13 item 5).
+    record_lists = None
+    if not principal.roles.isdisjoint({SOCIAL_WORKER, TEAM_MANAGER}):
+        record_lists = {
+            "to_confirm": care_lists.to_confirm_count(services.engine, principal),
+            "disagreements": care_lists.disagreement_count(services.engine, principal),
+        }
+
     titles = {t.name: t.title for t in list_teams(services.engine)}
     if worker == "me":
         heading = "My caseload"
@@ -128,5 +137,6 @@ def my_work(
             "due_soon_days": DUE_SOON_WORKING_DAYS,
             "page_href": page_href,
             "today": today(),
+            "record_lists": record_lists,
         },
     )

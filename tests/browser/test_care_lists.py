@@ -1,0 +1,61 @@
+"""The care record's work lists in a real browser (issue 13 item 5): from My work to the
+"to confirm" list, the "nothing to confirm" form (its error, then done), and the "record and
+journeys disagree" list after a later extract. Every page checked with axe."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+from sqlalchemy import Engine
+
+from services.care_record.importer import import_return
+from tests.browser.support import check_page, sign_in
+from tests.conftest import UserFactory
+from tests.record_lists_support import (
+    AS_OF,
+    World,
+    child_ids,
+    first_extract,
+    later_extract,
+    people_act,
+)
+
+
+def test_to_confirm_then_disagreements(
+    page: Page, make_user: UserFactory, engine: Engine, tmp_path: Path
+) -> None:
+    first = first_extract(tmp_path / "one")
+    import_return(engine, first.write(), as_of=AS_OF)
+    w = World(
+        child_ids(engine),
+        make_user("sw.north", "social_worker", team="north"),
+        make_user("sm", "service_manager"),
+        make_user("sw.south", "social_worker", team="south"),
+        first,
+    )
+    people_act(w)
+    import_return(engine, later_extract(first, tmp_path / "two").write(), as_of=AS_OF)
+
+    sign_in(page, "sw.north")
+    page.goto("/my-work")
+    page.get_by_role("link", name="Care record: to confirm").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("To confirm")
+    expect(page.locator("#to-confirm tbody tr")).to_have_count(2)
+    check_page(page, "care-to-confirm")
+
+    page.get_by_role("link", name="Nothing to confirm for child ICOD").click()
+    check_page(page, "care-nothing-to-confirm")
+    page.get_by_role("button", name="Record nothing to confirm").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Say why")
+    check_page(page, "care-nothing-to-confirm-error")
+    page.get_by_label("Why there is nothing to confirm").fill("Proceedings are in Wales.")
+    page.get_by_role("button", name="Record nothing to confirm").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Recorded")
+    expect(page.locator("#to-confirm tbody tr")).to_have_count(1)
+
+    page.goto("/my-work")
+    page.get_by_role("link", name="Care record and journeys disagree").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Record and journeys disagree")
+    expect(page.locator("#disagreements tbody tr")).to_have_count(4)
+    check_page(page, "care-disagreements")

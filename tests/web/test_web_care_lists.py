@@ -1,0 +1,61 @@
+"""The care record's work list pages (issue 13 item 5): linked from My work with a count for
+social workers and team managers; the "to confirm" list with its links and the "nothing to
+confirm" form (an error without a reason, then the child leaves the list); the disagree list."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from services.care_record.importer import import_return
+from tests.conftest import Api, UserFactory
+from tests.record_lists_support import AS_OF, child_ids, first_extract
+from tests.web_support import WebUser
+
+
+def test_the_lists_from_my_work_and_nothing_to_confirm(
+    make_user: UserFactory, web_as: Callable[[Api], WebUser], engine: Engine, tmp_path: Path
+) -> None:
+    sw_api = make_user("sw.north", "social_worker", team="north")
+    sm = web_as(make_user("sm", "service_manager"))
+    import_return(engine, first_extract(tmp_path).write(), as_of=AS_OF)
+    ids = child_ids(engine)
+    sw_api.start(ids["CO"], "care_proceedings", started_on="2026-01-05")
+    sw = web_as(sw_api)
+
+    my_work = sw.get("/my-work").text
+    assert 'href="/care-record/to-confirm"' in my_work
+    # ICO, ICOP and ICOD in team north (ICOS is south's); CO's proceedings disagree.
+    assert "(3 children)" in my_work
+    assert re.search(r"journeys disagree</a> \(1\)", my_work)
+    assert "record-lists" not in sm.get("/my-work").text  # not a social worker's list
+
+    listing = sw.get("/care-record/to-confirm")
+    assert listing.status_code == 200, listing.text
+    assert re.findall(r'<a class="govuk-link" href="/children/\d+">(\w+)</a>', listing.text) == [
+        "ICO",
+        "ICOP",
+        "ICOD",
+    ]
+    assert f'href="/children/{ids["ICO"]}/journeys/new?type=care_proceedings"' in listing.text
+    assert "20 January 2026" in listing.text and "2026-01-20" not in listing.text
+    path = f"/care-record/to-confirm/{ids['ICOD']}/ico_without_proceedings"
+    assert sw.get(path).status_code == 200
+
+    empty = sw.post(path, {"note": "  "})
+    assert empty.status_code == 422
+    assert "Say why there is nothing to confirm." in empty.text
+    done = sw.post(path, {"note": "The order was made in Wales; proceedings are there."})
+    assert done.status_code == 303
+    assert done.headers["location"] == "/care-record/to-confirm?done=dismissed"
+    after = sw.get("/care-record/to-confirm?done=dismissed").text
+    assert "Recorded" in after and f'href="/children/{ids["ICOD"]}"' not in after
+    assert sw.get("/care-record/to-confirm/1/no_such_reason").status_code == 404
+
+    disagree = sw.get("/care-record/disagreements")
+    assert disagree.status_code == 200
+    assert "Full care order since 1 January 2026." in disagree.text
+    assert "/journeys/" in disagree.text
