@@ -108,12 +108,16 @@ def _items(cast: Any, meeting_id: int) -> dict[int, int]:
 
 
 def _attend(cast: Any, meeting_id: int, entries: list[dict[str, Any]]) -> dict[str, Any]:
-    return ok(cast.admin.post(f"/panel/meetings/{meeting_id}/attendance", {"entries": entries}))
+    """Record the meeting's attendance; the meeting as it answers."""
+    url = f"/panel/meetings/{meeting_id}/attendance"
+    detail: dict[str, Any] = ok(cast.admin.post(url, {"entries": entries}))
+    return detail
 
 
 def _decide(cast: Any, preset: str, item_id: int, notes: str) -> dict[str, Any]:
+    """The chair records the preset's cycle outcome on an item; the decision."""
     spec = SPECS[preset]
-    return ok(
+    decision: dict[str, Any] = ok(
         cast.chair.post(
             f"/panel/items/{item_id}/decision",
             {
@@ -124,6 +128,7 @@ def _decide(cast: Any, preset: str, item_id: int, notes: str) -> dict[str, Any]:
         ),
         201,
     )
+    return decision
 
 
 def _audit(engine: Engine, action: str) -> list[Any]:
