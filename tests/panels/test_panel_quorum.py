@@ -8,10 +8,12 @@ decides as before. Moving a meeting to a past date needs a confirmation and a re
 
 from __future__ import annotations
 
+import io
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from docx import Document
 from sqlalchemy import Engine, select
 
 from panels.config import PanelConfigError, load_panel, parse_panel, preset_names
@@ -182,9 +184,18 @@ def test_below_quorum_decision_waits_for_ratifying_at_the_next_meeting(
     minutes = ok(cast.admin.post(f"/panel/meetings/{first['id']}/minutes"))
     marked = [d for p in minutes["parts"] for i in p["items"] for d in i["decisions"]]
     assert {d["quorum_status"] for d in marked} == {"Not quorate: to ratify at the next meeting"}
+    html = cast.chair.get(f"/panel/meetings/{first['id']}/minutes", params={"format": "html"})
+    assert "Not quorate: to ratify at the next meeting" in html.text
+    word = cast.chair.get(f"/panel/meetings/{first['id']}/minutes", params={"format": "docx"})
+    text = "\n".join(
+        c.text for t in Document(io.BytesIO(word.content)).tables for r in t.rows for c in r.cells
+    )
+    assert "Not quorate: to ratify at the next meeting" in text
     tracker = ok(cast.chair.get("/panel/tracker"))
     row = next(r for r in tracker if r["child_id"] == below["child_id"])
     assert row["last_decision_quorum"] == "Not quorate: to ratify at the next meeting"
+    csv = cast.chair.get("/panel/tracker", params={"format": "csv"})
+    assert "Quorum" in csv.text and "Not quorate: to ratify at the next meeting" in csv.text
 
     # -- the next meeting: the decisions are there to ratify ------------------------------
     nxt = ok(cast.chair.get(f"/panel/meetings/{second['id']}"))
@@ -247,8 +258,14 @@ def test_below_quorum_decision_waits_for_ratifying_at_the_next_meeting(
     ok(cast.admin.post(f"/panel/meetings/{first['id']}/minutes"))
     ok(cast.chair.post(f"/panel/meetings/{first['id']}/minutes/approve", {}))
     record = ok(cast.chair.get(f"/panel/children/{below['child_id']}/record"))
-    words = [d["quorum_status"] for e in record for d in e["decisions"]]
-    assert words and words[0].startswith("Not quorate: ratified at the meeting on ")
+    words = [d["quorum_status"] for e in record for d in e["decisions"] if d["quorum_status"]]
+    assert len(words) == 1 and words[0].startswith("Not quorate: ratified at the meeting on ")
+    [marked_entry] = [e for e in record if any(d["quorum_status"] for d in e["decisions"])]
+    entry = cast.chair.get(f"/panel/record-entries/{marked_entry['id']}", params={"format": "docx"})
+    paragraphs = Document(io.BytesIO(entry.content))
+    cells = [c.text for t in paragraphs.tables for r in t.rows for c in r.cells]
+    body = "\n".join([*(p.text for p in paragraphs.paragraphs), *cells])
+    assert "Not quorate: ratified at the meeting on" in body
 
 
 @pytest.mark.parametrize("preset", ["leicestershire"])
