@@ -264,8 +264,8 @@ def test_below_quorum_decision_waits_for_ratifying_at_the_next_meeting(
     entry = cast.chair.get(f"/panel/record-entries/{marked_entry['id']}", params={"format": "docx"})
     paragraphs = Document(io.BytesIO(entry.content))
     cells = [c.text for t in paragraphs.tables for r in t.rows for c in r.cells]
-    body = "\n".join([*(p.text for p in paragraphs.paragraphs), *cells])
-    assert "Not quorate: ratified at the meeting on" in body
+    entry_text = "\n".join([*(p.text for p in paragraphs.paragraphs), *cells])
+    assert "Not quorate: ratified at the meeting on" in entry_text
 
 
 @pytest.mark.parametrize("preset", ["leicestershire"])
