@@ -314,3 +314,14 @@ def test_moving_a_meeting_to_a_past_date_needs_confirmation_and_a_reason(
     assert ok(cast.admin.post(move, {"new_date": iso(ahead), "reason": "Back again"}))[
         "meeting_date"
     ] == iso(ahead)
+
+
+def test_panel_check_prints_the_quorum(capsys: pytest.CaptureFixture[str]) -> None:
+    from app.cli import main
+
+    assert main(["panel", "check", "sefton"]) == 0
+    assert "quorum: present or represented: Service Manager for Corporate Parenting" in (
+        capsys.readouterr().out
+    )
+    assert main(["panel", "check", "cypf"]) == 0
+    assert "quorum: none (every meeting is quorate)" in capsys.readouterr().out
