@@ -299,6 +299,9 @@ def _panel_check(args: argparse.Namespace) -> int:
     )
     for part in config.parts:
         print(f"  {part.title}: {part.capacity.describe()}; takes {', '.join(part.takes)}")
+    from panels.quorum import describe
+
+    print(f"  quorum: {describe(config) or 'none (every meeting is quorate)'}")
     for assumption in config.panel.assumptions:
         print(f"  not in the ToR, set locally: {assumption}")
     return 0

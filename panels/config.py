@@ -286,6 +286,22 @@ class Invitations(_Model):
     members: bool = True
 
 
+class Quorum(_Model):
+    """Who must be present or represented for the meeting's decisions to stand (issue 14
+    item 4): the seats named, and at least so many seats in all. A meeting below it can be
+    held; its decisions are marked "not quorate" and wait for ratifying (``panels.quorum``).
+    No ``[quorum]``: the ToR sets none, and every meeting is quorate."""
+
+    seats: list[str] = []
+    at_least: int | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _something(self) -> Quorum:
+        if not self.seats and self.at_least is None:
+            raise ValueError("a quorum names seats, or at_least a number of seats, or both")
+        return self
+
+
 class PanelConfig(_Model):
     """A whole panel, as one local authority's Terms of Reference describe it."""
 
@@ -301,6 +317,7 @@ class PanelConfig(_Model):
     review_weeks_choices: list[int] = [2, 4, 6, 8, 12, 13, 26]
     invitations: Invitations = Invitations()
     tracker: Tracker = Tracker()
+    quorum: Quorum | None = None
 
     @model_validator(mode="after")
     def _references(self) -> PanelConfig:
@@ -319,6 +336,8 @@ class PanelConfig(_Model):
             for part_key in member.parts:
                 if part_key not in part_keys:
                     problems.append(f"members.{member.key}.parts: no part {part_key!r}")
+        if self.quorum is not None:
+            self._check_quorum(self.quorum, problems)
         if not any(m.chair for m in self.members):
             problems.append("members: no member is marked chair = true")
         for part in self.parts:
@@ -376,6 +395,30 @@ class PanelConfig(_Model):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def _check_quorum(self, quorum: Quorum, problems: list[str]) -> None:
+        seats = {m.key: m for m in self.members}
+        _duplicates("quorum.seats", quorum.seats, problems)
+        for key in quorum.seats:
+            seat = seats.get(key)
+            if seat is None:
+                problems.append(f"quorum.seats: no member {key!r} (one of {', '.join(seats)})")
+            elif seat.when_required:
+                problems.append(
+                    f"quorum.seats: {key!r} is needed only when required, so it cannot be "
+                    "part of the quorum"
+                )
+        if quorum.at_least is not None:
+            if quorum.at_least > len(seats):
+                problems.append(
+                    f"quorum.at_least: {quorum.at_least} is more than the panel's "
+                    f"{len(seats)} seats"
+                )
+            elif quorum.at_least < len(set(quorum.seats)):
+                problems.append(
+                    f"quorum.at_least: {quorum.at_least} is fewer than the "
+                    f"{len(set(quorum.seats))} seats it names"
+                )
 
     # -- look-ups ----------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ TRACKER_COLUMNS: tuple[tuple[str, str], ...] = (
     ("overdue_deadlines", "Overdue"),
     ("last_decision", "Last decision"),
     ("last_decision_on", "Decided on"),
+    ("last_decision_quorum", "Quorum"),
     ("open_actions", "Open actions"),
     ("next_action_due", "Next action due"),
     ("next_review_on", "Back to panel"),
@@ -110,6 +111,8 @@ def _decision_lines(entry: MinutesEntry) -> list[tuple[str, str]]:
     for d in entry.decisions:
         needs = {"will": "will", "will_not": "will not"}.get(d.meets_needs or "", "")
         lines.append(("Decision", d.outcome.replace("_", " ")))
+        if d.quorum_status:
+            lines.append(("Quorum", d.quorum_status))
         if needs:
             lines.append(("The placement will/will not meet the child's needs", needs))
         lines.append(
@@ -302,6 +305,8 @@ def record_entry_lines(entry: RecordEntry, *, owner_names: bool = True) -> list[
         lines.append(("Journey", entry.journey_title))
     for d in entry.decisions:
         lines.append(("Decision", d.outcome_label))
+        if d.quorum_status:
+            lines.append(("Quorum", d.quorum_status))
         lines.append(("Reasons", d.reasons or "None recorded"))
         needs = {"will": "will", "will_not": "will not"}.get(d.meets_needs or "")
         if needs:

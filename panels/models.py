@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Column, Index, Integer, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Column, Index, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from services.models import core_table
@@ -134,6 +134,16 @@ class PanelDecision(SQLModel, table=True):
     funding: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     recorded_by: int = Field(foreign_key="app_user.id")
     recorded_at: datetime
+    # Quorum (migration 0020): a decision recorded at a meeting below the panel's quorum is
+    # not quorate; its journey event (``event``, with ``event_data``) waits for the chair to
+    # ratify it at a later quorate meeting (ratification pending | ratified | not_ratified).
+    quorate: bool = Field(default=True, sa_column=Column(Boolean, nullable=False, default=True))
+    event_data: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    ratification: str | None = Field(default=None, max_length=12)
+    ratified_meeting_id: int | None = Field(default=None, foreign_key="panel_meeting.id")
+    ratified_by: int | None = Field(default=None, foreign_key="app_user.id")
+    ratified_at: datetime | None = None
+    ratification_reason: str | None = Field(default=None, max_length=500)
 
 
 class PanelAction(SQLModel, table=True):

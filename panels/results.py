@@ -165,6 +165,12 @@ class MeetingDetail(Meeting):
     members: list[Seat]
     agenda: Agenda
     deadlines: list[MeetingDeadline]
+    # Quorum (issue 14 item 4): by the attendance recorded, and earlier meetings' decisions
+    # below quorum still to ratify.
+    quorate: bool = True
+    quorum: str = ""  # the panel's quorum in words ("" when it has none)
+    quorum_missing: list[str] = field(default_factory=list)  # seats the quorum still needs
+    to_ratify: list[ToRatify] = field(default_factory=list)
 
 
 # -- referrals ----------------------------------------------------------------------------
@@ -272,6 +278,28 @@ class Decision:
     notes: str
     funding: dict[str, Any]  # the funding check under the scheme of delegation, as stored
     actions: list[Action]
+    # Quorum (issue 14 item 4): recorded below quorum, its event waits for ratifying.
+    quorate: bool = True
+    ratification: str | None = None  # pending | ratified | not_ratified
+    ratified_meeting_id: int | None = None
+    ratification_reason: str | None = None
+    quorum_status: str = ""  # the quorum in words ("" when quorate)
+
+
+@dataclass(frozen=True, slots=True)
+class ToRatify:
+    """A not-quorate decision of an earlier meeting, for the chair to ratify (or not)."""
+
+    decision_id: int
+    meeting_id: int
+    held_on: date
+    child_id: int
+    child_reference: str
+    journey_id: int | None
+    outcome: str
+    outcome_label: str
+    event: str | None  # the journey event ratifying fires
+    notes: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,6 +351,7 @@ class MinutesDecision:
     resources_carers: str
     notes: str
     funding: dict[str, Any]
+    quorum_status: str = ""  # "" when quorate; else "Not quorate: ..." (panels.quorum)
 
 
 @dataclass(frozen=True, slots=True)
@@ -433,6 +462,7 @@ class RecordDecision:
     meets_needs: str | None
     resources_child: str
     resources_carers: str
+    quorum_status: str = ""  # "" when quorate; else "Not quorate: ..." (panels.quorum)
 
 
 @dataclass(frozen=True, slots=True)
@@ -520,6 +550,7 @@ class TrackerRow:
     next_review_on: date | None
     review_weeks: int | None
     rag: str
+    last_decision_quorum: str = ""  # "" when quorate; else "Not quorate: ..." (panels.quorum)
 
 
 # -- reports ------------------------------------------------------------------------------

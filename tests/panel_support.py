@@ -194,3 +194,16 @@ def held_meeting_with_referrals(cast: People, n: int = 2) -> Ready:
         )
         refs.append(ref)
     return Ready(meeting, refs, factory)
+
+
+def quorum_present(config: Any, *, already: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """Attendance entries marking present every seat the preset's quorum names (none when
+    it has no quorum), except ``already`` (seats the caller records itself)."""
+    quorum = config.quorum
+    if quorum is None:
+        return []
+    return [
+        {"member_key": key, "status": "present", "person": f"Member {key}"}
+        for key in quorum.seats
+        if key not in already
+    ]

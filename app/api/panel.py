@@ -109,6 +109,14 @@ class GenerateIn(_In):
 class MoveIn(_In):
     new_date: BodyDate
     reason: str = Field(min_length=1, max_length=500)
+    # A past date needs this (422 past_date_unconfirmed otherwise); the reason is audited.
+    confirm_past: bool = False
+
+
+class RatifyIn(_In):
+    meeting_id: int = Field(ge=1)  # the later, quorate meeting ratifying it
+    ratified: bool
+    reason: str = Field(default="", max_length=500)  # required when not ratified
 
 
 class CancelIn(_In):
@@ -247,7 +255,13 @@ def meeting(meeting_id: PathId, panel: Panel, principal: CurrentPrincipal) -> Re
 def move(meeting_id: PathId, body: MoveIn, panel: Panel, principal: CurrentPrincipal) -> Response:
     """Move a meeting; its pack deadlines move with it."""
     return answer(
-        panel.move_meeting(meeting_id, principal, new_date=body.new_date, reason=body.reason)
+        panel.move_meeting(
+            meeting_id,
+            principal,
+            new_date=body.new_date,
+            reason=body.reason,
+            confirm_past=body.confirm_past,
+        )
     )
 
 
@@ -336,6 +350,25 @@ def order(meeting_id: PathId, body: OrderIn, panel: Panel, principal: CurrentPri
 def pin(item_id: PathId, body: PinIn, panel: Panel, principal: CurrentPrincipal) -> Response:
     """Pin (or unpin) an item."""
     return answer(panel.pin(item_id, principal, pinned=body.pinned))
+
+
+@router.post(
+    "/decisions/{decision_id}/ratification", response_model=Decision, responses=errors(*WRITE)
+)
+def ratify(
+    decision_id: PathId, body: RatifyIn, panel: Panel, principal: CurrentPrincipal
+) -> Response:
+    """Ratify (or not, with a reason) a decision recorded below quorum, at a later quorate
+    meeting: ratified, its journey event fires now."""
+    return answer(
+        panel.ratify(
+            decision_id,
+            principal,
+            meeting_id=body.meeting_id,
+            ratified=body.ratified,
+            reason=body.reason,
+        )
+    )
 
 
 @router.post(

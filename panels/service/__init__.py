@@ -14,7 +14,8 @@ Each time one of them is opened, moved, met or cancelled the audit trail records
 the same transaction as the change.
 
 One module per area, each a mixin composed here: ``meetings``, ``referrals``,
-``agenda_items``, ``invitations`` (publishing the agenda), ``decisions``, ``minutes``,
+``agenda_items``, ``invitations`` (publishing the agenda), ``decisions``, ``quorum``
+(ratifying decisions made below quorum), ``minutes``,
 ``record`` (the child's record), ``tracker`` and ``reports``; ``common`` holds what they share.
 """
 
@@ -23,10 +24,10 @@ from __future__ import annotations
 from panels.errors import PanelConflict, PanelForbidden, PanelInvalid
 from panels.service.agenda_items import AgendaItemsMixin
 from panels.service.common import ACTION, MINUTES, PACK, TRACKING_OUTCOMES
-from panels.service.decisions import DecisionsMixin
 from panels.service.invitations import InvitationsMixin
 from panels.service.meetings import MeetingsMixin
 from panels.service.minutes import MinutesMixin
+from panels.service.quorum import QuorumMixin
 from panels.service.record import RecordMixin
 from panels.service.referrals import ReferralsMixin
 from panels.service.reports import ReportsMixin
@@ -49,7 +50,7 @@ class PanelService(
     ReferralsMixin,
     AgendaItemsMixin,
     InvitationsMixin,
-    DecisionsMixin,
+    QuorumMixin,
     MinutesMixin,
     RecordMixin,
     TrackerMixin,

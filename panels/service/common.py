@@ -4,6 +4,7 @@ every area uses)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -14,9 +15,11 @@ from sqlalchemy import Connection, Engine, and_, insert, select, update
 from notifications.notify import Notified
 from panels import schedule as planner
 from panels.config import PanelConfig
+from panels.models import ATTENDANCE as A
 from panels.models import ITEMS as I
 from panels.models import MEETINGS as M
-from panels.results import Action, Agenda, Minutes
+from panels.quorum import QuorumState, judge, status_words
+from panels.results import Action, Agenda, Minutes, ToRatify
 from services import audit
 from services.access import Principal, child_refusal
 from services.clock import now_utc
@@ -67,6 +70,23 @@ def action_of(row: Any) -> Action:
         journey_id=row.journey_id,
         meeting_id=row.meeting_id,
     )
+
+
+def quorum_words(conn: Connection, decisions: Sequence[Any]) -> dict[int, str]:
+    """Each decision row's quorum in words (``panels.quorum.status_words``; "" when
+    quorate), reading the ratifying meetings' dates in one query."""
+    ids = {d.ratified_meeting_id for d in decisions if d.ratified_meeting_id is not None}
+    dates = (
+        dict(conn.execute(select(M.c.id, M.c.meeting_date).where(M.c.id.in_(ids))).tuples().all())
+        if ids
+        else {}
+    )
+    return {
+        d.id: status_words(
+            d.quorate, d.ratification, d.ratification_reason, dates.get(d.ratified_meeting_id)
+        )
+        for d in decisions
+    }
 
 
 def item_rows(conn: Connection, meeting_id: int, *child_columns: Any) -> list[Any]:
@@ -257,6 +277,16 @@ class PanelBase:
             raise NotFound(f"There is no meeting {meeting_id} of the {self.key} panel.")
         return row
 
+    def _quorum_state(self, conn: Connection, meeting_id: int) -> QuorumState:
+        """Whether the meeting is quorate by the attendance recorded so far (the one rule,
+        ``panels.quorum.judge``)."""
+        rows = conn.execute(
+            select(A.c.member_key, A.c.status, A.c.representative).where(
+                A.c.meeting_id == meeting_id
+            )
+        ).all()
+        return judge(self.config, rows)
+
     def pack_due(self, meeting_date: date) -> date:
         """When a pack for a meeting on ``meeting_date`` is due."""
         return planner.pack_due(meeting_date, self.config.pack_lead)
@@ -314,6 +344,7 @@ class PanelBase:
             status: str | None = None,
         ) -> str: ...
         def _agenda(self, conn: Connection, meeting: Any, principal: Principal) -> Agenda: ...
+        def _to_ratify(self, conn: Connection, meeting: Any) -> list[ToRatify]: ...
         def _republish(self, conn: Connection, principal: Principal, meeting_id: int) -> None: ...
         def _circulate(
             self,

@@ -15,8 +15,10 @@ from panels.models import ACTIONS as ACT
 from panels.models import CASES as PC
 from panels.models import DECISIONS as DEC
 from panels.models import ITEMS as I
+from panels.models import MEETINGS as M
 from panels.models import REFERRALS as R
 from panels.permissions import COMPLETE_ACTION, decision_rule, require
+from panels.quorum import PENDING, status_words
 from panels.results import Action, Decision, ListedAction, fields_of
 from panels.service.common import ACTION, TRACKING_OUTCOMES, action_of, log
 from panels.service.escalations import EscalationsMixin
@@ -90,13 +92,31 @@ class DecisionsMixin(EscalationsMixin):
             if actions and journey is None:
                 raise PanelInvalid("Actions need a journey to hang off.")
             self._hold(conn, principal, meeting.id)
-            version = self._fire_outcome(conn, principal, journey, meeting, outcome, body)
+            # Below quorum the decision is recorded but its journey event waits for the
+            # chair's ratifying at a later quorate meeting (panels.service.quorum).
+            quorate = self._quorum_state(conn, meeting.id).quorate
+            event_data = self._event_data(journey, outcome, body)
+            version = (
+                self._fire_outcome(conn, principal, journey, meeting, outcome, event_data, body)
+                if quorate
+                else None
+            )
             meets = body.get("meets_needs")
             if meets not in (None, "will", "will_not"):
                 raise PanelInvalid("meets_needs is will or will_not.")
             decision_id = self._insert_decision(
                 conn, principal, item, outcome, version, meets, funding_check, body
             )
+            if not quorate:
+                conn.execute(
+                    update(DEC)
+                    .where(DEC.c.id == decision_id)
+                    .values(
+                        quorate=False,
+                        ratification=PENDING,
+                        event_data=event_data if outcome.event and journey is not None else None,
+                    )
+                )
             self._conclude_item(conn, item, meeting, outcome, body.get("review_weeks"))
             for a in actions:
                 self._add_action(conn, principal, meeting, item, journey, a)
@@ -120,6 +140,7 @@ class DecisionsMixin(EscalationsMixin):
                 decision_id=decision_id,
                 outcome=outcome.key,
                 event=outcome.event,
+                quorate=quorate,
             )
             log.info(
                 "panel_decision",
@@ -192,20 +213,11 @@ class DecisionsMixin(EscalationsMixin):
             "by_exception": band.by_exception,
         }
 
-    def _fire_outcome(
-        self,
-        conn: Connection,
-        principal: Principal,
-        journey: Any,
-        meeting: Any,
-        outcome: _Outcome,
-        body: dict[str, Any],
-    ) -> int | None:
-        """Fire the outcome's journey event, dated the day of the meeting, in this
-        transaction; the journey's version after it (None: no event)."""
-        if outcome.event is None or journey is None:
-            return None
+    def _event_data(self, journey: Any, outcome: _Outcome, body: dict[str, Any]) -> dict[str, Any]:
+        """The data the outcome's journey event fires with."""
         data = dict(body.get("event_data") or {})
+        if outcome.event is None or journey is None:
+            return data
         jm = self.registry.current(journey.type)
         ev = jm.definition.event(outcome.event) if jm else None
         # The decision's notes (or the outcome's label) are the event's reason or
@@ -214,6 +226,22 @@ class DecisionsMixin(EscalationsMixin):
             data.setdefault("reason", body.get("notes") or outcome.label)
         if ev is not None and any(f.name == "recommendation" for f in ev.fields):
             data.setdefault("recommendation", body.get("notes") or outcome.label)
+        return data
+
+    def _fire_outcome(
+        self,
+        conn: Connection,
+        principal: Principal,
+        journey: Any,
+        meeting: Any,
+        outcome: _Outcome,
+        data: dict[str, Any],
+        body: dict[str, Any],
+    ) -> int | None:
+        """Fire the outcome's journey event, dated the day of the meeting, in this
+        transaction; the journey's version after it (None: no event)."""
+        if outcome.event is None or journey is None:
+            return None
         view = self.journeys.fire(
             journey.id,
             event=outcome.event,
@@ -371,6 +399,13 @@ class DecisionsMixin(EscalationsMixin):
     def _decision(conn: Connection, decision_id: int) -> Decision:
         d = conn.execute(select(DEC).where(DEC.c.id == decision_id)).one()
         actions = conn.execute(select(ACT).where(ACT.c.item_id == d.item_id)).all()
+        ratified_on = (
+            conn.execute(
+                select(M.c.meeting_date).where(M.c.id == d.ratified_meeting_id)
+            ).scalar_one()
+            if d.ratified_meeting_id is not None
+            else None
+        )
         return Decision(
             id=d.id,
             item_id=d.item_id,
@@ -386,6 +421,13 @@ class DecisionsMixin(EscalationsMixin):
             notes=d.notes,
             funding=d.funding,
             actions=[action_of(a) for a in actions],
+            quorate=d.quorate,
+            ratification=d.ratification,
+            ratified_meeting_id=d.ratified_meeting_id,
+            ratification_reason=d.ratification_reason,
+            quorum_status=status_words(
+                d.quorate, d.ratification, d.ratification_reason, ratified_on
+            ),
         )
 
     def complete_action(

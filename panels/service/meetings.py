@@ -22,6 +22,12 @@ from services.db import insert_id, read_connection, write_connection
 from services.models import DEADLINES as D
 
 
+class PastDateUnconfirmed(PanelInvalid):
+    """A move to a past date asked without its confirmation (422)."""
+
+    code = "past_date_unconfirmed"
+
+
 class MeetingsMixin(PanelBase):
     """Meetings: the planner, the meeting views, moves, cancellations and attendance."""
 
@@ -160,6 +166,8 @@ class MeetingsMixin(PanelBase):
                     .order_by(A.c.id)
                 )
             ]
+            quorum = self._quorum_state(conn, meeting_id)
+            titles = {m.key: m.title for m in self.config.members}
             return MeetingDetail(
                 **self._meeting_values(row),
                 attendance=attendance,
@@ -171,6 +179,10 @@ class MeetingsMixin(PanelBase):
                         select(D).where(D.c.meeting_id == meeting_id).order_by(D.c.id)
                     )
                 ],
+                quorate=quorum.quorate,
+                quorum=quorum.description,
+                quorum_missing=[titles.get(k, k) for k in quorum.missing],
+                to_ratify=self._to_ratify(conn, row),
             )
 
     def _seats(self, attendance: list[Attendance]) -> list[Seat]:
@@ -217,13 +229,27 @@ class MeetingsMixin(PanelBase):
         raise PanelConflict("No later meeting could be planned.")
 
     def move_meeting(
-        self, meeting_id: int, principal: Principal, *, new_date: date, reason: str
+        self,
+        meeting_id: int,
+        principal: Principal,
+        *,
+        new_date: date,
+        reason: str,
+        confirm_past: bool = False,
     ) -> MeetingDetail:
         """Move a meeting; every pack deadline (and the minutes deadline) hanging off it moves
-        with it, each move recorded with the reason."""
+        with it, each move recorded with the reason. A move to a date already past is
+        refused unless ``confirm_past`` confirms it (422 ``past_date_unconfirmed``)."""
         require(principal, SCHEDULE_MEETINGS)
         if not reason.strip():
             raise PanelInvalid("Say why the meeting moves.", errors=["reason: required"])
+        past = new_date < today()
+        if past and not confirm_past:
+            raise PastDateUnconfirmed(
+                f"{new_date.isoformat()} is in the past: confirm the move (confirm_past) "
+                "and say why in the reason.",
+                errors=["confirm_past: required to move a meeting to a past date"],
+            )
         with write_connection(self.engine) as conn:
             row = self._meeting(conn, meeting_id)
             if row.status != "scheduled":
@@ -284,6 +310,7 @@ class MeetingsMixin(PanelBase):
                 from_date=row.meeting_date.isoformat(),
                 to_date=new_date.isoformat(),
                 reason=reason,
+                past_date_confirmed=past,
             )
             # Published invitations move with the meeting (same uid, higher sequence).
             self._republish(conn, principal, meeting_id)

@@ -33,7 +33,15 @@ from panels.results import (
     stored_minutes,
     to_json,
 )
-from panels.service.common import MINUTES, PanelBase, action_of, age_on, item_rows, log
+from panels.service.common import (
+    MINUTES,
+    PanelBase,
+    action_of,
+    age_on,
+    item_rows,
+    log,
+    quorum_words,
+)
 from services import audit
 from services.access import Principal
 from services.clock import now_utc, today
@@ -93,8 +101,12 @@ class MinutesMixin(PanelBase):
         )
         items = item_rows(conn, meeting.id, C.c.given_name, C.c.family_name, C.c.date_of_birth)
         decisions: dict[int, list[Any]] = defaultdict(list)
-        for d in conn.execute(select(DEC).where(DEC.c.meeting_id == meeting.id).order_by(DEC.c.id)):
+        rows = conn.execute(
+            select(DEC).where(DEC.c.meeting_id == meeting.id).order_by(DEC.c.id)
+        ).all()
+        for d in rows:
             decisions[d.item_id].append(d)
+        quorum = quorum_words(conn, rows)
         actions: dict[int, list[Any]] = defaultdict(list)
         for a in conn.execute(select(ACT).where(ACT.c.meeting_id == meeting.id).order_by(ACT.c.id)):
             actions[a.item_id].append(a)
@@ -128,6 +140,7 @@ class MinutesMixin(PanelBase):
                                 resources_carers=d.resources_carers,
                                 notes=d.notes,
                                 funding=d.funding,
+                                quorum_status=quorum[d.id],
                             )
                             for d in decisions.get(it.id, [])
                         ],

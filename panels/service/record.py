@@ -29,7 +29,7 @@ from panels.models import REFERRALS as R
 from panels.permissions import CORRECT_MINUTES, require
 from panels.record import WEBHOOK_TYPE, entry_of
 from panels.results import Minutes, MinutesReopened, to_json
-from panels.service.common import TRACKING_OUTCOMES, PanelBase
+from panels.service.common import TRACKING_OUTCOMES, PanelBase, quorum_words
 from services.access import Principal
 from services.clock import now_utc
 from services.db import insert_id, write_connection
@@ -89,8 +89,12 @@ class RecordMixin(PanelBase):
         version = self._minutes_version(conn, meeting.id)
         facts = self._item_facts(conn, meeting.id)
         decisions: dict[int, list[Any]] = {}
-        for d in conn.execute(select(DEC).where(DEC.c.meeting_id == meeting.id).order_by(DEC.c.id)):
+        rows = conn.execute(
+            select(DEC).where(DEC.c.meeting_id == meeting.id).order_by(DEC.c.id)
+        ).all()
+        for d in rows:
             decisions.setdefault(d.item_id, []).append(d)
+        quorum = quorum_words(conn, rows)
         actions: dict[int, list[Any]] = {}
         owners = person_name(U).label("owner_name")
         for a in conn.execute(
@@ -130,6 +134,7 @@ class RecordMixin(PanelBase):
                             "meets_needs": d.meets_needs,
                             "resources_child": d.resources_child,
                             "resources_carers": d.resources_carers,
+                            "quorum_status": quorum[d.id],
                         }
                         for d in decisions.get(item.item_id, [])
                     ],
@@ -242,7 +247,11 @@ def record_payload(entry: Any, *, replaces: int | None) -> dict[str, Any]:
         "journey_type": entry.journey_type,
         "text": exports.record_entry_text(entry, owner_names=False),
         "decisions": [
-            {k: d[k] for k in ("outcome", "outcome_label", "reasons")} for d in body["decisions"]
+            {
+                **{k: d[k] for k in ("outcome", "outcome_label", "reasons")},
+                "quorum_status": d.get("quorum_status", ""),
+            }
+            for d in body["decisions"]
         ],
         "actions": [
             {k: a[k] for k in ("description", "owner_role", "due_on", "status")}

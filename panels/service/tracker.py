@@ -19,7 +19,7 @@ from panels.models import MEETINGS as M
 from panels.models import REFERRALS as R
 from panels.permissions import CIRCULATE_TRACKER, require, require_reader
 from panels.results import Circulation, TrackerRow, stored_minutes
-from panels.service.common import PanelBase
+from panels.service.common import PanelBase, quorum_words
 from services import audit
 from services.access import Principal
 from services.clock import today
@@ -181,13 +181,23 @@ class TrackerMixin(PanelBase):
             ):
                 deadlines[d.child_id].append(d)
             last: dict[int, Any] = {}
-            for d in conn.execute(
-                select(DEC.c.child_id, DEC.c.outcome, M.c.meeting_date)
+            for dec_row in conn.execute(
+                select(
+                    DEC.c.id,
+                    DEC.c.child_id,
+                    DEC.c.outcome,
+                    DEC.c.quorate,
+                    DEC.c.ratification,
+                    DEC.c.ratification_reason,
+                    DEC.c.ratified_meeting_id,
+                    M.c.meeting_date,
+                )
                 .select_from(DEC.join(M, M.c.id == DEC.c.meeting_id))
                 .where(and_(M.c.panel == self.key, DEC.c.child_id.in_(ids)))
                 .order_by(M.c.meeting_date, DEC.c.id)
             ):
-                last[d.child_id] = d
+                last[dec_row.child_id] = dec_row
+            quorum = quorum_words(conn, list(last.values()))
             actions: dict[int, list[Any]] = defaultdict(list)
             for a in conn.execute(
                 select(ACT.c.child_id, ACT.c.due_on).where(
@@ -241,6 +251,7 @@ class TrackerMixin(PanelBase):
                     next_review_on=review.next_review_on if review else None,
                     review_weeks=review.review_weeks if review else None,
                     rag=rag,
+                    last_decision_quorum=quorum[dec.id] if dec else "",
                 )
             )
         audit.audit_read(

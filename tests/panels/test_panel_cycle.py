@@ -19,7 +19,15 @@ from panels.schedule import pack_due
 from services.clock import today
 from services.models import DEADLINES as D
 from tests.conftest import UserFactory
-from tests.panel_support import Journeys, answers_for, funding_form, iso, ok, people
+from tests.panel_support import (
+    Journeys,
+    answers_for,
+    funding_form,
+    iso,
+    ok,
+    people,
+    quorum_present,
+)
 from workflow.calendar import add_working_days, is_working_day
 
 # Per preset: the decision the cycle takes, how to make a journey ready for it, the outcome
@@ -273,6 +281,9 @@ def test_full_cycle(preset: str, _panel: None, make_user: UserFactory, engine: E
                         "person": "A Member",
                         "representative": "Their Deputy",
                     },
+                    # The preset's quorum, so the decisions stand (test_panel_quorum has
+                    # the meetings below it).
+                    *quorum_present(config, already=(config.chair().key, config.members[-1].key)),
                 ]
             },
         )

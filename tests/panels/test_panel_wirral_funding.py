@@ -13,7 +13,16 @@ from panels.config import load_panel
 from panels.funding import FundingRequest, refusals
 from services.clock import today
 from tests.conftest import Api, UserFactory
-from tests.panel_support import Journeys, People, answers_for, funding_form, iso, ok, people
+from tests.panel_support import (
+    Journeys,
+    People,
+    answers_for,
+    funding_form,
+    iso,
+    ok,
+    people,
+    quorum_present,
+)
 
 CONFIG = load_panel("wirral")
 
@@ -61,6 +70,13 @@ def _sgo_item(cast: People, annual_cost: float) -> tuple[dict[str, Any], dict[st
     assert ref["status"] == "accepted", ref
     agenda = ok(cast.admin.post(f"/panel/meetings/{meeting['id']}/agenda", {}))
     item = next(i for p in agenda["parts"] for i in p["items"] if i["referral_id"] == ref["id"])
+    # Wirral's quorum present, so a sign-off takes effect at once (test_panel_quorum has
+    # the meetings below it).
+    ok(
+        cast.admin.post(
+            f"/panel/meetings/{meeting['id']}/attendance", {"entries": quorum_present(CONFIG)}
+        )
+    )
     return item, journey
 
 

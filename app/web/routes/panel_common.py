@@ -33,6 +33,8 @@ DONE: dict[str, str] = {
     "unpinned": "Item unpinned",
     "attendance": "Attendance recorded",
     "decision": "Decision recorded",
+    "ratified": "Decision ratified: its outcome now takes effect",
+    "not_ratified": "Decision not ratified: the reason is recorded",
     "escalated": "Drift escalated to the service director",
     "already_escalated": "This child's drift is already escalated and waiting for an answer",
     "action_done": "Action marked as done",

@@ -18,6 +18,7 @@ from app.web.templating import render
 from panels.permissions import SCHEDULE_MEETINGS, offered
 from panels.results import Meeting, MeetingCounts
 from panels.service import PanelService
+from panels.service.meetings import PastDateUnconfirmed
 from services.clock import today
 from workflow.errors import EngineError
 
@@ -157,7 +158,7 @@ def _reason(form: Any, name: str, what: str, errors: FormErrors) -> str:
     return reason
 
 
-@router.post("/panel/meetings/{meeting_id}/move")
+@router.post("/panel/meetings/{meeting_id}/move")  # a past date: a confirm step
 def move(
     request: Request, meeting_id: PathId, session: PageSession, form: CheckedForm, panel: Panel
 ) -> Response:
@@ -166,17 +167,34 @@ def move(
     errors = FormErrors()
     new_date = read_date(form, "new_date", "The new date", errors)
     reason = _reason(form, "move_reason", "moved", errors)
+    confirm_past = text(form, "confirm_past") == "yes"
+    confirm_needed = False
     if not errors and new_date is not None:
         try:
-            panel.move_meeting(meeting_id, session.principal, new_date=new_date, reason=reason)
+            panel.move_meeting(
+                meeting_id,
+                session.principal,
+                new_date=new_date,
+                reason=reason,
+                confirm_past=confirm_past,
+            )
         except EngineError as exc:
             if exc.status_code == 404:
                 raise
-            refusal(errors, "new_date-day", exc)
+            if exc.code == PastDateUnconfirmed.code:
+                # The confirm step: the same form again, with the box to confirm.
+                confirm_needed = True
+                errors.add(
+                    "confirm_past",
+                    "The new date is in the past: confirm the move, and check the reason",
+                )
+            else:
+                refusal(errors, "new_date-day", exc)
     if errors:
         values = {
             "new_date": echo_date(form, "new_date"),
             "move_reason": text(form, "move_reason"),
+            "confirm_needed": confirm_needed,
         }
         return _change_page(
             request, panel, session, meeting_id, errors=errors, values=values, status_code=400
