@@ -25,7 +25,7 @@ from sqlalchemy import Connection, and_, delete, insert, select, update
 
 from notifications.calendar import calendar_payload
 from notifications.notify import notify
-from notifications.render import long_date
+from notifications.render import long_date, panel_meeting
 from panels.errors import PanelConflict, PanelForbidden, PanelInvalid
 from panels.models import ATTENDANCE as A
 from panels.models import CASES as PC
@@ -380,7 +380,7 @@ class InvitationsMixin(PanelBase):
                 "seat": seat_title,
             }
             link = f"/panel/invitations/{row.id}"
-            summary = f"{panel} meeting ({seat_title})"
+            summary = f"{panel_meeting(panel)} ({seat_title})"
         calendar = calendar_payload(
             method="CANCEL" if change == "cancelled" else "REQUEST",
             uid=row.uid,
@@ -536,6 +536,7 @@ class InvitationsMixin(PanelBase):
                 template="notify_representative.txt",
                 values={
                     "panel": self.config.panel.name,
+                    "panel_meeting": panel_meeting(self.config.panel.name),
                     "meeting_date_long": long_date(meeting.meeting_date),
                     "seat": seat.title if seat else str(row.member_key),
                 },

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, select
 
 from notifications.notify import Notified, notify
-from notifications.render import long_date
+from notifications.render import long_date, panel_meeting
 from panels.errors import PanelConflict
 from panels.models import ACTIONS as ACT
 from panels.models import CASES as PC
@@ -77,6 +77,7 @@ class TrackerMixin(PanelBase):
             template="notify_tracker_circulated.txt",
             values={
                 "panel": self.config.panel.name,
+                "panel_meeting": panel_meeting(self.config.panel.name),
                 "meeting_date_long": long_date(meeting.meeting_date),
                 "count": len(set(children)),
                 # The plural right: "1 child discussed", "3 children discussed".
