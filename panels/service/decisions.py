@@ -90,7 +90,9 @@ class DecisionsMixin(EscalationsMixin):
             if actions and journey is None:
                 raise PanelInvalid("Actions need a journey to hang off.")
             self._hold(conn, principal, meeting.id)
-            version = self._fire_outcome(conn, principal, journey, meeting, outcome, body)
+            version = self._fire_outcome(
+                conn, principal, journey, meeting, outcome, body, funding_check
+            )
             meets = body.get("meets_needs")
             if meets not in (None, "will", "will_not"):
                 raise PanelInvalid("meets_needs is will or will_not.")
@@ -189,6 +191,7 @@ class DecisionsMixin(EscalationsMixin):
             "total_cost": str(form.total_cost),
             "band_roles": band.roles,
             "quotes": len(form.quotes),
+            "commissioned_placement": scheme.commissioned_exempt and form.commissioned_placement,
             "by_exception": band.by_exception,
         }
 
@@ -200,6 +203,7 @@ class DecisionsMixin(EscalationsMixin):
         meeting: Any,
         outcome: _Outcome,
         body: dict[str, Any],
+        funding_check: dict[str, Any] | None = None,
     ) -> int | None:
         """Fire the outcome's journey event, dated the day of the meeting, in this
         transaction; the journey's version after it (None: no event)."""
@@ -208,6 +212,13 @@ class DecisionsMixin(EscalationsMixin):
         data = dict(body.get("event_data") or {})
         jm = self.registry.current(journey.type)
         ev = jm.definition.event(outcome.event) if jm else None
+        fields = {f.name for f in ev.fields} if ev is not None else set()
+        if funding_check and "quotes_received" in fields:
+            # One source of truth for the quotes: the pack's funding form, checked above.
+            # The journey's guard reads the form's count, not a second entry on the plan.
+            data["quotes_received"] = funding_check["quotes"]
+            if "commissioned_placement" in fields:
+                data["commissioned_placement"] = funding_check["commissioned_placement"]
         # The decision's notes (or the outcome's label) are the event's reason or
         # recommendation, so the form does not ask for them twice.
         if ev is not None and any(f.name == "reason" for f in ev.fields):
