@@ -104,3 +104,25 @@ def test_the_tracker_reads_pass_no_list_of_children(
         rows = panel.tracker(principal)
     assert set(children) <= {r.child_id for r in rows}
     assert counts and max(counts) < 30, counts  # before: one parameter per child
+
+
+def test_the_tracker_page_is_paged(
+    make_user: UserFactory, web_as: Callable[[Any], Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.web.routes import panel_tracker
+
+    monkeypatch.setattr(panel_tracker, "PAGE_SIZE", 5)
+    cast = people(make_user)
+    factory = Journeys(cast.sw)
+    for _ in range(7):
+        _interim_care_order(factory)
+    pages = web_as(cast.admin)
+    first = pages.get("/panel/tracker")
+    assert first.status_code == 200
+    assert "7 children (page 1)" in first.text
+    assert first.text.count('<th scope="row"') == 5
+    assert 'href="/panel/tracker?page=2"' in first.text
+    second = pages.get("/panel/tracker?page=2")
+    assert second.text.count('<th scope="row"') == 2 and "7 children (page 2)" in second.text
+    # The download holds every row whatever the page.
+    assert pages.get("/panel/tracker.csv?page=2").text.count("\n") == 8
