@@ -15,6 +15,7 @@ from app.web.routes import (
     panel_planner,
     panel_referrals,
     panel_reports,
+    panel_seats,
     panel_tracker,
 )
 
@@ -30,5 +31,6 @@ for _area in (
     panel_reports,
     panel_tracker,
     panel_cohorts,
+    panel_seats,
 ):
     router.include_router(_area.router)
