@@ -1,18 +1,24 @@
 """Issue 14's "Done when": for each preset whose agenda tracks children (CYPF's ToR names
 escalating drift to the Service Director), a decision ``escalate`` on a tracked child reaches
-the service director and is acknowledged. Wirral's full walk (email, page, register) is in
-test_panel_escalation.py; this is the same cycle through the API for the other presets."""
+the service director and is acknowledged; and (Torbay and CYPF want decisions on the child's
+file) approved minutes put an entry on the child's record whose PDF and DOCX hold them.
+Wirral's full walk (email, page, register) is in test_panel_escalation.py; this is the same
+cycle through the API for the other presets."""
 
 from __future__ import annotations
 
+import io
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from docx import Document
+from pypdf import PdfReader
 
 from services.clock import today
 from tests.conftest import Api, UserFactory
-from tests.panel_support import Journeys, iso, ok, people
+from tests.panel_record_support import approve
+from tests.panel_support import Journeys, People, iso, ok, people
 
 REASON = "No adopters identified after nine months; family finding has stalled."
 
@@ -32,10 +38,8 @@ def preset(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> s
     return str(request.param)
 
 
-def test_an_escalate_decision_reaches_the_director_and_is_acknowledged(
-    preset: str, make_user: UserFactory
-) -> None:
-    cast = people(make_user)
+def _tracked_item(cast: People) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """A held meeting's agenda item for a child on the adoption tracker: item, meeting, child."""
     planner = ok(
         cast.admin.post("/panel/meetings/generate", {"start": iso(today() - timedelta(days=60))})
     )
@@ -46,6 +50,14 @@ def test_an_escalate_decision_reaches_the_director_and_is_acknowledged(
     agenda = ok(cast.admin.post(f"/panel/meetings/{meeting['id']}/agenda", {}))
     items = [i for p in agenda["parts"] for i in p["items"]]
     item = next(i for i in items if i["child_id"] == child["id"] and i["referral_id"] is None)
+    return item, meeting, child
+
+
+def test_an_escalate_decision_reaches_the_director_and_is_acknowledged(
+    preset: str, make_user: UserFactory
+) -> None:
+    cast = people(make_user)
+    item, _meeting, child = _tracked_item(cast)
     decided = ok(
         cast.chair.post(
             f"/panel/items/{item['id']}/decision", {"outcome": "escalate", "notes": REASON}
@@ -67,3 +79,42 @@ def test_an_escalate_decision_reaches_the_director_and_is_acknowledged(
     )
     assert answered["status"] == "acknowledged" and answered["acknowledged_by"] == "director"
     assert _open(cast.director) == []
+
+
+ACTION = "Widen family finding to the regional adoption agency"
+
+
+def test_approved_minutes_put_the_decision_on_the_childs_record(
+    preset: str, make_user: UserFactory
+) -> None:
+    cast = people(make_user)
+    item, meeting, child = _tracked_item(cast)
+    due = date.fromisoformat(meeting["meeting_date"]) + timedelta(days=14)
+    ok(
+        cast.chair.post(
+            f"/panel/items/{item['id']}/decision",
+            {
+                "outcome": "actions_agreed",
+                "notes": REASON,
+                "actions": [{"description": ACTION, "due_on": iso(due)}],
+            },
+        ),
+        201,
+    )
+    approve(cast, meeting["id"])
+    (entry,) = ok(cast.sw.get(f"/panel/children/{child['id']}/record"))
+    (decision,) = entry["decisions"]
+    assert decision["outcome"] == "actions_agreed" and decision["reasons"] == REASON
+    pdf = cast.sw.get(f"/panel/record-entries/{entry['id']}?format=pdf")
+    assert pdf.status_code == 200
+    text = " ".join(PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text().split())
+    assert REASON in text and ACTION in text and child["reference"] in text
+    docx = cast.sw.get(f"/panel/record-entries/{entry['id']}?format=docx")
+    assert docx.status_code == 200
+    cells = [
+        c.text
+        for t in Document(io.BytesIO(docx.content)).tables
+        for row in t.rows
+        for c in row.cells
+    ]
+    assert any(ACTION in c for c in cells) and any(REASON in c for c in cells)
