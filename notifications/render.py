@@ -36,6 +36,15 @@ def long_date(day: date) -> str:
     return f"{day:%A} {day.day} {day:%B %Y}"
 
 
+def panel_meeting(panel_name: str) -> str:
+    """The panel's meeting, its name once: "Torbay Permanency Panel meeting", but CYPF's
+    "Permanence Planning and Tracking Meeting" as it is (never "Meeting meeting")."""
+    name = panel_name.strip()
+    if name.lower().endswith("meeting"):
+        return name
+    return f"{name} meeting"
+
+
 def meeting_link(base_url: str, meeting_id: int | None) -> str:
     """Where a panel meeting is opened."""
     return f"{base_url.rstrip('/')}/panel/meetings/{meeting_id}"

@@ -60,9 +60,15 @@ def spreadsheet_cell(value: Any) -> Any:
     return value
 
 
+# What the page shows for a tracked child no meeting has decided on, and the exports too.
+NO_DECISION_YET = "No decision yet"
+
+
 def _cell(row: TrackerRow, column: str) -> Any:
     # Dates as the JSON gives them (ISO text), in the CSV and the workbook alike.
     value = getattr(row, column)
+    if column == "last_decision" and value is None:
+        return NO_DECISION_YET
     return spreadsheet_cell(value.isoformat() if isinstance(value, date) else value)
 
 

@@ -83,6 +83,7 @@ DEFINITION = JourneyDefinition(
             sgo.SIGNERS,
             label="sign off the support plan's funding",
             guards=sgo.FUNDING_GUARDS,
+            fields=sgo.SIGN_OFF_FIELDS,
             record_date_as="funding_agreed_on",
         ),
         Event(

@@ -84,6 +84,14 @@ def _three_quotes(ctx: Context) -> str | None:
     return None
 
 
+# The quotes and the commissioned placement as the sign-off gives them. At panel the source
+# is the funding form in the pack (already checked there): the panel's decision passes its
+# count here, so the plan's own "quotes received" is not entered a second time.
+SIGN_OFF_FIELDS = (
+    Field("quotes_received", "integer", minimum=0, label="Quotes received"),
+    Field("commissioned_placement", "boolean", label="Support inside a commissioned placement"),
+)
+
 # What another journey funded under this scheme of delegation reuses (child arrangements
 # orders): the plan's funding fields and the sign-off rules, kept here in one place.
 PLAN_FIELDS = _PLAN_FIELDS
@@ -161,6 +169,7 @@ DEFINITION = JourneyDefinition(
             SIGNERS,
             label="sign off the support plan",
             guards=(_within_delegation, _three_quotes),
+            fields=SIGN_OFF_FIELDS,
             # A preset's scheme of delegation names who signs off (Wirral: the chair, as
             # the panel, for a plan that costs nothing); SIGNERS is the shared default.
             roles_scheme=DELEGATION_SCHEME,

@@ -95,7 +95,7 @@ class DecisionsMixin(EscalationsMixin):
             # Below quorum the decision is recorded but its journey event waits for the
             # chair's ratifying at a later quorate meeting (panels.service.quorum).
             quorate = self._quorum_state(conn, meeting.id).quorate
-            event_data = self._event_data(journey, outcome, body)
+            event_data = self._event_data(journey, outcome, body, funding_check)
             version = (
                 self._fire_outcome(conn, principal, journey, meeting, outcome, event_data, body)
                 if quorate
@@ -210,16 +210,30 @@ class DecisionsMixin(EscalationsMixin):
             "total_cost": str(form.total_cost),
             "band_roles": band.roles,
             "quotes": len(form.quotes),
+            "commissioned_placement": scheme.commissioned_exempt and form.commissioned_placement,
             "by_exception": band.by_exception,
         }
 
-    def _event_data(self, journey: Any, outcome: _Outcome, body: dict[str, Any]) -> dict[str, Any]:
+    def _event_data(
+        self,
+        journey: Any,
+        outcome: _Outcome,
+        body: dict[str, Any],
+        funding_check: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         """The data the outcome's journey event fires with."""
         data = dict(body.get("event_data") or {})
         if outcome.event is None or journey is None:
             return data
         jm = self.registry.current(journey.type)
         ev = jm.definition.event(outcome.event) if jm else None
+        fields = {f.name for f in ev.fields} if ev is not None else set()
+        if funding_check and "quotes_received" in fields:
+            # One source of truth for the quotes: the pack's funding form, checked above.
+            # The journey's guard reads the form's count, not a second entry on the plan.
+            data["quotes_received"] = funding_check["quotes"]
+            if "commissioned_placement" in fields:
+                data["commissioned_placement"] = funding_check["commissioned_placement"]
         # The decision's notes (or the outcome's label) are the event's reason or
         # recommendation, so the form does not ask for them twice.
         if ev is not None and any(f.name == "reason" for f in ev.fields):

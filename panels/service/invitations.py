@@ -25,7 +25,7 @@ from sqlalchemy import Connection, and_, delete, insert, select, update
 
 from notifications.calendar import calendar_payload
 from notifications.notify import notify
-from notifications.render import long_date
+from notifications.render import long_date, panel_meeting
 from panels.errors import PanelConflict, PanelForbidden, PanelInvalid
 from panels.models import ATTENDANCE as A
 from panels.models import CASES as PC
@@ -48,7 +48,7 @@ from services.journeys import NotFound
 from services.models import CHILDREN as C
 from services.models import USERS as U
 from services.users import person_name
-from states.roles import IRO, TEAM_MANAGER
+from states.roles import IRO, SOCIAL_WORKER, TEAM_MANAGER
 
 # Items that keep a slot on a published agenda (a rolled item has none).
 _ON_AGENDA = ("listed", "decided")
@@ -380,7 +380,7 @@ class InvitationsMixin(PanelBase):
                 "seat": seat_title,
             }
             link = f"/panel/invitations/{row.id}"
-            summary = f"{panel} meeting ({seat_title})"
+            summary = f"{panel_meeting(panel)} ({seat_title})"
         calendar = calendar_payload(
             method="CANCEL" if change == "cancelled" else "REQUEST",
             uid=row.uid,
@@ -536,6 +536,7 @@ class InvitationsMixin(PanelBase):
                 template="notify_representative.txt",
                 values={
                     "panel": self.config.panel.name,
+                    "panel_meeting": panel_meeting(self.config.panel.name),
                     "meeting_date_long": long_date(meeting.meeting_date),
                     "seat": seat.title if seat else str(row.member_key),
                 },
@@ -672,6 +673,67 @@ class InvitationsMixin(PanelBase):
                 supervising_social_worker_id=supervising_social_worker_id,
             )
         return {"iro_id": iro_id, "supervising_social_worker_id": supervising_social_worker_id}
+
+    # -- the pages' reads for the two forms above -----------------------------------------
+
+    def _people(self, conn: Connection) -> list[Any]:
+        """Every active user with the name people read, by that name."""
+        return list(
+            conn.execute(
+                select(U.c.id, U.c.roles, person_name(U).label("name"))
+                .where(U.c.active.is_(True))
+                .order_by(person_name(U), U.c.id)
+            )
+        )
+
+    def seat_board(self, principal: Principal) -> dict[str, Any]:
+        """The panel's seats with who holds each (named, or the only holder of the seat's
+        role) and the people who may be named: the administrator's seats page."""
+        require(principal, ASSIGN_SEATS)
+        with read_connection(self.engine) as conn:
+            people = self._people(conn)
+            named = {
+                r.member_key: r.user_id
+                for r in conn.execute(
+                    select(S.c.member_key, S.c.user_id).where(S.c.panel == self.key)
+                )
+            }
+            holders = self._holders(conn, people)
+        names = {u.id: u.name for u in people}
+        seats = [
+            {
+                "key": m.key,
+                "title": m.title,
+                "role": m.role,
+                "named_id": named.get(m.key),
+                "holder_id": holders.get(m.key),
+                "holder": names.get(holders.get(m.key) or 0),
+                "when_required": m.when_required,
+            }
+            for m in self.config.members
+        ]
+        return {"seats": seats, "people": [(u.id, u.name) for u in people]}
+
+    def child_invitees(self, child_id: int, principal: Principal) -> dict[str, Any]:
+        """The child's recorded IRO and supervising social worker, with the people each may
+        be (active IROs; active social workers and team managers)."""
+        require(principal, RECORD_INVITEES)
+        with read_connection(self.engine) as conn:
+            self._check_child(conn, principal, child_id, write=True)
+            row = conn.execute(
+                select(PC.c.iro_id, PC.c.supervising_social_worker_id).where(
+                    and_(PC.c.panel == self.key, PC.c.child_id == child_id)
+                )
+            ).one_or_none()
+            people = self._people(conn)
+        return {
+            "iro_id": row.iro_id if row else None,
+            "supervising_social_worker_id": row.supervising_social_worker_id if row else None,
+            "iros": [(u.id, u.name) for u in people if IRO in (u.roles or ())],
+            "workers": [
+                (u.id, u.name) for u in people if {SOCIAL_WORKER, TEAM_MANAGER} & set(u.roles or ())
+            ],
+        }
 
 
 def _seat_attendance(conn: Connection, meeting_id: int, member_key: str) -> Any:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, select, update
 
 from notifications.notify import notify
-from notifications.render import long_date
+from notifications.render import long_date, panel_meeting
 from panels.errors import PanelConflict
 from panels.models import ACTIONS as ACT
 from panels.models import ATTENDANCE as A
@@ -265,6 +265,7 @@ class MinutesMixin(PanelBase):
                 values={
                     "child_reference": r.reference,
                     "panel": self.config.panel.name,
+                    "panel_meeting": panel_meeting(self.config.panel.name),
                     "meeting_date_long": long_date(meeting.meeting_date),
                 },
                 link=f"/panel/meetings/{meeting.id}",

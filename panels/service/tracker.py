@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, and_, select
+from sqlalchemy import Connection, and_, case, func, select, true
 
 from notifications.notify import Notified, notify
-from notifications.render import long_date
+from notifications.render import long_date, panel_meeting
+from panels.config import COHORTS
 from panels.errors import PanelConflict
 from panels.models import ACTIONS as ACT
 from panels.models import CASES as PC
@@ -20,7 +20,7 @@ from panels.models import REFERRALS as R
 from panels.permissions import CIRCULATE_TRACKER, require, require_reader
 from panels.results import Circulation, TrackerRow, stored_minutes
 from panels.service.common import PanelBase, quorum_words
-from services import audit
+from services import audit, cohorts
 from services.access import Principal
 from services.clock import today
 from services.db import read_connection, write_connection
@@ -77,6 +77,7 @@ class TrackerMixin(PanelBase):
             template="notify_tracker_circulated.txt",
             values={
                 "panel": self.config.panel.name,
+                "panel_meeting": panel_meeting(self.config.panel.name),
                 "meeting_date_long": long_date(meeting.meeting_date),
                 "count": len(set(children)),
                 # The plural right: "1 child discussed", "3 children discussed".
@@ -125,61 +126,45 @@ class TrackerMixin(PanelBase):
                 out.add(u.id)
         return sorted(out)
 
+    def tracked_cohorts(self) -> list[str]:
+        """The cohorts the panel's parts take: the children the panel tracks from them."""
+        return sorted({t for part in self.config.parts for t in part.takes if t in COHORTS})
+
     def tracker(
         self, principal: Principal, as_of: date | None = None, *, export: str | None = None
     ) -> list[TrackerRow]:
-        """Every child the panel follows: journey, state, next deadline, last decision, open
+        """Every child the panel follows, decided on or not: its cases, its referrals, the
+        children its agendas listed and the members of the cohorts its parts take (Sefton:
+        "once the order is made the child needs to be added to the panel tracker"). Each
+        with journey, state, next deadline, last decision (None: no decision yet), open
         actions, review date, RAG. The read is audited with the children's ids, as an
-        export when ``export`` names its format ("csv", "xlsx")."""
+        export when ``export`` names its format ("csv", "xlsx").
+
+        Bounded at any size: no query passes the children's ids as parameters (at 84,000
+        children that list failed); each reads its table once, by the panel or grouped by
+        child, and the tracked children are picked out here.
+        """
         require_reader(principal)
         as_of = as_of or today()
         teams = principal.visible_teams()
         with read_connection(self.engine) as conn:
-            child_ids: set[int] = set()
-            journey_of: dict[int, int | None] = {}
-            for r in conn.execute(
-                select(PC.c.child_id, PC.c.journey_id).where(PC.c.panel == self.key)
-            ):
-                child_ids.add(r.child_id)
-                journey_of[r.child_id] = r.journey_id
-            for r in conn.execute(
-                select(R.c.child_id, R.c.journey_id)
-                .where(and_(R.c.panel == self.key, R.c.status != "withdrawn"))
-                .order_by(R.c.id)
-            ):
-                child_ids.add(r.child_id)
-                journey_of.setdefault(r.child_id, r.journey_id)
-            for r in conn.execute(
-                select(I.c.child_id, I.c.journey_id)
-                .select_from(I.join(M, M.c.id == I.c.meeting_id))
-                .where(M.c.panel == self.key)
-            ):
-                child_ids.add(r.child_id)
-                journey_of.setdefault(r.child_id, r.journey_id)
-            if not child_ids:
+            journey_of = self._tracked(conn, as_of)
+            if not journey_of:
                 return []
-            ids = sorted(child_ids)
+            visible = C.c.team.in_(sorted(teams)) if teams is not None else true()
             children = {
                 r.id: r
-                for r in conn.execute(
-                    select(C.c.id, C.c.reference, C.c.team).where(C.c.id.in_(ids))
-                )
+                for r in conn.execute(select(C.c.id, C.c.reference, C.c.team).where(visible))
             }
             journeys = {
                 r.id: r
                 for r in conn.execute(
-                    select(J.c.id, J.c.type, J.c.state).where(
-                        J.c.id.in_([j for j in journey_of.values() if j])
-                    )
+                    select(J.c.id, J.c.type, J.c.state)
+                    .select_from(J.join(C, C.c.id == J.c.child_id))
+                    .where(visible)
                 )
             }
-            deadlines: dict[int, list[Any]] = defaultdict(list)
-            for d in conn.execute(
-                select(D.c.child_id, D.c.kind, D.c.due_on)
-                .where(and_(D.c.child_id.in_(ids), D.c.status == "open"))
-                .order_by(D.c.due_on)
-            ):
-                deadlines[d.child_id].append(d)
+            deadlines = self._next_deadlines(conn, as_of)
             last: dict[int, Any] = {}
             for dec_row in conn.execute(
                 select(
@@ -193,18 +178,23 @@ class TrackerMixin(PanelBase):
                     M.c.meeting_date,
                 )
                 .select_from(DEC.join(M, M.c.id == DEC.c.meeting_id))
-                .where(and_(M.c.panel == self.key, DEC.c.child_id.in_(ids)))
+                .where(M.c.panel == self.key)
                 .order_by(M.c.meeting_date, DEC.c.id)
             ):
                 last[dec_row.child_id] = dec_row
             quorum = quorum_words(conn, list(last.values()))
-            actions: dict[int, list[Any]] = defaultdict(list)
-            for a in conn.execute(
-                select(ACT.c.child_id, ACT.c.due_on).where(
-                    and_(ACT.c.child_id.in_(ids), ACT.c.status == "open")
+            actions = {
+                r.child_id: r
+                for r in conn.execute(
+                    select(
+                        ACT.c.child_id,
+                        func.count().label("open"),
+                        func.min(ACT.c.due_on).label("next_due"),
+                    )
+                    .where(ACT.c.status == "open")
+                    .group_by(ACT.c.child_id)
                 )
-            ):
-                actions[a.child_id].append(a)
+            }
             reviews = {
                 r.child_id: r
                 for r in conn.execute(
@@ -215,14 +205,13 @@ class TrackerMixin(PanelBase):
             }
         amber = self.config.tracker.amber_within_days
         out = []
-        for cid in ids:
-            child = children[cid]
-            if teams is not None and child.team not in teams:
+        for cid in sorted(journey_of):
+            child = children.get(cid)
+            if child is None:  # another team's child (or none the principal may see)
                 continue
             j = journeys.get(journey_of.get(cid) or 0)
-            dls = deadlines.get(cid, [])
-            nxt = dls[0] if dls else None
-            overdue = [d for d in dls if d.due_on < as_of]
+            nxt = deadlines.get(cid)
+            overdue = int(nxt.overdue) if nxt is not None else 0
             if overdue:
                 rag = "red"
             elif nxt is not None and (nxt.due_on - as_of).days <= amber:
@@ -231,6 +220,7 @@ class TrackerMixin(PanelBase):
                 rag = "green"
             dec = last.get(cid)
             review = reviews.get(cid)
+            act = actions.get(cid)
             out.append(
                 TrackerRow(
                     child_id=cid,
@@ -241,13 +231,11 @@ class TrackerMixin(PanelBase):
                     state=j.state if j else None,
                     next_deadline=nxt.kind if nxt else None,
                     next_deadline_due=nxt.due_on if nxt else None,
-                    overdue_deadlines=len(overdue),
+                    overdue_deadlines=overdue,
                     last_decision=dec.outcome if dec else None,
                     last_decision_on=dec.meeting_date if dec else None,
-                    open_actions=len(actions.get(cid, [])),
-                    next_action_due=min(a.due_on for a in actions[cid])
-                    if actions.get(cid)
-                    else None,
+                    open_actions=int(act.open) if act else 0,
+                    next_action_due=act.next_due if act else None,
                     next_review_on=review.next_review_on if review else None,
                     review_weeks=review.review_weeks if review else None,
                     rag=rag,
@@ -262,3 +250,67 @@ class TrackerMixin(PanelBase):
             details={"panel": self.key, "format": export or "view"},
         )
         return out
+
+    def _tracked(self, conn: Connection, on: date) -> dict[int, int | None]:
+        """Every child the panel tracks with the journey it is tracked through: its cases
+        first, then its referrals, its agendas' items and its cohorts' members (a source
+        that names a journey fills a child's journey an earlier one left empty)."""
+        journey_of: dict[int, int | None] = {}
+
+        def note(child_id: int, journey_id: int | None) -> None:
+            if journey_of.get(child_id) is None:
+                journey_of[child_id] = journey_id
+
+        for r in conn.execute(select(PC.c.child_id, PC.c.journey_id).where(PC.c.panel == self.key)):
+            note(r.child_id, r.journey_id)
+        for r in conn.execute(
+            select(R.c.child_id, R.c.journey_id)
+            .where(and_(R.c.panel == self.key, R.c.status != "withdrawn"))
+            .order_by(R.c.id)
+        ):
+            note(r.child_id, r.journey_id)
+        for r in conn.execute(
+            select(I.c.child_id, I.c.journey_id)
+            .select_from(I.join(M, M.c.id == I.c.meeting_id))
+            .where(M.c.panel == self.key)
+            .order_by(I.c.id)
+        ):
+            note(r.child_id, r.journey_id)
+        names = self.tracked_cohorts()
+        if names:
+            for members in cohorts.compute(conn, on, names).values():
+                for m in members:
+                    note(m.child_id, m.journey_id)
+        return journey_of
+
+    @staticmethod
+    def _next_deadlines(conn: Connection, on: date) -> dict[int, Any]:
+        """Each child's earliest open deadline (its kind and due date; the first kind by
+        name when two fall due the same day) and how many of its open ones are overdue."""
+        first = (
+            select(
+                D.c.child_id,
+                func.min(D.c.due_on).label("due_on"),
+                func.sum(case((D.c.due_on < on, 1), else_=0)).label("overdue"),
+            )
+            .where(and_(D.c.status == "open", D.c.child_id.is_not(None)))
+            .group_by(D.c.child_id)
+            .subquery()
+        )
+        rows = conn.execute(
+            select(
+                first.c.child_id, first.c.due_on, first.c.overdue, func.min(D.c.kind).label("kind")
+            )
+            .select_from(
+                first.join(
+                    D,
+                    and_(
+                        D.c.child_id == first.c.child_id,
+                        D.c.due_on == first.c.due_on,
+                        D.c.status == "open",
+                    ),
+                )
+            )
+            .group_by(first.c.child_id, first.c.due_on, first.c.overdue)
+        )
+        return {r.child_id: r for r in rows}

@@ -5,6 +5,7 @@ with axe-core."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -72,3 +73,36 @@ def test_chair_escalates_drift_and_the_director_acknowledges(
         "Escalation acknowledged"
     )
     expect(page.locator("#escalations-table")).to_have_count(0)
+
+
+def test_chair_escalates_drift_from_the_child_page_and_sees_the_banner(
+    page: Page, make_user: UserFactory
+) -> None:
+    # The child page's form (/panel/children/{id}/escalate): back on the child page, the
+    # success banner says what was done; a second escalation says it is already open.
+    cast = people(make_user)
+    factory = Journeys(cast.sw)
+    child = factory.child(legal_status="placement_order")
+    cast.sw.start(child["id"], "adoption", iso(factory.start))
+    reference = child["reference"]
+
+    sign_in(page, "panel.chair")
+    page.goto(f"/children/{child['id']}")
+    page.get_by_role(
+        "link", name=f"Escalate drift to the service director for child {reference}"
+    ).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Escalate drift for {reference}")
+    check_page(page, "child-escalate")
+    page.get_by_label("Reason for escalating").fill(REASON)
+    page.get_by_role("button", name="Escalate to the service director").click()
+    expect(page).to_have_url(re.compile(rf"/children/{child['id']}\?done=escalated$"))
+    expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
+        "Drift escalated to the service director"
+    )
+    check_page(page, "child-escalated")
+
+    page.goto(f"/panel/children/{child['id']}/escalate")
+    page.get_by_label("Reason for escalating").fill(REASON)
+    page.get_by_role("button", name="Escalate to the service director").click()
+    expect(page.locator(".govuk-inset-text", has_text="already escalated")).to_be_visible()
+    expect(page.locator(".govuk-notification-banner--success")).to_have_count(0)

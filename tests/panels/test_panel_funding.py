@@ -97,6 +97,38 @@ def test_no_sign_off_without_three_quotes(make_user: UserFactory) -> None:
     assert ok(cast.sw.get(f"/journeys/{journey['id']}"))["state"] == "returned"
 
 
+def test_the_packs_three_quotes_are_not_entered_again_on_the_plan(
+    make_user: UserFactory,
+) -> None:
+    # One source of truth (issue 14 item 6): the funding form in the pack holds the quotes;
+    # the support plan recorded none, and sign-off at panel passes on the form's three.
+    cast = people(make_user)
+    journey = Journeys(cast.sw).sgo_awaiting_panel(funding=5000, quotes=0)
+    item = _listed_item(
+        cast, journey, "resource_decision", funding_form(annual_cost=5000, quotes=3)
+    )
+    decided = ok(
+        cast.chair.post(f"/panel/items/{item['id']}/decision", {"outcome": "sign_off"}), 201
+    )
+    assert decided["funding"]["quotes"] == 3
+    after = ok(cast.sw.get(f"/journeys/{journey['id']}"))
+    assert after["state"] == "signed_off"
+    assert after["data"]["quotes_received"] == 3  # the plan now shows the form's count
+
+
+def test_the_form_not_the_plan_decides_the_quotes(make_user: UserFactory) -> None:
+    # The plan says three, the pack's form has one: the form is the source, so refused.
+    cast = people(make_user)
+    journey = Journeys(cast.sw).sgo_awaiting_panel(funding=5000, quotes=3)
+    item = _listed_item(
+        cast, journey, "resource_decision", funding_form(annual_cost=5000, quotes=1)
+    )
+    refused = cast.chair.post(f"/panel/items/{item['id']}/decision", {"outcome": "sign_off"})
+    assert refused.status_code == 422, refused.text
+    assert "1 of 3 received" in refused.json()["message"]
+    assert ok(cast.sw.get(f"/journeys/{journey['id']}"))["state"] == "awaiting_panel"
+
+
 def test_commissioned_placement_support_needs_no_quotes(make_user: UserFactory) -> None:
     cast = people(make_user)
     journey = Journeys(cast.sw).sgo_awaiting_panel(funding=0, quotes=0)

@@ -385,7 +385,13 @@ def test_journey_types_describe_every_definition(sw: Api) -> None:
 def test_journey_types_event_details(sw: Api) -> None:
     body = {t["type"]: t for t in sw.get("/journey-types").json()}
     sgo_events = {e["event"]: e for e in body["sgo"]["events"]}
-    assert sgo_events["sign_off"] == {
+    sign_off = dict(sgo_events["sign_off"])
+    # At panel the funding form's quotes arrive with the sign-off (one source of truth).
+    assert [f["name"] for f in sign_off.pop("fields")] == [
+        "quotes_received",
+        "commissioned_placement",
+    ]
+    assert sign_off == {
         "event": "sign_off",
         "label": "sign off the support plan",
         "sources": ["awaiting_panel"],
@@ -393,7 +399,6 @@ def test_journey_types_event_details(sw: Api) -> None:
         "destinations": ["signed_off"],
         "internal": False,
         "roles": ["team_manager", "service_manager", "service_director"],
-        "fields": [],
     }
     draft_fields = {f["name"]: f for f in sgo_events["draft_support_plan"]["fields"]}
     assert draft_fields["additional_funding"]["type"] == "decimal"

@@ -41,7 +41,8 @@ from workflow.errors import GuardFailed, InvalidData
 router = APIRouter(include_in_schema=False)
 
 # Banners the child page shows after a change to the child itself.
-_CHILD_DONE = ("child-added", "child-changed", "no-change")
+# "escalated" / "already_escalated": the chair's escalate-drift form (panel_escalate.py).
+_CHILD_DONE = ("child-added", "child-changed", "no-change", "escalated", "already_escalated")
 
 PAGE_SIZE = 50
 MAX_QUERY = 100

@@ -16,6 +16,7 @@ from app.web.routes import (
     panel_ratify,
     panel_referrals,
     panel_reports,
+    panel_seats,
     panel_tracker,
 )
 
@@ -32,5 +33,6 @@ for _area in (
     panel_reports,
     panel_tracker,
     panel_cohorts,
+    panel_seats,
 ):
     router.include_router(_area.router)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, Response
@@ -30,6 +31,9 @@ router = APIRouter(include_in_schema=False)
 RAG = (("red", "Overdue"), ("amber", "Due soon"), ("green", "On track"))
 NO_DECISION = "none"
 SEARCH_MAX = 50
+# One page of the table: a national-size authority tracks tens of thousands of children,
+# and the page stays a page (the downloads hold every filtered row).
+PAGE_SIZE = 200
 
 
 @dataclass(frozen=True)
@@ -141,11 +145,19 @@ def tracker(request: Request, session: PageSession, panel: Panel) -> HTMLRespons
     query = query_form(request)
     words = journey_words(panel.registry)
     rows, filters, choices, errors = tracker_rows(query, panel, session.principal, words)
+    raw_page = text(query, "page")
+    page = int(raw_page) if raw_page.isdigit() and 0 < len(raw_page) < 7 else 1
+    page = max(1, min(page, (len(rows) - 1) // PAGE_SIZE + 1))
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
     return render(
         request,
         "panel/tracker.html",
         {
-            "rows": rows,
+            "rows": rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
+            "total": len(rows),
+            "page": page,
+            "more": page * PAGE_SIZE < len(rows),
+            "page_href": lambda n: "/panel/tracker?" + urlencode([*kept, ("page", str(n))]),
             "filters": filters,
             "choices": choices,
             "as_of": echo_date(query, "as_of"),
