@@ -107,13 +107,15 @@ def _sweep(engine: Any, on: Any) -> dict[str, Any]:
     seconds = time.perf_counter() - t
     print(
         f"{'first sweep':<22} {seconds:7.2f} s   as of {on}: {len(result.notices):,} notices, "
-        f"{result.outbox:,} outbox rows"
+        f"{result.outbox:,} outbox rows, {result.unaddressed:,} due steps with nobody to send "
+        "to (the return allocates no social worker)"
     )
     return {
         "phase": "first sweep",
         "seconds": round(seconds, 3),
         "notices": len(result.notices),
         "outbox": result.outbox,
+        "unaddressed": result.unaddressed,
     }
 
 
@@ -153,7 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from services.care_record import importer
         from services.care_record.journeys import Derived
 
-        importer.derive_journeys = lambda *a, **k: Derived()  # type: ignore[assignment]
+        setattr(importer, "derive_journeys", lambda *a, **k: Derived())  # noqa: B010
     if args.schema:
         if not args.pg_url:
             parser.error("--schema needs --pg-url")
