@@ -6,6 +6,8 @@ later extract of the same children with 1% changed, then times on a fresh databa
 * the first import (every child created);
 * an unchanged re-import of the same files (nothing written);
 * the later extract (1% of children updated: episodes added, closed or withdrawn);
+* the first reminder sweep after the first import (``notifications.sweep.sweep`` with the
+  default settings' policies, as of the import's day; issue 13 item 11);
 * all cohorts as of one date (``services.cohorts.compute``, best of 3; issue 13 item 6);
 
 and prints each one's counts, and the peak resident memory of the process (``ru_maxrss``).
@@ -14,7 +16,9 @@ and prints each one's counts, and the peak resident memory of the process (``ru_
     python benchmarks/bench_import.py --pg-url postgresql+psycopg://postgres@127.0.0.1:5432/test
     python benchmarks/bench_import.py --children 84000     # the national size
 
-On PostgreSQL the run gets a schema of its own, dropped afterwards.
+On PostgreSQL the run gets a schema of its own, dropped afterwards unless ``--keep``; the
+national size loads for many minutes, so ``--keep`` it once and time the cohorts again with
+``--schema NAME`` (no generation, no import: only the cohorts).
 """
 
 from __future__ import annotations
@@ -40,8 +44,11 @@ if str(ROOT) not in sys.path:
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from notifications.policy import policies_from_settings  # noqa: E402
+from notifications.sweep import Channels, sweep  # noqa: E402
 from services import cohorts  # noqa: E402
 from services.care_record.importer import ImportReport, import_return  # noqa: E402
+from services.config import Settings  # noqa: E402
 from services.db import make_engine, read_connection  # noqa: E402
 from services.migrate import upgrade  # noqa: E402
 from states.ssda903 import CollectionYear  # noqa: E402
@@ -92,6 +99,26 @@ def _cohorts(engine: Any, on: Any) -> dict[str, Any]:
     return {"phase": "all cohorts", "seconds": round(best, 3), "as_of": str(on), **sizes}
 
 
+def _sweep(engine: Any, on: Any) -> dict[str, Any]:
+    """The first reminder sweep after the import, as the scheduler would run it that day."""
+    policies = policies_from_settings(Settings())
+    t = time.perf_counter()
+    result = sweep(engine, policies, on, channels=Channels(email=True))
+    seconds = time.perf_counter() - t
+    print(
+        f"{'first sweep':<22} {seconds:7.2f} s   as of {on}: {len(result.notices):,} notices, "
+        f"{result.outbox:,} outbox rows, {result.unaddressed:,} due steps with nobody to send "
+        "to (the return allocates no social worker)"
+    )
+    return {
+        "phase": "first sweep",
+        "seconds": round(seconds, 3),
+        "notices": len(result.notices),
+        "outbox": result.outbox,
+        "unaddressed": result.unaddressed,
+    }
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: generate, import three times, print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -106,24 +133,50 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="only the first import and the cohorts (the national size loads for minutes)",
     )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the PostgreSQL schema (its name is printed)"
+    )
+    parser.add_argument(
+        "--schema",
+        help="a schema kept by an earlier --keep run: only time the cohorts on it",
+    )
+    parser.add_argument(
+        "--no-journeys",
+        action="store_true",
+        help="load the record without deriving journeys (a cohort-timing shortcut: the "
+        "import figures are then not the import's)",
+    )
+    parser.add_argument(
+        "--work", type=Path, help="generate the files here, or reuse them if already there"
+    )
     args = parser.parse_args(argv)
-
     year = CollectionYear.parse(args.year)
+    if args.no_journeys:
+        from services.care_record import importer
+        from services.care_record.journeys import Derived
+
+        setattr(importer, "derive_journeys", lambda *a, **k: Derived())  # noqa: B010
+    if args.schema:
+        if not args.pg_url:
+            parser.error("--schema needs --pg-url")
+        return _cohorts_only(args.pg_url, args.schema, year.last_day + timedelta(days=91))
+
     generate = _generator().generate
-    work = Path(tempfile.mkdtemp(prefix="bench-import-"))
-    started = time.perf_counter()
-    base = generate(work / "base", children=args.children, seed=args.seed, year=year)
-    generate(
-        work / "later",
-        children=args.children,
-        seed=args.seed,
-        year=year,
-        changed_percent=args.changed_percent,
-    )
-    print(
-        f"generated {args.children:,} children in {time.perf_counter() - started:.1f} s: "
-        + ", ".join(f"{k} {v:,}" for k, v in base["rows"].items())
-    )
+    work = args.work or Path(tempfile.mkdtemp(prefix="bench-import-"))
+    if not (work / "later").is_dir():
+        started = time.perf_counter()
+        base = generate(work / "base", children=args.children, seed=args.seed, year=year)
+        generate(
+            work / "later",
+            children=args.children,
+            seed=args.seed,
+            year=year,
+            changed_percent=args.changed_percent,
+        )
+        print(
+            f"generated {args.children:,} children in {time.perf_counter() - started:.1f} s: "
+            + ", ".join(f"{k} {v:,}" for k, v in base["rows"].items())
+        )
 
     schema = None
     if args.pg_url:
@@ -132,13 +185,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         with admin.begin() as conn:
             conn.execute(text(f"CREATE SCHEMA {schema}"))
         admin.dispose()
-        url = (
-            make_url(args.pg_url)
-            .update_query_dict({"options": f"-csearch_path={schema}"})
-            .render_as_string(hide_password=False)
-        )
+        url = _url(args.pg_url, schema)
     else:
-        url = f"sqlite:///{work / 'bench.sqlite3'}"
+        url = f"sqlite:///{work / f'bench-{os.getpid()}.sqlite3'}"
     engine = make_engine(url)
     results: list[dict[str, Any]] = []
     try:
@@ -156,12 +205,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             t = time.perf_counter()
             report = import_return(engine, paths, as_of=day)
             results.append(_line(name, time.perf_counter() - t, report))
+            if name == "first import":
+                results.append(_sweep(engine, day))
         results.append(_cohorts(engine, as_of + timedelta(days=91)))
         peak = _peak_mib()
         print(f"peak memory: {peak:.0f} MiB")
     finally:
         engine.dispose()
-        if schema is not None:
+        if schema is not None and args.keep:
+            print(f"kept schema {schema} (drop it with DROP SCHEMA {schema} CASCADE)")
+        elif schema is not None:
             admin = make_engine(args.pg_url)
             with admin.begin() as conn:
                 conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
@@ -170,6 +223,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.json.write_text(
             json.dumps({"children": args.children, "peak_mib": peak, "phases": results}, indent=2)
         )
+    return 0
+
+
+def _url(pg_url: str, schema: str) -> str:
+    return (
+        make_url(pg_url)
+        .update_query_dict({"options": f"-csearch_path={schema}"})
+        .render_as_string(hide_password=False)
+    )
+
+
+def _cohorts_only(pg_url: str, schema: str, on: Any) -> int:
+    engine = make_engine(_url(pg_url, schema))
+    try:
+        _cohorts(engine, on)
+        print(f"peak memory: {_peak_mib():.0f} MiB")
+    finally:
+        engine.dispose()
     return 0
 
 
