@@ -861,7 +861,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--reuse", metavar="NAME", help="a kept database: skip the load")
     parser.add_argument("--no-transitions", action="store_true")
-    parser.add_argument("--no-sweep", action="store_true")
+    parser.add_argument(
+        "--no-sweep",
+        action="store_true",
+        help="skip the sweeps (with --reuse: keep the notices and snapshot of the last run)",
+    )
     parser.add_argument("--duration", type=float, default=10.0, help="transitions: seconds")
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON here")
@@ -914,8 +918,9 @@ def main(argv: list[str] | None = None) -> int:
             "workers in {teams:,} teams; {database_size}".format(**results),
             flush=True,
         )
-        if args.reuse:
-            # Forget what earlier runs' sweeps recorded, so the first sweep is the first.
+        if args.reuse and not args.no_sweep:
+            # Forget what earlier runs' sweeps recorded, so the first sweep is the first
+            # (with --no-sweep: keep them, and the director's snapshot, as the last run left).
             with psycopg.connect(floor.pg_conninfo(url), autocommit=True) as conn:
                 conn.execute("TRUNCATE outbox, notice CASCADE")
                 # And the agenda an earlier run built: the tracker is measured before it.
