@@ -27,6 +27,7 @@ from notifications.dispatcher import DispatchConfig, config_from_settings, dispa
 from notifications.policy import Policies, policies_from_settings
 from notifications.sweep import Channels, SweepResult, sweep
 from services.config import Settings
+from services.drift_snapshot import refresh_drift_snapshot
 from workflow.calendar import LONDON, today_london
 
 log = structlog.get_logger("permanence.scheduler")
@@ -72,6 +73,15 @@ class ReminderJobs:
             self.sweeps.append(result)
         except Exception:  # a failed sweep is retried by the next run; log and carry on
             log.exception("sweep_failed")
+        self.run_drift_snapshot()
+
+    def run_drift_snapshot(self) -> None:
+        """Refresh the director's figures (after each sweep; apart from it, so the sweep's
+        time and lock are not the figures')."""
+        try:
+            refresh_drift_snapshot(self.engine, self.today())
+        except Exception:
+            log.exception("drift_snapshot_failed")
 
     def run_dispatch(self) -> None:
         """Deliver whatever the outbox holds that is due."""

@@ -342,19 +342,24 @@ def list_escalations(
         query = query.where(
             N.c.deadline_id.in_(select(N.c.deadline_id).where(N.c.id.in_(sorted(set(of_notices)))))
         )
+    # The status in SQL (escalation_status's three cases), so the page is cut in SQL and
+    # only its rows are read, however many escalations there are (issue 12, item 4).
+    acked = or_(N.c.acknowledged_at.is_not(None), _acked_sibling())
+    current = and_(D.c.status == "open", D.c.due_on == N.c.due_on)
     if status == "open":
-        # Narrow in SQL; the exact status is computed below for every row alike.
-        query = query.where(
-            and_(N.c.acknowledged_at.is_(None), D.c.status == "open", D.c.due_on == N.c.due_on)
-        )
+        query = query.where(and_(N.c.acknowledged_at.is_(None), current, ~_acked_sibling()))
+    elif status == "acknowledged":
+        query = query.where(acked)
+    elif status == "resolved":
+        query = query.where(and_(N.c.acknowledged_at.is_(None), ~_acked_sibling(), ~current))
+    elif status != "all":
+        return []
     with read_connection(engine) as conn:
-        rows = conn.execute(query).all()
+        rows = conn.execute(query.limit(limit).offset(offset)).all()
         held = notice_meetings(conn, rows)
     out = []
     for r in rows:
         state = escalation_status(r)
-        if status != "all" and state != status:
-            continue
         out.append(
             {
                 "id": r.id,
@@ -384,7 +389,7 @@ def list_escalations(
                 "panel": r.raised_by_panel,
             }
         )
-    return out[offset : offset + limit]
+    return out
 
 
 def _open_escalation(query: Any) -> Any:

@@ -144,6 +144,8 @@ class Agenda:
     parts: list[AgendaPart]
     rolled: list[AgendaItem]
     not_listed: list[NotListed]
+    # Rolled items not in ``rolled`` (a page's cap on a list that can run to thousands).
+    rolled_more: int = 0
 
     def item(self, item_id: int) -> AgendaItem | None:
         """An item of the agenda (listed, decided or rolled) by id."""

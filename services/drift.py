@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Engine, and_, case, func, select, union_all
 
@@ -142,6 +142,8 @@ class DriftFigures:
     breaches: int
     breakdown: Breakdown
     by_month: list[MonthBreaches]
+    # When a snapshot's figures were read (services.drift_snapshot); None: computed now.
+    computed_at: datetime | None = field(default=None, compare=False)
 
 
 def drift_figures(engine: Engine, principal: Principal, *, as_of: date) -> DriftFigures:

@@ -20,7 +20,7 @@ from panels.models import MEETINGS as M
 from panels.models import REFERRALS as R
 from panels.permissions import ARRANGE_AGENDA, BUILD_AGENDA, require
 from panels.results import Agenda, AgendaItem, AgendaPart, NotListed
-from panels.service.common import PanelBase, item_rows
+from panels.service.common import PanelBase, item_rows, rolled_count
 from services.access import Principal
 from services.clock import now_utc, today
 from services.db import write_connection
@@ -264,9 +264,18 @@ class AgendaItemsMixin(PanelBase):
                     )
         return out
 
-    def _agenda(self, conn: Connection, meeting: Any, principal: Principal) -> Agenda:
-        """The meeting's agenda as the principal may see it (their teams' children)."""
-        rows = item_rows(conn, meeting.id, C.c.team)
+    def _agenda(
+        self,
+        conn: Connection,
+        meeting: Any,
+        principal: Principal,
+        *,
+        rolled_limit: int | None = None,
+    ) -> Agenda:
+        """The meeting's agenda as the principal may see it (their teams' children);
+        ``rolled_limit``: at most that many of the items rolled forward (a page's cap; the
+        agenda's ``rolled_more`` says how many more there are)."""
+        rows = item_rows(conn, meeting.id, C.c.team, rolled_limit=rolled_limit)
         teams = principal.visible_teams()
         parts = []
         for part in self.config.parts:
@@ -325,12 +334,16 @@ class AgendaItemsMixin(PanelBase):
                         offered_meeting_id=None,
                     )
                 )
+        more = 0
+        if rolled_limit is not None and len(rolled) >= rolled_limit:
+            more = rolled_count(conn, meeting.id, teams) - len(rolled)
         return Agenda(
             meeting_id=meeting.id,
             meeting_date=meeting.meeting_date,
             parts=parts,
             rolled=rolled,
             not_listed=not_listed,
+            rolled_more=max(0, more),
         )
 
     @staticmethod

@@ -10,7 +10,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from sqlalchemy import Connection, Engine, and_, insert, select, update
+from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
 
 from notifications.notify import Notified
 from panels import schedule as planner
@@ -77,7 +77,10 @@ def quorum_words(conn: Connection, decisions: Sequence[Any]) -> dict[int, str]:
     quorate), reading the ratifying meetings' dates in one query."""
     ids = {d.ratified_meeting_id for d in decisions if d.ratified_meeting_id is not None}
     dates = (
-        dict(conn.execute(select(M.c.id, M.c.meeting_date).where(M.c.id.in_(ids))).tuples().all())
+        {
+            r.id: r.meeting_date
+            for r in conn.execute(select(M.c.id, M.c.meeting_date).where(M.c.id.in_(ids)))
+        }
         if ids
         else {}
     )
@@ -89,23 +92,50 @@ def quorum_words(conn: Connection, decisions: Sequence[Any]) -> dict[int, str]:
     }
 
 
-def item_rows(conn: Connection, meeting_id: int, *child_columns: Any) -> list[Any]:
+def item_rows(
+    conn: Connection, meeting_id: int, *child_columns: Any, rolled_limit: int | None = None
+) -> list[Any]:
     """A meeting's agenda items in order, with the child's reference, the journey's type and
-    state, and whatever other child columns the caller needs."""
-    return list(
-        conn.execute(
-            select(
-                I,
-                C.c.reference,
-                *child_columns,
-                J.c.type.label("journey_type"),
-                J.c.state.label("journey_state"),
-            )
-            .select_from(I.join(C, C.c.id == I.c.child_id).outerjoin(J, J.c.id == I.c.journey_id))
-            .where(I.c.meeting_id == meeting_id)
-            .order_by(I.c.part, I.c.position)
-        ).all()
+    state, and whatever other child columns the caller needs.
+
+    ``rolled_limit``: only the first that many rolled items (in order) with the rest. An
+    agenda built from every cohort of a national-size authority rolls tens of thousands,
+    which a page cannot show (issue 12, item 4); :func:`rolled_count` says how many."""
+    query = (
+        select(
+            I,
+            C.c.reference,
+            *child_columns,
+            J.c.type.label("journey_type"),
+            J.c.state.label("journey_state"),
+        )
+        .select_from(I.join(C, C.c.id == I.c.child_id).outerjoin(J, J.c.id == I.c.journey_id))
+        .where(I.c.meeting_id == meeting_id)
+        .order_by(I.c.part, I.c.position)
     )
+    if rolled_limit is not None:
+        first_rolled = (
+            select(I.c.id)
+            .where(I.c.meeting_id == meeting_id, I.c.status == "rolled")
+            .order_by(I.c.part, I.c.position)
+            .limit(rolled_limit)
+        )
+        query = query.where(or_(I.c.status != "rolled", I.c.id.in_(first_rolled)))
+    return list(conn.execute(query).all())
+
+
+def rolled_count(conn: Connection, meeting_id: int, teams: frozenset[str] | None) -> int:
+    """How many of a meeting's items rolled to the next meeting (of these teams' children)."""
+    query = (
+        select(func.count())
+        .select_from(I)
+        .where(I.c.meeting_id == meeting_id, I.c.status == "rolled")
+    )
+    if teams is not None:
+        query = query.select_from(I.join(C, C.c.id == I.c.child_id)).where(
+            C.c.team.in_(sorted(teams))
+        )
+    return int(conn.execute(query).scalar_one())
 
 
 class PanelBase:
@@ -343,7 +373,14 @@ class PanelBase:
             code: str,
             status: str | None = None,
         ) -> str: ...
-        def _agenda(self, conn: Connection, meeting: Any, principal: Principal) -> Agenda: ...
+        def _agenda(
+            self,
+            conn: Connection,
+            meeting: Any,
+            principal: Principal,
+            *,
+            rolled_limit: int | None = None,
+        ) -> Agenda: ...
         def _to_ratify(self, conn: Connection, meeting: Any) -> list[ToRatify]: ...
         def _republish(self, conn: Connection, principal: Principal, meeting_id: int) -> None: ...
         def _circulate(

@@ -146,8 +146,11 @@ class MeetingsMixin(PanelBase):
             "agenda_published_at": row.agenda_published_at,
         }
 
-    def get_meeting(self, meeting_id: int, principal: Principal) -> MeetingDetail:
-        """A meeting with its attendance, agenda, referrals and deadlines."""
+    def get_meeting(
+        self, meeting_id: int, principal: Principal, *, rolled_limit: int | None = None
+    ) -> MeetingDetail:
+        """A meeting with its attendance, agenda, referrals and deadlines; ``rolled_limit``
+        caps the items rolled forward that the agenda lists (the rest counted)."""
         require_reader(principal)
         with read_connection(self.engine) as conn:
             row = self._meeting(conn, meeting_id)
@@ -172,7 +175,7 @@ class MeetingsMixin(PanelBase):
                 **self._meeting_values(row),
                 attendance=attendance,
                 members=self._seats(attendance),
-                agenda=self._agenda(conn, row, principal),
+                agenda=self._agenda(conn, row, principal, rolled_limit=rolled_limit),
                 deadlines=[
                     MeetingDeadline(d.id, d.kind, d.ref, d.due_on, d.status, d.journey_id)
                     for d in conn.execute(

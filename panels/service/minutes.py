@@ -299,13 +299,23 @@ class MinutesMixin(PanelBase):
         )
         return record
 
-    def agenda_names(self, meeting_id: int, principal: Principal) -> dict[int, tuple[str, int]]:
+    def agenda_names(
+        self, meeting_id: int, principal: Principal, *, rolled_limit: int | None = None
+    ) -> dict[int, tuple[str, int]]:
         """Each agenda item's child by name and age on the meeting's day, for those who read
-        the minutes (the ToR's agenda template names the child; others see the reference)."""
+        the minutes (the ToR's agenda template names the child; others see the reference);
+        ``rolled_limit`` as :meth:`get_meeting`'s, so only the names shown are read."""
         require(principal, READ_MINUTES)
         with read_connection(self.engine) as conn:
             meeting = self._meeting(conn, meeting_id)
-            rows = item_rows(conn, meeting.id, C.c.given_name, C.c.family_name, C.c.date_of_birth)
+            rows = item_rows(
+                conn,
+                meeting.id,
+                C.c.given_name,
+                C.c.family_name,
+                C.c.date_of_birth,
+                rolled_limit=rolled_limit,
+            )
         audit.audit_read(
             self.engine,
             principal,

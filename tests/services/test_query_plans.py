@@ -23,7 +23,7 @@ from sqlalchemy import Engine, event, insert
 
 import states
 from notifications.policy import policies_from_settings
-from notifications.service import open_escalation_keys
+from notifications.service import list_escalations, open_escalation_keys
 from notifications.sweep import sweep
 from panels.config import load_panel
 from panels.models import MEETINGS as M
@@ -36,11 +36,12 @@ from services.clock import now_utc, today
 from services.config import Settings
 from services.deadlines import list_deadlines
 from services.drift import DUE_SOON_DAYS, drift_figures
+from services.drift_snapshot import refresh_drift_snapshot, snapshot_figures
 from services.journeys import JourneyService
 from services.schemas import ChildCreate
 from services.users import create_user, load_principal
 
-BIG_TABLES = frozenset({"journey_event", "deadline", "journey", "child"})
+BIG_TABLES = frozenset({"journey_event", "deadline", "journey", "child", "notice", "panel_item"})
 EVENT_INDEXES = {"journey_event_journey_id_journey_version_key", "ix_journey_event_journey_id"}
 # On a few rows the planner picks any of these for a child's open deadlines (at national
 # scale it is ix_deadline_child_status_due): one of them, and no sequential scan.
@@ -260,3 +261,39 @@ def test_the_sweep_finds_due_deadlines_by_status_and_date(data: Data) -> None:
         lambda: sweep(data.engine, data.policies, today() + timedelta(days=1), dry_run=True),
         "ix_deadline_status_due",
     )
+
+
+def test_the_directors_snapshot_is_computed_by_the_deadline_indexes_and_read_by_its_own(
+    data: Data,
+) -> None:
+    # The scheduler's refresh: the figures' queries grouped by team as well.
+    check(
+        data.engine,
+        lambda: refresh_drift_snapshot(data.engine, today()),
+        "ix_deadline_status_due",
+        "ix_deadline_met_late",
+    )
+    # The page's read: the newest snapshot's counts, by snapshot.
+    check(
+        data.engine,
+        lambda: snapshot_figures(data.engine, data.director, as_of=today()),
+        "ix_drift_count_snapshot_id",
+    )
+
+
+def test_the_escalations_api_reads_a_page_of_notices_by_index(data: Data) -> None:
+    def escalations() -> None:
+        for status in ("open", "acknowledged", "resolved", "all"):
+            list_escalations(data.engine, data.director, status=status, as_of=today(), limit=20)
+
+    check(data.engine, escalations, "uq_notice_once_per_recipient")
+
+
+def test_the_meeting_page_reads_its_first_rolled_items_by_meeting(data: Data) -> None:
+    meeting_id = data.panel.list_meetings(data.admin)[0].id
+
+    def meeting_page() -> None:
+        data.panel.get_meeting(meeting_id, data.admin, rolled_limit=100)
+        data.panel.agenda_names(meeting_id, data.admin, rolled_limit=100)
+
+    check(data.engine, meeting_page, "ix_panel_item_meeting_part")

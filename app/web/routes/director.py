@@ -35,9 +35,11 @@ from notifications.service import acknowledge as acknowledge_escalation
 from services.children import children_of_journeys
 from services.clock import today
 from services.deadlines import list_deadlines
-from services.drift import DUE_SOON_DAYS, drift_figures
+from services.drift import DUE_SOON_DAYS
+from services.drift_snapshot import current_figures
 from services.rag import rag_status
 from states.roles import SERVICE_DIRECTOR, SERVICE_MANAGER
+from workflow.calendar import LONDON
 
 router = APIRouter(include_in_schema=False)
 
@@ -96,7 +98,8 @@ def _page(
     principal = session.principal
     engine = services.engine
     as_of = today()
-    figures = drift_figures(engine, principal, as_of=as_of)
+    # Today's snapshot (the scheduler's, after each sweep) or, without one, computed now.
+    figures = current_figures(engine, principal, as_of=as_of)
 
     # Counted and paged in SQL: only this page's groups are read (issue 12, item 4).
     found = open_escalation_keys(
@@ -162,6 +165,8 @@ def _page(
     context: dict[str, Any] = {
         "as_of": as_of,
         "figures": figures,
+        # The figures' own time when they are the scheduler's snapshot (London time).
+        "figures_at": figures.computed_at.astimezone(LONDON) if figures.computed_at else None,
         "open_escalations": found.total,
         "journey_types": JOURNEY_TYPES,
         "team": team,

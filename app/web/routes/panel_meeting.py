@@ -43,6 +43,9 @@ router = APIRouter(include_in_schema=False)
 
 ATTENDANCE = (("present", "Present"), ("apologies", "Apologies"), ("absent", "Absent"))
 NAME_MAX = 200
+# The meeting page lists at most this many items rolled forward, then "and N more": an
+# agenda built from every cohort of a national-size authority rolls tens of thousands.
+ROLLED_SHOWN = 100
 
 
 def meeting_page(
@@ -56,11 +59,15 @@ def meeting_page(
 ) -> HTMLResponse:
     """The meeting page, with any error from a button on it in the error summary."""
     principal = session.principal
-    meeting = panel.get_meeting(meeting_id, principal)
+    meeting = panel.get_meeting(meeting_id, principal, rolled_limit=ROLLED_SHOWN)
     actions = panel.list_actions(principal, None, meeting_id=meeting_id)
     shown_status = meeting_status(meeting)
     # Panel staff see each child's name and age, as the ToR's agenda gives them.
-    names = panel.agenda_names(meeting_id, principal) if allows(principal, READ_MINUTES) else {}
+    names = (
+        panel.agenda_names(meeting_id, principal, rolled_limit=ROLLED_SHOWN)
+        if allows(principal, READ_MINUTES)
+        else {}
+    )
     return render(
         request,
         "panel/meeting.html",
