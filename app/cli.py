@@ -225,18 +225,36 @@ def _team_list(_args: argparse.Namespace) -> int:
 
 
 def _audit_verify(_args: argparse.Namespace) -> int:
+    from services import history_chain
     from services.audit import verify
 
-    result = verify(_migrated_engine())
-    if not result.ok:
+    engine = _migrated_engine()
+    result = verify(engine)
+    history = history_chain.verify(engine)
+    code = 0
+    if result.ok:
+        print(f"audit chain intact: {result.checked} rows checked, {result.unchained} unchained")
+    else:
         print(
             f"audit chain broken at row {result.broken_id}: {result.reason}"
             f" ({result.checked} rows checked)",
             file=sys.stderr,
         )
-        return 1
-    print(f"audit chain intact: {result.checked} rows checked, {result.unchained} unchained")
-    return 0
+        code = 1
+    if history.ok:
+        print(
+            f"journey history intact: {history.checked} events checked in"
+            f" {history.journeys} journeys, {history.unchained} unchained"
+        )
+    else:
+        print(
+            f"journey history broken at event {history.broken_id} of journey"
+            f" {history.broken_journey_id}: {history.reason}"
+            f" ({history.checked} events checked)",
+            file=sys.stderr,
+        )
+        code = 1
+    return code
 
 
 def _remind(args: argparse.Namespace) -> int:
@@ -420,7 +438,8 @@ def build_parser() -> argparse.ArgumentParser:
         dest="action", required=True
     )
     audit.add_parser(
-        "verify", help="check the audit hash chain; non-zero naming the first broken row"
+        "verify",
+        help="check the audit and journey history hash chains; non-zero naming the first break",
     ).set_defaults(func=_audit_verify)
     importing = sub.add_parser("import", help="import data from other systems").add_subparsers(
         dest="action", required=True

@@ -473,6 +473,8 @@ def load(url: str, n_children: int, rng: random.Random, panel_name: str) -> Load
         )
         loaded.seconds["insert journeys"] = time.perf_counter() - t
         t = time.perf_counter()
+        # The clones are unchained (no prev_hash / row_hash): their content differs from the
+        # template's, and `permanence audit verify` counts hashless first events as unchained.
         cur.execute(
             "INSERT INTO journey_event (journey_id, journey_version, event, from_state,"
             " to_state, occurred_on, recorded_at, actor_id, data)"

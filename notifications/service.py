@@ -96,6 +96,7 @@ def _inbox_rows() -> Any:
         N.c.created_at,
         N.c.read_at,
         N.c.acknowledged_at,
+        N.c.child_id,
         *notice_columns(),
     ).select_from(notice_joins(N))
 
@@ -121,7 +122,18 @@ def inbox(
     if unread_only:
         query = query.where(N.c.read_at.is_(None))
     with read_connection(engine) as conn:
-        return _listed(conn, conn.execute(query).all(), base_url)
+        rows = conn.execute(query).all()
+        out = _listed(conn, rows, base_url)
+    _audit_inbox(engine, principal, rows)
+    return out
+
+
+def _audit_inbox(engine: Engine, principal: Principal, rows: Sequence[Any]) -> None:
+    """The inbox names children (their references, their journeys' deadlines): one read row
+    with the children of the notices listed (a panel meeting's own notices name none)."""
+    audit.audit_read(
+        engine, principal, "notifications", (r.child_id for r in rows if r.child_id is not None)
+    )
 
 
 def _listed(conn: Any, rows: Sequence[Any], base_url: str) -> list[dict[str, Any]]:
@@ -196,6 +208,7 @@ def grouped_inbox(
             return []
         rows = conn.execute(_inbox_rows().where(N.c.id.in_([c.id for c in chosen]))).all()
         by_id = {row["id"]: row for row in _listed(conn, rows, base_url)}
+    _audit_inbox(engine, principal, rows)
     out = []
     for line in chosen:
         row = by_id[line.id]
@@ -303,6 +316,7 @@ def list_escalations(
             N.c.acknowledged_at,
             N.c.ack_comment,
             N.c.recipient_id,
+            N.c.child_id,
             person_name(recipient).label("recipient"),
             person_name(acker).label("acknowledged_by"),
             D.c.status.label("deadline_status"),
@@ -358,8 +372,10 @@ def list_escalations(
         rows = conn.execute(query.limit(limit).offset(offset)).all()
         held = notice_meetings(conn, rows)
     out = []
+    children: list[int | None] = []
     for r in rows:
         state = escalation_status(r)
+        children.append(r.child_id)
         out.append(
             {
                 "id": r.id,
@@ -389,6 +405,12 @@ def list_escalations(
                 "panel": r.raised_by_panel,
             }
         )
+    audit.audit_read(
+        engine,
+        principal,
+        "escalations",
+        (c for c in children if c is not None),
+    )
     return out
 
 
@@ -616,6 +638,7 @@ def breaches(
             D.c.owner_id,
             D.c.owner_role,
             D.c.meeting_id,
+            D.c.child_id,
             J.c.type.label("journey_type"),
             C.c.reference,
             C.c.team,
@@ -703,4 +726,7 @@ def breaches(
                 "reason": r.reason,
             }
         )
+    audit.audit_read(
+        engine, principal, "breaches", (r.child_id for r in rows if r.child_id is not None)
+    )
     return out

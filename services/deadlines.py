@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, and_, literal, or_, select
 
+from services import audit
 from services.access import Principal
 from services.db import read_connection
 from services.journeys import AccessDenied
@@ -110,4 +111,6 @@ def list_deadlines(
     if owner_id is not None:
         query = query.where(D.c.owner_id == owner_id)
     with read_connection(engine) as conn:
-        return [dict(r._mapping) for r in conn.execute(query)]
+        rows = [dict(r._mapping) for r in conn.execute(query)]
+    audit.audit_read(engine, principal, "deadlines", (r["child_id"] for r in rows))
+    return rows

@@ -9,13 +9,14 @@ PostgreSQL is a network round trip per statement, each worth more than the state
 work, so a transition takes two: the journey and its deadlines are read together (psycopg's
 pipeline mode: both statements go in one flight), and the whole change is written by one
 statement (:data:`_TRANSITION`, data-modifying CTEs): the ``UPDATE ... WHERE version``, the
-history entry, every deadline change and the new deadlines' ids. The history entry and the
-deadline writes hang off the UPDATE's ``RETURNING``, so if the version has moved nothing is
-written: the optimistic check guards the whole statement as it guarded the statements one
-by one. Both are server-side prepared statements. The written rows are those the statements
-one by one write (``tests/services/test_journey_store.py`` compares them), and a plan whose
-deadline changes could interact within one statement (two changes to one deadline, or a
-change to a deadline opened by the same plan) goes statement by statement instead.
+history entry (chained onto the journey's previous event, whose hash the first read returns:
+:mod:`services.history_chain`), every deadline change and the new deadlines' ids. The history
+entry and the deadline writes hang off the UPDATE's ``RETURNING``, so if the version has moved
+nothing is written: the optimistic check guards the whole statement as it guarded the
+statements one by one. Both are server-side prepared statements. The written rows are those the
+statements one by one write (``tests/services/test_journey_store.py`` compares them), and a
+plan whose deadline changes could interact within one statement (two changes to one deadline,
+or a change to a deadline opened by the same plan) goes statement by statement instead.
 
 Every function here runs inside the caller's transaction; an async caller on an autocommit
 connection gets the single write statement as its transaction.
@@ -42,6 +43,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
 
+from services.history_chain import as_stored, event_digest
 from services.models import CHILDREN as C
 from services.models import DEADLINES as D
 from services.models import JOURNEY_EVENTS as E
@@ -74,8 +76,19 @@ def _p(name: str, column: Any) -> Any:
     return bindparam(name, type_=column.type)
 
 
+# The hash of the journey's latest event, read with the journey so that the transition can
+# chain its event onto it (services.history_chain) without a round trip of its own; the
+# version check then guards the link as it guards the rest of the write.
+_LAST_EVENT_HASH = (
+    select(E.c.row_hash)
+    .where(E.c.journey_id == J.c.id)
+    .order_by(E.c.journey_version.desc())
+    .limit(1)
+    .scalar_subquery()
+    .label("last_event_hash")
+)
 LOAD = Prepared(
-    select(*JOURNEY_COLUMNS)
+    select(*JOURNEY_COLUMNS, _LAST_EVENT_HASH)
     .select_from(J.join(C, C.c.id == J.c.child_id))
     .where(J.c.id == _p("journey_id", J.c.id))
 )
@@ -122,6 +135,8 @@ _EVENT_COLUMNS = (
     "recorded_at",
     "actor_id",
     "data",
+    "prev_hash",
+    "row_hash",
 )
 _RECORD = Prepared(insert(E).values({k: _p("p_" + k, E.c[k]) for k in _EVENT_COLUMNS}))
 _DEADLINE_COLUMNS = (
@@ -177,9 +192,9 @@ WITH advanced AS (
     RETURNING journey.id
 ), recorded AS (
     INSERT INTO journey_event (journey_id, journey_version, event, from_state, to_state,
-        occurred_on, recorded_at, actor_id, data)
+        occurred_on, recorded_at, actor_id, data, prev_hash, row_hash)
     SELECT advanced.id, :new_version, :event, :from_state, :new_state, :occurred_on, :stamp,
-        :actor_id, :event_data
+        :actor_id, :event_data, :event_prev_hash, :event_hash
     FROM advanced
 ), changes AS (
     SELECT * FROM unnest(:c_action, :c_kind, :c_ref, :c_due_on, :c_owner_id, :c_owner_role)
@@ -219,6 +234,8 @@ _TRANSITION_BINDS = (
     _p("occurred_on", E.c.occurred_on),
     _p("actor_id", E.c.actor_id),
     _p("event_data", E.c.data),
+    _p("event_prev_hash", E.c.prev_hash),
+    _p("event_hash", E.c.row_hash),
     _p("child_id", D.c.child_id),
     bindparam("c_action", type_=ARRAY(String)),
     bindparam("c_kind", type_=ARRAY(String)),
@@ -247,7 +264,9 @@ _TRANSITION_AND_CLOSE = _transition(
 @dataclass(frozen=True)
 class Transition:
     """One planned event, ready to write: the journey it moves from ``expected_version``, who
-    fires it, when it was recorded, and the social worker who owns the deadlines it opens."""
+    fires it, when it was recorded, the social worker who owns the deadlines it opens, and
+    the hash of the journey's event before it (None for its first, or after unchained
+    events)."""
 
     journey_id: int
     child_id: int
@@ -256,6 +275,7 @@ class Transition:
     actor_id: int
     stamp: Any
     plan: TransitionPlan
+    prev_hash: str | None = None
 
     @property
     def new_version(self) -> int:
@@ -268,6 +288,23 @@ class Transition:
         if self.plan.deadline_changes:
             data["deadlines"] = [c.as_json() for c in self.plan.deadline_changes]
         return data
+
+    def event_hash(self, data: dict[str, Any]) -> str:
+        """The history entry's hash, chained onto :attr:`prev_hash`, for ``data`` (what
+        :meth:`event_data` returns)."""
+        plan = self.plan
+        return event_digest(
+            prev_hash=self.prev_hash,
+            journey_id=self.journey_id,
+            journey_version=self.new_version,
+            event=plan.event,
+            from_state=plan.from_state,
+            to_state=plan.to_state,
+            occurred_on=plan.occurred_on,
+            recorded_at=self.stamp,
+            actor_id=self.actor_id,
+            data=as_stored(data),
+        )
 
     def owner_of(self, owner_role: str) -> int | None:
         """Who owns a deadline the rule gives to ``owner_role``."""
@@ -340,6 +377,7 @@ async def read_async(pg: Any, dialect: Dialect, journey_id: int) -> tuple[Any, l
 def _transition_args(t: Transition) -> tuple[Prepared, dict[str, Any]]:
     plan = t.plan
     changes = plan.deadline_changes
+    event_data = t.event_data()
     args: dict[str, Any] = {
         "journey_id": t.journey_id,
         "expected_version": t.expected_version,
@@ -351,7 +389,9 @@ def _transition_args(t: Transition) -> tuple[Prepared, dict[str, Any]]:
         "from_state": plan.from_state,
         "occurred_on": plan.occurred_on,
         "actor_id": t.actor_id,
-        "event_data": t.event_data(),
+        "event_data": event_data,
+        "event_prev_hash": t.prev_hash,
+        "event_hash": t.event_hash(event_data),
         "child_id": t.child_id,
         "c_action": [c.action for c in changes],
         "c_kind": [c.kind for c in changes],
@@ -415,8 +455,9 @@ def write_one_by_one(conn: Connection, t: Transition) -> list[int] | None:
 
 
 def record_event(conn: Connection, t: Transition) -> None:
-    """Append the history entry of ``t`` (at the journey's new version)."""
+    """Append the history entry of ``t`` (at the journey's new version), chained."""
     plan = t.plan
+    data = t.event_data()
     _RECORD.rowcount(
         conn,
         {
@@ -428,7 +469,9 @@ def record_event(conn: Connection, t: Transition) -> None:
             "p_occurred_on": plan.occurred_on,
             "p_recorded_at": t.stamp,
             "p_actor_id": t.actor_id,
-            "p_data": t.event_data(),
+            "p_data": data,
+            "p_prev_hash": t.prev_hash,
+            "p_row_hash": t.event_hash(data),
         },
     )
 

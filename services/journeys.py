@@ -617,6 +617,7 @@ class JourneyService:
             actor_id=principal.user_id,
             stamp=now_utc(),
             plan=plan,
+            prev_hash=row.last_event_hash,
         )
 
     def _answer(

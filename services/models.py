@@ -99,6 +99,11 @@ class JourneyEvent(SQLModel, table=True):
     recorded_at: datetime
     actor_id: int = Field(foreign_key="app_user.id")
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # The journey's own chain (services.history_chain): this event's hash covers its content
+    # and ``prev_hash``, the hash of the journey's event before it. Empty on events older
+    # than revision 0024 and on bulk clones.
+    prev_hash: str | None = Field(default=None, max_length=64)
+    row_hash: str | None = Field(default=None, max_length=64)
 
 
 # The predicate of the partial index on deadlines met late (migration 0019); the query

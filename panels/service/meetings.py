@@ -16,6 +16,7 @@ from panels.models import REFERRALS as R
 from panels.permissions import RECORD_ATTENDANCE, SCHEDULE_MEETINGS, require, require_reader
 from panels.results import Attendance, Meeting, MeetingCounts, MeetingDeadline, MeetingDetail, Seat
 from panels.service.common import MINUTES, PACK, WAITING_STATUSES, PanelBase, log
+from services import audit
 from services.access import Principal
 from services.clock import now_utc, today
 from services.db import insert_id, read_connection, write_connection
@@ -171,7 +172,7 @@ class MeetingsMixin(PanelBase):
             ]
             quorum = self._quorum_state(conn, meeting_id)
             titles = {m.key: m.title for m in self.config.members}
-            return MeetingDetail(
+            detail = MeetingDetail(
                 **self._meeting_values(row),
                 attendance=attendance,
                 members=self._seats(attendance),
@@ -187,6 +188,15 @@ class MeetingsMixin(PanelBase):
                 quorum_missing=[titles.get(k, k) for k in quorum.missing],
                 to_ratify=self._to_ratify(conn, row),
             )
+        # The agenda names the children of the principal's teams listed on it.
+        audit.audit_read(
+            self.engine,
+            principal,
+            "agenda",
+            (i.child_id for i in detail.agenda.all_items()),
+            details={"panel": self.key, "meeting_id": meeting_id},
+        )
+        return detail
 
     def _seats(self, attendance: list[Attendance]) -> list[Seat]:
         """Every seat of the panel with who is expected for which parts and what was recorded:

@@ -16,6 +16,7 @@ from panels.models import REFERRALS as R
 from panels.permissions import REFER_CASE, WITHDRAW_REFERRAL, require, require_reader
 from panels.results import ChecklistQuestion, ReferableJourney, Referral, WaitingReferral
 from panels.service.common import PACK, WAITING_STATUSES, PanelBase
+from services import audit
 from services.access import Principal, child_refusal
 from services.clock import now_utc, today
 from services.db import insert_id, read_connection, write_connection
@@ -272,7 +273,7 @@ class ReferralsMixin(PanelBase):
         if teams is not None:
             query = query.where(C.c.team.in_(sorted(teams)))
         with read_connection(self.engine) as conn:
-            return [
+            waiting = [
                 WaitingReferral(
                     id=r.id,
                     child_id=r.child_id,
@@ -284,13 +285,29 @@ class ReferralsMixin(PanelBase):
                 )
                 for r in conn.execute(query)
             ]
+        audit.audit_read(
+            self.engine,
+            principal,
+            "waiting_referrals",
+            (w.child_id for w in waiting),
+            details={"panel": self.key, "meeting_id": meeting_id},
+        )
+        return waiting
 
     def get_referral(self, referral_id: int, principal: Principal) -> Referral:
         """A referral the principal may see."""
         with read_connection(self.engine) as conn:
             out = self._referral(conn, referral_id)
             self._check_child(conn, principal, out.child_id, write=False)
-            return out
+        # The referral carries its pack: checklist answers, documents, funding form.
+        audit.audit_read(
+            self.engine,
+            principal,
+            "referral",
+            [out.child_id],
+            details={"panel": self.key, "referral_id": referral_id},
+        )
+        return out
 
     def _offer(
         self,

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Engine, select
 
+from notifications.policy import Policies
+from notifications.sweep import sweep
 from services.audit import verify
+from services.clock import today
 from services.models import AUDIT_LOG as A
-from tests.conftest import Api, UserFactory
+from tests.conftest import Api, Staff, UserFactory
 from tests.panel_support import held_meeting_with_referrals, ok, people
 from tests.web_support import WebUser
 
@@ -155,4 +159,107 @@ def test_tracker_and_minutes_exports_are_audited_with_the_panel_role(
     assert row["details"]["child_ids"] == children
     assert row["details"]["allowed_by"]["panel_rule"] == "read_minutes"
     assert row["details"]["allowed_by"]["roles"] == ["adm"]
+    assert verify(engine).ok
+
+
+# -- the panel's agenda, referral (with its pack) and decision pages ----------------------
+
+
+def test_the_panels_agenda_referral_and_decision_reads_are_audited(
+    engine: Engine, make_user: UserFactory, web_as: Callable[[Api], WebUser]
+) -> None:
+    cast = people(make_user)
+    ready = held_meeting_with_referrals(cast, 2)
+    meeting_id = ready.meeting["id"]
+    children = sorted(r["child_id"] for r in ready.referrals)
+    agenda = ok(cast.admin.post(f"/panel/meetings/{meeting_id}/agenda", {}))
+    first = agenda["parts"][0]["items"][0]
+    referral = ready.referrals[0]
+
+    # The API: the meeting (with its agenda), the agenda alone, a referral with its pack.
+    before = _mark(engine)
+    ok(cast.sw.get(f"/panel/meetings/{meeting_id}"))
+    ok(cast.sw.get(f"/panel/meetings/{meeting_id}/agenda"))
+    ok(cast.sw.get(f"/panel/referrals/{referral['id']}"))
+    rows = _reads(engine)[before:]
+    assert [r["action"] for r in rows] == ["read.agenda", "read.agenda", "read.referral"]
+    assert rows[0]["details"]["child_ids"] == children
+    assert rows[0]["details"]["meeting_id"] == meeting_id
+    assert rows[2]["details"]["child_ids"] == [referral["child_id"]]
+    assert rows[2]["details"]["referral_id"] == referral["id"]
+
+    # The pages: one row each, naming the parts they read.
+    pages = [
+        (cast.admin, f"/panel/meetings/{meeting_id}", "read.meeting_page", children),
+        (cast.sw, f"/panel/referrals/{referral['id']}", "read.referral_page", None),
+        (
+            cast.chair,
+            f"/panel/meetings/{meeting_id}/items/{first['id']}/decision",
+            "read.decision_page",
+            children,
+        ),
+    ]
+    for user, path, action, expected in pages:
+        before = _mark(engine)
+        assert web_as(user).get(path).status_code == 200, path
+        (row,) = _reads(engine)[before:]
+        assert row["action"] == action
+        assert row["details"]["child_ids"] == (expected or [referral["child_id"]])
+    meeting_row, referral_row, decision_row = _reads(engine)[-3:]
+    assert meeting_row["details"]["parts"] == ["agenda", "agenda_names", "waiting_referrals"]
+    assert referral_row["details"]["parts"] == ["journey", "referral"]
+    assert decision_row["details"]["parts"] == ["agenda", "referral"]
+    # A refused read writes none: another team's social worker and the referral.
+    south = make_user("sw.south", "social_worker", team="south")
+    before = _mark(engine)
+    assert south.get(f"/panel/referrals/{referral['id']}").status_code == 403
+    assert len(_reads(engine)) == before
+    assert verify(engine).ok
+
+
+# -- deadlines, the director's lists, the notifications -----------------------------------
+
+
+def test_deadline_lists_director_lists_and_inbox_are_audited(
+    engine: Engine, staff: Staff, policies: Policies, web_as: Callable[[Api], WebUser]
+) -> None:
+    since = (today() - timedelta(days=70)).isoformat()
+    ids = []
+    for n in range(2):
+        child = staff.sw.create_child(f"B-{n:03d}", looked_after_since=since)
+        staff.sw.start(child["id"], "permanence_planning")
+        ids.append(child["id"])
+    sweep(engine, policies, today())  # reminders, overdue notices and escalations
+
+    api = [
+        (staff.sw, "/deadlines", "read.deadlines"),
+        (staff.sw, "/notifications", "read.notifications"),
+        (staff.sd, "/escalations", "read.escalations"),
+        (staff.sd, "/breaches", "read.breaches"),
+    ]
+    for user, path, action in api:
+        before = _mark(engine)
+        ok(user.get(path))
+        (row,) = _reads(engine)[before:]
+        assert row["action"] == action, path
+        assert row["details"]["child_ids"] == ids, path
+
+    pages = [
+        (staff.sw, "/notifications", "read.notifications"),
+        (staff.sd, "/director", "read.director_page"),
+        (staff.sd, "/director/breaches", "read.breaches"),
+        (staff.sw, "/my-work", "read.caseload"),
+    ]
+    for user, path, action in pages:
+        before = _mark(engine)
+        assert web_as(user).get(path).status_code == 200, path
+        (row,) = _reads(engine)[before:]
+        assert row["action"] == action, path
+        assert row["details"]["child_ids"] == ids, path
+    director_row = _reads(engine)[-3]
+    assert director_row["details"]["parts"] == ["deadlines", "escalations"]
+    # A list that names no child writes nothing (the south manager sees none of north's).
+    before = _mark(engine)
+    ok(staff.tm_south.get("/escalations"))
+    assert len(_reads(engine)) == before
     assert verify(engine).ok

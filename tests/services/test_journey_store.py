@@ -68,7 +68,7 @@ def _rows(conn: Connection, journey_id: int, opened: list[int]) -> dict[str, Any
     events = conn.execute(
         text(
             "SELECT journey_version, event, from_state, to_state, occurred_on, recorded_at,"
-            " actor_id, data::text FROM journey_event WHERE journey_id = :j"
+            " actor_id, data::text, prev_hash, row_hash FROM journey_event WHERE journey_id = :j"
             " ORDER BY journey_version"
         ),
         {"j": journey_id},

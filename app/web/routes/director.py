@@ -32,6 +32,7 @@ from notifications.service import (
     open_escalation_keys,
 )
 from notifications.service import acknowledge as acknowledge_escalation
+from services import audit
 from services.children import children_of_journeys
 from services.clock import today
 from services.deadlines import list_deadlines
@@ -94,6 +95,35 @@ def _page(
     done: str | None = None,
     errors: FormErrors | None = None,
     status_code: int = 200,
+) -> HTMLResponse:
+    """The director's page, its reads (escalations, deadlines due) as one audit row."""
+    with audit.one_read(services.engine, session.principal, "director_page"):
+        return _director_page(
+            request,
+            services,
+            session,
+            team=team,
+            journey_type=journey_type,
+            page=page,
+            level=level,
+            done=done,
+            errors=errors,
+            status_code=status_code,
+        )
+
+
+def _director_page(
+    request: Request,
+    services: Services,
+    session: PageSession,
+    *,
+    team: str | None,
+    journey_type: str | None,
+    page: int,
+    level: str | None,
+    done: str | None,
+    errors: FormErrors | None,
+    status_code: int,
 ) -> HTMLResponse:
     principal = session.principal
     engine = services.engine

@@ -16,6 +16,7 @@ from app.web.deps import PageSession, require_page_roles
 from app.web.notices import page_link
 from app.web.templating import render
 from notifications.service import grouped_inbox
+from services import audit
 from services.care_record import lists as care_lists
 from services.caseload import (
     Filters,
@@ -70,21 +71,23 @@ def my_work(
     else:
         worker = "all"
     workers = team_social_workers(services.engine, chosen_team) if chosen_team else []
-    caseload = load_caseload(
-        services.engine,
-        services.registry,
-        principal,
-        filters,
-        today=today(),
-        page=_page_number(page),
-    )
-    notices = grouped_inbox(
-        services.engine,
-        principal,
-        services.settings.base_url,
-        unread_only=True,
-        limit=NOTICES_SHOWN,
-    )
+    # One audit row for the page (``read.caseload``): the caseload and the unread notices.
+    with audit.one_read(services.engine, principal, "caseload"):
+        caseload = load_caseload(
+            services.engine,
+            services.registry,
+            principal,
+            filters,
+            today=today(),
+            page=_page_number(page),
+        )
+        notices = grouped_inbox(
+            services.engine,
+            principal,
+            services.settings.base_url,
+            unread_only=True,
+            limit=NOTICES_SHOWN,
+        )
     for notice in notices:
         notice["href"] = page_link(notice["link"], services.settings.base_url)
         notice["created_at"] = london_time(notice["created_at"])

@@ -30,6 +30,7 @@ from app.web.templating import render
 from panels.permissions import RECORD_DECISION, allows, outcome_rule
 from panels.results import AgendaItem, MeetingDetail
 from panels.service import TRACKING_OUTCOMES, PanelService
+from services import audit
 from states.roles import PANEL_ADMIN, SERVICE_MANAGER, SOCIAL_WORKER, TEAM_MANAGER
 from workflow.definition import Field
 from workflow.errors import EngineError
@@ -80,6 +81,14 @@ class Decision:
 
 
 def _decision(panel: PanelService, session: WebSession, meeting_id: int, item_id: int) -> Decision:
+    """The decision form's contents, read as one audit row (the agenda and the referral)."""
+    with audit.one_read(panel.engine, session.principal, "decision_page"):
+        return _read_decision(panel, session, meeting_id, item_id)
+
+
+def _read_decision(
+    panel: PanelService, session: WebSession, meeting_id: int, item_id: int
+) -> Decision:
     principal = session.principal
     meeting = panel.get_meeting(meeting_id, principal)
     item = meeting.agenda.item(item_id)

@@ -35,6 +35,7 @@ from panels.permissions import (
     offered,
 )
 from panels.service import PanelService
+from services import audit
 from services.clock import today
 from states.roles import ADM
 from workflow.errors import EngineError
@@ -59,15 +60,18 @@ def meeting_page(
 ) -> HTMLResponse:
     """The meeting page, with any error from a button on it in the error summary."""
     principal = session.principal
-    meeting = panel.get_meeting(meeting_id, principal, rolled_limit=ROLLED_SHOWN)
-    actions = panel.list_actions(principal, None, meeting_id=meeting_id)
+    # One audit row for the page: the agenda, its children's names, the referrals waiting.
+    with audit.one_read(panel.engine, principal, "meeting_page"):
+        meeting = panel.get_meeting(meeting_id, principal, rolled_limit=ROLLED_SHOWN)
+        actions = panel.list_actions(principal, None, meeting_id=meeting_id)
+        # Panel staff see each child's name and age, as the ToR's agenda gives them.
+        names = (
+            panel.agenda_names(meeting_id, principal, rolled_limit=ROLLED_SHOWN)
+            if allows(principal, READ_MINUTES)
+            else {}
+        )
+        waiting = panel.waiting_referrals(meeting_id, principal)
     shown_status = meeting_status(meeting)
-    # Panel staff see each child's name and age, as the ToR's agenda gives them.
-    names = (
-        panel.agenda_names(meeting_id, principal, rolled_limit=ROLLED_SHOWN)
-        if allows(principal, READ_MINUTES)
-        else {}
-    )
     return render(
         request,
         "panel/meeting.html",
@@ -78,7 +82,7 @@ def meeting_page(
             # A decided item is done for the panel; the agency decision maker still records
             # the decision on the panel's recommendation, so the ADM is offered the form.
             "decides_after_panel": ADM in principal.roles,
-            "waiting": panel.waiting_referrals(meeting_id, principal),
+            "waiting": waiting,
             "today": today(),
             "attendance_missing": shown_status == "held"
             and any(s.expected and s.status == "not_recorded" for s in meeting.members),

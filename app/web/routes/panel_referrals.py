@@ -28,6 +28,7 @@ from app.web.templating import render
 from panels.permissions import REFER_CASE, WITHDRAW_REFERRAL, allows
 from panels.results import Meeting
 from panels.service import PanelService
+from services import audit
 from services.access import Principal
 from services.clock import today
 from services.journeys import JourneyView
@@ -155,8 +156,10 @@ def _referral_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     principal = session.principal
-    ref = panel.get_referral(referral_id, principal)
-    journey = panel.journeys.get(ref.journey_id, principal)
+    # One audit row for the page: the referral with its pack, and the journey it is for.
+    with audit.one_read(panel.engine, principal, "referral_page"):
+        ref = panel.get_referral(referral_id, principal)
+        journey = panel.journeys.get(ref.journey_id, principal)
     dt = panel.config.decision_type(ref.decision_type)
     funding = bool(dt and dt.funding_scheme)
     shown: dict[str, Any] = {f"checklist-{k}": v for k, v in ref.checklist.items()}
