@@ -9,20 +9,14 @@ from __future__ import annotations
 import hmac
 import io
 import json
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import date, timedelta
-from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import Any
 
-import pytest
 from docx import Document
 from pypdf import PdfReader
 from sqlalchemy import Engine, select
 
 from notifications.channels import DELIVERY_HEADER, SIGNATURE_HEADER, signature
-from notifications.dispatcher import DispatchConfig, dispatch
+from notifications.dispatcher import dispatch
 from notifications.models import OUTBOX as O
 from notifications.models import RECORD_WEBHOOK
 from panels.models import RECORD_ENTRIES as RE
@@ -31,60 +25,9 @@ from services.models import AUDIT_LOG as AL
 from tests.conftest import UserFactory
 from tests.panel_record_support import ACTION, REASONS, approve, decided_meeting
 from tests.panel_support import held_meeting_with_referrals, iso, ok, people
+from tests.panels.conftest import SECRET, Hook, record_dispatch_config
 
-SECRET = "case-system-shared-secret"
 NAME = ("Ottoline", "Brackenbury")
-
-
-@dataclass
-class Hook:
-    """A loopback HTTP server standing in for the case management system: it answers 500
-    to the first ``fail_first`` posts, then 200, and keeps every post it was sent."""
-
-    fail_first: int = 0
-    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-    answered: list[int] = field(default_factory=list)
-    port: int = 0
-
-
-@pytest.fixture
-def hook(monkeypatch: pytest.MonkeyPatch) -> Iterator[Hook]:
-    state = Hook(fail_first=1)
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            state.received.append((dict(self.headers.items()), body))
-            status = 500 if len(state.received) <= state.fail_first else 200
-            state.answered.append(status)
-            self.send_response(status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *_args: Any) -> None:
-            return
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    state.port = server.server_port
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    # Before the app reads its settings: approvals queue the record's messages.
-    monkeypatch.setenv("PERMANENCE_RECORD_WEBHOOK_URL", f"http://127.0.0.1:{state.port}/records")
-    monkeypatch.setenv("PERMANENCE_RECORD_WEBHOOK_SECRET", SECRET)
-    try:
-        yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def _config(hook: Hook) -> DispatchConfig:
-    return DispatchConfig(
-        base_url="https://permanence.example.test",
-        record_webhook_url=f"http://127.0.0.1:{hook.port}/records",
-        record_webhook_secret=SECRET,
-        backoff_seconds=1,
-    )
 
 
 def test_approving_minutes_puts_an_entry_on_each_childs_record(
@@ -184,7 +127,7 @@ def test_webhook_delivered_once_signed_retried_after_a_500(
     with engine.connect() as conn:
         queued = conn.execute(select(O).where(O.c.channel == RECORD_WEBHOOK)).all()
     assert len(queued) == 2  # one per child
-    config = _config(hook)
+    config = record_dispatch_config(hook)
     start = now_utc()
 
     first = dispatch(engine, config, now=start)
@@ -240,7 +183,7 @@ def test_no_name_or_date_of_birth_leaves_in_the_message(
     )
     ok(cast.admin.post(f"/panel/meetings/{ready.meeting['id']}/agenda", {}))
     approve(cast, ready.meeting["id"])
-    assert dispatch(engine, _config(hook)).sent == 1
+    assert dispatch(engine, record_dispatch_config(hook)).sent == 1
     ((_, body),) = hook.received
     text = body.decode()
     assert NAME[0] not in text and NAME[1] not in text
@@ -254,7 +197,7 @@ def test_a_correction_writes_the_next_version_and_sends_it_once(
     cast = people(make_user)
     meeting, items, _due = decided_meeting(cast)
     approve(cast, meeting["id"])
-    assert dispatch(engine, _config(hook)).sent == 2
+    assert dispatch(engine, record_dispatch_config(hook)).sent == 2
     v1 = ok(cast.sw.get(f"/panel/children/{items[0]['child_id']}/record"))[0]
 
     # Only approved minutes reopen; a reason is needed; a social worker may not.
@@ -285,8 +228,8 @@ def test_a_correction_writes_the_next_version_and_sends_it_once(
     # Version 1 is kept as it was sent.
     assert ok(cast.sw.get(f"/panel/record-entries/{v1['id']}")) == {**v1, "current": False}
 
-    assert dispatch(engine, _config(hook)).sent == 2
-    assert dispatch(engine, _config(hook)).sent == 0
+    assert dispatch(engine, record_dispatch_config(hook)).sent == 2
+    assert dispatch(engine, record_dispatch_config(hook)).sent == 0
     sent = [json.loads(b) for _, b in hook.received]
     assert [m["minutes_version"] for m in sent] == [1, 1, 2, 2]
     replaced = {m["entry_id"] for m in sent[:2]}

@@ -1,24 +1,29 @@
 """Issue 14's "Done when": for each preset whose agenda tracks children (CYPF's ToR names
 escalating drift to the Service Director), a decision ``escalate`` on a tracked child reaches
 the service director and is acknowledged; and (Torbay and CYPF want decisions on the child's
-file) approved minutes put an entry on the child's record whose PDF and DOCX hold them.
+file) approved minutes put an entry on the child's record whose PDF and DOCX hold them, and
+which reaches the case management system's webhook once.
 Wirral's full walk (email, page, register) is in test_panel_escalation.py; this is the same
 cycle through the API for the other presets."""
 
 from __future__ import annotations
 
 import io
+import json
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from docx import Document
 from pypdf import PdfReader
+from sqlalchemy import Engine
 
-from services.clock import today
+from notifications.dispatcher import dispatch
+from services.clock import now_utc, today
 from tests.conftest import Api, UserFactory
 from tests.panel_record_support import approve
 from tests.panel_support import Journeys, People, iso, ok, people
+from tests.panels.conftest import Hook, record_dispatch_config
 
 REASON = "No adopters identified after nine months; family finding has stalled."
 
@@ -85,7 +90,7 @@ ACTION = "Widen family finding to the regional adoption agency"
 
 
 def test_approved_minutes_put_the_decision_on_the_childs_record(
-    preset: str, make_user: UserFactory
+    preset: str, hook: Hook, make_user: UserFactory, engine: Engine
 ) -> None:
     cast = people(make_user)
     item, meeting, child = _tracked_item(cast)
@@ -118,3 +123,18 @@ def test_approved_minutes_put_the_decision_on_the_childs_record(
         for c in row.cells
     ]
     assert any(ACTION in c for c in cells) and any(REASON in c for c in cells)
+    # The entry leaves for the case management system once: the first post is answered 500,
+    # the retry 200, and delivery running again sends nothing more.
+    config = record_dispatch_config(hook)
+    start = now_utc()
+    dispatch(engine, config, now=start)
+    dispatch(engine, config, now=start + timedelta(seconds=5))
+    dispatch(engine, config, now=start + timedelta(minutes=10))
+    delivered = [
+        json.loads(body)
+        for (_headers, body), status in zip(hook.received, hook.answered, strict=True)
+        if status == 200
+    ]
+    assert [m["entry_id"] for m in delivered] == [entry["id"]]
+    assert delivered[0]["child"]["id"] == child["id"]
+    assert delivered[0]["decisions"][0]["reasons"] == REASON
