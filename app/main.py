@@ -33,6 +33,7 @@ from services.config import Settings, get_settings
 from services.db import is_sqlite, make_async_engine, make_engine
 from services.journeys import JourneyService
 from services.migrate import upgrade
+from services.principal_cache import PrincipalCache
 from services.sign_in import PasswordGate
 from workflow.errors import EngineError
 
@@ -54,6 +55,7 @@ def build_services(settings: Settings) -> AppServices:
         journeys=JourneyService(engine, registry, settings.policy(), async_engine=async_engine),
         inline_db=is_sqlite(engine),
         password_gate=PasswordGate.from_settings(settings),
+        principals=PrincipalCache(settings.principal_cache_seconds),
     )
 
 
