@@ -16,6 +16,7 @@ An unknown or disabled user is never remembered: their next request reads the ro
 
 from __future__ import annotations
 
+import threading
 import time
 import weakref
 from collections import OrderedDict
@@ -42,34 +43,45 @@ class PrincipalCache:
         self.maxsize = maxsize
         self.clock = clock
         self._entries: OrderedDict[int, tuple[float, Principal]] = OrderedDict()
+        # The event loop reads and fills it; principal_changed may run in a worker thread.
+        self._lock = threading.Lock()
+        # Bumped by every forget: a principal read before a change, put after it, is dropped.
+        self.generation = 0
         _caches.add(self)
 
     def get(self, user_id: int) -> Principal | None:
         """The principal read for ``user_id`` less than ``ttl`` seconds ago, or None."""
-        entry = self._entries.get(user_id)
-        if entry is None:
-            return None
-        read_at, principal = entry
-        if self.clock() - read_at >= self.ttl:
-            del self._entries[user_id]
-            return None
-        return principal
+        with self._lock:
+            entry = self._entries.get(user_id)
+            if entry is None:
+                return None
+            read_at, principal = entry
+            if self.clock() - read_at >= self.ttl:
+                del self._entries[user_id]
+                return None
+            return principal
 
-    def put(self, principal: Principal) -> None:
-        """Remember ``principal`` (active, just read) from now."""
+    def put(self, principal: Principal, generation: int | None = None) -> None:
+        """Remember ``principal`` (active, just read) from now; not if a change was
+        announced since ``generation`` (:attr:`generation` taken before the read)."""
         if self.ttl <= 0:
             return
-        self._entries[principal.user_id] = (self.clock(), principal)
-        self._entries.move_to_end(principal.user_id)
-        while len(self._entries) > self.maxsize:
-            self._entries.popitem(last=False)
+        with self._lock:
+            if generation is not None and generation != self.generation:
+                return
+            self._entries[principal.user_id] = (self.clock(), principal)
+            self._entries.move_to_end(principal.user_id)
+            while len(self._entries) > self.maxsize:
+                self._entries.popitem(last=False)
 
     def forget(self, user_id: int | None = None) -> None:
         """Drop ``user_id``'s principal (every one when None)."""
-        if user_id is None:
-            self._entries.clear()
-        else:
-            self._entries.pop(user_id, None)
+        with self._lock:
+            self.generation += 1
+            if user_id is None:
+                self._entries.clear()
+            else:
+                self._entries.pop(user_id, None)
 
 
 def principal_changed(user_id: int | None = None) -> None:

@@ -88,6 +88,7 @@ async def get_principal(
     principal = services.principals.get(user_id)
     if principal is not None:
         return principal
+    generation = services.principals.generation
     async_engine = services.journeys.async_engine  # PostgreSQL's, for the hot path
     if async_engine is not None:
         principal = await load_principal_async(async_engine, user_id)
@@ -95,7 +96,7 @@ async def get_principal(
         principal = await call_db(services, load_principal, services.engine, user_id)
     if principal is None:
         raise _unauthorised("The account is unknown or disabled.")
-    services.principals.put(principal)
+    services.principals.put(principal, generation)
     return principal
 
 

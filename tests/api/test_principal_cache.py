@@ -100,3 +100,15 @@ def test_the_cache_is_bounded_in_size() -> None:
         cache.put(Principal(user_id, f"u{user_id}", frozenset(), None))
     assert cache.get(1) is None
     assert cache.get(2) is not None and cache.get(3) is not None
+
+
+def test_a_principal_read_before_a_change_is_not_kept_after_it() -> None:
+    from services.access import Principal
+
+    cache = PrincipalCache(60, clock=lambda: 0.0)
+    generation = cache.generation  # a request starts reading the user's row
+    principal_changed(7)  # meanwhile the user is changed
+    cache.put(Principal(7, "u7", frozenset({"sysadmin"}), None), generation)
+    assert cache.get(7) is None
+    cache.put(Principal(7, "u7", frozenset(), None), cache.generation)
+    assert cache.get(7) is not None
