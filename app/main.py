@@ -118,7 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         service_logging.configure(settings.log_level, settings.log_format)
         services = build_services(settings)
         app.state.services = services
-        # What start-up built (modules, routes, tables, machines: some 280,000 objects) lives
+        # What start-up built (modules, routes, tables, machines: about 260,000 objects) lives
         # as long as the process; frozen, the collector's full passes stop walking it. A full
         # pass over it took tens of milliseconds with the event loop stopped: a request's p99.
         gc.collect()
