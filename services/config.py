@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     # owner) creates it if missing and grants it insert-only access to the history tables.
     app_role: str | None = None
     db_pool_size: int = 10
+    # How long an API request may use its user's principal (roles, team, active) as read by
+    # an earlier request of this process: the bound on a revoked role's life in another
+    # worker (services/principal_cache.py). 0 reads the user's row on every request.
+    principal_cache_seconds: float = 2.0
     # Scheme of delegation for SGO support plans: the most additional funding (pounds a
     # year above the means-tested assessment) a team manager, then a service manager, may
     # sign off; above that, the service director.

@@ -15,6 +15,7 @@ from services.access import Principal
 from services.auth import read_token
 from services.config import Settings
 from services.journeys import JourneyService
+from services.principal_cache import PrincipalCache
 from services.sign_in import PasswordGate
 from services.users import load_principal, load_principal_async
 from workflow.machines import Registry
@@ -38,6 +39,9 @@ class AppServices:
     inline_db: bool
     # Bounds the argon2 checks running at once in this process (services.sign_in).
     password_gate: PasswordGate
+    # Principals read in the last couple of seconds (services/principal_cache.py says how
+    # long a revoked role may live).
+    principals: PrincipalCache
 
 
 T = TypeVar("T")
@@ -74,12 +78,17 @@ def _unauthorised(message: str) -> HTTPException:
 async def get_principal(
     services: Services, token: Annotated[str | None, Depends(oauth2)]
 ) -> Principal:
-    """The signed-in user, or 401."""
+    """The signed-in user, or 401: read from the database at most every
+    ``principal_cache_seconds`` per process (services/principal_cache.py)."""
     if not token:
         raise _unauthorised("Sign in first: send Authorization: Bearer <token>.")
     user_id = read_token(token, services.settings.secret_key)
     if user_id is None:
         raise _unauthorised("The token is invalid or has expired; sign in again.")
+    principal = services.principals.get(user_id)
+    if principal is not None:
+        return principal
+    generation = services.principals.generation
     async_engine = services.journeys.async_engine  # PostgreSQL's, for the hot path
     if async_engine is not None:
         principal = await load_principal_async(async_engine, user_id)
@@ -87,6 +96,7 @@ async def get_principal(
         principal = await call_db(services, load_principal, services.engine, user_id)
     if principal is None:
         raise _unauthorised("The account is unknown or disabled.")
+    services.principals.put(principal, generation)
     return principal
 
 
