@@ -282,12 +282,9 @@ def to_confirm(
     care proceedings journey), each with the fact that put them there: a social worker sees
     their team's, a service manager the authority's. Paged; the read is audited."""
     found = lists.to_confirm(services.engine, principal, as_of=as_of, page=page)
-    return {
-        "as_of": found.as_of,
-        "total": found.total,
-        "page": found.page,
-        "page_size": found.page_size,
-        "children": [
+    return _page_of(
+        found,
+        [
             {
                 "child_id": r.child_id,
                 "reference": r.reference,
@@ -297,7 +294,7 @@ def to_confirm(
             }
             for r in found.rows
         ],
-    }
+    )
 
 
 @router.post(
@@ -327,12 +324,9 @@ def disagreements(
     (legal status, care ended, placement with parents ended), both shown. The same team
     rules as for children; paged; the read is audited."""
     found = lists.disagreements(services.engine, principal, as_of=as_of, page=page)
-    return {
-        "as_of": found.as_of,
-        "total": found.total,
-        "page": found.page,
-        "page_size": found.page_size,
-        "children": [
+    return _page_of(
+        found,
+        [
             {
                 "child_id": r.child_id,
                 "reference": r.reference,
@@ -345,4 +339,15 @@ def disagreements(
             }
             for r in found.rows
         ],
+    )
+
+
+def _page_of(found: Any, children: list[dict[str, Any]]) -> dict[str, Any]:
+    """One page of a care-record work list, as both lists' endpoints answer it."""
+    return {
+        "as_of": found.as_of,
+        "total": found.total,
+        "page": found.page,
+        "page_size": found.page_size,
+        "children": children,
     }
