@@ -236,6 +236,14 @@ def test_the_child_page_reads_its_journeys_deadlines_and_events_by_index(data: D
     check(data.engine, child_page, "ix_journey_child_type_status", EVENT_INDEXES)
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "Known regression (issue 14 item 6's tracker of every tracked child): the tracker reads "
+        "every child, journey and open deadline in the principal's scope and filters in memory "
+        "(sequential scan on child); its reads must be bounded to the tracked children."
+    ),
+)
 def test_the_tracker_reads_its_childrens_open_deadlines_by_child(data: Data) -> None:
     check(data.engine, lambda: data.panel.tracker(data.admin), DEADLINE_BY_CHILD)
 
