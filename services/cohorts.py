@@ -60,6 +60,17 @@ from states.roles import PANEL_ADMIN, PANEL_CHAIR
 from workflow.calendar import add_months
 from workflow.errors import EngineError, InvalidData
 
+# The episode's facts the placement rules judge, as both the scan and the reference read them.
+_EPISODE_COLUMNS = (
+    CARE_EPISODES.c.child_pk,
+    CARE_EPISODES.c.start,
+    CARE_EPISODES.c.end,
+    CARE_EPISODES.c.reason_new,
+    CARE_EPISODES.c.legal_status,
+    CARE_EPISODES.c.placement,
+    CARE_EPISODES.c.placement_postcode,
+    CARE_EPISODES.c.urn,
+)
 CONNECTED_WEEKS = 16
 """Regulation 24: a connected person's temporary approval as foster carer lasts 16 weeks."""
 EXTENSION_WEEKS = 8
@@ -487,16 +498,7 @@ def _histories(conn: Connection, on: date, child_ids: Iterable[int]) -> dict[int
     episodes: dict[int, list[Episode]] = defaultdict(list)
     for i in range(0, len(wanted), _CHUNK):
         for r in conn.execute(
-            select(
-                E.c.child_pk,
-                E.c.start,
-                E.c.end,
-                E.c.reason_new,
-                E.c.legal_status,
-                E.c.placement,
-                E.c.placement_postcode,
-                E.c.urn,
-            )
+            select(*_EPISODE_COLUMNS)
             .where(
                 E.c.child_pk.in_(wanted[i : i + _CHUNK]),
                 E.c.withdrawn_by.is_(None),
@@ -572,16 +574,7 @@ def _scan(conn: Connection, on: date, child_ids: Sequence[int] | None) -> _Scan:
     )
     rows = conn.execute(
         _restrict(
-            select(
-                E.c.child_pk,
-                E.c.start,
-                E.c.end,
-                E.c.reason_new,
-                E.c.legal_status,
-                E.c.placement,
-                E.c.placement_postcode,
-                E.c.urn,
-            ).where(E.c.withdrawn_by.is_(None), E.c.start <= on),
+            select(*_EPISODE_COLUMNS).where(E.c.withdrawn_by.is_(None), E.c.start <= on),
             E.c.child_pk,
             child_ids,
         ).order_by(E.c.child_pk, E.c.start, E.c.id)
