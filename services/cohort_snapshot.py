@@ -6,9 +6,12 @@ national size (84,000 children): :func:`services.cohorts.compute` judges every c
 record as of the day. Membership changes with the care record (an import) and with the
 date (a placement passing 16 weeks, an order passing 12 months), so a snapshot refreshed
 after each import and once a day holds what the tracker needs; the tracker says when it was
-computed. Every cohort is stored, not only the ones a preset's parts take: the scheduler
-and the importer sit below the panels' floor and cannot read the preset, and one snapshot
-then serves any panel (the tracker picks its cohorts by name, by index).
+computed. The scheduler and the importer store every cohort, not only the ones a preset's
+parts take: they sit below the panels' floor and cannot read the preset, and one snapshot
+then serves any panel (the tracker picks its cohorts by name, by index). A tracker view
+that finds no snapshot holding its cohorts for its day (a fresh database, no daily job yet)
+computes and stores its own panel's cohorts once, as the view did before, and the views
+after it read that.
 
 Each snapshot is written whole in one transaction; the one before it is kept (a tracker
 view that picked it a moment earlier still reads its members) and older ones deleted.
@@ -16,6 +19,7 @@ view that picked it a moment earlier still reads its members) and older ones del
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any, ClassVar
 
@@ -36,6 +40,9 @@ class CohortSnapshot(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     as_of: date  # the day membership was judged on
     computed_at: datetime  # when it was computed (the tracker shows it)
+    # The cohorts it holds, by name, space-separated: every cohort (the scheduler's and the
+    # importer's), or a panel's own (a tracker view that found none to read).
+    cohorts: str = Field(max_length=2000)
 
 
 class CohortMember(SQLModel, table=True):
@@ -55,15 +62,17 @@ SNAPSHOTS = core_table(CohortSnapshot)
 MEMBERS = core_table(CohortMember)
 
 
-def refresh_cohort_snapshot(engine: Engine, as_of: date) -> int:
-    """Compute every cohort's members as of ``as_of`` and store them as the newest snapshot
-    (the one before kept, older ones deleted, in the same transaction). Returns its id.
+def refresh_cohort_snapshot(engine: Engine, as_of: date, names: Iterable[str] | None = None) -> int:
+    """Compute the members of the cohorts of ``names`` (default: every cohort) as of
+    ``as_of`` and store them as the newest snapshot (the one before kept, older ones
+    deleted, in the same transaction). Returns its id.
 
-    A system job (the scheduler's, the importer's): no principal; the tracker scopes the
-    members to its reader's teams when it reads them."""
+    A system job (the scheduler's, the importer's, a tracker view's that found no snapshot
+    to read): no principal; the tracker scopes the members to its reader's teams."""
     computed_at = now_utc()
+    wanted = sorted({c.name for c in cohorts.COHORTS} if names is None else set(names))
     with read_connection(engine) as conn:
-        found = cohorts.compute(conn, as_of)
+        found = cohorts.compute(conn, as_of, wanted)
     rows = [
         {"cohort": name, "child_id": m.child_id, "journey_id": m.journey_id}
         for name in sorted(found)
@@ -72,7 +81,11 @@ def refresh_cohort_snapshot(engine: Engine, as_of: date) -> int:
     with write_connection(engine) as conn:
         before = conn.execute(select(func.max(SNAPSHOTS.c.id))).scalar()
         snapshot_id = insert_id(
-            conn.execute(insert(SNAPSHOTS).values(as_of=as_of, computed_at=computed_at))
+            conn.execute(
+                insert(SNAPSHOTS).values(
+                    as_of=as_of, computed_at=computed_at, cohorts=" ".join(wanted)
+                )
+            )
         )
         if rows:
             conn.execute(insert(MEMBERS), [{**r, "snapshot_id": snapshot_id} for r in rows])
@@ -84,9 +97,9 @@ def refresh_cohort_snapshot(engine: Engine, as_of: date) -> int:
 
 
 def newest(conn: Connection) -> Any | None:
-    """The newest snapshot (``id``, ``as_of``, ``computed_at``), or None before the first."""
+    """The newest snapshot (``id``, ``as_of``, ``computed_at``, ``cohorts``), or None."""
     return conn.execute(
-        select(SNAPSHOTS.c.id, SNAPSHOTS.c.as_of, SNAPSHOTS.c.computed_at)
+        select(SNAPSHOTS.c.id, SNAPSHOTS.c.as_of, SNAPSHOTS.c.computed_at, SNAPSHOTS.c.cohorts)
         .order_by(SNAPSHOTS.c.id.desc())
         .limit(1)
     ).first()
@@ -99,15 +112,18 @@ def newest_as_of(engine: Engine) -> date | None:
     return snap.as_of if snap is not None else None
 
 
-def current_snapshot(engine: Engine, as_of: date) -> Any:
-    """The snapshot a view as of ``as_of`` reads: the newest, unless there is none yet or it
-    was judged on an earlier day (no daily job or import since), when it is refreshed once
-    as of ``as_of`` and stored, so the views after it read that one. A view of a past day
-    reads the newest (the page says when it was computed)."""
+def current_snapshot(engine: Engine, as_of: date, names: Iterable[str]) -> Any:
+    """The snapshot a view as of ``as_of`` of the cohorts of ``names`` reads: the newest,
+    unless there is none yet, it was judged on an earlier day (no daily job or import
+    since) or it lacks one of ``names``; then the cohorts of ``names`` are computed once as
+    of ``as_of`` and stored, and the views after it read that one (computing only the
+    panel's cohorts: every cohort costs several times more at national size). A view of a
+    past day reads the newest (the page says when it was computed)."""
+    wanted = set(names)
     with read_connection(engine) as conn:
         snap = newest(conn)
-    if snap is None or snap.as_of < as_of:
-        refresh_cohort_snapshot(engine, as_of)
+    if snap is None or snap.as_of < as_of or not wanted <= set(snap.cohorts.split()):
+        refresh_cohort_snapshot(engine, as_of, wanted)
         with read_connection(engine) as conn:
             snap = newest(conn)
     assert snap is not None

@@ -1,9 +1,9 @@
 """cohort snapshot: every cohort's members, computed daily and after each import (the tracker)
 
 ``cohort_snapshot`` is one computing of the cohorts (the day membership was judged on, when
-it was computed); ``cohort_member`` its members (cohort, child, the journey an agenda item
-hangs off). Computed on each view the members cost 7.5 s at national size (issue 14);
-``services.cohort_snapshot`` explains when it is refreshed.
+it was computed, which cohorts it holds); ``cohort_member`` its members (cohort, child, the
+journey an agenda item hangs off). Computed on each view the members cost 7.5 s at national
+size (issue 14); ``services.cohort_snapshot`` explains when it is refreshed.
 
 Revision ID: 0026
 Revises: 0024
@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("as_of", sa.Date(), nullable=False),
         sa.Column("computed_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("cohorts", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_table(

@@ -163,7 +163,7 @@ class TrackerMixin(PanelBase):
         as_of = as_of or today()
         teams = principal.visible_teams()
         names = self.tracked_cohorts()
-        snap = cohort_snapshot.current_snapshot(self.engine, as_of) if names else None
+        snap = cohort_snapshot.current_snapshot(self.engine, as_of, names) if names else None
         with read_connection(self.engine) as conn:
             tracked = self._tracked(snap.id if snap is not None else None, names)
             visible = C.c.team.in_(sorted(teams)) if teams is not None else true()

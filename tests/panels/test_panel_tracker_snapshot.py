@@ -48,9 +48,9 @@ def _interim_care_order(factory: Journeys) -> dict[str, Any]:
 
 def _snapshots(engine: Engine) -> list[Any]:
     with engine.connect() as conn:
-        return conn.execute(
-            select(SNAPSHOTS.c.id, SNAPSHOTS.c.as_of).order_by(SNAPSHOTS.c.id)
-        ).all()
+        return list(
+            conn.execute(select(SNAPSHOTS.c.id, SNAPSHOTS.c.as_of).order_by(SNAPSHOTS.c.id))
+        )
 
 
 def _jobs(engine: Engine, policies: Policies) -> ReminderJobs:
@@ -77,6 +77,11 @@ def test_a_fresh_database_computes_the_cohorts_once_and_the_json_says_when(
     assert ico["id"] in _ids(rows)
     first = _snapshots(engine)
     assert [s.as_of for s in first] == [today()]  # computed once, stored
+    with engine.connect() as conn:  # the panel's own cohorts only
+        held = conn.execute(select(SNAPSHOTS.c.cohorts)).scalar_one().split()
+    assert held == sorted(
+        t for part in load_panel("sefton").parts for t in part.takes if t != "referrals"
+    )
     computed = {r["cohorts_computed_at"] for r in rows}
     assert len(computed) == 1 and None not in computed
     # The next views read it: no second computing.
@@ -120,6 +125,22 @@ def test_the_scheduler_runs_the_cohorts_daily_and_catches_up_at_start(
     assert newest_as_of(engine) == today() and not jobs.cohort_snapshot_due()
     ids = {j.id for j in build_scheduler(jobs).get_jobs()}
     assert "cohort_snapshot" in ids and "cohort_snapshot_catch_up" not in ids
+
+
+def test_a_snapshot_without_the_panels_cohorts_is_not_read(
+    make_user: UserFactory, engine: Engine
+) -> None:
+    cast = people(make_user)
+    ico = _interim_care_order(Journeys(cast.sw))
+    refresh_cohort_snapshot(engine, today(), ["section_20"])
+    rows = ok(cast.admin.get("/panel/tracker"))
+    assert ico["id"] in _ids(rows)
+    assert len(_snapshots(engine)) == 2
+    # Every cohort (the scheduler's and the importer's) serves the view as it is.
+    refresh_cohort_snapshot(engine, today())
+    kept = _snapshots(engine)
+    ok(cast.admin.get("/panel/tracker"))
+    assert _snapshots(engine) == kept
 
 
 def test_a_view_on_a_day_no_job_refreshed_computes_that_days_once(
