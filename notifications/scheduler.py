@@ -26,6 +26,7 @@ from notifications.digest import queue_digests
 from notifications.dispatcher import DispatchConfig, config_from_settings, dispatch
 from notifications.policy import Policies, policies_from_settings
 from notifications.sweep import Channels, SweepResult, sweep
+from services.cohort_snapshot import newest_as_of, refresh_cohort_snapshot
 from services.config import Settings
 from services.drift_snapshot import refresh_drift_snapshot
 from workflow.calendar import LONDON, today_london
@@ -83,6 +84,19 @@ class ReminderJobs:
         except Exception:
             log.exception("drift_snapshot_failed")
 
+    def run_cohort_snapshot(self) -> None:
+        """Refresh the cohorts' members the panel tracker reads (daily: membership moves
+        with the date as well as with each import, which refreshes them too)."""
+        try:
+            refresh_cohort_snapshot(self.engine, self.today())
+        except Exception:  # retried by tomorrow's run; the tracker refreshes a stale one
+            log.exception("cohort_snapshot_failed")
+
+    def cohort_snapshot_due(self) -> bool:
+        """Whether today's cohort snapshot is missing (for the catch-up at start)."""
+        last = newest_as_of(self.engine)
+        return last is None or last < self.today()
+
     def run_dispatch(self) -> None:
         """Deliver whatever the outbox holds that is due."""
         try:
@@ -128,6 +142,13 @@ def build_scheduler(
     scheduler.add_job(
         jobs.run_digest, "cron", hour=jobs.digest_hour, minute=jobs.digest_minute, id="digest"
     )
+    # The cohorts' members just after midnight, London: the day's first tracker view then
+    # reads today's (and once at start if today's is missing).
+    scheduler.add_job(jobs.run_cohort_snapshot, "cron", hour=0, minute=5, id="cohort_snapshot")
+    if jobs.cohort_snapshot_due():
+        scheduler.add_job(
+            jobs.run_cohort_snapshot, id="cohort_snapshot_catch_up", next_run_time=now
+        )
     if jobs.digest_due_now():
         scheduler.add_job(jobs.run_digest, id="digest_catch_up", next_run_time=now)
     return scheduler

@@ -35,6 +35,7 @@ TRACKER_COLUMNS: tuple[tuple[str, str], ...] = (
     ("open_actions", "Open actions"),
     ("next_action_due", "Next action due"),
     ("next_review_on", "Back to panel"),
+    ("cohorts_computed_at", "Cohort members computed"),
     ("rag", "RAG"),
 )
 _RAG_FILL = {"red": "F4B6B6", "amber": "FFE699", "green": "C6E0B4"}
@@ -92,7 +93,7 @@ def tracker_xlsx(rows: list[TrackerRow], title: str) -> bytes:
     ws.append([spreadsheet_cell(t) for _, t in TRACKER_COLUMNS])
     for cell in ws[1]:
         cell.font = Font(bold=True)
-    rag_col = len(TRACKER_COLUMNS)
+    rag_col = [k for k, _ in TRACKER_COLUMNS].index("rag") + 1
     for row in rows:
         ws.append([_cell(row, k) for k, _ in TRACKER_COLUMNS])
         for cell in ws[ws.max_row]:

@@ -553,6 +553,9 @@ class TrackerRow:
     review_weeks: int | None
     rag: str
     last_decision_quorum: str = ""  # "" when quorate; else "Not quorate: ..." (panels.quorum)
+    # When the members of the cohorts the panel's parts take were computed (the snapshot,
+    # services.cohort_snapshot); None when its parts take no cohort.
+    cohorts_computed_at: datetime | None = None
 
 
 # -- reports ------------------------------------------------------------------------------

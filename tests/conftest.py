@@ -92,6 +92,8 @@ def migrated_engine(database_url: str) -> Iterator[Engine]:
 
 
 _TABLES = (
+    "cohort_member",
+    "cohort_snapshot",
     "drift_count",
     "drift_snapshot",
     # The care record first: its rows point at child, app_user and care_import.

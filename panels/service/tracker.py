@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, select, true
+from sqlalchemy import (
+    Connection,
+    Select,
+    Subquery,
+    and_,
+    case,
+    func,
+    literal,
+    select,
+    true,
+    union_all,
+)
 
 from notifications.notify import Notified, notify
 from notifications.render import long_date, panel_meeting
@@ -20,9 +31,10 @@ from panels.models import REFERRALS as R
 from panels.permissions import CIRCULATE_TRACKER, require, require_reader
 from panels.results import Circulation, TrackerRow, stored_minutes
 from panels.service.common import PanelBase, quorum_words
-from services import audit, cohorts
+from services import audit, cohort_snapshot
 from services.access import Principal
 from services.clock import today
+from services.cohort_snapshot import MEMBERS as CM
 from services.db import read_connection, write_connection
 from services.models import CHILDREN as C
 from services.models import DEADLINES as D
@@ -137,34 +149,50 @@ class TrackerMixin(PanelBase):
         children its agendas listed and the members of the cohorts its parts take (Sefton:
         "once the order is made the child needs to be added to the panel tracker"). Each
         with journey, state, next deadline, last decision (None: no decision yet), open
-        actions, review date, RAG. The read is audited with the children's ids, as an
-        export when ``export`` names its format ("csv", "xlsx").
+        actions, review date, RAG, and when the cohorts' members were computed. The read is
+        audited with the children's ids, as an export when ``export`` names its format
+        ("csv", "xlsx").
 
-        Bounded at any size: no query passes the children's ids as parameters (at 84,000
-        children that list failed); each reads its table once, by the panel or grouped by
-        child, and the tracked children are picked out here.
+        Bounded at any size: the tracked children are one subquery (:meth:`_tracked`) that
+        the children's, deadlines' and actions' reads join, so each reads only the tracked
+        children's rows by index and no query passes their ids as parameters (at 84,000
+        children that list failed). The cohorts' members come from the newest snapshot
+        (``services.cohort_snapshot``), not computed per view.
         """
         require_reader(principal)
         as_of = as_of or today()
         teams = principal.visible_teams()
+        names = self.tracked_cohorts()
+        snap = cohort_snapshot.current_snapshot(self.engine, as_of, names) if names else None
         with read_connection(self.engine) as conn:
-            journey_of = self._tracked(conn, as_of)
-            if not journey_of:
-                return []
+            tracked = self._tracked(snap.id if snap is not None else None, names)
             visible = C.c.team.in_(sorted(teams)) if teams is not None else true()
-            children = {
-                r.id: r
-                for r in conn.execute(select(C.c.id, C.c.reference, C.c.team).where(visible))
-            }
-            journeys = {
-                r.id: r
-                for r in conn.execute(
-                    select(J.c.id, J.c.type, J.c.state)
-                    .select_from(J.join(C, C.c.id == J.c.child_id))
-                    .where(visible)
+            rows = conn.execute(
+                select(
+                    tracked.c.child_id,
+                    tracked.c.journey_id,
+                    C.c.reference,
+                    C.c.team,
+                    J.c.type,
+                    J.c.state,
                 )
-            }
-            deadlines = self._next_deadlines(conn, as_of)
+                .select_from(
+                    tracked.join(C, C.c.id == tracked.c.child_id).outerjoin(
+                        J, J.c.id == tracked.c.journey_id
+                    )
+                )
+                .where(visible)
+                .order_by(tracked.c.child_id)
+            ).all()
+            if not rows:
+                return []
+            # The tracked children the principal may see, for the reads below to join.
+            shown = (
+                select(tracked.c.child_id)
+                .select_from(tracked.join(C, C.c.id == tracked.c.child_id))
+                .where(visible)
+            )
+            deadlines = self._next_deadlines(conn, as_of, shown)
             last: dict[int, Any] = {}
             for dec_row in conn.execute(
                 select(
@@ -191,7 +219,7 @@ class TrackerMixin(PanelBase):
                         func.count().label("open"),
                         func.min(ACT.c.due_on).label("next_due"),
                     )
-                    .where(ACT.c.status == "open")
+                    .where(and_(ACT.c.status == "open", ACT.c.child_id.in_(shown)))
                     .group_by(ACT.c.child_id)
                 )
             }
@@ -204,12 +232,10 @@ class TrackerMixin(PanelBase):
                 )
             }
         amber = self.config.tracker.amber_within_days
+        computed_at = snap.computed_at if snap is not None else None
         out = []
-        for cid in sorted(journey_of):
-            child = children.get(cid)
-            if child is None:  # another team's child (or none the principal may see)
-                continue
-            j = journeys.get(journey_of.get(cid) or 0)
+        for row in rows:
+            cid = row.child_id
             nxt = deadlines.get(cid)
             overdue = int(nxt.overdue) if nxt is not None else 0
             if overdue:
@@ -224,11 +250,11 @@ class TrackerMixin(PanelBase):
             out.append(
                 TrackerRow(
                     child_id=cid,
-                    child_reference=child.reference,
-                    team=child.team,
-                    journey_id=journey_of.get(cid),
-                    journey_type=j.type if j else None,
-                    state=j.state if j else None,
+                    child_reference=row.reference,
+                    team=row.team,
+                    journey_id=row.journey_id,
+                    journey_type=row.type if row.journey_id is not None else None,
+                    state=row.state if row.journey_id is not None else None,
                     next_deadline=nxt.kind if nxt else None,
                     next_deadline_due=nxt.due_on if nxt else None,
                     overdue_deadlines=overdue,
@@ -240,6 +266,7 @@ class TrackerMixin(PanelBase):
                     review_weeks=review.review_weeks if review else None,
                     rag=rag,
                     last_decision_quorum=quorum[dec.id] if dec else "",
+                    cohorts_computed_at=computed_at,
                 )
             )
         audit.audit_read(
@@ -251,49 +278,75 @@ class TrackerMixin(PanelBase):
         )
         return out
 
-    def _tracked(self, conn: Connection, on: date) -> dict[int, int | None]:
-        """Every child the panel tracks with the journey it is tracked through: its cases
-        first, then its referrals, its agendas' items and its cohorts' members (a source
-        that names a journey fills a child's journey an earlier one left empty)."""
-        journey_of: dict[int, int | None] = {}
+    def _tracked(self, snapshot_id: int | None, names: list[str]) -> Subquery:
+        """Every child the panel tracks (``child_id``) with the journey it is tracked
+        through (``journey_id``), as one subquery: its cases first, then its referrals not
+        withdrawn, its agendas' items and the members of its cohorts in the snapshot (a
+        source that names a journey fills a child's journey an earlier one left empty).
 
-        def note(child_id: int, journey_id: int | None) -> None:
-            if journey_of.get(child_id) is None:
-                journey_of[child_id] = journey_id
-
-        for r in conn.execute(select(PC.c.child_id, PC.c.journey_id).where(PC.c.panel == self.key)):
-            note(r.child_id, r.journey_id)
-        for r in conn.execute(
-            select(R.c.child_id, R.c.journey_id)
-            .where(and_(R.c.panel == self.key, R.c.status != "withdrawn"))
-            .order_by(R.c.id)
-        ):
-            note(r.child_id, r.journey_id)
-        for r in conn.execute(
-            select(I.c.child_id, I.c.journey_id)
+        Each source is read by the panel (or the snapshot and cohort) and ranked; a window
+        keeps each child's first row naming a journey, else its first row."""
+        sources: list[Any] = [
+            select(
+                PC.c.child_id,
+                PC.c.journey_id,
+                literal(0).label("source"),
+                PC.c.id.label("seq"),
+            ).where(PC.c.panel == self.key),
+            select(
+                R.c.child_id,
+                R.c.journey_id,
+                literal(1).label("source"),
+                R.c.id.label("seq"),
+            ).where(and_(R.c.panel == self.key, R.c.status != "withdrawn")),
+            select(
+                I.c.child_id,
+                I.c.journey_id,
+                literal(2).label("source"),
+                I.c.id.label("seq"),
+            )
             .select_from(I.join(M, M.c.id == I.c.meeting_id))
-            .where(M.c.panel == self.key)
-            .order_by(I.c.id)
-        ):
-            note(r.child_id, r.journey_id)
-        names = self.tracked_cohorts()
-        if names:
-            for members in cohorts.compute(conn, on, names).values():
-                for m in members:
-                    note(m.child_id, m.journey_id)
-        return journey_of
+            .where(M.c.panel == self.key),
+        ]
+        if snapshot_id is not None and names:
+            sources.append(
+                select(
+                    CM.c.child_id,
+                    CM.c.journey_id,
+                    literal(3).label("source"),
+                    CM.c.id.label("seq"),
+                ).where(and_(CM.c.snapshot_id == snapshot_id, CM.c.cohort.in_(names)))
+            )
+        every = union_all(*sources).subquery("tracked_rows")
+        ranked = select(
+            every.c.child_id,
+            every.c.journey_id,
+            func.row_number()
+            .over(
+                partition_by=every.c.child_id,
+                order_by=(
+                    case((every.c.journey_id.is_(None), 1), else_=0),
+                    every.c.source,
+                    every.c.seq,
+                ),
+            )
+            .label("n"),
+        ).subquery("tracked_ranked")
+        first = select(ranked.c.child_id, ranked.c.journey_id).where(ranked.c.n == 1)
+        return first.subquery("tracked")
 
     @staticmethod
-    def _next_deadlines(conn: Connection, on: date) -> dict[int, Any]:
-        """Each child's earliest open deadline (its kind and due date; the first kind by
-        name when two fall due the same day) and how many of its open ones are overdue."""
+    def _next_deadlines(conn: Connection, on: date, children: Select[Any]) -> dict[int, Any]:
+        """Each of ``children``'s (a subquery of child ids) earliest open deadline (its kind
+        and due date; the first kind by name when two fall due the same day) and how many
+        of its open ones are overdue."""
         first = (
             select(
                 D.c.child_id,
                 func.min(D.c.due_on).label("due_on"),
                 func.sum(case((D.c.due_on < on, 1), else_=0)).label("overdue"),
             )
-            .where(and_(D.c.status == "open", D.c.child_id.is_not(None)))
+            .where(and_(D.c.status == "open", D.c.child_id.in_(children)))
             .group_by(D.c.child_id)
             .subquery()
         )

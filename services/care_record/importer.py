@@ -558,7 +558,7 @@ def import_return(
     (409) when another import or dry run is running (``lock.py``).
     """
     with import_lock(engine):
-        return _import_locked(
+        report = _import_locked(
             engine,
             paths,
             la=la,
@@ -568,6 +568,24 @@ def import_return(
             names=names,
             journeys=journeys,
         )
+        if report.import_id is not None:
+            _refresh_cohorts(engine)
+    return report
+
+
+def _refresh_cohorts(engine: Engine) -> None:
+    """The cohorts' members the panel tracker reads, refreshed after the import's commit
+    (still under the import's lock, so the next import waits for them). A failure leaves
+    the import done and the previous snapshot in place, refreshed by the next day's job."""
+    # Imported here: services.cohorts reads the care record through this package.
+    from services.clock import today
+    from services.cohort_snapshot import refresh_cohort_snapshot
+
+    try:
+        # As of today, the tracker's day (a return judged on an earlier day included).
+        refresh_cohort_snapshot(engine, today())
+    except Exception:
+        log.exception("cohort_snapshot_failed")
 
 
 def _import_locked(

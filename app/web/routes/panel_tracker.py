@@ -25,6 +25,7 @@ from panels.results import TrackerRow
 from panels.service import PanelService
 from services.access import Principal
 from services.teams import list_teams
+from workflow.calendar import LONDON
 
 router = APIRouter(include_in_schema=False)
 
@@ -163,6 +164,10 @@ def tracker(request: Request, session: PageSession, panel: Panel) -> HTMLRespons
             "as_of": echo_date(query, "as_of"),
             "query": request.url.query,
             "panel_name": panel.config.panel.name,
+            # When the cohorts' members were computed (the same on every row).
+            "cohorts_at": rows[0].cohorts_computed_at.astimezone(LONDON)
+            if rows and rows[0].cohorts_computed_at
+            else None,
             "words": words,
             "errors": errors,
         },
