@@ -65,9 +65,8 @@ def principal(user: Api, role: str, team: str | None = None) -> Principal:
 
 def child_pk(engine: Engine, reference: str) -> int:
     with read_connection(engine) as conn:
-        return int(
-            conn.execute(select(CHILDREN.c.id).where(CHILDREN.c.reference == reference)).scalar_one()
-        )
+        found = conn.execute(select(CHILDREN.c.id).where(CHILDREN.c.reference == reference))
+        return int(found.scalar_one())
 
 
 def deadlines(engine: Engine, reference: str) -> dict[str, Any]:
@@ -86,9 +85,7 @@ def imported(engine: Engine, staff: Staff, tmp_path: Path) -> Staff:
     return staff
 
 
-def test_the_import_marks_only_the_deadlines_due_before_it(
-    engine: Engine, imported: Staff
-) -> None:
+def test_the_import_marks_only_the_deadlines_due_before_it(engine: Engine, imported: Staff) -> None:
     old = deadlines(engine, "REF-OLD")
     # Proven late by the return: met (by the review on record) after its due date.
     assert old["first_review"].status == "met"
