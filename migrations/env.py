@@ -10,6 +10,7 @@ import app.web.models  # noqa: F401
 import notifications.models  # noqa: F401
 import panels.models  # noqa: F401
 import services.care_record.models
+import services.care_record.queue
 import services.drift_snapshot
 import services.models  # noqa: F401
 from services.config import get_settings
