@@ -30,7 +30,16 @@ from sqlmodel import Field, SQLModel
 from services.access import Principal
 from services.care_record.importer import ImportRefused, import_return
 from services.care_record.lock import ImportBusy
-from services.care_record.pending import MAX_FILES, UploadRefused, safe_file_name
+from services.care_record.models import PENDING_IMPORT_FILES
+from services.care_record.pending import (
+    MAX_FILES,
+    UploadChanged,
+    UploadGone,
+    UploadRefused,
+    discard_upload,
+    pending_row,
+    safe_file_name,
+)
 from services.clock import now_utc
 from services.db import insert_id, read_connection, write_connection
 from services.journeys import AccessDenied, NotFound
@@ -210,3 +219,27 @@ def run_import_queue(engine: Engine) -> int:
     while run_next_import(engine) is not None:
         ran += 1
     return ran
+
+
+def queue_dry_run(engine: Engine, principal: Principal, session_id: int, token: str) -> int:
+    """Queue the import page's kept upload exactly as it was dry-run (same bytes, same
+    authority) and forget the kept upload; the queued import's id. Refusals as
+    :func:`pending.apply_upload`'s (never dry-run, gone, or a file changed)."""
+    _require_sysadmin(principal)
+    with read_connection(engine) as conn:
+        kept = pending_row(conn, principal, session_id, token)
+        if kept.dry_run_at is None:
+            raise UploadGone("Run the dry run of these files first.")
+        files = conn.execute(
+            select(PENDING_IMPORT_FILES)
+            .where(PENDING_IMPORT_FILES.c.pending_id == kept.id)
+            .order_by(PENDING_IMPORT_FILES.c.number)
+        ).all()
+    read = [{"file": f.name, "sha256": hashlib.sha256(bytes(f.content)).hexdigest()} for f in files]
+    if read != kept.dry_run_files:
+        raise UploadChanged("The files are not the ones the dry run read. Upload them again.")
+    queue_id = queue_import(
+        engine, principal, [(f.name, bytes(f.content)) for f in files], la=kept.la
+    )
+    discard_upload(engine, principal, session_id, token)
+    return queue_id
