@@ -167,9 +167,24 @@ def _safe_name(name: str | None, number: int) -> str:
     return base or f"upload-{number}.csv"
 
 
+class ImportQueuedOut(BaseModel):
+    """The answer to an import: queued, and where to read its status and report."""
+
+    queued_id: int
+    status: str = Field(description="queued")
+    link: str = Field(description="The queued import's status and report (also Location)")
+
+
 @router.post(
     "/imports",
-    responses=errors(400, 401, 403, 409, 422),
+    responses={
+        200: {
+            "description": "The dry run's report",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        },
+        202: {"description": "Queued", "model": ImportQueuedOut},
+        **errors(400, 401, 403, 409, 422),
+    },
     status_code=status.HTTP_200_OK,
 )
 def import_ssda903(
