@@ -10,6 +10,7 @@ import app.web.models  # noqa: F401
 import notifications.models  # noqa: F401
 import panels.models  # noqa: F401
 import services.care_record.models
+import services.care_record.queue
 import services.cohort_snapshot
 import services.drift_snapshot
 import services.models  # noqa: F401

@@ -1,7 +1,8 @@
 """The scheduler (APScheduler 3.x): it only *triggers* work; the database remembers it.
 
 Jobs: a sweep as of today's London date every few minutes (and once at start, which is the
-catch-up after downtime), the dispatcher every few seconds, and the morning digest (a cron
+catch-up after downtime), the dispatcher every few seconds, the queued care-record imports
+(``services.care_record.queue``, one at a time) every few seconds, and the morning digest (a cron
 at the configured London time, and once at start if that time has passed today). Every job
 is idempotent against the database, so several processes each running this scheduler, or a
 job that runs twice, send nothing twice: the sweep holds a PostgreSQL advisory lock and
@@ -26,6 +27,7 @@ from notifications.digest import queue_digests
 from notifications.dispatcher import DispatchConfig, config_from_settings, dispatch
 from notifications.policy import Policies, policies_from_settings
 from notifications.sweep import Channels, SweepResult, sweep
+from services.care_record.queue import run_import_queue
 from services.cohort_snapshot import newest_as_of, refresh_cohort_snapshot
 from services.config import Settings
 from services.drift_snapshot import refresh_drift_snapshot
@@ -97,6 +99,13 @@ class ReminderJobs:
         last = newest_as_of(self.engine)
         return last is None or last < self.today()
 
+    def run_imports(self) -> None:
+        """Run the care-record imports queued on the page or the API, one at a time."""
+        try:
+            run_import_queue(self.engine)
+        except Exception:
+            log.exception("import_queue_failed")
+
     def run_dispatch(self) -> None:
         """Deliver whatever the outbox holds that is due."""
         try:
@@ -120,7 +129,11 @@ class ReminderJobs:
 
 
 def build_scheduler(
-    jobs: ReminderJobs, *, sweep_minutes: int = 15, dispatch_seconds: int = 30
+    jobs: ReminderJobs,
+    *,
+    sweep_minutes: int = 15,
+    dispatch_seconds: int = 30,
+    import_seconds: int = 5,
 ) -> BackgroundScheduler:
     """A scheduler (not yet started) running the jobs; Europe/London time."""
     scheduler = BackgroundScheduler(
@@ -138,6 +151,9 @@ def build_scheduler(
     )
     scheduler.add_job(
         jobs.run_dispatch, "interval", seconds=dispatch_seconds, id="dispatch", next_run_time=now
+    )
+    scheduler.add_job(
+        jobs.run_imports, "interval", seconds=import_seconds, id="imports", next_run_time=now
     )
     scheduler.add_job(
         jobs.run_digest, "cron", hour=jobs.digest_hour, minute=jobs.digest_minute, id="digest"

@@ -45,6 +45,7 @@ from notifications.models import OUTBOX as O
 from notifications.policy import Policies, Step
 from services.clock import now_utc
 from services.db import read_connection, write_connection
+from services.deadlines import judged
 from services.models import CHILDREN as C
 from services.models import DEADLINES as D
 from services.models import USERS as U
@@ -174,7 +175,13 @@ def _candidates(conn: Connection, step: Step, kinds: frozenset[str], inclusive: 
     sent = exists().where(
         and_(N.c.deadline_id == D.c.id, N.c.step == step.name, N.c.due_on == D.c.due_on)
     )
-    conditions = [D.c.status == "open", D.c.due_on <= step.latest_due_on(as_of), ~sent]
+    # A deadline still to confirm from the record gets no notice at all (services.deadlines).
+    conditions = [
+        D.c.status == "open",
+        D.c.due_on <= step.latest_due_on(as_of),
+        ~sent,
+        judged(),
+    ]
     if inclusive:
         conditions.append(D.c.kind.in_(sorted(kinds)))
     elif kinds:

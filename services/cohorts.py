@@ -51,6 +51,7 @@ from services.care_record.models import (
 from services.care_record.records import ChildRecord, Episode, Source
 from services.clock import now_utc, today
 from services.db import read_connection, write_connection
+from services.deadlines import judged
 from services.journeys import AccessDenied, NotFound
 from services.models import CHILDREN as C
 from services.models import DEADLINES as D
@@ -767,7 +768,7 @@ def _breached(
     for child_id, due_on, kind in conn.execute(
         _restrict(
             select(D.c.child_id, D.c.due_on, D.c.kind).where(
-                D.c.status == "open", D.c.child_id.is_not(None), D.c.due_on < on
+                D.c.status == "open", D.c.child_id.is_not(None), D.c.due_on < on, judged()
             ),
             D.c.child_id,
             child_ids,

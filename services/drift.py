@@ -19,7 +19,7 @@ from sqlalchemy import Engine, and_, case, func, select, union_all
 
 from services.access import Principal
 from services.db import read_connection
-from services.deadlines import met_late, missed_open
+from services.deadlines import judged, met_late, missed_open
 from services.journeys import AccessDenied
 from services.models import CHILDREN as C
 from services.models import DEADLINES as D
@@ -160,7 +160,7 @@ def drift_figures(engine: Engine, principal: Principal, *, as_of: date) -> Drift
             func.count().label("total"),
         )
         .select_from(D.join(J, J.c.id == D.c.journey_id).join(C, C.c.id == D.c.child_id))
-        .where(and_(D.c.status == "open", D.c.due_on < window_end))
+        .where(and_(D.c.status == "open", D.c.due_on < window_end, judged()))
         .group_by(C.c.team, J.c.type)
     )
     # Outer join, as the breach register: a panel meeting's minutes have no child.

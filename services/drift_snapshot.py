@@ -31,7 +31,7 @@ from sqlmodel import Field, SQLModel
 from services.access import Principal
 from services.clock import now_utc
 from services.db import insert_id, read_connection, write_connection
-from services.deadlines import met_late, missed_open
+from services.deadlines import judged, met_late, missed_open
 from services.drift import (
     DUE_SOON_DAYS,
     Breakdown,
@@ -98,7 +98,7 @@ def _compute(conn: Any, as_of: date) -> list[dict[str, Any]]:
                 func.count().label("total"),
             )
             .select_from(D.join(J, J.c.id == D.c.journey_id).join(C, C.c.id == D.c.child_id))
-            .where(and_(D.c.status == "open", D.c.due_on < window_end))
+            .where(and_(D.c.status == "open", D.c.due_on < window_end, judged()))
             .group_by(C.c.team, J.c.type)
         )
     ]  # fmt: skip

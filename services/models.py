@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Column, Index, Integer, Table, UniqueConstraint, text
+from sqlalchemy import JSON, Boolean, Column, Index, Integer, Table, UniqueConstraint, false, text
 from sqlmodel import Field, SQLModel
 
 
@@ -144,6 +144,13 @@ class Deadline(SQLModel, table=True):
     owner_role: str = Field(max_length=50)
     status: str = Field(default="open", max_length=10)
     met_on: date | None = None
+    # Fell due before the child's record entered the service (migration 0028): an imported
+    # journey's back-dated deadline, which nobody here could have met. While it is open it
+    # is not judged (services.deadlines.judged) until someone records what happened.
+    before_service: bool = Field(
+        default=False,
+        sa_column=Column(Boolean, nullable=False, server_default=false()),
+    )
     created_at: datetime
     updated_at: datetime
 

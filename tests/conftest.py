@@ -99,6 +99,8 @@ _TABLES = (
     # The care record first: its rows point at child, app_user and care_import.
     "care_confirm_dismissal",
     "carer_approval",
+    "care_import_queue_file",
+    "care_import_queue",
     "pending_import_file",
     "pending_import",
     "care_previous_permanence",

@@ -5,11 +5,13 @@ from __future__ import annotations
 import shutil
 import tempfile
 from dataclasses import asdict
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, UploadFile, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import CurrentPrincipal, Services, require_roles
@@ -18,6 +20,7 @@ from app.api.responses import READ, WRITE, errors
 from services.allocation import allocate_child
 from services.care_record import lists
 from services.care_record.importer import import_return
+from services.care_record.queue import get_queued, queue_import
 from services.care_record.view import Coded, child_record
 from states.roles import SYSADMIN
 
@@ -164,25 +167,58 @@ def _safe_name(name: str | None, number: int) -> str:
     return base or f"upload-{number}.csv"
 
 
-@router.post("/imports", responses=errors(400, 401, 403, 409, 422))
+class ImportQueuedOut(BaseModel):
+    """The answer to an import: queued, and where to read its status and report."""
+
+    queued_id: int
+    status: str = Field(description="queued")
+    link: str = Field(description="The queued import's status and report (also Location)")
+
+
+@router.post(
+    "/imports",
+    responses={
+        200: {
+            "description": "The dry run's report",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        },
+        202: {"description": "Queued", "model": ImportQueuedOut},
+        **errors(400, 401, 403, 409, 422),
+    },
+    status_code=status.HTTP_200_OK,
+)
 def import_ssda903(
     services: Services,
     principal: CurrentPrincipal,
     files: list[UploadFile],
     la: Annotated[str | None, Form(max_length=100)] = None,
     dry_run: Annotated[bool, Form()] = False,
-) -> dict[str, Any]:
-    """Import the uploaded SSDA903 CSV tables (system administrators); the import report.
+) -> Response:
+    """Import the uploaded SSDA903 CSV tables (system administrators).
 
-    The tables are recognised by their columns, so the files may be named anything. With
-    ``dry_run`` the report says what the import would do and nothing is written. A regional
-    file of several authorities without ``la`` is refused (422) naming them.
+    The import runs out of the request: the files (their bytes and SHA-256) are recorded as
+    a queued import and the answer is 202 with its link (``Location``), where its status
+    (queued, running, done, failed) and, once done, its report are read; the scheduler runs
+    queued imports one at a time. With ``dry_run`` the report (200) says what the import
+    would do and nothing is written: that stays in the request. The tables are recognised
+    by their columns, so the files may be named anything. A regional file of several
+    authorities without ``la`` is refused (422 on a dry run; the queued import's error
+    otherwise) naming them.
     """
     require_roles(principal, SYSADMIN)
     if not files or len(files) > _MAX_FILES:
         raise HTTPException(
             status_code=422,
             detail=f"Upload between 1 and {_MAX_FILES} CSV files.",
+        )
+    if not dry_run:
+        uploads = [(upload.filename or "", upload.file.read()) for upload in files]
+        queue_id = queue_import(services.engine, principal, uploads, la=la or None)
+        link = f"/api/v1/care-record/imports/queue/{queue_id}"
+        return JSONResponse(
+            {"queued_id": queue_id, "status": "queued", "link": link},
+            status_code=status.HTTP_202_ACCEPTED,
+            headers={"Location": link},
         )
     folder = Path(tempfile.mkdtemp(prefix="ssda903-"))
     try:
@@ -202,12 +238,40 @@ def import_ssda903(
             paths,
             la=la or None,
             actor=principal.user_id,
-            dry_run=dry_run,
+            dry_run=True,
             names=names,
         )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    return report.as_dict()
+    return JSONResponse(jsonable_encoder(report.as_dict()))
+
+
+class QueuedImportOut(BaseModel):
+    """A queued import: its status and, once run, its report or error."""
+
+    id: int
+    status: str = Field(description="queued, running, done or failed")
+    queued_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    files: list[dict[str, Any]] = Field(description="Each file's name and SHA-256")
+    import_id: int | None
+    report: dict[str, Any] | None = Field(description="The import's report, once done")
+    error: str | None = Field(description="Why it failed, if it did")
+
+
+@router.get(
+    "/imports/queue/{queue_id}",
+    response_model=QueuedImportOut,
+    responses=errors(401, 403, 404, 422),
+)
+def queued_import(
+    services: Services, principal: CurrentPrincipal, queue_id: PathId
+) -> dict[str, Any]:
+    """A queued import's status; its report once the scheduler has run it (system
+    administrators)."""
+    require_roles(principal, SYSADMIN)
+    return get_queued(services.engine, principal, queue_id)
 
 
 class ToConfirmOut(BaseModel):

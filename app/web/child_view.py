@@ -54,6 +54,7 @@ class DeadlineLine:
     met_on: date | None
     rag: str | None  # only for an open deadline
     owner: str
+    kind: str = ""
 
     @property
     def working_days_late(self) -> int | None:
@@ -224,6 +225,7 @@ def journey_panel(
             met_on=d.met_on,
             rag=rag_status(d.due_on, today) if d.status == "open" else None,
             owner=names.get(d.owner_id, "") if d.owner_id else humanise(d.owner_role),
+            kind=d.kind,
         )
         for d in view.deadlines
     ]

@@ -18,6 +18,7 @@ from panels.service.common import MINUTES, PanelBase
 from services.access import Principal
 from services.clock import today
 from services.db import read_connection
+from services.deadlines import judged
 from services.models import DEADLINES as D
 
 # Why referrals were not listed, as the themes report words them.
@@ -62,7 +63,7 @@ class ReportsMixin(PanelBase):
                         D.c.due_on >= start,
                         D.c.due_on <= end,
                         or_(
-                            and_(D.c.status == "open", D.c.due_on < today()),
+                            and_(D.c.status == "open", D.c.due_on < today(), judged()),
                             and_(D.c.status == "met", D.c.met_on > D.c.due_on),
                         ),
                     )

@@ -79,6 +79,7 @@ from services.care_record.tables import TableKind
 from services.children import move_open_deadlines
 from services.clock import now_utc
 from services.db import insert_id, write_connection
+from services.deadlines import mark_before_service
 from services.journeys import JourneyService
 from services.models import CHILDREN as C
 from services.models import TEAMS as T
@@ -1129,6 +1130,9 @@ def _write_child(
                     name=run.name,
                     day=day,
                 )
+                if derived.events:
+                    # Back-dated deadlines wait for the social worker (services.deadlines).
+                    mark_before_service(conn, child_pk, since=stamp, day=day)
     except EngineError as exc:
         # The engine refused a step the record implies: the child's rows go with it, so the
         # record and its journeys never part; the refusal's kind is the reason.

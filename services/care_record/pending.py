@@ -157,6 +157,12 @@ def _pending(conn: Any, principal: Principal, session_id: int, token: str) -> An
     return row
 
 
+def pending_row(conn: Any, principal: Principal, session_id: int, token: str) -> Any:
+    """The kept upload this user's session holds the token of (:class:`UploadGone` if none):
+    the import queue (``queue.py``) takes a dry-run upload from here."""
+    return _pending(conn, principal, session_id, token)
+
+
 def _write_files(conn: Any, pending_id: int, folder: Path) -> tuple[list[str], dict[str, str]]:
     """The kept files written to ``folder`` (a folder each: two may share a name), each
     checked against the SHA-256 recorded when it was uploaded."""

@@ -1,5 +1,6 @@
 """The import page: upload, the dry run's report, the choice of authority, apply exactly what
-was dry-run, previous imports; only for the system administrator."""
+was dry-run (queued, then run by the scheduler's job: the queued import's page shows it
+queued, then done with its report), previous imports; only for the system administrator."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from services.care_record.pending import (
     dry_run_upload,
     stage_upload,
 )
+from services.care_record.queue import run_import_queue
 from services.db import read_connection, write_connection
 from tests.conftest import Api, UserFactory
 from tests.record_support import timeline_return
@@ -74,13 +76,23 @@ def test_dry_run_then_apply(admin: WebUser, engine: Engine, tmp_path: Path) -> N
     applied = admin.post("/admin/imports/apply", {"token": _token(dry.text), "action": "apply"})
 
     assert applied.status_code == 303, applied.text
-    location = applied.headers["location"]
-    assert re.fullmatch(r"/admin/imports/\d+\?done=imported", location)
-    assert _count(engine, CARE_CHILDREN) == 2
+    queued = applied.headers["location"]
+    assert re.fullmatch(r"/admin/imports/queue/\d+", queued)
+    # Queued, not run in the request: nothing imported yet; the kept upload moved to the queue.
+    assert _count(engine, CARE_CHILDREN) == 0
     assert _count(engine, PENDING_IMPORTS) == 0 and _count(engine, PENDING_IMPORT_FILES) == 0
-    page = admin.get(location)
+    waiting = admin.get(queued)
+    assert waiting.status_code == 200 and "Queued" in waiting.text
+    assert "/static/app/refresh.js" in waiting.text  # the page checks again by itself
+    assert run_import_queue(engine) == 1
+    assert _count(engine, CARE_CHILDREN) == 2
+    done = admin.get(queued)
+    assert "Done" in done.text and "/static/app/refresh.js" not in done.text
+    assert "2 children created, 0 updated, 0 unchanged, 0 rejected" in done.text
+    link = re.search(r'href="(/admin/imports/\d+)"', done.text)
+    assert link
+    page = admin.get(link.group(1))
     assert page.status_code == 200
-    assert "Import applied" in page.text
     for p in paths:
         assert hashlib.sha256(p.read_bytes()).hexdigest() in page.text
     listing = admin.get("/admin/imports")
@@ -116,6 +128,7 @@ def test_every_rejected_row_is_shown_by_child_id(
     assert "01/06/2012" not in dry.text and "A123456789012" not in dry.text  # no DOB, no UPN
     applied = admin.post("/admin/imports/apply", {"token": _token(dry.text), "action": "apply"})
     assert applied.status_code == 303
+    assert run_import_queue(engine) == 1
     with read_connection(engine) as conn:
         ids = set(conn.execute(select(CARE_CHILDREN.c.return_child_id)).scalars())
     assert ids == {"A1"}
@@ -145,6 +158,7 @@ def test_a_regional_file_asks_which_authority(
     assert "Dry run: Wirral" in dry.text
     applied = admin.post("/admin/imports/apply", {"token": _token(dry.text), "action": "apply"})
     assert applied.status_code == 303
+    assert run_import_queue(engine) == 1
     with read_connection(engine) as conn:
         ids = set(conn.execute(select(CARE_CHILDREN.c.return_child_id)).scalars())
         la = conn.execute(select(CARE_IMPORTS.c.la)).scalar_one()

@@ -1,7 +1,8 @@
 """The import page for the system administrator (issue 13 item 2): upload the SSDA903
 return's CSV tables (and an optional allocation file), read the dry run's report, choose the
-authority when a regional file holds several, then apply exactly what was dry-run; the
-previous imports are listed. The files wait in the database between the steps
+authority when a regional file holds several, then apply exactly what was dry-run: that
+queues it for the scheduler, and the queued import's page shows queued, running, then done
+with its report. The previous imports are listed. The files wait in the database between the steps
 (``services.care_record.pending``), found by a token this page holds."""
 
 from __future__ import annotations
@@ -24,13 +25,13 @@ from services.care_record.pending import (
     UploadChanged,
     UploadGone,
     UploadRefused,
-    apply_upload,
     discard_upload,
     dry_run_upload,
     get_import,
     list_imports,
     stage_upload,
 )
+from services.care_record.queue import get_queued, queue_dry_run
 from states.roles import SYSADMIN
 
 router = APIRouter(include_in_schema=False)
@@ -167,21 +168,40 @@ def dry_run_for_authority(
 def apply(
     request: Request, services: Services, session: PageSession, form: CheckedForm
 ) -> Response:
-    """Apply what was dry-run (or forget it, with ``discard``); the import's page."""
+    """Queue what was dry-run (or forget it, with ``discard``); the queued import's page.
+    The import runs in the scheduler (``services.care_record.queue``), not in this request."""
     require_page_roles(session, SYSADMIN)
     token = text(form, "token")
     try:
         if text(form, "action") == "discard":
             discard_upload(services.engine, session.principal, session.session_id, token)
             return RedirectResponse("/admin/imports?done=discarded", status_code=303)
-        report = apply_upload(services.engine, session.principal, session.session_id, token)
-    except (ImportBusy, UploadGone, UploadChanged, ImportRefused) as exc:
+        queue_id = queue_dry_run(services.engine, session.principal, session.session_id, token)
+    except (UploadGone, UploadChanged, UploadRefused) as exc:
         errors = FormErrors()
         errors.add("files", exc.message)
         return _upload_page(request, services, session, errors=errors, status_code=409)
-    if report.import_id is None:
-        return RedirectResponse("/admin/imports?done=nothing-changed", status_code=303)
-    return RedirectResponse(f"/admin/imports/{report.import_id}?done=imported", status_code=303)
+    return RedirectResponse(f"/admin/imports/queue/{queue_id}", status_code=303)
+
+
+@router.get("/admin/imports/queue/{queue_id}")
+def queued_page(
+    request: Request, queue_id: PathId, services: Services, session: PageSession
+) -> HTMLResponse:
+    """A queued import: queued, running (the page refreshes itself), done with its report,
+    or failed with why."""
+    require_page_roles(session, SYSADMIN)
+    job = get_queued(services.engine, session.principal, queue_id)
+    report = job["report"] or {}
+    return render(
+        request,
+        "admin/import_queued.html",
+        {
+            "job": job,
+            "children": report.get("children", {}),
+            "refresh": job["status"] in ("queued", "running"),
+        },
+    )
 
 
 @router.get("/admin/imports/{import_id}")

@@ -33,8 +33,10 @@ from services.care_record.view import child_record
 from services.caseload import team_social_workers
 from services.children import DuplicateReference, create_child, get_child, search_children
 from services.clock import today
+from services.deadlines import deadlines_to_confirm
 from services.journeys import AccessDenied, AlreadyActive
 from services.users import user_names
+from states.deadline_kinds import label as deadline_label
 from workflow.definition import JourneyDefinition
 from workflow.errors import GuardFailed, InvalidData
 
@@ -42,7 +44,14 @@ router = APIRouter(include_in_schema=False)
 
 # Banners the child page shows after a change to the child itself.
 # "escalated" / "already_escalated": the chair's escalate-drift form (panel_escalate.py).
-_CHILD_DONE = ("child-added", "child-changed", "no-change", "escalated", "already_escalated")
+_CHILD_DONE = (
+    "child-added",
+    "child-changed",
+    "no-change",
+    "escalated",
+    "already_escalated",
+    "deadline-confirmed",  # deadline_confirm.py: a deadline from before the service
+)
 
 PAGE_SIZE = 50
 MAX_QUERY = 100
@@ -211,6 +220,10 @@ def child_page(
         in_cohorts = cohorts.child_cohorts(services.engine, child_id, principal)
         care_record = child_record(services.engine, child_id, principal)
         panel_record = record.child_record(services.engine, child_id, principal, current_only=True)
+        before_service = [
+            {**d, "label": deadline_label(d["kind"])}
+            for d in deadlines_to_confirm(services.engine, child_id)
+        ]
     people = user_names(
         services.engine,
         [child["allocated_social_worker_id"]]
@@ -245,6 +258,9 @@ def child_page(
             "today": day,
             "in_cohorts": in_cohorts,
             "cohort_links": not principal.roles.isdisjoint(COHORT_PAGE_ROLES),
+            "before_service": before_service,
+            "before_service_keys": {(d["journey_id"], d["kind"], d["ref"]) for d in before_service},
+            "may_confirm": may_edit(principal, child["team"]),
         },
     )
 
