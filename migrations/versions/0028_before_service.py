@@ -33,10 +33,11 @@ IMPORT_USERNAME = "system:care-record-import"
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("deadline") as batch:
-        batch.add_column(
-            sa.Column("before_service", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+    # In place, not a batch (see downgrade).
+    op.add_column(
+        "deadline",
+        sa.Column("before_service", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
     bind = op.get_bind()
     created_on = (
         "date(journey.created_at)"
@@ -96,5 +97,6 @@ def downgrade() -> None:
     op.drop_table("care_import_queue_file")
     op.drop_index("ix_care_import_queue_status", table_name="care_import_queue")
     op.drop_table("care_import_queue")
-    with op.batch_alter_table("deadline") as batch:
-        batch.drop_column("before_service")
+    # Not a batch: on SQLite a batch recreates ``deadline``, whose drop the rows pointing at
+    # it refuse; SQLite (3.35+) drops the column in place, as 0024 does.
+    op.drop_column("deadline", "before_service")
