@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 
 from services.care_record.importer import (
     UNALLOCATED_TEAM,
@@ -511,3 +511,21 @@ def test_a_child_that_fails_to_store_is_rolled_back_alone(engine: Engine, tmp_pa
     with read_connection(engine) as conn:
         ids = set(conn.execute(select(CARE_CHILDREN.c.return_child_id)).scalars())
     assert ids == {"A1", "B2"}
+
+
+def test_an_import_from_empty_refreshes_the_planner_statistics_on_postgresql(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Issue 13: the journey statements are prepared, and their generic plan made for empty
+    tables scanned every open deadline per event; the import analyses the tables it grew."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("planner statistics are PostgreSQL's")
+    report = import_return(engine, _three_episodes(tmp_path, "y1").write(), as_of=AS_OF)
+    assert report.children_created == 2 and report.journeys_started >= 2
+    with read_connection(engine) as conn:
+        for table in ("child", "journey", "deadline", "care_episode"):
+            rows = conn.execute(select(func.count()).select_from(text(table))).scalar_one()
+            estimate = conn.execute(
+                text("SELECT reltuples FROM pg_class WHERE oid = to_regclass(:t)"), {"t": table}
+            ).scalar_one()
+            assert rows > 0 and estimate == rows, table
