@@ -1,5 +1,6 @@
-"""One import at a time: a second import (or dry run) while one runs is refused at once,
-nothing read or written; the lock is free again once the first has finished."""
+"""One import at a time: a second import (or dry run) in the request while one runs is
+refused at once, nothing read or written; an upload through the API is queued and waits for
+the lock; the lock is free again once the first has finished."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy import Engine, func, select
 from services.care_record.importer import import_return
 from services.care_record.lock import ImportBusy, import_lock
 from services.care_record.models import CARE_CHILDREN, CARE_IMPORTS
+from services.care_record.queue import run_import_queue
 from services.db import read_connection
 from tests.conftest import UserFactory
 from tests.services.care_record.support import AS_OF, HEADER, header, write_csv
@@ -56,11 +58,12 @@ def test_a_second_import_is_refused_while_one_holds_the_lock(
     assert import_return(engine, [path], as_of=AS_OF).children_unchanged == 1
 
 
-def test_the_api_answers_409_while_an_import_runs(
+def test_the_api_refuses_a_dry_run_and_queues_an_import_while_an_import_runs(
     make_user: UserFactory, engine: Engine, tmp_path: Path
 ) -> None:
     admin = make_user("sysadmin", "sysadmin")
     path = write_csv(tmp_path / "header.csv", HEADER, [header("A1")])
+    upload = [("files", ("header.csv", path.read_bytes(), "text/csv"))]
     holding = threading.Event()
     release = threading.Event()
 
@@ -73,12 +76,17 @@ def test_the_api_answers_409_while_an_import_runs(
     worker.start()
     try:
         assert holding.wait(30)
-        response = admin.post(
-            "/care-record/imports",
-            files=[("files", ("header.csv", path.read_bytes(), "text/csv"))],
-        )
+        # A dry run answers in the request, so it meets the lock at once.
+        dry = admin.post("/care-record/imports", files=upload, data={"dry_run": "true"})
+        # An import is queued: the lock only keeps the queue waiting.
+        queued = admin.post("/care-record/imports", files=upload)
+        assert run_import_queue(engine) == 0
     finally:
         release.set()
         worker.join(30)
-    assert response.status_code == 409, response.text
-    assert response.json()["error"] == "import_running"
+    assert dry.status_code == 409, dry.text
+    assert dry.json()["error"] == "import_running"
+    assert queued.status_code == 202, queued.text
+    assert run_import_queue(engine) == 1
+    with read_connection(engine) as conn:
+        assert conn.execute(select(func.count()).select_from(CARE_CHILDREN)).scalar_one() == 1
