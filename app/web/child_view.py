@@ -18,8 +18,8 @@ from app.web.templating import govuk_date, humanise
 from services.access import WRITE_ROLES, Principal
 from services.journeys import JourneyView
 from services.rag import rag_status
+from states import deadline_kinds
 from states.checklists import COMPLETE_IN_WORDS
-from states.deadline_kinds import label as deadline_label
 from workflow import diagram
 from workflow.calendar import LONDON, working_days_between
 from workflow.definition import Event, JourneyDefinition
@@ -157,8 +157,7 @@ def _value(value: Any, spec_type: str | None) -> str:
 def deadline_words(kind: str, ref: str, journey_data: Mapping[str, Any]) -> str:
     """A deadline as the child page names it: its kind's label and, where a journey has
     several of the kind, which one in words ("Court direction (Parenting assessment)")."""
-    words = _ref_words(kind, ref, journey_data)
-    return f"{deadline_label(kind)} ({words})" if words else deadline_label(kind)
+    return deadline_kinds.named(kind, _ref_words(kind, ref, journey_data))
 
 
 def _deadline_change(change: Mapping[str, Any], journey_data: Mapping[str, Any]) -> str:
