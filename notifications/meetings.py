@@ -11,9 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import date
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine, and_, select
 
 from notifications.render import panel_meeting
+from services.db import read_connection
+from services.models import DEADLINES as D
+from states.deadline_kinds import PANEL_PACK
 
 MeetingDates = Callable[[Connection, Collection[int]], Mapping[int, date]]
 """Given meeting ids, the date each is held on (ids it does not know are left out)."""
@@ -54,3 +57,19 @@ def meeting_names(conn: Connection, ids: Iterable[int | None]) -> dict[int, str]
     if not wanted or _names is None:
         return {}
     return {i: meeting_words(name, held) for i, (name, held) in _names(conn, wanted).items()}
+
+
+def pack_meetings(engine: Engine, deadline_ids: Iterable[int]) -> dict[int, str]:
+    """For the panel packs among the deadlines ``deadline_ids``: each one's meeting in
+    words, by deadline id (a page names a pack by its meeting through this)."""
+    wanted = sorted(set(deadline_ids))
+    if not wanted or _names is None:
+        return {}
+    with read_connection(engine) as conn:
+        rows = conn.execute(
+            select(D.c.id, D.c.meeting_id).where(
+                and_(D.c.id.in_(wanted), D.c.kind == PANEL_PACK.key, D.c.meeting_id.is_not(None))
+            )
+        ).all()
+        names = meeting_names(conn, (r.meeting_id for r in rows))
+    return {r.id: names[r.meeting_id] for r in rows if r.meeting_id in names}

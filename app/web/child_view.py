@@ -154,10 +154,11 @@ def _value(value: Any, spec_type: str | None) -> str:
     return str(value)
 
 
-def deadline_words(kind: str, ref: str, journey_data: Mapping[str, Any]) -> str:
+def deadline_words(kind: str, ref: str, journey_data: Mapping[str, Any], meeting: str = "") -> str:
     """A deadline as the child page names it: its kind's label and, where a journey has
-    several of the kind, which one in words ("Court direction (Parenting assessment)")."""
-    return deadline_kinds.named(kind, _ref_words(kind, ref, journey_data))
+    several of the kind, which one in words ("Court direction (Parenting assessment)"); a
+    panel pack by its meeting (``meeting``, from :func:`notifications.meetings.pack_meetings`)."""
+    return deadline_kinds.named(kind, meeting or _ref_words(kind, ref, journey_data))
 
 
 def _deadline_change(change: Mapping[str, Any], journey_data: Mapping[str, Any]) -> str:
@@ -200,8 +201,10 @@ def journey_panel(
     names: Mapping[int, str],
     principal: Principal,
     today: date,
+    meetings: Mapping[int, str] | None = None,
 ) -> JourneyPanel:
-    """Everything the child page shows about one journey."""
+    """Everything the child page shows about one journey; ``meetings``: the meeting each
+    panel pack deadline (by id) is for, in words."""
     definition = registry.get(view.type, view.definition_version).definition
     labels = {s.name: s.label for s in definition.states}
     closed = view.status == "closed"
@@ -216,7 +219,7 @@ def journey_panel(
         actions = []
     deadlines = [
         DeadlineLine(
-            label=deadline_words(d.kind, d.ref, view.data),
+            label=deadline_words(d.kind, d.ref, view.data, (meetings or {}).get(d.id, "")),
             ref=d.ref,
             due_on=d.due_on,
             status=d.status,

@@ -1,5 +1,5 @@
 """A panel pack's deadline is named by the meeting it is for, not by its referral's number
-(issue 11 item 2): in the inbox page and on the API, grouped or not."""
+(issue 11 item 2): in the inbox page, on the API (grouped or not) and on the child page."""
 
 from __future__ import annotations
 
@@ -76,3 +76,6 @@ def test_a_pack_reminder_names_the_meeting(
 
     page = web_as(cast.sw).get("/notifications")
     assert words in page.text
+    # The child page's deadlines name it so too.
+    child = web_as(cast.sw).get(f"/children/{j['child_id']}")
+    assert child.status_code == 200 and words in child.text
