@@ -1,5 +1,5 @@
 """A panel pack's deadline is named by the meeting it is for, not by its referral's number
-(issue 11 item 2): in the inbox page, on the API (grouped or not) and on the child page."""
+(issue 11 item 2): in the inbox page, on the API (grouped or not), the child page, My work."""
 
 from __future__ import annotations
 
@@ -79,3 +79,6 @@ def test_a_pack_reminder_names_the_meeting(
     # The child page's deadlines name it so too.
     child = web_as(cast.sw).get(f"/children/{j['child_id']}")
     assert child.status_code == 200 and words in child.text
+    # My work names the child's next deadline so (the pack is the child's soonest).
+    mine = web_as(cast.sw).get("/my-work")
+    assert mine.status_code == 200 and words in mine.text.split('id="my-notifications"')[0]
