@@ -62,7 +62,7 @@ for _path in (ROOT, ROOT / "benchmarks"):
 
 import bench_transitions  # noqa: E402
 import floor  # noqa: E402
-import httpx  # noqa: E402
+import httpx2  # noqa: E402
 import psycopg  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
@@ -612,9 +612,9 @@ def percentile(values: list[float], p: float) -> float:
     return bench_transitions.percentile(sorted(values), p)
 
 
-def sign_in(base: str, username: str) -> httpx.Client:
+def sign_in(base: str, username: str) -> httpx2.Client:
     """A client signed in through the sign-in page."""
-    client = httpx.Client(base_url=base, timeout=60)
+    client = httpx2.Client(base_url=base, timeout=60)
     page = client.get("/sign-in")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert token, "no sign-in form"
@@ -626,7 +626,7 @@ def sign_in(base: str, username: str) -> httpx.Client:
     return client
 
 
-def time_page(client: httpx.Client, paths: Callable[[int], str], requests: int) -> dict[str, Any]:
+def time_page(client: httpx2.Client, paths: Callable[[int], str], requests: int) -> dict[str, Any]:
     """GET the page ``requests`` times (after 3 warm-ups): p50, p95, max in ms."""
     for i in range(3):
         r = client.get(paths(i))
@@ -656,7 +656,7 @@ def _record(out: dict[str, Any], name: str, measure: Callable[[], dict[str, Any]
     t0 = time.perf_counter()
     try:
         out[name] = measure()
-    except (httpx.HTTPError, AssertionError) as exc:
+    except (httpx2.HTTPError, AssertionError) as exc:
         failed = f"{type(exc).__name__}: {exc}"[:200]
         out[name] = {"error": failed, "ms": (time.perf_counter() - t0) * 1000}
     r = out[name]
@@ -678,7 +678,7 @@ def measure_pages(url: str, loaded: Loaded, requests: int, panel_name: str) -> d
         "PERMANENCE_DATABASE_URL": url,
         "PERMANENCE_SECRET_KEY": secrets.token_urlsafe(32),
         "PERMANENCE_ENVIRONMENT": "test",
-        # httpx, unlike a browser, will not send a Secure cookie to http://127.0.0.1.
+        # httpx2, unlike a browser, will not send a Secure cookie to http://127.0.0.1.
         "PERMANENCE_SESSION_COOKIE_SECURE": "false",
         "PERMANENCE_LOG_LEVEL": "WARNING",
         "PERMANENCE_PANEL": panel_name,
@@ -743,7 +743,7 @@ def measure_pages(url: str, loaded: Loaded, requests: int, panel_name: str) -> d
         t0 = time.perf_counter()
         try:
             status = admin.get("/panel/tracker").status_code
-        except httpx.TimeoutException:
+        except httpx2.TimeoutException:
             status = 0
         out["tracker after the agenda: one request"] = {
             "status": status,

@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import httpx  # noqa: E402
+import httpx2  # noqa: E402
 
 from services.auth import configure_password_hashing  # noqa: E402
 from services.config import Settings  # noqa: E402
@@ -112,9 +112,9 @@ def start_server(database_url: str, port: int, server_root: Path) -> subprocess.
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+            if httpx2.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
                 return process
-        except httpx.HTTPError:
+        except httpx2.HTTPError:
             time.sleep(0.1)
         if process.poll() is not None:
             raise RuntimeError("uvicorn exited during start-up")
@@ -128,13 +128,13 @@ async def attacker(
     """Fail to sign in, again and again, until ``stop``."""
     form = {"username": f"target.{index}", "password": WRONG}
     if mode == "per-client":
-        transport = httpx.AsyncHTTPTransport(local_address=f"127.0.1.{index + 1}")
-        async with httpx.AsyncClient(transport=transport, base_url=base, timeout=30) as client:
+        transport = httpx2.AsyncHTTPTransport(local_address=f"127.0.1.{index + 1}")
+        async with httpx2.AsyncClient(transport=transport, base_url=base, timeout=30) as client:
             while time.monotonic() < stop:
                 try:
                     response = await client.post("/api/v1/auth/token", data=form)
                     statuses[response.status_code] += 1
-                except httpx.HTTPError:
+                except httpx2.HTTPError:
                     statuses[0] += 1
         return
     while time.monotonic() < stop:
@@ -142,19 +142,19 @@ async def attacker(
         n = counter[0]
         address = f"127.1.{(n >> 8) & 255}.{n & 255 or 1}"
         form = {"username": f"nobody.{n}", "password": WRONG}
-        transport = httpx.AsyncHTTPTransport(local_address=address)
-        async with httpx.AsyncClient(transport=transport, base_url=base, timeout=30) as client:
+        transport = httpx2.AsyncHTTPTransport(local_address=address)
+        async with httpx2.AsyncClient(transport=transport, base_url=base, timeout=30) as client:
             try:
                 response = await client.post("/api/v1/auth/token", data=form)
                 statuses[response.status_code] += 1
-            except httpx.HTTPError:
+            except httpx2.HTTPError:
                 statuses[0] += 1
 
 
 async def legitimate(base: str, stop: float, timings: list[float], codes: Counter[int]) -> None:
     """A correct sign-in by another user once a second, each timed end to end."""
-    transport = httpx.AsyncHTTPTransport(local_address=LEGIT_ADDRESS)
-    async with httpx.AsyncClient(transport=transport, base_url=base, timeout=30) as client:
+    transport = httpx2.AsyncHTTPTransport(local_address=LEGIT_ADDRESS)
+    async with httpx2.AsyncClient(transport=transport, base_url=base, timeout=30) as client:
         await asyncio.sleep(1.0)  # let the flood build up first
         while time.monotonic() < stop:
             started = time.perf_counter()
@@ -217,7 +217,7 @@ def main() -> int:
         base = f"http://127.0.0.1:{port}"
         try:
             # One correct sign-in first, so the baseline includes a finished argon2 check.
-            warm = httpx.post(
+            warm = httpx2.post(
                 f"{base}/api/v1/auth/token", data={"username": LEGIT, "password": PASSWORD}
             )
             assert warm.status_code == 200, warm.text

@@ -30,7 +30,7 @@ for path in (ROOT, ROOT / "benchmarks"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-import httpx  # noqa: E402
+import httpx2  # noqa: E402
 import uvicorn  # noqa: E402
 from bench_agenda import bench_database, drop_bench_schema  # noqa: E402
 from bench_agenda import seed as seed_children  # noqa: E402
@@ -126,9 +126,9 @@ def serve(settings: Settings) -> tuple[uvicorn.Server, str]:
     return server, f"http://127.0.0.1:{port}"
 
 
-def sign_in(base: str, username: str) -> httpx.Client:
+def sign_in(base: str, username: str) -> httpx2.Client:
     """A client signed in through the sign-in page."""
-    client = httpx.Client(base_url=base, timeout=30)
+    client = httpx2.Client(base_url=base, timeout=30)
     page = client.get("/sign-in")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert token, "no sign-in form"
@@ -157,7 +157,7 @@ def main() -> None:
         password_time_cost=1,
         password_memory_kib=8,
         password_parallelism=1,
-        # httpx, unlike a browser, will not send a Secure cookie to http://127.0.0.1.
+        # httpx2, unlike a browser, will not send a Secure cookie to http://127.0.0.1.
         session_cookie_secure=False,
     )
     engine = make_engine(url)

@@ -29,7 +29,7 @@ from sqlalchemy import Connection, Engine, and_, select, update
 from notifications import render
 from notifications.calendar import invitation_ics
 from notifications.channels import EmailChannel, SmtpConfig, WebhookChannel
-from notifications.meetings import meeting_dates
+from notifications.meetings import meeting_dates, meeting_names
 from notifications.models import NOTICES as N
 from notifications.models import OUTBOX as O
 from notifications.models import RECORD_WEBHOOK
@@ -40,6 +40,7 @@ from services.models import CHILDREN as C
 from services.models import DEADLINES as D
 from services.models import JOURNEYS as J
 from services.models import USERS as U
+from states.deadline_kinds import PANEL_PACK
 from workflow.calendar import working_days_between
 
 log = structlog.get_logger("permanence.dispatch")
@@ -128,10 +129,13 @@ def step_label(step: str, due_on: date, fire_on: date) -> str:
     return step.replace("_", " ")
 
 
-def notice_context(row: Any, base_url: str, meeting_date: date | None = None) -> dict[str, str]:
+def notice_context(
+    row: Any, base_url: str, meeting_date: date | None = None, meeting_name: str | None = None
+) -> dict[str, str]:
     """Template variables for a notice row (joined with its deadline, journey and child:
     those of a meeting's own deadline, or of an event notice, are NULL); ``meeting_date`` is
-    the date of the meeting a child-less deadline belongs to (:func:`notice_meetings`)."""
+    the date of the meeting a child-less deadline belongs to (:func:`notice_meetings`);
+    ``meeting_name`` the meeting a panel pack is for, in words (:func:`notice_meeting_names`)."""
     if row.category == NOTIFICATION:
         # An event notice (``notifications.notify``): its words were fixed when recorded.
         return {
@@ -152,6 +156,7 @@ def notice_context(row: Any, base_url: str, meeting_date: date | None = None) ->
         notice_id=row.notice_id,
         meeting_id=row.meeting_id,
         meeting_date=meeting_date,
+        meeting_name=meeting_name,
     )
 
 
@@ -197,9 +202,14 @@ def notice_meetings(conn: Connection, rows: Iterable[Any]) -> dict[int, date]:
     return meeting_dates(conn, (r.meeting_id for r in rows if r.reference is None))
 
 
+def notice_meeting_names(conn: Connection, rows: Iterable[Any]) -> dict[int, str]:
+    """The meetings, in words, that the panel packs' deadlines among ``rows`` are for."""
+    return meeting_names(conn, (r.meeting_id for r in rows if r.deadline_kind == PANEL_PACK.key))
+
+
 def _claim(
     conn: Connection, now: datetime, limit: int, lease: timedelta
-) -> tuple[list[Any], dict[int, date]]:
+) -> tuple[list[Any], dict[int, date], dict[int, str]]:
     """Lease up to ``limit`` due messages; their rows, and the dates of the meetings named."""
     due = (
         select(O.c.id)
@@ -211,7 +221,7 @@ def _claim(
         due = due.with_for_update(skip_locked=True)
     ids = [r.id for r in conn.execute(due)]
     if not ids:
-        return [], {}
+        return [], {}, {}
     conn.execute(
         update(O)
         .where(O.c.id.in_(ids))
@@ -238,10 +248,12 @@ def _claim(
             .order_by(O.c.id)
         )
     )
-    return rows, notice_meetings(conn, rows)
+    return rows, notice_meetings(conn, rows), notice_meeting_names(conn, rows)
 
 
-def _email(row: Any, config: DispatchConfig, meeting_date: date | None) -> tuple[str, str]:
+def _email(
+    row: Any, config: DispatchConfig, meeting_date: date | None, meeting_name: str | None
+) -> tuple[str, str]:
     if row.outbox_notice_id is None:  # a digest: its items were fixed when it was queued
         payload = row.payload
         items = "\n".join(
@@ -261,7 +273,7 @@ def _email(row: Any, config: DispatchConfig, meeting_date: date | None) -> tuple
         )
     else:
         purpose = "escalation_email" if row.category == "escalation" else "reminder_email"
-        values = notice_context(row, config.base_url, meeting_date)
+        values = notice_context(row, config.base_url, meeting_date, meeting_name)
         text = render.render(notice_template(row, purpose, values), values)
     return render.split_email(text)
 
@@ -276,8 +288,10 @@ def _calendar(row: Any, config: DispatchConfig) -> tuple[str, bytes] | None:
     return str(payload["method"]), ics
 
 
-def _webhook_body(row: Any, config: DispatchConfig, meeting_date: date | None) -> dict[str, Any]:
-    values = notice_context(row, config.base_url, meeting_date)
+def _webhook_body(
+    row: Any, config: DispatchConfig, meeting_date: date | None, meeting_name: str | None
+) -> dict[str, Any]:
+    values = notice_context(row, config.base_url, meeting_date, meeting_name)
     return {
         "text": render.render(notice_template(row, "webhook", values), values).strip(),
         "category": row.category,
@@ -311,7 +325,7 @@ def dispatch(
         )
         while True:
             with write_connection(engine) as conn:
-                rows, held = _claim(
+                rows, held, names = _claim(
                     conn, at, config.batch_size, timedelta(seconds=config.lease_seconds)
                 )
             if not rows:
@@ -324,7 +338,9 @@ def dispatch(
                             raise RuntimeError("email is not configured (PERMANENCE_SMTP_HOST)")
                         if not row.email:
                             raise RuntimeError("the recipient has no email address")
-                        subject, body = _email(row, config, held.get(row.meeting_id))
+                        subject, body = _email(
+                            row, config, held.get(row.meeting_id), names.get(row.meeting_id)
+                        )
                         email.send(
                             row.email,
                             subject,
@@ -335,7 +351,11 @@ def dispatch(
                     elif row.channel == "webhook":
                         if webhook is None:
                             raise RuntimeError("no webhook is configured")
-                        webhook.send(_webhook_body(row, config, held.get(row.meeting_id)))
+                        webhook.send(
+                            _webhook_body(
+                                row, config, held.get(row.meeting_id), names.get(row.meeting_id)
+                            )
+                        )
                     elif row.channel == RECORD_WEBHOOK:
                         # A child's record entry: its message was fixed when it was queued.
                         if record is None:

@@ -11,18 +11,29 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import date
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine, and_, select
+
+from notifications.render import panel_meeting
+from services.db import read_connection
+from services.models import DEADLINES as D
+from states.deadline_kinds import PANEL_PACK
 
 MeetingDates = Callable[[Connection, Collection[int]], Mapping[int, date]]
 """Given meeting ids, the date each is held on (ids it does not know are left out)."""
 
+MeetingNames = Callable[[Connection, Collection[int]], Mapping[int, tuple[str, date]]]
+"""Given meeting ids, each one's panel name and date (ids it does not know are left out)."""
+
 _lookup: MeetingDates | None = None
+_names: MeetingNames | None = None
 
 
-def register(lookup: MeetingDates) -> None:
-    """Name the function that tells a meeting's date (the panel calls this once)."""
-    global _lookup
+def register(lookup: MeetingDates, names: MeetingNames | None = None) -> None:
+    """Name the functions that tell a meeting's date, and its panel's name with the date
+    (the panel calls this once)."""
+    global _lookup, _names
     _lookup = lookup
+    _names = names
 
 
 def meeting_dates(conn: Connection, ids: Iterable[int | None]) -> dict[int, date]:
@@ -31,3 +42,34 @@ def meeting_dates(conn: Connection, ids: Iterable[int | None]) -> dict[int, date
     if not wanted or _lookup is None:
         return {}
     return dict(_lookup(conn, wanted))
+
+
+def meeting_words(panel_name: str, held_on: date) -> str:
+    """A meeting in words: "Wirral Multi-Agency Permanency Panel meeting on 3 December 2026"
+    (a panel whose name ends in "meeting" is not called a "meeting meeting")."""
+    return f"{panel_meeting(panel_name)} on {held_on.day} {held_on:%B %Y}"
+
+
+def meeting_names(conn: Connection, ids: Iterable[int | None]) -> dict[int, str]:
+    """The meetings ``ids`` in words (:func:`meeting_words`), in one query; a panel pack's
+    deadline is named by its meeting, never by its referral's number."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted or _names is None:
+        return {}
+    return {i: meeting_words(name, held) for i, (name, held) in _names(conn, wanted).items()}
+
+
+def pack_meetings(engine: Engine, deadline_ids: Iterable[int]) -> dict[int, str]:
+    """For the panel packs among the deadlines ``deadline_ids``: each one's meeting in
+    words, by deadline id (a page names a pack by its meeting through this)."""
+    wanted = sorted(set(deadline_ids))
+    if not wanted or _names is None:
+        return {}
+    with read_connection(engine) as conn:
+        rows = conn.execute(
+            select(D.c.id, D.c.meeting_id).where(
+                and_(D.c.id.in_(wanted), D.c.kind == PANEL_PACK.key, D.c.meeting_id.is_not(None))
+            )
+        ).all()
+        names = meeting_names(conn, (r.meeting_id for r in rows))
+    return {r.id: names[r.meeting_id] for r in rows if r.meeting_id in names}

@@ -63,8 +63,12 @@ def context(
     notice_id: int | None = None,
     meeting_id: int | None = None,
     meeting_date: date | None = None,
+    meeting_name: str | None = None,
 ) -> dict[str, str]:
     """The variables every notice template may use.
+
+    A panel pack's deadline is named by the meeting it is for (``meeting_name``, in words:
+    :func:`notifications.meetings.meeting_names`), never by its referral's number.
 
     A deadline with no child (a panel meeting's minutes) is named by its meeting and links
     to it; its templates are the ``meeting_*`` ones (:func:`template_name`).
@@ -75,7 +79,10 @@ def context(
         "journey_id": str(journey_id or ""),
         "journey_title": journey_title(journey_type) if journey_type else "",
         "deadline_kind": deadline_kind,
-        "deadline_label": deadline_kinds.label(deadline_kind),
+        "deadline_label": deadline_kinds.named(
+            deadline_kind,
+            meeting_name if deadline_kind == deadline_kinds.PANEL_PACK.key and meeting_name else "",
+        ),
         "due_on": due_on.isoformat(),
         "due_on_long": long_date(due_on),
         "step_label": step_label,

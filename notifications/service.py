@@ -22,6 +22,7 @@ from notifications.dispatcher import (
     notice_columns,
     notice_context,
     notice_joins,
+    notice_meeting_names,
     notice_meetings,
     notice_template,
 )
@@ -138,9 +139,10 @@ def _audit_inbox(engine: Engine, principal: Principal, rows: Sequence[Any]) -> N
 
 def _listed(conn: Any, rows: Sequence[Any], base_url: str) -> list[dict[str, Any]]:
     held = notice_meetings(conn, rows)
+    names = notice_meeting_names(conn, rows)
     out = []
     for r in rows:
-        values = notice_context(r, base_url, held.get(r.meeting_id))
+        values = notice_context(r, base_url, held.get(r.meeting_id), names.get(r.meeting_id))
         out.append(
             {
                 "id": r.id,

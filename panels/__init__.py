@@ -26,4 +26,29 @@ def _meeting_dates(conn: Connection, ids: Collection[int]) -> dict[int, date]:
     return {r.id: r.meeting_date for r in rows}
 
 
-_meetings.register(_meeting_dates)
+# The name of each panel this process has run (a panel from a file whose key is no preset's).
+RUNNING_NAMES: dict[str, str] = {}
+
+
+def panel_name(key: str) -> str:
+    """The name of the panel whose key is ``key``: the one running, else the preset's."""
+    if key in RUNNING_NAMES:
+        return RUNNING_NAMES[key]
+    from panels.config import PanelConfigError, load_panel
+
+    try:
+        return load_panel(key).panel.name
+    except PanelConfigError:
+        return "Panel"
+
+
+def _meeting_names(conn: Connection, ids: Collection[int]) -> dict[int, tuple[str, date]]:
+    rows = conn.execute(
+        select(MEETINGS.c.id, MEETINGS.c.panel, MEETINGS.c.meeting_date).where(
+            MEETINGS.c.id.in_(sorted(ids))
+        )
+    )
+    return {r.id: (panel_name(r.panel), r.meeting_date) for r in rows}
+
+
+_meetings.register(_meeting_dates, _meeting_names)

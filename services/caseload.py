@@ -40,6 +40,8 @@ class NextDeadline:
     due_on: date
     journey_id: int | None
     status: str
+    # Which deadline: a page names a panel pack by its meeting through it.
+    deadline_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -198,7 +200,7 @@ def load_caseload(
         )
         deadlines = (
             conn.execute(
-                select(D.c.child_id, D.c.journey_id, D.c.kind, D.c.due_on)
+                select(D.c.id, D.c.child_id, D.c.journey_id, D.c.kind, D.c.due_on)
                 .where(and_(D.c.child_id.in_(ids), D.c.status == "open"))
                 .order_by(D.c.due_on, D.c.id)
             ).all()
@@ -209,7 +211,12 @@ def load_caseload(
     first_by_journey: dict[int, NextDeadline] = {}
     for d in deadlines:  # soonest first, so the first seen is the next one
         nxt = NextDeadline(
-            d.kind, deadline_label(d.kind), d.due_on, d.journey_id, rag_status(d.due_on, today)
+            d.kind,
+            deadline_label(d.kind),
+            d.due_on,
+            d.journey_id,
+            rag_status(d.due_on, today),
+            deadline_id=d.id,
         )
         first_by_child.setdefault(d.child_id, nxt)
         if d.journey_id is not None:

@@ -170,5 +170,5 @@ def configure(level: str = "INFO", fmt: str = "auto") -> None:
     logging.getLogger("transitions").setLevel(logging.WARNING)
     # HTTP client libraries log whole URLs at INFO, query strings (and so searched names)
     # included.
-    for name in ("httpx", "httpcore", "urllib3"):
+    for name in ("httpx", "httpx2", "httpcore", "httpcore2", "urllib3"):
         logging.getLogger(name).setLevel(logging.WARNING)

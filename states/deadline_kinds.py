@@ -83,6 +83,13 @@ def label(key: str) -> str:
     return found.label if found else key.replace("_", " ").capitalize()
 
 
+def named(key: str, which: str) -> str:
+    """A deadline of kind ``key`` with which one it is in words, where a reader needs it:
+    "Court direction (Parenting assessment)", "Panel pack (Torbay Permanency Panel meeting
+    on 3 December 2026)"; just the label when there is nothing to say."""
+    return f"{label(key)} ({which})" if which else label(key)
+
+
 def meeting_words(key: str) -> str:
     """A meeting's own deadline kind as the tail of "Panel meeting <date>: ..."."""
     found = BY_KEY.get(key)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import httpx
+import httpx2
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -39,20 +39,20 @@ class WebUser:
         self.landing = response.headers["location"]
         self.csrf = form_token(self.client.get("/account").text)
 
-    def get(self, path: str, **kw: Any) -> httpx.Response:
+    def get(self, path: str, **kw: Any) -> httpx2.Response:
         """GET a page (redirects not followed, so a sign-in redirect shows as 303)."""
         kw.setdefault("follow_redirects", False)
-        response: httpx.Response = self.client.get(path, **kw)
+        response: httpx2.Response = self.client.get(path, **kw)
         return response
 
     def post(
         self, path: str, data: dict[str, Any] | None = None, *, csrf: str | None = None, **kw: Any
-    ) -> httpx.Response:
+    ) -> httpx2.Response:
         """POST a form with this session's token (or ``csrf``; '' sends none)."""
         body = dict(data or {})
         token = self.csrf if csrf is None else csrf
         if token:
             body["csrf_token"] = token
         kw.setdefault("follow_redirects", False)
-        response: httpx.Response = self.client.post(path, data=body, **kw)
+        response: httpx2.Response = self.client.post(path, data=body, **kw)
         return response

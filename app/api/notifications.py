@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import CurrentPrincipal, Services
@@ -47,10 +47,37 @@ def my_notifications(
     services: Services,
     principal: CurrentPrincipal,
     unread: bool = False,
+    group: Annotated[
+        Literal["none", "deadline"],
+        Query(
+            description=(
+                "`none` (the default): every notice, newest first. `deadline`: the inbox "
+                "page's grouping, one line per deadline with its latest step (the step that "
+                "fell due last), `earlier` notices of it before that and `unread_notices` "
+                "of it unread; an event notice (no deadline) is a line of its own. With "
+                "`unread=true` a grouped line is kept while any of its notices is unread. "
+                "`limit` and `offset` then count lines."
+            )
+        ),
+    ] = "none",
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Response:
-    """Your in-app notifications (reminders and escalations), newest first."""
+    """Your in-app notifications (reminders, escalations and event notices), newest first;
+    with `group=deadline`, one line per deadline as the inbox page shows them."""
+    if group == "deadline":
+        lines = service.grouped_inbox(
+            services.engine,
+            principal,
+            services.settings.base_url,
+            unread_only=unread,
+            limit=limit,
+            offset=offset,
+        )
+        # The page's ``unread`` is a count; here it is named apart from the ``unread`` filter.
+        for line in lines:
+            line["unread_notices"] = line.pop("unread")
+        return json_response(lines)
     return json_response(
         service.inbox(
             services.engine,

@@ -68,6 +68,10 @@ class NotificationOut(BaseModel):
     created_at: datetime
     read_at: datetime | None
     acknowledged_at: datetime | None
+    # Only on a grouped line (``group=deadline``): the deadline's notices before this one,
+    # and how many of its notices are unread.
+    earlier: int | None = None
+    unread_notices: int | None = None
 
 
 class EscalationOut(BaseModel):

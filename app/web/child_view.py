@@ -18,8 +18,8 @@ from app.web.templating import govuk_date, humanise
 from services.access import WRITE_ROLES, Principal
 from services.journeys import JourneyView
 from services.rag import rag_status
+from states import deadline_kinds
 from states.checklists import COMPLETE_IN_WORDS
-from states.deadline_kinds import label as deadline_label
 from workflow import diagram
 from workflow.calendar import LONDON, working_days_between
 from workflow.definition import Event, JourneyDefinition
@@ -155,11 +155,11 @@ def _value(value: Any, spec_type: str | None) -> str:
     return str(value)
 
 
-def deadline_words(kind: str, ref: str, journey_data: Mapping[str, Any]) -> str:
+def deadline_words(kind: str, ref: str, journey_data: Mapping[str, Any], meeting: str = "") -> str:
     """A deadline as the child page names it: its kind's label and, where a journey has
-    several of the kind, which one in words ("Court direction (Parenting assessment)")."""
-    words = _ref_words(kind, ref, journey_data)
-    return f"{deadline_label(kind)} ({words})" if words else deadline_label(kind)
+    several of the kind, which one in words ("Court direction (Parenting assessment)"); a
+    panel pack by its meeting (``meeting``, from :func:`notifications.meetings.pack_meetings`)."""
+    return deadline_kinds.named(kind, meeting or _ref_words(kind, ref, journey_data))
 
 
 def _deadline_change(change: Mapping[str, Any], journey_data: Mapping[str, Any]) -> str:
@@ -202,8 +202,10 @@ def journey_panel(
     names: Mapping[int, str],
     principal: Principal,
     today: date,
+    meetings: Mapping[int, str] | None = None,
 ) -> JourneyPanel:
-    """Everything the child page shows about one journey."""
+    """Everything the child page shows about one journey; ``meetings``: the meeting each
+    panel pack deadline (by id) is for, in words."""
     definition = registry.get(view.type, view.definition_version).definition
     labels = {s.name: s.label for s in definition.states}
     closed = view.status == "closed"
@@ -218,7 +220,7 @@ def journey_panel(
         actions = []
     deadlines = [
         DeadlineLine(
-            label=deadline_words(d.kind, d.ref, view.data),
+            label=deadline_words(d.kind, d.ref, view.data, (meetings or {}).get(d.id, "")),
             ref=d.ref,
             due_on=d.due_on,
             status=d.status,

@@ -13,6 +13,7 @@ import structlog
 from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
 
 from notifications.notify import Notified
+from panels import RUNNING_NAMES
 from panels import schedule as planner
 from panels.config import PanelConfig
 from panels.models import ATTENDANCE as A
@@ -160,6 +161,8 @@ class PanelBase:
         # Whether approved minutes queue each record entry for the case management system.
         self.record_webhook = record_webhook
         self.key = config.panel.key
+        # Notices name a pack's meeting by this panel's name (panels.panel_name).
+        RUNNING_NAMES[self.key] = config.panel.name
         self.journeys = JourneyService(engine, registry, self.policy_for(config, base_policy))
 
     @staticmethod

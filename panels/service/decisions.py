@@ -22,6 +22,7 @@ from panels.quorum import PENDING, status_words
 from panels.results import Action, Decision, ListedAction, fields_of
 from panels.service.common import ACTION, TRACKING_OUTCOMES, action_of, log
 from panels.service.escalations import EscalationsMixin
+from services import audit
 from services.access import Principal
 from services.clock import now_utc, today
 from services.db import insert_id, read_connection, write_connection
@@ -484,7 +485,16 @@ class DecisionsMixin(EscalationsMixin):
         if teams is not None:
             query = query.where(C.c.team.in_(teams))
         with read_connection(self.engine) as conn:
-            return [
+            listed = [
                 ListedAction(**fields_of(action_of(a)), child_reference=a.reference, team=a.team)
                 for a in conn.execute(query)
             ]
+        # Each action names a child by reference and says what is being done for them.
+        audit.audit_read(
+            self.engine,
+            principal,
+            "panel_actions",
+            (a.child_id for a in listed),
+            details={"panel": self.key, "status": status, "meeting_id": meeting_id},
+        )
+        return listed

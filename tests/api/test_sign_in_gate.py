@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
+import httpx2
 import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import Engine, update
@@ -97,8 +97,8 @@ def test_concurrent_sign_ins_beyond_the_permits_get_429(
     with engine.begin() as conn:
         conn.execute(update(U).values(password_hash=slow))
 
-    def attempt(name: str) -> httpx.Response:
-        return httpx.post(
+    def attempt(name: str) -> httpx2.Response:
+        return httpx2.post(
             f"{live_server.base_url}/api/v1/auth/token",
             data={"username": name, "password": PASSWORD},
             timeout=30,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
@@ -45,8 +45,8 @@ def _at(app_client: TestClient, address: str) -> TestClient:
     return TestClient(app_client.app, client=(address, 50000))
 
 
-def _token(client: TestClient, username: str, password: str) -> httpx.Response:
-    response: httpx.Response = client.post(
+def _token(client: TestClient, username: str, password: str) -> httpx2.Response:
+    response: httpx2.Response = client.post(
         "/api/v1/auth/token", data={"username": username, "password": password}
     )
     return response
@@ -210,9 +210,9 @@ def test_the_sign_in_page_shows_the_wait_with_429(
 ) -> None:
     browser = TestClient(app_client.app, base_url="https://testserver", client=("10.0.1.1", 1))
 
-    def attempt(password: str) -> httpx.Response:
+    def attempt(password: str) -> httpx2.Response:
         token = form_token(browser.get("/sign-in").text)
-        response: httpx.Response = browser.post(
+        response: httpx2.Response = browser.post(
             "/sign-in",
             data={"username": sw.username, "password": password, "csrf_token": token},
             follow_redirects=False,

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 from fastapi.testclient import TestClient
 
@@ -75,24 +75,24 @@ def test_serve_demo_starts_with_demo_users_and_caseload(tmp_path: Path) -> None:
         deadline = time.monotonic() + 60
         while True:
             try:
-                if httpx.get(f"{base}/readyz").status_code == 200:
+                if httpx2.get(f"{base}/readyz").status_code == 200:
                     break
-            except httpx.TransportError:
+            except httpx2.TransportError:
                 pass
             assert process.poll() is None, "the server exited"
             assert time.monotonic() < deadline, "the server did not become ready"
             time.sleep(0.2)
-        token = httpx.post(
+        token = httpx2.post(
             f"{base}/api/v1/auth/token",
             data={"username": "sw.north", "password": "demo-password"},
         ).json()["access_token"]
         headers = {"Authorization": f"Bearer {token}"}
-        children = httpx.get(f"{base}/api/v1/children", headers=headers).json()
+        children = httpx2.get(f"{base}/api/v1/children", headers=headers).json()
         assert len(children) >= 15
         assert {c["team"] for c in children} == {"north"}
-        deadlines = httpx.get(f"{base}/api/v1/deadlines", headers=headers).json()
+        deadlines = httpx2.get(f"{base}/api/v1/deadlines", headers=headers).json()
         assert deadlines, "the demo caseload has open deadlines"
-        assert httpx.get(f"{base}/docs").status_code == 200
+        assert httpx2.get(f"{base}/docs").status_code == 200
     finally:
         process.terminate()
         output, _ = process.communicate(timeout=30)

@@ -29,7 +29,7 @@ from email import message_from_bytes
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import Engine, func, select
@@ -95,8 +95,8 @@ def _wait_for(what: str, check: Callable[[], bool], timeout: float = 60) -> None
 
 def _ready(port: int) -> bool:
     try:
-        return httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200
-    except httpx.HTTPError:
+        return httpx2.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200
+    except httpx2.HTTPError:
         return False
 
 
@@ -107,7 +107,7 @@ def _race(ports: list[int], path: str, body: dict[str, Any], headers: dict[str, 
     codes: list[int] = []
 
     def post(port: int) -> None:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+        with httpx2.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
             barrier.wait()
             codes.append(client.post(path, json=body, headers=headers).status_code)
 

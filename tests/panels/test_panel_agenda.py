@@ -12,6 +12,7 @@ from sqlalchemy import Engine, select
 from panels.agenda import Candidate, build_agenda
 from panels.config import load_panel
 from services.clock import today
+from services.models import AUDIT_LOG as AL
 from services.models import DEADLINES as D
 from tests.conftest import UserFactory
 from tests.panel_support import Journeys, iso, ok, people
@@ -115,6 +116,13 @@ def test_done_action_meets_its_deadline(make_user: UserFactory, engine: Engine) 
     action = decision["actions"][0]
     mine = ok(cast.sw.get("/panel/actions"))
     assert [a["id"] for a in mine] == [action["id"]]
+    # The list names the child and what is being done for them: an audited read (issue 10).
+    with engine.connect() as conn:
+        reads = conn.execute(
+            select(AL.c.actor_id, AL.c.details).where(AL.c.action == "read.panel_actions")
+        ).all()
+    assert [(r.details["child_ids"], r.details["status"]) for r in reads] == [([child], "open")]
+    assert reads[0].details["panel"] == "wirral"
     other = make_user("sw.south", "social_worker", team="south")
     assert ok(other.get("/panel/actions")) == []
     ok(other.post(f"/panel/actions/{action['id']}/done", {}), 403)

@@ -206,7 +206,12 @@ def test_the_panels_agenda_referral_and_decision_reads_are_audited(
         assert row["action"] == action
         assert row["details"]["child_ids"] == (expected or [referral["child_id"]])
     meeting_row, referral_row, decision_row = _reads(engine)[-3:]
-    assert meeting_row["details"]["parts"] == ["agenda", "agenda_names", "waiting_referrals"]
+    assert meeting_row["details"]["parts"] == [
+        "agenda",
+        "agenda_names",
+        "panel_actions",
+        "waiting_referrals",
+    ]
     assert referral_row["details"]["parts"] == ["journey", "referral"]
     assert decision_row["details"]["parts"] == ["agenda", "referral"]
     # A refused read writes none: another team's social worker and the referral.

@@ -6,7 +6,7 @@ import threading
 from collections import Counter
 from datetime import date
 
-import httpx
+import httpx2
 import pytest
 
 from services.journeys import JourneyService
@@ -49,7 +49,7 @@ def test_eight_http_clients_same_version_exactly_one_wins(sw: Api, live_server: 
     }
 
     def fire() -> int:
-        with httpx.Client(base_url=live_server.base_url, headers=headers, timeout=30) as client:
+        with httpx2.Client(base_url=live_server.base_url, headers=headers, timeout=30) as client:
             return client.post(f"/api/v1/journeys/{journey['id']}/events", json=body).status_code
 
     codes = Counter(_fire_together(CLIENTS, fire))

@@ -26,6 +26,7 @@ from app.web.forms import FormErrors, date_parts, echo_date, read_date, text
 from app.web.routes.child_edit import may_edit
 from app.web.routes.panel_cohorts import PAGE_ROLES as COHORT_PAGE_ROLES
 from app.web.templating import render
+from notifications.meetings import pack_meetings
 from panels import exports, permissions, record
 from services import audit, cohorts
 from services.access import CHILD_EDIT_ROLES, Principal, child_refusal
@@ -36,6 +37,7 @@ from services.clock import today
 from services.deadlines import deadlines_to_confirm
 from services.journeys import AccessDenied, AlreadyActive
 from services.users import user_names
+from states.deadline_kinds import PANEL_PACK
 from states.deadline_kinds import label as deadline_label
 from workflow.definition import JourneyDefinition
 from workflow.errors import GuardFailed, InvalidData
@@ -232,8 +234,11 @@ def child_page(
     )
     names = {user_id: name.display for user_id, name in people.items()}
     day = today()
+    packs = pack_meetings(
+        services.engine, (d.id for v in views for d in v.deadlines if d.kind == PANEL_PACK.key)
+    )
     panels = [
-        journey_panel(v, histories[v.id], services.registry, names, principal, day)
+        journey_panel(v, histories[v.id], services.registry, names, principal, day, packs)
         for v in sorted(views, key=lambda v: (v.status != "active", -v.id))
     ]
     recorded = last_recorded_by(panels, principal.user_id) if done in _DONE else None

@@ -15,6 +15,7 @@ from app.web.child_view import london_time
 from app.web.deps import PageSession, require_page_roles
 from app.web.notices import page_link
 from app.web.templating import render
+from notifications.meetings import pack_meetings
 from notifications.service import grouped_inbox
 from services import audit
 from services.care_record import lists as care_lists
@@ -27,6 +28,8 @@ from services.caseload import (
 from services.clock import today
 from services.rag import DUE_SOON_WORKING_DAYS
 from services.teams import list_teams
+from states import deadline_kinds
+from states.deadline_kinds import PANEL_PACK
 from states.roles import READ_ONLY, SERVICE_MANAGER, SOCIAL_WORKER, TEAM_MANAGER
 
 router = APIRouter(include_in_schema=False)
@@ -88,6 +91,18 @@ def my_work(
             unread_only=True,
             limit=NOTICES_SHOWN,
         )
+    # A panel pack is named by its meeting, not its referral (one read for the page).
+    packs = pack_meetings(
+        services.engine,
+        (
+            r.next_deadline.deadline_id
+            for r in caseload.rows
+            if r.next_deadline
+            and r.next_deadline.kind == PANEL_PACK.key
+            and r.next_deadline.deadline_id is not None
+        ),
+    )
+    deadline_labels = {i: deadline_kinds.named(PANEL_PACK.key, words) for i, words in packs.items()}
     for notice in notices:
         notice["href"] = page_link(notice["link"], services.settings.base_url)
         notice["created_at"] = london_time(notice["created_at"])
@@ -141,5 +156,6 @@ def my_work(
             "page_href": page_href,
             "today": today(),
             "record_lists": record_lists,
+            "deadline_labels": deadline_labels,
         },
     )
