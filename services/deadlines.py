@@ -220,11 +220,12 @@ _TO_CONFIRM = (
 
 def confirm_deadline(
     engine: Engine, deadline_id: int, principal: Principal, *, met_on: date | None
-) -> None:
+) -> dict[str, Any]:
     """Record what happened to a deadline that fell due before the service: met on
     ``met_on`` (then judged by that date: late if after its due date), or missed
     (``met_on`` None: an ordinary overdue deadline from now on, a breach and escalated).
-    Only the child's social worker's team and managers may; audited."""
+    Only the child's social worker's team and managers may; audited. Returns what was
+    recorded: the deadline's id, child, kind, due date, outcome, met_on and status."""
     with write_connection(engine) as conn:
         row = conn.execute(
             select(
@@ -275,3 +276,12 @@ def confirm_deadline(
                 "met_on": met_on,
             },
         )
+    return {
+        "id": deadline_id,
+        "child_id": row.child_id,
+        "kind": row.kind,
+        "due_on": row.due_on,
+        "outcome": "met" if met_on is not None else "missed",
+        "met_on": met_on,
+        "status": values.get("status", row.status),
+    }

@@ -14,6 +14,7 @@ from pydantic import (
     Field,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from services.clock import today
@@ -230,6 +231,53 @@ class DeadlineListItem(BaseModel):
     owner_id: int | None
     owner: str | None
     owner_role: str
+
+
+class DeadlineConfirmation(BaseModel):
+    """What happened to a deadline that fell due before the service (an imported journey's
+    back-dated deadline): met, with the date, or missed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Literal["met", "missed"]
+    met_on: date | None = Field(
+        default=None, description="The day it was met: required when met, refused when missed."
+    )
+
+    @model_validator(mode="after")
+    def _date_with_met_only(self) -> DeadlineConfirmation:
+        if self.outcome == "met" and self.met_on is None:
+            raise ValueError("met_on: the day it was met is required when it was met")
+        if self.outcome == "missed" and self.met_on is not None:
+            raise ValueError("met_on: a missed deadline has no day it was met")
+        return self
+
+
+class DeadlineConfirmed(BaseModel):
+    """What was recorded of a deadline from before the service."""
+
+    id: int
+    child_id: int
+    kind: str
+    due_on: date
+    outcome: Literal["met", "missed"]
+    met_on: date | None
+    status: str
+
+
+class DeadlineToConfirm(BaseModel):
+    """A deadline that fell due before the service and waits for someone to record it."""
+
+    id: int
+    journey_id: int
+    journey_type: str
+    journey_started_on: date
+    child_id: int
+    child_reference: str
+    team: str
+    kind: str
+    ref: str
+    due_on: date
 
 
 class UserCreate(BaseModel):

@@ -7,10 +7,15 @@ from typing import Any, Literal
 from fastapi import APIRouter
 
 from app.api.deps import CurrentPrincipal, Services
-from app.api.params import Limit, Offset, QueryDate, TextQuery
-from app.api.responses import errors
-from services.deadlines import list_deadlines
-from services.schemas import DeadlineListItem
+from app.api.params import Limit, Offset, PathId, QueryDate, TextQuery
+from app.api.responses import READ, WRITE, errors
+from services.deadlines import confirm_deadline, deadline_to_confirm, list_deadlines
+from services.schemas import (
+    DeadlineConfirmation,
+    DeadlineConfirmed,
+    DeadlineListItem,
+    DeadlineToConfirm,
+)
 
 router = APIRouter(prefix="/deadlines", tags=["deadlines"])
 
@@ -37,3 +42,33 @@ def deadlines(
         limit=limit,
         offset=offset,
     )
+
+
+@router.get(
+    "/{deadline_id}/confirmation",
+    response_model=DeadlineToConfirm,
+    responses=errors(*READ),
+)
+def deadline_waiting(deadline_id: PathId, services: Services, principal: CurrentPrincipal) -> Any:
+    """A deadline that fell due before the child's record entered the service (an imported
+    journey's back-dated one, not a breach) and waits for someone to record what happened;
+    404 once recorded. The child page lists them."""
+    return deadline_to_confirm(services.engine, deadline_id, principal)
+
+
+@router.post(
+    "/{deadline_id}/confirmation",
+    response_model=DeadlineConfirmed,
+    responses=errors(*WRITE),
+)
+def record_confirmation(
+    deadline_id: PathId,
+    body: DeadlineConfirmation,
+    services: Services,
+    principal: CurrentPrincipal,
+) -> Any:
+    """Record that deadline met on ``met_on`` (then judged by that day: a breach if after
+    its due date) or missed (an ordinary overdue deadline from now on: a breach, escalated
+    by the sweep). The child's team's social workers and managers only; 409
+    ``already_confirmed`` when someone recorded it first; audited."""
+    return confirm_deadline(services.engine, deadline_id, principal, met_on=body.met_on)

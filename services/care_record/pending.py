@@ -18,7 +18,7 @@ import hashlib
 import secrets
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -164,19 +164,32 @@ def pending_row(conn: Any, principal: Principal, session_id: int, token: str) ->
 
 
 def _write_files(conn: Any, pending_id: int, folder: Path) -> tuple[list[str], dict[str, str]]:
-    """The kept files written to ``folder`` (a folder each: two may share a name), each
-    checked against the SHA-256 recorded when it was uploaded."""
-    paths: list[str] = []
-    names: dict[str, str] = {}
+    """The kept files written to ``folder``, each checked against its recorded SHA-256."""
     rows = conn.execute(
         select(PENDING_IMPORT_FILES)
         .where(PENDING_IMPORT_FILES.c.pending_id == pending_id)
         .order_by(PENDING_IMPORT_FILES.c.number)
     )
+    return unpack_files(
+        rows,
+        folder,
+        lambda name: UploadChanged(f"{name} is not the file that was uploaded. Upload it again."),
+    )
+
+
+def unpack_files(
+    rows: Iterable[Any], folder: Path, changed: Callable[[str], Exception]
+) -> tuple[list[str], dict[str, str]]:
+    """Stored upload rows (``number``, ``name``, ``content``, ``sha256``) written to
+    ``folder``, a folder each (two may share a name): the paths, and each path's file name
+    as uploaded. A file whose bytes no longer match the SHA-256 recorded when it was
+    uploaded raises ``changed(name)``."""
+    paths: list[str] = []
+    names: dict[str, str] = {}
     for row in rows:
         content = bytes(row.content)
         if hashlib.sha256(content).hexdigest() != row.sha256:
-            raise UploadChanged(f"{row.name} is not the file that was uploaded. Upload it again.")
+            raise changed(row.name)
         path = folder / str(row.number) / row.name
         path.parent.mkdir()
         path.write_bytes(content)

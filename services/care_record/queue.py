@@ -39,6 +39,7 @@ from services.care_record.pending import (
     discard_upload,
     pending_row,
     safe_file_name,
+    unpack_files,
 )
 from services.clock import now_utc
 from services.db import insert_id, read_connection, write_connection
@@ -167,23 +168,15 @@ def run_next_import(engine: Engine) -> int | None:
     folder = Path(tempfile.mkdtemp(prefix="ssda903-queue-"))
     outcome: dict[str, Any]
     try:
-        paths: list[str] = []
-        names: dict[str, str] = {}
         with read_connection(engine) as conn:
             files = conn.execute(
                 select(QUEUE_FILES)
                 .where(QUEUE_FILES.c.queue_id == job.id)
                 .order_by(QUEUE_FILES.c.number)
             ).all()
-        for f in files:
-            content = bytes(f.content)
-            if hashlib.sha256(content).hexdigest() != f.sha256:
-                raise ImportRefused(f"{f.name} is not the file that was uploaded.")
-            path = folder / str(f.number) / f.name
-            path.parent.mkdir()
-            path.write_bytes(content)
-            paths.append(str(path))
-            names[str(path)] = f.name
+        paths, names = unpack_files(
+            files, folder, lambda name: ImportRefused(f"{name} is not the file that was uploaded.")
+        )
         report = import_return(engine, paths, la=job.la, actor=job.actor_id, names=names)
         outcome = {
             "status": "done",
