@@ -96,15 +96,20 @@ class Staged:
     files: tuple[StagedFile, ...]
 
 
-def stage_upload(
-    engine: Engine, principal: Principal, session_id: int, files: Sequence[tuple[str, bytes]]
-) -> Staged:
-    """Keep ``files`` (name, bytes) for this user's session; the token that finds them."""
+def check_upload(principal: Principal, files: Sequence[tuple[str, bytes]]) -> None:
+    """Refuse an upload by anyone but the system administrator, of no file or too many."""
     _require_sysadmin(principal)
     if not files:
         raise UploadRefused("Select one or more CSV files to import.")
     if len(files) > MAX_FILES:
         raise UploadRefused(f"Upload at most {MAX_FILES} files at once.")
+
+
+def stage_upload(
+    engine: Engine, principal: Principal, session_id: int, files: Sequence[tuple[str, bytes]]
+) -> Staged:
+    """Keep ``files`` (name, bytes) for this user's session; the token that finds them."""
+    check_upload(principal, files)
     kept: list[StagedFile] = []
     rows: list[dict[str, Any]] = []
     for number, (name, content) in enumerate(files, start=1):

@@ -32,10 +32,10 @@ from services.care_record.importer import ImportRefused, import_return
 from services.care_record.lock import ImportBusy
 from services.care_record.models import PENDING_IMPORT_FILES
 from services.care_record.pending import (
-    MAX_FILES,
     UploadChanged,
     UploadGone,
     UploadRefused,
+    check_upload,
     discard_upload,
     pending_row,
     safe_file_name,
@@ -102,11 +102,7 @@ def queue_import(
     la: str | None = None,
 ) -> int:
     """Record ``files`` (name, bytes) as a queued import for authority ``la``; its id."""
-    _require_sysadmin(principal)
-    if not files:
-        raise UploadRefused("Select one or more CSV files to import.")
-    if len(files) > MAX_FILES:
-        raise UploadRefused(f"Upload at most {MAX_FILES} files at once.")
+    check_upload(principal, files)
     rows: list[dict[str, Any]] = []
     for number, (name, content) in enumerate(files, start=1):
         shown = safe_file_name(name, number)
