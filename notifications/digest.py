@@ -13,7 +13,7 @@ from typing import Any
 import structlog
 from sqlalchemy import Engine, and_, select
 
-from notifications.meetings import meeting_dates
+from notifications.meetings import meeting_dates, row_names
 from notifications.models import NOTICES as N
 from notifications.models import OUTBOX as O
 from notifications.models import digest_key
@@ -59,6 +59,7 @@ def queue_digests(engine: Engine, on: date, *, base_url: str, horizon: int = 5) 
                 D.c.owner_id,
                 D.c.journey_id,
                 D.c.kind,
+                D.c.ref,
                 D.c.due_on,
                 D.c.meeting_id,
                 J.c.type,
@@ -75,6 +76,7 @@ def queue_digests(engine: Engine, on: date, *, base_url: str, horizon: int = 5) 
                 N.c.recipient_id,
                 N.c.journey_id,
                 N.c.deadline_kind.label("kind"),
+                D.c.ref,
                 N.c.due_on,
                 D.c.meeting_id,
                 J.c.type,
@@ -99,14 +101,18 @@ def queue_digests(engine: Engine, on: date, *, base_url: str, horizon: int = 5) 
         held = meeting_dates(
             conn, (r.meeting_id for r in (*owned, *waiting) if r.reference is None)
         )
-        for r in owned:
+        # A panel pack is named by its meeting, as in every notice.
+        owned_labels = row_names(conn, ((r.kind, r.ref, r.meeting_id) for r in owned))
+        waiting_labels = row_names(conn, ((r.kind, r.ref, r.meeting_id) for r in waiting))
+        for r, label in zip(owned, owned_labels, strict=True):
             if r.owner_id in people:
-                item = _item(r, held.get(r.meeting_id), base, _status(r.due_on, on))
+                item = _item(r, label, held.get(r.meeting_id), base, _status(r.due_on, on))
                 items[r.owner_id].append(item)
-        for r in waiting:
+        for r, label in zip(waiting, waiting_labels, strict=True):
             if r.recipient_id in people:
                 status = f"escalated to you, {_status(r.due_on, on)}: acknowledge it"
-                items[r.recipient_id].append(_item(r, held.get(r.meeting_id), base, status))
+                item = _item(r, label, held.get(r.meeting_id), base, status)
+                items[r.recipient_id].append(item)
         stamp = now_utc()
         rows = [
             {
@@ -129,7 +135,7 @@ def queue_digests(engine: Engine, on: date, *, base_url: str, horizon: int = 5) 
     return queued
 
 
-def _item(r: Any, meeting_date: date | None, base: str, status: str) -> dict[str, Any]:
+def _item(r: Any, label: str, meeting_date: date | None, base: str, status: str) -> dict[str, Any]:
     # Reference, journey, deadline, date and link: what the digest template may show. A
     # deadline with no child is named by its panel meeting and links to the meeting.
     due_on = r.due_on
@@ -139,7 +145,7 @@ def _item(r: Any, meeting_date: date | None, base: str, status: str) -> dict[str
             "child_reference": None,
             "journey_title": None,
             "subject": f"Panel meeting {held}",
-            "deadline_label": deadline_label(r.kind),
+            "deadline_label": label,
             "due_on": due_on.isoformat(),
             "due_on_long": long_date(due_on),
             "status": status,
@@ -154,7 +160,7 @@ def _item(r: Any, meeting_date: date | None, base: str, status: str) -> dict[str
         "child_reference": r.reference,
         "journey_title": title,
         "subject": f"{r.reference} | {title}",
-        "deadline_label": deadline_label(r.kind),
+        "deadline_label": label,
         "due_on": due_on.isoformat(),
         "due_on_long": long_date(due_on),
         "status": status,

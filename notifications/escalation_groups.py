@@ -35,6 +35,7 @@ class EscalatedDeadline:
     deadline_id: int
     due_on: date
     deadline_kind: str
+    deadline_label: str
     journey_id: int | None
     journey_type: str | None
     child_reference: str | None
@@ -83,6 +84,7 @@ def group_escalations(
                 deadline_id=e["deadline_id"],
                 due_on=e["due_on"],
                 deadline_kind=e["deadline_kind"],
+                deadline_label=e["deadline_label"],
                 journey_id=e["journey_id"],
                 journey_type=e["journey_type"],
                 child_reference=e["child_reference"],

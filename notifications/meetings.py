@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine, and_, select
 from notifications.render import panel_meeting
 from services.db import read_connection
 from services.models import DEADLINES as D
-from states.deadline_kinds import PANEL_PACK
+from states.deadline_kinds import PANEL_PACK, deadline_name
 
 MeetingDates = Callable[[Connection, Collection[int]], Mapping[int, date]]
 """Given meeting ids, the date each is held on (ids it does not know are left out)."""
@@ -73,3 +73,27 @@ def pack_meetings(engine: Engine, deadline_ids: Iterable[int]) -> dict[int, str]
         ).all()
         names = meeting_names(conn, (r.meeting_id for r in rows))
     return {r.id: names[r.meeting_id] for r in rows if r.meeting_id in names}
+
+
+def deadline_names(engine: Engine, deadlines: Iterable[tuple[int, str, str]]) -> dict[int, str]:
+    """Each deadline ``(id, kind, ref)`` named as a reader needs it, by id: a panel pack by
+    its meeting ("Panel pack (Torbay Permanency Panel meeting on 3 December 2026)"), another
+    by which one it is where its ref says (:func:`states.deadline_kinds.which`). One read,
+    for the packs only; the lists, the API and the director's page name deadlines through
+    this."""
+    rows = list(deadlines)
+    packs = pack_meetings(engine, (i for i, kind, _ in rows if kind == PANEL_PACK.key))
+    return {i: deadline_name(kind, ref, packs.get(i, "")) for i, kind, ref in rows}
+
+
+def row_names(conn: Connection, rows: Iterable[tuple[str, str | None, int | None]]) -> list[str]:
+    """:func:`deadline_names` for deadlines already read as ``(kind, ref, meeting_id)``
+    (a list inside its own read: breaches, escalations, the digest), in their order."""
+    wanted = list(rows)
+    packs = meeting_names(conn, (m for kind, _, m in wanted if kind == PANEL_PACK.key))
+    return [
+        deadline_name(
+            kind, ref or "", packs.get(meeting_id or 0, "") if kind == PANEL_PACK.key else ""
+        )
+        for kind, ref, meeting_id in wanted
+    ]

@@ -26,6 +26,7 @@ from notifications.dispatcher import (
     notice_meetings,
     notice_template,
 )
+from notifications.meetings import row_names
 from notifications.models import NOTICES as N
 from notifications.models import RAISED as R
 from notifications.policy import SENIORITY, may_acknowledge
@@ -311,6 +312,7 @@ def list_escalations(
             N.c.step,
             N.c.deadline_id,
             N.c.deadline_kind,
+            D.c.ref.label("deadline_ref"),
             N.c.due_on,
             N.c.fire_on,
             N.c.journey_id,
@@ -373,9 +375,10 @@ def list_escalations(
     with read_connection(engine) as conn:
         rows = conn.execute(query.limit(limit).offset(offset)).all()
         held = notice_meetings(conn, rows)
+        labels = row_names(conn, ((r.deadline_kind, r.deadline_ref, r.meeting_id) for r in rows))
     out = []
     children: list[int | None] = []
-    for r in rows:
+    for r, label in zip(rows, labels, strict=True):
         state = escalation_status(r)
         children.append(r.child_id)
         out.append(
@@ -388,6 +391,7 @@ def list_escalations(
                 "recipient": r.recipient,
                 "deadline_id": r.deadline_id,
                 "deadline_kind": r.deadline_kind,
+                "deadline_label": label,
                 "due_on": r.due_on,
                 "escalated_on": r.fire_on,
                 "working_days_overdue": max(0, working_days_between(r.due_on, as_of))
@@ -669,6 +673,7 @@ def breaches(
     with read_connection(engine) as conn:
         rows = conn.execute(query).all()
         held = notice_meetings(conn, rows)
+        labels = row_names(conn, ((r.kind, r.ref, r.meeting_id) for r in rows))
         escalations: dict[int, list[dict[str, Any]]] = defaultdict(list)
         ids = [r.id for r in rows]
         if ids:
@@ -705,7 +710,7 @@ def breaches(
                     }
                 )
     out = []
-    for r in rows:
+    for r, label in zip(rows, labels, strict=True):
         until = r.met_on if r.status == "met" else as_of
         out.append(
             {
@@ -717,6 +722,7 @@ def breaches(
                 **_meeting_fields(r, held),
                 "kind": r.kind,
                 "ref": r.ref,
+                "deadline_label": label,
                 "due_on": r.due_on,
                 "status": "met_late" if r.status == "met" else "open",
                 "met_on": r.met_on,

@@ -225,6 +225,9 @@ class DeadlineListItem(BaseModel):
     team: str
     kind: str
     ref: str
+    deadline_label: str = Field(
+        description="The deadline in words: a panel pack named by its meeting"
+    )
     due_on: date
     status: str
     met_on: date | None

@@ -9,8 +9,9 @@ entry in ``KINDS``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from states.roles import ADM, PANEL_ADMIN, SERVICE_DIRECTOR, SOCIAL_WORKER
 from workflow.definition import Context, DateRule, JourneyDefinition, OpenDeadline
@@ -88,6 +89,27 @@ def named(key: str, which: str) -> str:
     "Court direction (Parenting assessment)", "Panel pack (Torbay Permanency Panel meeting
     on 3 December 2026)"; just the label when there is nothing to say."""
     return f"{label(key)} ({which})" if which else label(key)
+
+
+def which(key: str, ref: str, journey_data: Mapping[str, Any] | None = None) -> str:
+    """Which one of several deadlines of kind ``key`` this is, in words: a court direction by
+    what the court directed (from its journey's data, where the reader has it). A bare
+    number (a referral's or an action's id) means nothing to a reader, so it is not shown;
+    the due date tells such deadlines apart."""
+    if key == "court_direction" and journey_data:
+        for direction in journey_data.get("directions") or []:
+            if isinstance(direction, dict) and str(direction.get("ref")) == ref:
+                return str(direction.get("direction") or "")
+    return "" if ref.isdigit() else ref
+
+
+def deadline_name(
+    key: str, ref: str, meeting: str = "", journey_data: Mapping[str, Any] | None = None
+) -> str:
+    """A deadline as every list names it: its kind's label and which one it is, a panel
+    pack by its meeting (``meeting``, in words: ``notifications.meetings``), another by
+    :func:`which`."""
+    return named(key, meeting or which(key, ref, journey_data))
 
 
 def meeting_words(key: str) -> str:

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from app.api.deps import CurrentPrincipal, Services
 from app.api.params import Limit, Offset, PathId, QueryDate, TextQuery
 from app.api.responses import READ, WRITE, errors
+from notifications.meetings import deadline_names
 from services.deadlines import confirm_deadline, deadline_to_confirm, list_deadlines
 from services.schemas import (
     DeadlineConfirmation,
@@ -31,8 +32,9 @@ def deadlines(
     limit: Limit = 200,
     offset: Offset = 0,
 ) -> Any:
-    """Deadlines you may see, soonest first; ``mine=true`` for those you own."""
-    return list_deadlines(
+    """Deadlines you may see, soonest first; ``mine=true`` for those you own. Each is named
+    in words (``deadline_label``): a panel pack by its meeting."""
+    rows = list_deadlines(
         services.engine,
         principal,
         due_before=due_before,
@@ -42,6 +44,8 @@ def deadlines(
         limit=limit,
         offset=offset,
     )
+    names = deadline_names(services.engine, [(r["id"], r["kind"], r["ref"]) for r in rows])
+    return [{**r, "deadline_label": names[r["id"]]} for r in rows]
 
 
 @router.get(

@@ -85,6 +85,9 @@ class EscalationOut(BaseModel):
     recipient: str
     deadline_id: int | None
     deadline_kind: str | None
+    deadline_label: str = Field(
+        description="The deadline in words: a panel pack named by its meeting"
+    )
     due_on: date | None
     escalated_on: date
     working_days_overdue: int | None
@@ -135,6 +138,10 @@ class BreachOut(BaseModel):
     meeting_date: date | None
     kind: str
     ref: str
+    deadline_label: str = Field(
+        description="The deadline in words: a panel pack named by its meeting, a court "
+        "direction by what was directed"
+    )
     due_on: date
     status: str
     met_on: date | None

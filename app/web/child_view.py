@@ -65,17 +65,6 @@ class DeadlineLine:
         return working_days_between(self.due_on, self.met_on)
 
 
-def _ref_words(kind: str, ref: str, data: Mapping[str, Any]) -> str:
-    """Which one of several deadlines of a kind this is, in words: a court direction by what
-    the court directed. A bare number (a referral's or an action's id) means nothing to a
-    reader, so it is not shown; the due date tells such deadlines apart."""
-    if kind == "court_direction":
-        for direction in data.get("directions") or []:
-            if isinstance(direction, dict) and str(direction.get("ref")) == ref:
-                return str(direction.get("direction") or "")
-    return "" if ref.isdigit() else ref
-
-
 @dataclass(frozen=True)
 class HistoryLine:
     """One recorded event."""
@@ -159,7 +148,7 @@ def deadline_words(kind: str, ref: str, journey_data: Mapping[str, Any], meeting
     """A deadline as the child page names it: its kind's label and, where a journey has
     several of the kind, which one in words ("Court direction (Parenting assessment)"); a
     panel pack by its meeting (``meeting``, from :func:`notifications.meetings.pack_meetings`)."""
-    return deadline_kinds.named(kind, meeting or _ref_words(kind, ref, journey_data))
+    return deadline_kinds.deadline_name(kind, ref, meeting, journey_data)
 
 
 def _deadline_change(change: Mapping[str, Any], journey_data: Mapping[str, Any]) -> str:

@@ -24,6 +24,7 @@ from app.web.deps import CheckedForm, PageSession, require_page_roles
 from app.web.forms import FormErrors, text
 from app.web.templating import render
 from notifications.escalation_groups import EscalatedDeadline, group_escalations
+from notifications.meetings import deadline_names
 from notifications.policy import LADDER
 from notifications.service import (
     AlreadyAcknowledged,
@@ -178,6 +179,9 @@ def _director_page(
         )
     ]
 
+    # A panel pack is named by its meeting (one read, for the shown rows' packs only).
+    names = deadline_names(engine, [(d["id"], d["kind"], d["ref"]) for d in deadlines])
+
     months = figures.by_month
     chart = bar_chart(
         [(m.chart_label, m.total) for m in months],
@@ -214,6 +218,7 @@ def _director_page(
         "levels": LADDER,
         "level": level,
         "deadlines": deadlines[:SHOWN_DEADLINES],
+        "deadline_names": names,
         "deadline_count": wanted,
         "due_soon_end": as_of + timedelta(days=DUE_SOON_DAYS - 1),
         "months": months,
