@@ -34,6 +34,7 @@ from panels.models import MEETINGS as M
 from panels.models import REFERRALS as R
 from panels.service import PanelService
 from services.access import Principal
+from services.care_record.lists import disagreement_count
 from services.caseload import Filters, load_caseload
 from services.children import create_child
 from services.clock import now_utc, today
@@ -235,6 +236,19 @@ def test_my_work_reads_a_social_workers_open_deadlines_by_child(data: Data) -> N
             today=today(),
         ),
         DEADLINE_BY_CHILD,
+        "ix_journey_child_type_status",
+    )
+
+
+def test_my_works_disagreement_count_reads_only_imported_children_of_the_readers_team(
+    data: Data,
+) -> None:
+    # My work counts the record's disagreements: only the journeys of children with a care
+    # record (by its episodes' index) in the reader's team, not every active journey.
+    check(
+        data.engine,
+        lambda: disagreement_count(data.engine, data.sw),
+        "ix_care_episode_child_start",
         "ix_journey_child_type_status",
     )
 
