@@ -28,7 +28,7 @@ from notifications.service import (
     open_escalation_keys,
     refresh_director_snapshot,
 )
-from notifications.sweep import sweep
+from notifications.sweep import plan, sweep
 from panels.config import load_panel
 from panels.models import MEETINGS as M
 from panels.models import REFERRALS as R
@@ -318,6 +318,19 @@ def test_the_sweep_finds_due_deadlines_by_status_and_date(data: Data) -> None:
         lambda: sweep(data.engine, data.policies, today() + timedelta(days=1), dry_run=True),
         "ix_deadline_status_due",
     )
+
+
+def test_the_sweep_plans_without_jit_in_its_own_transaction_only(data: Data) -> None:
+    # The candidates' misestimate priced each step's query into JIT compiling (1.3 s a
+    # query at national size): the sweep turns it off for its transaction, not for others.
+    with data.engine.connect() as conn:
+        before = conn.execute(text("SHOW jit")).scalar()
+        conn.rollback()
+        with conn.begin():
+            plan(conn, data.policies, today())
+            assert conn.execute(text("SHOW jit")).scalar() == "off"
+        assert conn.execute(text("SHOW jit")).scalar() == before
+        conn.rollback()
 
 
 def test_the_directors_snapshot_is_computed_by_the_deadline_indexes_and_read_by_its_own(
