@@ -14,11 +14,11 @@ from notifications.policy import Policies
 from notifications.scheduler import ReminderJobs
 from notifications.service import EscalationKeys, open_escalation_keys
 from notifications.sweep import Channels, sweep
+from services.access import Principal
 from services.clock import today
 from services.drift import drift_figures
 from services.drift_snapshot import current_figures, refresh_drift_snapshot, snapshot_figures
 from services.users import load_principal
-from services.access import Principal
 from tests.web.test_web_director import (
     Drift,
     WebAs,
