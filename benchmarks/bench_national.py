@@ -68,6 +68,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 import states  # noqa: E402
 from notifications.policy import policies_from_settings  # noqa: E402
+from notifications.service import refresh_director_snapshot  # noqa: E402
 from notifications.sweep import sweep  # noqa: E402
 from panels.config import load_panel  # noqa: E402
 from panels.service import PanelService  # noqa: E402
@@ -77,7 +78,6 @@ from services.children import create_child  # noqa: E402
 from services.clock import today  # noqa: E402
 from services.config import Settings  # noqa: E402
 from services.db import make_engine  # noqa: E402
-from services.drift_snapshot import refresh_drift_snapshot  # noqa: E402
 from services.journeys import JourneyService  # noqa: E402
 from services.migrate import upgrade  # noqa: E402
 from services.schemas import ChildCreate  # noqa: E402
@@ -770,10 +770,11 @@ def measure_sweeps(url: str) -> dict[str, Any]:
         result = sweep(engine, policies, as_of)
         out[label] = {"seconds": time.perf_counter() - t, "notices": len(result.notices)}
         print(f"  {label}: {out[label]['seconds']:.2f} s, {len(result.notices):,} notices")
-    # What the scheduler does after each sweep: the director's figures, as a snapshot.
+    # What the scheduler does after each sweep: the director's figures and open
+    # escalations' counts, as a snapshot.
     label = "director's figures snapshot (after the sweep)"
     t = time.perf_counter()
-    refresh_drift_snapshot(engine, today())
+    refresh_director_snapshot(engine, today())
     out[label] = {"seconds": time.perf_counter() - t, "notices": 0}
     print(f"  {label}: {out[label]['seconds']:.2f} s", flush=True)
     engine.dispose()

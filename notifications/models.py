@@ -31,6 +31,16 @@ class Notice(SQLModel, table=True):
         ),
         Index("ix_notice_recipient_created", "recipient_id", "created_at"),
         Index("ix_notice_category_ack", "category", "acknowledged_at"),
+        # The director's open escalations in the page's order (due date, deadline): a page
+        # of groups is an index walk that stops after its 25, however many are open
+        # (migration 0033; notifications.service.open_escalation_keys).
+        Index(
+            "ix_notice_open_escalation",
+            "due_on",
+            "deadline_id",
+            sqlite_where=text("category = 'escalation' AND acknowledged_at IS NULL"),
+            postgresql_where=text("category = 'escalation' AND acknowledged_at IS NULL"),
+        ),
         Index(
             "uq_notice_event_recipient",
             "event_key",

@@ -26,11 +26,11 @@ from sqlalchemy import Engine
 from notifications.digest import queue_digests
 from notifications.dispatcher import DispatchConfig, config_from_settings, dispatch
 from notifications.policy import Policies, policies_from_settings
+from notifications.service import refresh_director_snapshot
 from notifications.sweep import Channels, SweepResult, sweep
 from services.care_record.queue import run_import_queue
 from services.cohort_snapshot import newest_as_of, refresh_cohort_snapshot
 from services.config import Settings
-from services.drift_snapshot import refresh_drift_snapshot
 from workflow.calendar import LONDON, today_london
 
 log = structlog.get_logger("permanence.scheduler")
@@ -79,10 +79,10 @@ class ReminderJobs:
         self.run_drift_snapshot()
 
     def run_drift_snapshot(self) -> None:
-        """Refresh the director's figures (after each sweep; apart from it, so the sweep's
-        time and lock are not the figures')."""
+        """Refresh the director's figures and open escalations' counts (after each sweep;
+        apart from it, so the sweep's time and lock are not the figures')."""
         try:
-            refresh_drift_snapshot(self.engine, self.today())
+            refresh_director_snapshot(self.engine, self.today())
         except Exception:
             log.exception("drift_snapshot_failed")
 

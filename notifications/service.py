@@ -36,6 +36,7 @@ from services.access import Principal
 from services.clock import now_utc, today
 from services.db import read_connection, write_connection
 from services.deadlines import breach_condition, met_late, missed_open
+from services.drift_snapshot import COUNTS, SNAPSHOTS, refresh_drift_snapshot
 from services.models import CHILDREN as C
 from services.models import DEADLINES as D
 from services.models import JOURNEYS as J
@@ -421,47 +422,46 @@ def list_escalations(
 
 
 def _open_escalation(query: Any) -> Any:
-    """Narrow a query over notices joined to their deadline to the open escalations: the
-    SQL form of :func:`escalation_status` == "open" (not acknowledged, at no rung of the
-    same deadline and due date, and the deadline still open for that due date)."""
+    """Narrow a query over notices joined to their deadline (:func:`_notice_deadline`) to
+    the open escalations: the SQL form of :func:`escalation_status` == "open" (not
+    acknowledged, at no rung of the same deadline and due date, and the deadline still open
+    for that due date)."""
     return query.where(
         and_(
             N.c.category == "escalation",
             N.c.acknowledged_at.is_(None),
             D.c.status == "open",
-            D.c.due_on == N.c.due_on,
             ~_acked_sibling(),
         )
     )
 
 
-@dataclass(frozen=True)
-class EscalationKeys:
-    """A page of the open escalated deadlines: how many the user sees, how many the filters
-    leave, and this page's (deadline id, due date) in the list's order (due date first)."""
+def _notice_deadline() -> Any:
+    """Notices joined to their deadline as it stands for the notice's due date.
 
-    total: int
-    shown: int
-    keys: list[tuple[int, date]]
-    page: int
-    pages: int
+    ``due_on <= and >=`` is ``due_on =`` (either NULL fails both), written so for
+    PostgreSQL's planner: it multiplies an equality's selectivity (one in the due dates'
+    distinct values) with the key's, expected 4 rows of 134,000 at national size, and so
+    hashed a scan of all 7.7 million deadlines instead of walking the open escalations'
+    index and stopping after a page; two inequalities it prices at a third each, and walks
+    (issue 12, item 4)."""
+    return N.join(
+        D,
+        and_(D.c.id == N.c.deadline_id, D.c.due_on <= N.c.due_on, D.c.due_on >= N.c.due_on),
+    )
 
 
-def open_escalation_keys(
-    engine: Engine,
-    principal: Principal,
-    *,
-    team: str | None = None,
-    journey_type: str | None = None,
-    level: str | None = None,
-    page: int = 1,
-    per_page: int = 25,
-) -> EscalationKeys:
-    """The open escalated deadlines, counted and paged in SQL: one group per deadline and
-    due date, as :func:`notifications.escalation_groups.group_escalations` makes them, so a
-    page reads only its own 25 groups' rows, however many are open (issue 12, item 4).
-    ``level`` keeps the groups whose highest rung is that level (an unknown level: none)."""
-    teams = _team_filter(principal, MANAGER_ROLES)
+def _escalation_groups(
+    teams: frozenset[str] | None, team: str | None = None, journey_type: str | None = None
+) -> Any:
+    """The open escalated deadlines, one row per deadline and due date as
+    :func:`notifications.escalation_groups.group_escalations` makes them: journey type,
+    team, and ``top``, the rank of the highest rung reached. Grouped in the order of the
+    partial index ``ix_notice_open_escalation`` (due date, deadline), the list's order.
+
+    ``team`` and ``journey_type`` keep one team's or type's groups, filtered before the
+    grouping (a group's notices share one deadline, so one child and journey): a filter on
+    the grouped rows would be estimated at a few rows and walk nothing."""
     seniority = func.max(
         case(*((N.c.step == f"escalate_{lvl}", rank) for lvl, rank in SENIORITY.items()), else_=0)
     )
@@ -473,39 +473,155 @@ def open_escalation_keys(
             func.min(C.c.team).label("team"),
             seniority.label("top"),
         ).select_from(
-            N.join(D, D.c.id == N.c.deadline_id)
+            _notice_deadline()
             .outerjoin(J, J.c.id == N.c.journey_id)
             .outerjoin(C, C.c.id == N.c.child_id)
         )
-    ).group_by(N.c.deadline_id, N.c.due_on)
+    ).group_by(N.c.due_on, N.c.deadline_id)
     if teams is not None:
         groups = groups.where(C.c.team.in_(sorted(teams)))
-    g = groups.subquery("open_groups")
+    if team is not None:
+        groups = groups.where(C.c.team == team)
+    if journey_type is not None:
+        groups = groups.where(J.c.type == journey_type)
+    return groups
+
+
+def escalation_group_counts(conn: Any) -> list[dict[str, Any]]:
+    """How many open escalated deadlines there are by team, journey type and highest rung
+    (``m``, its rank): the director's snapshot's ``escalation`` rows, counted by the
+    scheduler after each sweep so the page need not group every open escalation."""
+    g = _escalation_groups(None).subquery("open_groups")
+    return [
+        {"team": r.team, "journey_type": r.journey_type, "m": int(r.top), "n": int(r.n)}
+        for r in conn.execute(
+            select(g.c.team, g.c.journey_type, g.c.top, func.count().label("n")).group_by(
+                g.c.team, g.c.journey_type, g.c.top
+            )
+        )
+    ]
+
+
+def refresh_director_snapshot(engine: Engine, as_of: date) -> int:
+    """The scheduler's refresh of the director's snapshot: the figures and the open
+    escalations' counts (:func:`services.drift_snapshot.refresh_drift_snapshot`)."""
+    return refresh_drift_snapshot(engine, as_of, escalations=escalation_group_counts)
+
+
+def _counted_groups(
+    conn: Any, teams: frozenset[str] | None, as_of: date
+) -> tuple[datetime, list[tuple[str | None, str | None, int, int]]] | None:
+    """When the newest snapshot was computed and its open escalation counts the reader's
+    teams see (team, journey type, top rank, how many), if it counted them for ``as_of``;
+    None otherwise."""
+    snap = conn.execute(
+        select(
+            SNAPSHOTS.c.id,
+            SNAPSHOTS.c.as_of,
+            SNAPSHOTS.c.computed_at,
+            SNAPSHOTS.c.escalations_counted,
+        )
+        .order_by(SNAPSHOTS.c.id.desc())
+        .limit(1)
+    ).first()
+    if snap is None or snap.as_of != as_of or not snap.escalations_counted:
+        return None
+    query = select(COUNTS.c.team, COUNTS.c.journey_type, COUNTS.c.m, COUNTS.c.n).where(
+        COUNTS.c.snapshot_id == snap.id, COUNTS.c.figure == "escalation"
+    )
+    if teams is not None:
+        query = query.where(COUNTS.c.team.in_(sorted(teams)))
+    return snap.computed_at, [
+        (r.team, r.journey_type, int(r.m), int(r.n)) for r in conn.execute(query)
+    ]
+
+
+@dataclass(frozen=True)
+class EscalationKeys:
+    """A page of the open escalated deadlines: how many the user sees, how many the filters
+    leave, and this page's (deadline id, due date) in the list's order (due date first).
+    ``counted_at``: when the counts are the snapshot's (None: counted now)."""
+
+    total: int
+    shown: int
+    keys: list[tuple[int, date]]
+    page: int
+    pages: int
+    counted_at: datetime | None = None
+
+
+def open_escalation_keys(
+    engine: Engine,
+    principal: Principal,
+    *,
+    team: str | None = None,
+    journey_type: str | None = None,
+    level: str | None = None,
+    page: int = 1,
+    per_page: int = 25,
+    as_of: date | None = None,
+) -> EscalationKeys:
+    """The open escalated deadlines, counted and paged in SQL: one group per deadline and
+    due date, as :func:`notifications.escalation_groups.group_escalations` makes them, so a
+    page reads only its own 25 groups' rows, however many are open (issue 12, item 4).
+    ``level`` keeps the groups whose highest rung is that level (an unknown level: none).
+
+    With ``as_of``, the counts are the director's snapshot's when it counted them for that
+    day (:func:`refresh_director_snapshot`; grouping every open escalation cost seconds at
+    national size); the page's groups are always read now, by an index walk that stops
+    after them, and one more says whether a next page exists."""
+    teams = _team_filter(principal, MANAGER_ROLES)
+    g = _escalation_groups(teams).subquery("open_groups")
+    rank = SENIORITY.get(level, -1) if level is not None else None
     wanted: list[Any] = []
     if team is not None:
         wanted.append(g.c.team == team)
     if journey_type is not None:
         wanted.append(g.c.journey_type == journey_type)
-    if level is not None:
-        wanted.append(g.c.top == SENIORITY.get(level, -1))
-    shown_case = case((and_(*wanted), 1), else_=0) if wanted else literal(1)
+    if rank is not None:
+        wanted.append(g.c.top == rank)
+    counted_at: datetime | None = None
     with read_connection(engine) as conn:
-        total, shown = conn.execute(
-            select(func.count(), func.coalesce(func.sum(shown_case), 0)).select_from(g)
-        ).one()
-        pages = max(1, -(-int(shown) // per_page))
-        page = min(max(page, 1), pages)
-        keys = [
-            (r.deadline_id, r.due_on)
-            for r in conn.execute(
-                select(g.c.deadline_id, g.c.due_on)
-                .where(*wanted)
-                .order_by(g.c.due_on, g.c.deadline_id)
-                .limit(per_page)
-                .offset((page - 1) * per_page)
+        counted = _counted_groups(conn, teams, as_of) if as_of is not None else None
+        if counted is not None:
+            counted_at, rows = counted
+            total = sum(n for *_, n in rows)
+            shown = sum(
+                n
+                for row_team, row_type, top, n in rows
+                if (team is None or row_team == team)
+                and (journey_type is None or row_type == journey_type)
+                and (rank is None or top == rank)
             )
-        ]
-    return EscalationKeys(int(total), int(shown), keys, page, pages)
+        else:
+            shown_case = case((and_(*wanted), 1), else_=0) if wanted else literal(1)
+            total, shown = conn.execute(
+                select(func.count(), func.coalesce(func.sum(shown_case), 0)).select_from(g)
+            ).one()
+        pages = max(1, -(-int(shown) // per_page))
+        page_groups = _escalation_groups(teams, team, journey_type).subquery("page_groups")
+        page_query = (
+            select(page_groups.c.deadline_id, page_groups.c.due_on)
+            .where(*([page_groups.c.top == rank] if rank is not None else []))
+            .order_by(page_groups.c.due_on, page_groups.c.deadline_id)
+            .limit(per_page + 1)
+        )
+
+        def walk(number: int) -> list[tuple[int, date]]:
+            offset = (number - 1) * per_page
+            return [(r.deadline_id, r.due_on) for r in conn.execute(page_query.offset(offset))]
+
+        # Counted now, a page past the last is the last. The snapshot's counts may lag the
+        # list (escalated or answered since): a page past them is walked first, and only
+        # one that holds nothing falls back to their last.
+        page = max(page, 1) if counted is not None else min(max(page, 1), pages)
+        keys = walk(page)
+        if not keys and page > pages:
+            page = pages
+            keys = walk(page)
+    # One more than the page: a next page, whatever the (snapshot's) counts say.
+    pages = max(pages, page + 1 if len(keys) > per_page else page)
+    return EscalationKeys(int(total), int(shown), keys[:per_page], page, pages, counted_at)
 
 
 def acknowledge(engine: Engine, notice_id: int, principal: Principal, comment: str) -> None:

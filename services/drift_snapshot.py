@@ -22,10 +22,23 @@ the newer.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import Engine, and_, case, delete, func, insert, select
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    Engine,
+    and_,
+    case,
+    delete,
+    false,
+    func,
+    insert,
+    select,
+)
 from sqlmodel import Field, SQLModel
 
 from services.access import Principal
@@ -56,6 +69,12 @@ class DriftSnapshot(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     as_of: date  # the date the figures are for (overdue: due before it)
     computed_at: datetime  # when the figures were read (the page shows it)
+    # Whether the open escalations were counted too (``escalation`` rows, migration 0033):
+    # they are the notifications' (a floor above), counted by the scheduler's refresh.
+    escalations_counted: bool = Field(
+        default=False,
+        sa_column=Column(Boolean, nullable=False, server_default=false()),
+    )
 
 
 class DriftCount(SQLModel, table=True):
@@ -64,7 +83,9 @@ class DriftCount(SQLModel, table=True):
     ``figure`` is ``cell`` (open deadlines of a team and journey type due before the
     window ends: ``n`` overdue, ``m`` in all) or ``breach`` (deadlines of a team missed:
     ``status`` open or met, ``month`` the month they fell due within the chart's twelve,
-    None before them; ``n`` how many). Team is None for a panel meeting's own deadlines."""
+    None before them; ``n`` how many) or ``escalation`` (open escalated deadlines of a team
+    and journey type whose highest rung has rank ``m``: ``n`` how many; only in a snapshot
+    with ``escalations_counted``). Team is None for a panel meeting's own deadlines."""
 
     __tablename__: ClassVar[Any] = "drift_count"
 
@@ -137,18 +158,39 @@ def _compute(conn: Any, as_of: date) -> list[dict[str, Any]]:
     return rows
 
 
-def refresh_drift_snapshot(engine: Engine, as_of: date) -> int:
+def refresh_drift_snapshot(
+    engine: Engine,
+    as_of: date,
+    *,
+    escalations: Callable[[Connection], list[dict[str, Any]]] | None = None,
+) -> int:
     """Compute the director's figures as of ``as_of`` for every team and store them as the
     newest snapshot (older ones deleted in the same transaction). Returns its id.
+
+    ``escalations`` adds the open escalation groups' counts (``escalation`` rows: team,
+    journey type, ``m`` the highest rung's rank, ``n`` how many), read in the same view as
+    the figures; the notifications count them (``notifications.service``, a floor above),
+    and the snapshot then says so (``escalations_counted``).
 
     A system job (the scheduler's, after each sweep): no principal; the page scopes the
     counts to the reader's teams when it reads them."""
     computed_at = now_utc()
     with read_connection(engine) as conn:
         rows = _compute(conn, as_of)
+        if escalations is not None:
+            rows += [
+                {"figure": "escalation", "status": None, "month": None, **r}
+                for r in escalations(conn)
+            ]
     with write_connection(engine) as conn:
         snapshot_id = insert_id(
-            conn.execute(insert(SNAPSHOTS).values(as_of=as_of, computed_at=computed_at))
+            conn.execute(
+                insert(SNAPSHOTS).values(
+                    as_of=as_of,
+                    computed_at=computed_at,
+                    escalations_counted=escalations is not None,
+                )
+            )
         )
         if rows:
             conn.execute(insert(COUNTS), [{**r, "snapshot_id": snapshot_id} for r in rows])

@@ -1,6 +1,7 @@
 """The director's figures as a snapshot (services.drift_snapshot): the scheduler's sweep job
 refreshes it, it matches the figures computed from the data after transitions and a sweep
-(for the whole authority and for one team's manager), and the page shows it with its time."""
+(for the whole authority and for one team's manager), and the page shows it with its time.
+The scheduler's refresh counts the open escalations too; the page's list of them stays live."""
 
 from __future__ import annotations
 
@@ -11,14 +12,43 @@ from sqlalchemy import Engine
 from notifications.dispatcher import DispatchConfig
 from notifications.policy import Policies
 from notifications.scheduler import ReminderJobs
+from notifications.service import EscalationKeys, open_escalation_keys
 from notifications.sweep import Channels, sweep
+from services.access import Principal
 from services.clock import today
 from services.drift import drift_figures
 from services.drift_snapshot import current_figures, refresh_drift_snapshot, snapshot_figures
 from services.users import load_principal
-from tests.web.test_web_director import Drift, WebAs, _ago, _journey, _summary, drift
+from tests.web.test_web_director import (
+    Drift,
+    WebAs,
+    _ack_ids,
+    _ago,
+    _group_of,
+    _journey,
+    _section,
+    _summary,
+    drift,
+)
 
 __all__ = ["drift"]  # the fixture, used by name
+
+
+def _jobs(engine: Engine, policies: Policies) -> ReminderJobs:
+    return ReminderJobs(
+        engine=engine,
+        policies=policies,
+        channels=Channels(),
+        dispatch_config=DispatchConfig(base_url="http://127.0.0.1:8000"),
+        today=today,
+    )
+
+
+def _keys(engine: Engine, principal: Principal, **kw: object) -> tuple[EscalationKeys, ...]:
+    """The open escalations' page counted now, and from today's snapshot."""
+    live = open_escalation_keys(engine, principal, **kw)  # type: ignore[arg-type]
+    kept = open_escalation_keys(engine, principal, as_of=today(), **kw)  # type: ignore[arg-type]
+    return live, kept
 
 
 def test_snapshot_matches_the_recomputation_after_transitions_and_a_sweep(
@@ -79,3 +109,72 @@ def test_the_page_shows_the_snapshot_and_its_time(
     assert 'id="figures-as-of"' in html
     assert _summary(html)["deadlines missed"] == 3
     assert _summary(html)["overdue deadlines"] == 2
+
+
+FILTERS: tuple[dict[str, object], ...] = (
+    {},
+    {"team": "north"},
+    {"team": "south"},
+    {"journey_type": "care_proceedings"},
+    {"journey_type": "adoption"},
+    {"level": "service_director"},
+    {"level": "team_manager"},
+    {"level": "no_such_level"},
+    {"per_page": 1},
+    {"per_page": 1, "page": 2},
+    {"per_page": 1, "page": 9},
+)
+
+
+def test_the_scheduler_counts_the_open_escalations_and_the_page_lists_them_live(
+    drift: Drift, engine: Engine, policies: Policies, web_as: WebAs
+) -> None:
+    director = load_principal(engine, drift.staff.sd.user_id)
+    manager = load_principal(engine, drift.staff.tm.user_id)
+    assert director is not None and manager is not None
+    # A snapshot refreshed without them has no escalation counts: they are counted now.
+    refresh_drift_snapshot(engine, today())
+    assert open_escalation_keys(engine, director, as_of=today()).counted_at is None
+
+    jobs = _jobs(engine, policies)
+    jobs.run_sweep()
+    for principal in (director, manager):
+        for filters in FILTERS:
+            live, kept = _keys(engine, principal, **filters)
+            assert live.counted_at is None and kept.counted_at is not None
+            assert (kept.total, kept.shown, kept.keys, kept.page, kept.pages) == (
+                live.total,
+                live.shown,
+                live.keys,
+                live.page,
+                live.pages,
+            ), (principal.roles, filters)
+    live, kept = _keys(engine, director)
+    assert kept.total == 2 and len(kept.keys) == 2
+    assert _keys(engine, manager, team="south")[1].shown == 0  # not the manager's team
+
+    user = web_as(drift.staff.sd)
+    html = user.get("/director").text
+    assert "due-soon and open-escalation counts as of" in html
+    assert "(as of the counts above)" in html
+    assert _summary(html)["open escalations"] == 2
+
+    # Acknowledged: the list is live at once, the count is the snapshot's until the next.
+    (notice_id,) = _ack_ids(_group_of(html, "C-0100"))
+    done = user.post(f"/director/escalations/{notice_id}/acknowledge", {"comment": "Booked."})
+    assert done.status_code == 303
+    after = user.get("/director").text
+    escalations = _section(after, "open-escalations", "deadlines")
+    assert "C-0100" not in escalations and "C-0200" in escalations
+    assert _summary(after)["open escalations"] == 2
+    jobs.run_sweep()
+    assert _summary(user.get("/director").text)["open escalation"] == 1
+
+    # Escalated after the snapshot: the counts lag, but the walk finds the page after them.
+    _journey(drift.staff.sw, "C-0900", "permanence_planning", _ago(90))
+    sweep(engine, policies, today())
+    live, kept = _keys(engine, director, per_page=1)
+    assert (live.total, kept.total) == (2, 1)
+    assert kept.pages == 2 and kept.keys == live.keys  # one more than the counts say
+    live, kept = _keys(engine, director, per_page=1, page=2)
+    assert kept.keys == live.keys and len(kept.keys) == 1

@@ -141,6 +141,7 @@ def _director_page(
         level=level,
         page=page,
         per_page=ESCALATIONS_PER_PAGE,
+        as_of=as_of,
     )
     page, pages, start = found.page, found.pages, (found.page - 1) * ESCALATIONS_PER_PAGE
     by_key = {
@@ -202,6 +203,8 @@ def _director_page(
         # The figures' own time when they are the scheduler's snapshot (London time).
         "figures_at": figures.computed_at.astimezone(LONDON) if figures.computed_at else None,
         "open_escalations": found.total,
+        # The open escalations' counts are the snapshot's too when it counted them.
+        "escalations_counted": found.counted_at is not None,
         "journey_types": JOURNEY_TYPES,
         "team": team,
         "journey_type": journey_type,
