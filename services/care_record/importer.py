@@ -32,7 +32,10 @@ Journeys from the record (item 5): after a child's rows are written, in the same
 :func:`services.care_record.journeys.derive_journeys` starts and advances the child's
 journeys through the journey service, back-dated, as the import's system user; the report
 counts the journeys started and the events recorded (a dry run counts them and writes
-nothing). An unchanged child is not looked at again, so a re-import records no event.
+nothing). A child created by this import has no journeys to look up, so its journeys are
+planned in memory by the same engine code and written together, one ``executemany`` per
+table (``services.journey_batch``): the same rows, a fraction of the statements. An
+unchanged child is not looked at again, so a re-import records no event.
 
 Item 10: the report names children by the return's child id only; rejections carry values
 made safe by ``rejections.safe_value``; log lines carry counts only.

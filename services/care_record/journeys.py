@@ -16,6 +16,11 @@ checks, history and deadlines as an event fired on the API:
 The actor is the import's system user (:data:`IMPORT_USERNAME`, who cannot sign in); every
 event's data carries ``import_id``, ``source_file`` and ``source_row`` beside its fields.
 
+A child the import has just created has no journeys, so nothing is looked up for it: its
+starts and events are planned on :class:`services.journey_batch.NewJourneys` (the engine's
+planning, as the service plans them) and written together once planned; the steps below
+are the same for either writer.
+
 Nothing twice, nothing rewound: a journey of the type that already exists is advanced only
 while every event on it came from an import, and only by the steps the record shows beyond
 where it stands; a journey a person moved, or one past what the record shows, is left as it
