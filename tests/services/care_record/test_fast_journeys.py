@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -52,7 +52,7 @@ def ticking(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
     the returned function starts the count again. Two runs that stamp the same rows in the
     same order then stamp them alike, and a row stamped by the wrong transition shows."""
     start = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-    ticks = iter(())  # type: Iterator[int]
+    ticks: Iterator[int] = iter(())
 
     def now() -> datetime:
         return start + timedelta(microseconds=next(ticks))
@@ -122,16 +122,17 @@ def _generated(folder: Path) -> list[Path]:
     return sorted(folder.glob("*.csv"))
 
 
-def _returns(tmp: Path) -> dict[str, tuple[list[Path], date]]:
-    (tmp / "small").mkdir()
-    (tmp / "timeline").mkdir()
-    (tmp / "generated").mkdir()
-    return {
-        "small": (small_return(tmp / "small").write(), date(2026, 11, 1)),
-        "timeline": (timeline_return(tmp / "timeline").write(), date(2026, 11, 1)),
-        "fake": (sorted(fake_data_folder().glob("*.csv")), date(2026, 3, 31)),
-        "generated": (_generated(tmp / "generated"), date(2026, 3, 31)),
-    }
+def _return(tmp: Path, which: str) -> tuple[list[Path], date]:
+    """The return ``which`` with the day it is imported as of."""
+    folder = tmp / which
+    folder.mkdir()
+    if which == "small":
+        return small_return(folder).write(), date(2026, 11, 1)
+    if which == "timeline":
+        return timeline_return(folder).write(), date(2026, 11, 1)
+    if which == "fake":
+        return sorted(fake_data_folder().glob("*.csv")), date(2026, 3, 31)
+    return _generated(folder), date(2026, 3, 31)
 
 
 @pytest.mark.parametrize("which", ["small", "timeline", "fake", "generated"])
@@ -142,7 +143,7 @@ def test_the_fast_path_writes_the_rows_one_by_one_writes(
     writes: list[int],
     which: str,
 ) -> None:
-    paths, day = _returns(tmp_path)[which]
+    paths, day = _return(tmp_path, which)
 
     def run(*, fast: bool) -> tuple[ImportReport, dict[str, list[dict[str, Any]]]]:
         _fresh(engine, ticking)
@@ -167,7 +168,7 @@ def test_the_fast_path_writes_the_rows_one_by_one_writes(
 def test_a_re_import_after_the_fast_path_writes_nothing(
     engine: Engine, tmp_path: Path, ticking: Callable[[], None], writes: list[int]
 ) -> None:
-    paths, day = _returns(tmp_path)["generated"]
+    paths, day = _return(tmp_path, "generated")
     _fresh(engine, ticking)
     first = import_return(engine, paths, as_of=day)
     assert first.events_recorded > 0 and writes
