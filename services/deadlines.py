@@ -62,6 +62,14 @@ def missed_open(as_of: date) -> ColumnElement[bool]:
     )
 
 
+def before_service(status: str, due_on: date, day: date) -> bool:
+    """Whether a deadline the care-record import has just written, with ``status`` and
+    ``due_on``, fell due before the child's record entered the service on ``day``: the rule
+    :func:`mark_before_service` applies to the rows it touched, for rows not yet written
+    (``services.journey_batch``)."""
+    return status == "open" and due_on < day
+
+
 def mark_before_service(conn: Connection, child_id: int, *, since: datetime, day: date) -> int:
     """After the care-record import wrote a child's journeys (in its savepoint): mark
     the open deadlines it opened or moved (changed at or after ``since``) that fell due

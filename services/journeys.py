@@ -201,6 +201,24 @@ def _deadlines_after(
     return rows
 
 
+def new_journey_values(
+    jm: Any, child_id: int, started_on: date, plan: TransitionPlan, stamp: Any
+) -> dict[str, Any]:
+    """The ``journey`` row a start planned as ``plan`` writes (version 1)."""
+    return {
+        "child_id": child_id,
+        "type": jm.definition.type,
+        "state": plan.to_state,
+        "status": "closed" if plan.closes else "active",
+        "version": 1,
+        "definition_version": jm.definition.version,
+        "started_on": started_on,
+        "data": plan.journey_data,
+        "created_at": stamp,
+        "updated_at": stamp,
+    }
+
+
 def _changed_just_now() -> StaleVersion:
     return StaleVersion("The journey was changed by someone else just now; reload and try again.")
 
@@ -419,32 +437,18 @@ class JourneyService:
             )
         if started_on is None:
             started_on = child.looked_after_since or today()
-        plan = plan_start(
+        plan = self.plan_new(
             jm,
+            ChildFacts(child.id, child.looked_after_since, child.legal_status),
             started_on=started_on,
             data=data,
-            actor=principal.actor,
-            child=ChildFacts(child.id, child.looked_after_since, child.legal_status),
-            today=today(),
-            policy=self.policy,
+            principal=principal,
+            provenance=provenance,
         )
-        if provenance:
-            plan = replace(plan, event_data={**plan.event_data, **provenance})
         stamp = now_utc()
         journey_id = insert_id(
             conn.execute(
-                insert(J).values(
-                    child_id=child_id,
-                    type=journey_type,
-                    state=plan.to_state,
-                    status="closed" if plan.closes else "active",
-                    version=1,
-                    definition_version=jm.definition.version,
-                    started_on=started_on,
-                    data=plan.journey_data,
-                    created_at=stamp,
-                    updated_at=stamp,
-                )
+                insert(J).values(new_journey_values(jm, child_id, started_on, plan, stamp))
             )
         )
         started = Transition(
@@ -484,8 +488,9 @@ class JourneyService:
             self._check_read(row, journey_id, principal, expected_version)
             deadlines = [DeadlineView(*r) for r in deadline_rows]
             if provenance:
-                t = self._plan(row, deadlines, event, occurred_on, data, principal)
-                t = replace(t, plan=replace(t.plan, event_data={**t.plan.event_data, **provenance}))
+                t = self.plan_transition(
+                    row, deadlines, event, occurred_on, data, principal, provenance
+                )
                 new_ids = journey_store.write(conn, t)
                 if new_ids is None:
                     raise _changed_just_now()
@@ -531,7 +536,7 @@ class JourneyService:
             row, deadline_rows = await journey_store.read_async(pg, dialect, journey_id)
             self._check_read(row, journey_id, principal, expected_version)
             deadlines = [DeadlineView(*r) for r in deadline_rows]
-            t = self._plan(row, deadlines, event, occurred_on, data, principal)
+            t = self.plan_transition(row, deadlines, event, occurred_on, data, principal)
             if not journey_store.one_statement(t.plan):
                 # Rare (changes that interact): the statements one by one, in a thread.
                 return await asyncio.to_thread(self.fire, *args, **kw)
@@ -580,13 +585,39 @@ class JourneyService:
         version checked) and write it: the engine's refusals are raised before any write."""
         if deadlines is None:
             deadlines = _deadline_views(conn, row.id)
-        t = self._plan(row, deadlines, event, occurred_on, data, principal)
+        t = self.plan_transition(row, deadlines, event, occurred_on, data, principal)
         new_ids = journey_store.write(conn, t)
         if new_ids is None:
             raise _changed_just_now()
         return self._answer(row, t, deadlines, new_ids, principal)
 
-    def _plan(
+    def plan_new(
+        self,
+        jm: Any,
+        child: ChildFacts,
+        *,
+        started_on: date,
+        data: Mapping[str, Any] | None,
+        principal: Principal,
+        provenance: Mapping[str, Any] | None = None,
+    ) -> TransitionPlan:
+        """The start of a journey of the machine ``jm`` for ``child`` as the engine plans it
+        (its refusals raised here, before anything is written), with ``provenance`` beside
+        the start event's checked fields."""
+        plan = plan_start(
+            jm,
+            started_on=started_on,
+            data=data,
+            actor=principal.actor,
+            child=child,
+            today=today(),
+            policy=self.policy,
+        )
+        if provenance:
+            plan = replace(plan, event_data={**plan.event_data, **provenance})
+        return plan
+
+    def plan_transition(
         self,
         row: Any,
         deadlines: list[DeadlineView],
@@ -594,9 +625,11 @@ class JourneyService:
         occurred_on: date,
         data: Mapping[str, Any] | None,
         principal: Principal,
+        provenance: Mapping[str, Any] | None = None,
     ) -> Transition:
-        """The change ``event`` makes to the journey ``row`` with ``deadlines`` (the engine's
-        refusals are raised here, before anything is written)."""
+        """The change ``event`` makes to the journey ``row`` (as :data:`LOAD` reads it, or as
+        a caller holds it in memory) with ``deadlines`` (the engine's refusals are raised
+        here, before anything is written); ``provenance`` is stored beside the event's data."""
         jm = self.registry.get(row.type, row.definition_version)
         open_deadlines = {(d.kind, d.ref): d.due_on for d in deadlines if d.status == "open"}
         plan = plan_event(
@@ -609,6 +642,8 @@ class JourneyService:
             today=today(),
             policy=self.policy,
         )
+        if provenance:
+            plan = replace(plan, event_data={**plan.event_data, **provenance})
         return Transition(
             journey_id=row.id,
             child_id=row.child_id,

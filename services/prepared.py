@@ -15,7 +15,7 @@ Statements run on the connection's DBAPI connection, inside the transaction the
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -116,6 +116,15 @@ class Prepared:
         else:
             cursor.execute(sql, args)
         return cursor
+
+    def sql(self, dialect: Dialect) -> str:
+        """The statement's SQL text for ``dialect``."""
+        return self._compile(dialect).sql
+
+    def executemany(self, cursor: Any, dialect: Dialect, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Run once per row of ``rows`` in one driver ``executemany`` on ``cursor`` (psycopg
+        sends it in pipeline mode: one round trip, not one per row)."""
+        cursor.executemany(self.sql(dialect), [self.bind(dialect, r)[1] for r in rows])
 
     def convert(self, dialect: Dialect, raw: Any) -> Any:
         """A driver row as a named tuple with converted values (None stays None)."""

@@ -32,7 +32,10 @@ Journeys from the record (item 5): after a child's rows are written, in the same
 :func:`services.care_record.journeys.derive_journeys` starts and advances the child's
 journeys through the journey service, back-dated, as the import's system user; the report
 counts the journeys started and the events recorded (a dry run counts them and writes
-nothing). An unchanged child is not looked at again, so a re-import records no event.
+nothing). A child created by this import has no journeys to look up, so its journeys are
+planned in memory by the same engine code and written together, one ``executemany`` per
+table (``services.journey_batch``): the same rows, a fraction of the statements. An
+unchanged child is not looked at again, so a re-import records no event.
 
 Item 10: the report names children by the return's child id only; rejections carry values
 made safe by ``rejections.safe_value``; log lines carry counts only.
@@ -80,6 +83,7 @@ from services.children import move_open_deadlines
 from services.clock import now_utc
 from services.db import insert_id, write_connection
 from services.deadlines import mark_before_service
+from services.journey_batch import NewJourneys
 from services.journeys import JourneyService
 from services.models import CHILDREN as C
 from services.models import TEAMS as T
@@ -503,6 +507,7 @@ class _Run:
     teams: frozenset[str]
     started_at: Any
     journeys: JourneyService | None = None
+    fast_journeys: bool = True
     import_id: int | None = None
     principal: Principal | None = None
 
@@ -548,6 +553,7 @@ def import_return(
     as_of: date | None = None,
     names: Mapping[str, str] | None = None,
     journeys: JourneyService | None = None,
+    fast_journeys: bool = True,
 ) -> ImportReport:
     """Import the return in ``paths`` (see the module's docstring) and report what changed.
 
@@ -556,7 +562,10 @@ def import_return(
     report and the stored sources (an upload's own file name instead of its temporary path).
     Raises :class:`ImportRefused` when the files cannot be read as a return, naming the
     authorities when a file holds several and ``la`` is None; :class:`lock.ImportBusy`
-    (409) when another import or dry run is running (``lock.py``).
+    (409) when another import or dry run is running (``lock.py``). ``fast_journeys=False``
+    derives a new child's journeys one by one through the journey service, as an existing
+    child's are, instead of in memory and written together (``services.journey_batch``):
+    the same rows, slower; the reference the fast path is tested and measured against.
     """
     with import_lock(engine):
         report = _import_locked(
@@ -568,6 +577,7 @@ def import_return(
             as_of=as_of,
             names=names,
             journeys=journeys,
+            fast_journeys=fast_journeys,
         )
         if report.import_id is not None:
             _refresh_cohorts(engine)
@@ -599,6 +609,7 @@ def _import_locked(
     as_of: date | None,
     names: Mapping[str, str] | None,
     journeys: JourneyService | None,
+    fast_journeys: bool,
 ) -> ImportReport:
     day = as_of if as_of is not None else today_london()
     given = [str(p) for p in paths]
@@ -639,6 +650,7 @@ def _import_locked(
         journeys=journeys
         if journeys is not None
         else JourneyService(engine, states.build_registry(), Policy()),
+        fast_journeys=fast_journeys,
     )
     for rejection in care_return.unattached:
         run.reject(rejection)
@@ -1177,6 +1189,21 @@ def _write_child(
                         .values(withdrawn_by=import_id)
                     )
             if run.journeys is not None:
+                # A child created here has no journeys yet: its journeys are planned in
+                # memory and written together, already marked (services.journey_batch).
+                new = (
+                    NewJourneys(
+                        run.journeys,
+                        principal,
+                        child_id=child_pk,
+                        team=values["team"],
+                        looked_after_since=values["looked_after_since"],
+                        legal_status=values["legal_status"],
+                        social_worker_id=values["allocated_social_worker_id"],
+                    )
+                    if found is None and run.fast_journeys
+                    else None
+                )
                 derived = derive_journeys(
                     conn,
                     run.journeys,
@@ -1186,8 +1213,9 @@ def _write_child(
                     import_id=import_id,
                     name=run.name,
                     day=day,
+                    new=new,
                 )
-                if derived.events:
+                if derived.events and new is None:
                     # Back-dated deadlines wait for the social worker (services.deadlines).
                     mark_before_service(conn, child_pk, since=stamp, day=day)
     except EngineError as exc:

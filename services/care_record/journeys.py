@@ -16,6 +16,11 @@ checks, history and deadlines as an event fired on the API:
 The actor is the import's system user (:data:`IMPORT_USERNAME`, who cannot sign in); every
 event's data carries ``import_id``, ``source_file`` and ``source_row`` beside its fields.
 
+A child the import has just created has no journeys, so nothing is looked up for it: its
+starts and events are planned on :class:`services.journey_batch.NewJourneys` (the engine's
+planning, as the service plans them) and written together once planned; the steps below
+are the same for either writer.
+
 Nothing twice, nothing rewound: a journey of the type that already exists is advanced only
 while every event on it came from an import, and only by the steps the record shows beyond
 where it stands; a journey a person moved, or one past what the record shows, is left as it
@@ -25,6 +30,7 @@ the words :data:`NOT_IN_RETURN`, so the social worker sees they came from the re
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -40,6 +46,7 @@ from services.care_record.derive import (
 from services.care_record.records import ChildRecord, Source
 from services.clock import now_utc
 from services.db import insert_id
+from services.journey_batch import NewJourneys
 from services.journeys import JourneyService
 from services.models import JOURNEY_EVENTS as E
 from services.models import JOURNEYS as J
@@ -186,6 +193,71 @@ def adoption_facts(record: ChildRecord, day: date) -> tuple[int, dict[str, tuple
     return level, facts
 
 
+class _Through:
+    """Starts and events through :class:`JourneyService` one by one, in the caller's
+    transaction (a child that may already have journeys); a handle is the journey's id and
+    version, kept current."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        service: JourneyService,
+        principal: Principal,
+        child_pk: int,
+        provenance: Callable[[Source], dict[str, Any]],
+    ) -> None:
+        self.conn = conn
+        self.service = service
+        self.principal = principal
+        self.child_pk = child_pk
+        self.provenance = provenance
+
+    def start(self, kind: str, on: date, source: Source) -> list[int]:
+        view = self.service.start(
+            self.child_pk,
+            kind,
+            started_on=on,
+            data=None,
+            principal=self.principal,
+            conn=self.conn,
+            provenance=self.provenance(source),
+        )
+        return [view.id, view.version]
+
+    def fire(
+        self, handle: list[int], event: str, on: date, source: Source, data: dict[str, Any]
+    ) -> None:
+        view = self.service.fire(
+            handle[0],
+            event=event,
+            expected_version=handle[1],
+            occurred_on=on,
+            data=data,
+            principal=self.principal,
+            conn=self.conn,
+            provenance=self.provenance(source),
+        )
+        handle[1] = view.version
+
+
+class _Held:
+    """Starts and events planned on a new child's journeys held in memory
+    (:class:`services.journey_batch.NewJourneys`, written once the child's are all planned);
+    a handle is the journey's position."""
+
+    def __init__(self, new: NewJourneys, provenance: Callable[[Source], dict[str, Any]]) -> None:
+        self.new = new
+        self.provenance = provenance
+
+    def start(self, kind: str, on: date, source: Source) -> int:
+        return self.new.start(kind, started_on=on, provenance=self.provenance(source))
+
+    def fire(self, handle: int, event: str, on: date, source: Source, data: dict[str, Any]) -> None:
+        self.new.fire(
+            handle, event=event, occurred_on=on, data=data, provenance=self.provenance(source)
+        )
+
+
 def derive_journeys(
     conn: Connection,
     service: JourneyService,
@@ -196,47 +268,44 @@ def derive_journeys(
     import_id: int,
     name: Any,
     day: date,
+    new: NewJourneys | None = None,
 ) -> Derived:
     """Bring one child's journeys up to what ``record`` shows on ``day`` (module docstring).
 
-    ``name`` maps a source's file to how the report names it. Raises what the engine raises
-    (the importer's savepoint then drops the child's rows with its journeys).
+    ``name`` maps a source's file to how the report names it. ``new`` is given for a child
+    created in this transaction: it has no journeys, so none is looked up, and the starts
+    and events are planned on ``new`` and written together (``services.journey_batch``)
+    instead of one by one through ``service``; the same steps either way. Raises what the
+    engine raises (the importer's savepoint then drops the child's rows with its journeys).
     """
     done = Derived()
     period = current_period_of_care(record, day)
     if period is None and not record.episodes:
         return done
-    existing = _existing(conn, child_pk, principal.user_id)
 
-    def start(kind: str, on: date, source: Source) -> tuple[int, int]:
-        view = service.start(
-            child_pk,
-            kind,
-            started_on=on,
-            data=None,
-            principal=principal,
-            conn=conn,
-            provenance=_provenance(import_id, source, name(source.file)),
-        )
+    def provenance(source: Source) -> dict[str, Any]:
+        return _provenance(import_id, source, name(source.file))
+
+    writer: Any
+    if new is not None:
+        existing: dict[str, _Existing] = {}
+        writer = _Held(new, provenance)
+    else:
+        existing = _existing(conn, child_pk, principal.user_id)
+        writer = _Through(conn, service, principal, child_pk, provenance)
+
+    def start(kind: str, on: date, source: Source) -> Any:
+        handle = writer.start(kind, on, source)
         done.started += 1
         done.events += 1
-        return view.id, view.version
+        return handle
 
-    def fire(
-        jid: int, version: int, event: str, on: date, source: Source, data: dict[str, Any]
-    ) -> int:
-        view = service.fire(
-            jid,
-            event=event,
-            expected_version=version,
-            occurred_on=on,
-            data=data,
-            principal=principal,
-            conn=conn,
-            provenance=_provenance(import_id, source, name(source.file)),
-        )
+    def fire(handle: Any, event: str, on: date, source: Source, data: dict[str, Any]) -> None:
+        writer.fire(handle, event, on, source, data)
         done.events += 1
-        return view.version
+
+    def held(journey: _Existing) -> list[int]:
+        return [journey.id, journey.version]
 
     # What a later extract ended: closed only where the import alone moved the journey.
     ended = _ended(record, day, period)
@@ -244,8 +313,7 @@ def derive_journeys(
     if ended.parents and pwp is not None and pwp.status == "active" and not pwp.by_person:
         on, source, words = ended.parents
         fire(
-            pwp.id,
-            pwp.version,
+            held(pwp),
             "end_placement",
             max(on, pwp.started_on),
             source,
@@ -256,8 +324,7 @@ def derive_journeys(
         if ended.care and pp is not None and pp.status == "active" and not pp.by_person:
             on, source, code = ended.care
             fire(
-                pp.id,
-                pp.version,
+                held(pp),
                 "cease_looked_after",
                 max(on, pp.started_on),
                 source,
@@ -271,14 +338,13 @@ def derive_journeys(
     pp = existing.get("permanence_planning")
     if pp is None or pp.status != "active":
         if pp is None:
-            jid, version = start("permanence_planning", period.start, first.source)
+            handle = start("permanence_planning", period.start, first.source)
             for review in reviews:
-                version = fire(jid, version, "hold_review", review.held_on, review.source, {})
+                fire(handle, "hold_review", review.held_on, review.source, {})
     elif not pp.by_person:
-        held = pp.events.get("hold_review", 0)
-        version = pp.version
-        for review in reviews[held:]:
-            version = fire(pp.id, version, "hold_review", review.held_on, review.source, {})
+        handle = held(pp)
+        for review in reviews[pp.events.get("hold_review", 0) :]:
+            fire(handle, "hold_review", review.held_on, review.source, {})
 
     # Placed with parents: the open episode's placement.
     current = period.episodes[-1]
@@ -292,10 +358,10 @@ def derive_journeys(
     if level and (ad is None or (ad.status == "active" and not ad.by_person)):
         if ad is None:
             sbpfa = facts.get("sbpfa") or facts.get("order") or facts["placed"]
-            jid, version = start("adoption", period.start, sbpfa[1])
+            handle = start("adoption", period.start, sbpfa[1])
             fired: dict[str, int] = {}
         else:
-            jid, version, fired = ad.id, ad.version, ad.events
+            handle, fired = held(ad), ad.events
         last = period.start
         for event, needs in _ADOPTION_STEPS:
             if needs > level:
@@ -305,7 +371,9 @@ def derive_journeys(
             when, source = _step_fact(event, facts)
             last = max(last, when)
             data = _step_data(event)
-            version = fire(jid, version, event, last, source, data)
+            fire(handle, event, last, source, data)
+    if new is not None:
+        new.write(conn, day=day)
     return done
 
 

@@ -98,7 +98,7 @@ def _planned(
     event, on, data = step
     row, deadline_rows = read(conn, journey_id)
     deadlines = [DeadlineView(*r) for r in deadline_rows]
-    return service._plan(row, deadlines, event, date.fromisoformat(on), data, principal)
+    return service.plan_transition(row, deadlines, event, date.fromisoformat(on), data, principal)
 
 
 @pytest.mark.parametrize(
