@@ -13,6 +13,7 @@ from sqlalchemy import Engine, func, select
 
 import states
 from services.access import Principal
+from services.care_record import lists
 from services.care_record.importer import import_return
 from services.care_record.journeys import IMPORT_USERNAME, NOT_IN_RETURN
 from services.care_record.models import CARE_CHILDREN
@@ -384,3 +385,49 @@ class TestAdoptedChild:
             "adoption": "placed",
         }
         assert [e[0] for e in adoption_events(engine, "ADO")][-1] == "move_in"
+
+    def test_the_adopted_child_waits_on_the_to_confirm_list_with_the_fact(
+        self, engine: Engine, tmp_path: Path
+    ) -> None:
+        import_return(engine, adopted_return(tmp_path).write(), as_of=AS_OF)
+        user = create_user(
+            engine, username="sm.list", password="pw-long-enough-1", roles=["service_manager"]
+        )
+        manager = Principal(user, "sm.list", frozenset({"service_manager"}), None)
+        rows = [
+            r
+            for r in lists.to_confirm(engine, manager, as_of=AS_OF).rows
+            if r.reason == lists.ADOPTED_WITHOUT_APPLICATION
+        ]
+        with read_connection(engine) as conn:
+            journey = conn.execute(
+                select(JOURNEYS.c.id).where(JOURNEYS.c.type == "adoption")
+            ).scalar_one()
+        # OLD's adoption is more than a year past: no journey, not on the list.
+        assert [(r.since, r.journey_id, r.dismissable) for r in rows] == [
+            (date(2026, 9, 1), journey, True)
+        ]
+        assert rows[0].fact == (
+            "The care record ends the period of care on 1 September 2026: Adopted: "
+            "application unopposed. The return holds no adoption application date, so the "
+            "adoption journey stands at \u201cLiving with the adoptive family\u201d: record "
+            "the application and the adoption order."
+        )
+        lodge_application(engine, "ADO", date(2026, 1, 15))
+        still = lists.to_confirm(engine, manager, as_of=AS_OF).rows
+        assert lists.ADOPTED_WITHOUT_APPLICATION in {r.reason for r in still}
+        service = JourneyService(engine, states.build_registry(), Policy())
+        with read_connection(engine) as conn:
+            version = conn.execute(
+                select(JOURNEYS.c.version).where(JOURNEYS.c.id == journey)
+            ).scalar_one()
+        service.fire(
+            journey,
+            event="grant_adoption_order",
+            expected_version=version,
+            occurred_on=date(2026, 9, 1),
+            data=None,
+            principal=manager,
+        )
+        after = lists.to_confirm(engine, manager, as_of=AS_OF).rows
+        assert lists.ADOPTED_WITHOUT_APPLICATION not in {r.reason for r in after}
