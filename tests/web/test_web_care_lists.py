@@ -19,9 +19,7 @@ from tests.web_support import WebUser
 def _listed(html: str, words: str) -> list[str]:
     """The children of the "to confirm" rows whose fact has ``words``, in order."""
     rows = html.split('<tr class="govuk-table__row">')[2:]
-    return [
-        re.findall(r'href="/children/\d+">(\w+)</a>', row)[0] for row in rows if words in row
-    ]
+    return [re.findall(r'href="/children/\d+">(\w+)</a>', row)[0] for row in rows if words in row]
 
 
 def test_the_lists_from_my_work_and_nothing_to_confirm(
