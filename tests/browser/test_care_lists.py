@@ -1,6 +1,8 @@
 """The care record's work lists in a real browser (issue 13 item 5): from My work to the
-"to confirm" list, the "nothing to confirm" form (its error, then done), and the "record and
-journeys disagree" list after a later extract. Every page checked with axe."""
+"to confirm" list (interim care orders and deadlines from before the service), a deadline's
+confirmation page from My work, the "nothing to confirm" form (its error, then done), and
+the "record and journeys disagree" list after a later extract. Every page checked with
+axe."""
 
 from __future__ import annotations
 
@@ -38,10 +40,24 @@ def test_to_confirm_then_disagreements(
     import_return(engine, later_extract(first, tmp_path / "two").write(), as_of=AS_OF)
 
     sign_in(page, "sw.north")
+    page.goto("/my-work?worker=all")  # the team's children (none is allocated to sw.north)
+    # The caseload's deadlines from before the service, each linked to its confirmation.
+    expect(page.locator("#before-service-count")).to_contain_text("fell due before")
+    check_page(page, "my-work-before-service")
+    page.locator("#before-service-deadlines a").first.click()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    assert "/confirm" in page.url
+    check_page(page, "my-work-deadline-confirm")
+
     page.goto("/my-work")
     page.get_by_role("link", name="Care record: to confirm").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("To confirm")
-    expect(page.locator("#to-confirm tbody tr")).to_have_count(2)
+    interim = page.locator("#to-confirm tbody tr", has_text="Interim care order since")
+    expect(interim).to_have_count(2)
+    deadline_rows = page.locator("#to-confirm tbody tr", has_text="fell due before")
+    expect(deadline_rows.first).to_be_visible()
+    # A deadline is recorded on the child's page, never as "nothing to confirm".
+    expect(deadline_rows.get_by_role("link", name="Nothing to confirm")).to_have_count(0)
     check_page(page, "care-to-confirm")
 
     page.get_by_role("link", name="Nothing to confirm for child ICOD").click()
@@ -52,7 +68,7 @@ def test_to_confirm_then_disagreements(
     page.get_by_label("Why there is nothing to confirm").fill("Proceedings are in Wales.")
     page.get_by_role("button", name="Record nothing to confirm").click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text("Recorded")
-    expect(page.locator("#to-confirm tbody tr")).to_have_count(1)
+    expect(interim).to_have_count(1)
 
     page.goto("/my-work")
     page.get_by_role("link", name="Care record and journeys disagree").click()
