@@ -106,7 +106,7 @@ CONFIRM_REASONS: tuple[Reason, ...] = (
         "Adopted on the care record; adoption journey not finished",
         "The care record ends the period of care on {since}: {reason_ceased}. The return "
         "holds no adoption application date, so the adoption journey stands at "
-        "\u201c{state}\u201d: record the application and the adoption order.",
+        "\u201c{state}\u201d: {todo}.",
         "Record the application on the adoption journey",
         "adoption",
     ),
@@ -402,6 +402,9 @@ def _adopted_members(conn: Connection, on: date) -> list[_Member]:
                     {
                         "reason_ceased": _label("REC", reason),
                         "state": _STATE_LABELS.get((row.type, row.state), row.state),
+                        "todo": "record the adoption order"
+                        if row.state == "application_lodged"
+                        else "record the application and the adoption order",
                     },
                     journey_id=row.id,
                 )

@@ -415,7 +415,10 @@ class TestAdoptedChild:
         )
         lodge_application(engine, "ADO", date(2026, 1, 15))
         still = lists.to_confirm(engine, manager, as_of=AS_OF).rows
-        assert lists.ADOPTED_WITHOUT_APPLICATION in {r.reason for r in still}
+        [waiting] = [r for r in still if r.reason == lists.ADOPTED_WITHOUT_APPLICATION]
+        assert waiting.fact.endswith(
+            "stands at \u201cAdoption order applied for\u201d: record the adoption order."
+        )
         service = JourneyService(engine, states.build_registry(), Policy())
         with read_connection(engine) as conn:
             version = conn.execute(
