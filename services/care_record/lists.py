@@ -374,41 +374,35 @@ def _ico_members(conn: Connection, on: date) -> list[_Member]:
 def _adopted_members(conn: Connection, on: date) -> list[_Member]:
     """Children adopted on the record (their latest episode ended E11/E12 by ``on``) whose
     adoption journey is still open: the import takes it no further than the return dates."""
-    adopted = {
-        child: (ended, reason)
-        for child, (ended, reason) in _left_care(conn, on).items()
-        if reason in ssda903.ADOPTED
-    }
-    if not adopted:
+    # The open adoption journeys are few: read them first, and the record only if any.
+    journeys = conn.execute(
+        select(J.c.id, J.c.child_id, J.c.type, J.c.state)
+        .where(J.c.type == "adoption", J.c.status == "active")
+        .order_by(J.c.id)
+    ).all()
+    if not journeys:
         return []
+    left = _left_care(conn, on)
     out: list[_Member] = []
-    ids = sorted(adopted)
-    for i in range(0, len(ids), _CHUNK):
-        for row in conn.execute(
-            select(J.c.id, J.c.child_id, J.c.type, J.c.state)
-            .where(
-                J.c.child_id.in_(ids[i : i + _CHUNK]),
-                J.c.type == "adoption",
-                J.c.status == "active",
+    for row in journeys:
+        ended, reason = left.get(row.child_id, (None, None))
+        if ended is None or reason not in ssda903.ADOPTED:
+            continue
+        out.append(
+            _Member(
+                row.child_id,
+                ADOPTED_WITHOUT_APPLICATION,
+                ended,
+                {
+                    "reason_ceased": _label("REC", reason),
+                    "state": _STATE_LABELS.get((row.type, row.state), row.state),
+                    "todo": "record the adoption order"
+                    if row.state == "application_lodged"
+                    else "record the application and the adoption order",
+                },
+                journey_id=row.id,
             )
-            .order_by(J.c.id)
-        ):
-            ended, reason = adopted[row.child_id]
-            out.append(
-                _Member(
-                    row.child_id,
-                    ADOPTED_WITHOUT_APPLICATION,
-                    ended,
-                    {
-                        "reason_ceased": _label("REC", reason),
-                        "state": _STATE_LABELS.get((row.type, row.state), row.state),
-                        "todo": "record the adoption order"
-                        if row.state == "application_lodged"
-                        else "record the application and the adoption order",
-                    },
-                    journey_id=row.id,
-                )
-            )
+        )
     return out
 
 
