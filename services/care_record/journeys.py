@@ -209,7 +209,13 @@ def adoption_facts(
     if current.placement in PLACED_FOR_ADOPTION and (
         ended or current.end is None or current.end > day
     ):
-        start = placement_start_of(record, current)
+        # As it stood on the day while the child is placed; the ended placement's own start
+        # once the order ended it.
+        start = (
+            placement_start_of(record, current)
+            if ended
+            else current_placement_start(record, day) or current.start
+        )
         facts["placed"] = (start, current.source)
         for match in record.adoption_matches:
             if match.matched_on <= start:
