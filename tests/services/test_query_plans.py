@@ -30,7 +30,7 @@ from panels.models import MEETINGS as M
 from panels.models import REFERRALS as R
 from panels.service import PanelService
 from services.access import Principal
-from services.caseload import Filters, load_caseload
+from services.caseload import Filters, deadlines_to_confirm, load_caseload
 from services.children import create_child
 from services.clock import now_utc, today
 from services.cohort_snapshot import refresh_cohort_snapshot
@@ -232,6 +232,14 @@ def test_my_work_reads_a_social_workers_open_deadlines_by_child(data: Data) -> N
         ),
         DEADLINE_BY_CHILD,
         "ix_journey_child_type_status",
+    )
+
+
+def test_my_work_reads_a_social_workers_deadlines_to_confirm_by_child(data: Data) -> None:
+    check(
+        data.engine,
+        lambda: deadlines_to_confirm(data.engine, data.sw, Filters(worker_id=data.sw.user_id)),
+        DEADLINE_BY_CHILD,
     )
 
 
