@@ -6,6 +6,7 @@ axe."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
@@ -22,6 +23,7 @@ from tests.record_lists_support import (
     later_extract,
     people_act,
 )
+from tests.services.care_record.test_journeys import adopted_return
 
 
 def test_to_confirm_then_disagreements(
@@ -75,3 +77,20 @@ def test_to_confirm_then_disagreements(
     expect(page.get_by_role("heading", level=1)).to_have_text("Record and journeys disagree")
     expect(page.locator("#disagreements tbody tr")).to_have_count(4)
     check_page(page, "care-disagreements")
+
+
+def test_the_adopted_child_from_the_list_to_its_adoption_journey(
+    page: Page, make_user: UserFactory, engine: Engine, tmp_path: Path
+) -> None:
+    import_return(engine, adopted_return(tmp_path).write(), as_of=AS_OF)
+    make_user("sm", "service_manager")
+    sign_in(page, "sm")
+    page.goto("/care-record/to-confirm")
+    row = page.locator("#to-confirm tbody tr", has_text="ends the period of care")
+    expect(row).to_contain_text("1 September 2026")
+    check_page(page, "care-to-confirm-adopted")
+    row.get_by_role("link", name="Record the application on the adoption journey").click()
+    # The journey is shown on its child's page, at the journey.
+    expect(page).to_have_url(re.compile(r"/children/\d+#journey-\d+$"))
+    expect(page.locator("main")).to_contain_text("Living with the adoptive family")
+    check_page(page, "care-to-confirm-adoption-journey")

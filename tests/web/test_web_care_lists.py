@@ -8,11 +8,13 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from services.care_record.importer import import_return
+from services.models import JOURNEYS
 from tests.conftest import Api, UserFactory
 from tests.record_lists_support import AS_OF, child_ids, first_extract
+from tests.services.care_record.test_journeys import adopted_return
 from tests.web_support import WebUser
 
 
@@ -68,3 +70,21 @@ def test_the_lists_from_my_work_and_nothing_to_confirm(
     assert disagree.status_code == 200
     assert "Full care order since 1 January 2026." in disagree.text
     assert "/journeys/" in disagree.text
+
+
+def test_the_adopted_child_links_to_its_adoption_journey(
+    make_user: UserFactory, web_as: Callable[[Api], WebUser], engine: Engine, tmp_path: Path
+) -> None:
+    sm = web_as(make_user("sm", "service_manager"))
+    import_return(engine, adopted_return(tmp_path).write(), as_of=AS_OF)
+    with engine.connect() as conn:
+        journey = conn.execute(
+            select(JOURNEYS.c.id).where(JOURNEYS.c.type == "adoption")
+        ).scalar_one()
+    listing = sm.get("/care-record/to-confirm")
+    assert listing.status_code == 200, listing.text
+    [row] = [r for r in listing.text.split("<tr") if "ends the period of care" in r]
+    assert "1 September 2026: Adopted: application unopposed" in row
+    assert f'href="/journeys/{journey}"' in row
+    assert "Record the application on the adoption journey" in row
+    assert "Nothing to confirm" in row  # a person may find the adoption recorded elsewhere
