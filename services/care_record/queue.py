@@ -187,6 +187,11 @@ def recover_stale(engine: Engine, recovery: Recovery = Recovery()) -> tuple[int,
         QUEUE.c.started_at.is_not(None),
         QUEUE.c.started_at < cutoff,
     )
+    # Looked for first: the lock is taken only when there is a claim to judge, so the job's
+    # every run does not, for that moment, refuse a command-line import its lock.
+    with read_connection(engine) as conn:
+        if conn.execute(select(QUEUE.c.id).where(stale).limit(1)).first() is None:
+            return 0, 0
     try:
         with import_lock(engine), write_connection(engine) as conn:
             ids = list(conn.execute(select(QUEUE.c.id).where(stale)).scalars())

@@ -243,3 +243,14 @@ def test_the_scheduler_job_takes_its_timeout_from_the_settings(engine: Engine) -
     settings = Settings(import_claim_timeout_minutes=40, import_max_attempts=5)
     jobs = ReminderJobs.from_settings(engine, settings)
     assert jobs.import_recovery == Recovery(after=timedelta(minutes=40), max_attempts=5)
+
+
+def test_with_no_stale_claim_the_job_leaves_the_lock_alone(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def taken(*args: Any) -> Any:
+        raise AssertionError("the import lock was taken with nothing to recover")
+
+    monkeypatch.setattr(queue, "import_lock", taken)
+    assert recover_stale(engine) == (0, 0)
+    assert run_import_queue(engine) == 0
