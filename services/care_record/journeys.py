@@ -17,8 +17,10 @@ checks, history and deadlines as an event fired on the API:
   ``application_lodged``. The return holds no application's date and the engine's guard on
   ``lodge_application`` (ten weeks with the adopters) needs one, so the import never
   records the application: the child goes on the "to confirm" list
-  (``services.care_record.lists``) until a person does, and the next import records the
-  order. That one step follows a journey a person moved, since it is the record's fact
+  (``services.care_record.lists``) until a person does. An application recorded while the
+  child is placed is followed by the order when the extract that shows it is imported (an
+  unchanged child is not looked at again, so one recorded after that asks the person for
+  the order too). That one step follows a journey a person moved, since it is the record's fact
   that comes next: nothing is rewound or fired twice.
 
 The actor is the import's system user (:data:`IMPORT_USERNAME`, who cannot sign in); every
