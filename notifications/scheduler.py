@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -28,7 +28,7 @@ from notifications.dispatcher import DispatchConfig, config_from_settings, dispa
 from notifications.policy import Policies, policies_from_settings
 from notifications.service import refresh_director_snapshot
 from notifications.sweep import Channels, SweepResult, sweep
-from services.care_record.queue import run_import_queue
+from services.care_record.queue import Recovery, run_import_queue
 from services.cohort_snapshot import newest_as_of, refresh_cohort_snapshot
 from services.config import Settings
 from workflow.calendar import LONDON, today_london
@@ -53,6 +53,7 @@ class ReminderJobs:
     digest_minute: int = 30
     today: Callable[[], date] = today_london
     sweeps: list[SweepResult] = field(default_factory=list)
+    import_recovery: Recovery = field(default_factory=Recovery)
 
     @classmethod
     def from_settings(cls, engine: Engine, settings: Settings, **kw: Any) -> ReminderJobs:
@@ -64,6 +65,10 @@ class ReminderJobs:
             dispatch_config=config_from_settings(settings),
             digest_hour=settings.digest_hour,
             digest_minute=settings.digest_minute,
+            import_recovery=Recovery(
+                after=timedelta(minutes=settings.import_claim_timeout_minutes),
+                max_attempts=settings.import_max_attempts,
+            ),
             **kw,
         )
 
@@ -102,7 +107,7 @@ class ReminderJobs:
     def run_imports(self) -> None:
         """Run the care-record imports queued on the page or the API, one at a time."""
         try:
-            run_import_queue(self.engine)
+            run_import_queue(self.engine, self.import_recovery)
         except Exception:
             log.exception("import_queue_failed")
 

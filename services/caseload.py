@@ -18,6 +18,7 @@ from sqlalchemy import Engine, and_, case, func, select
 from services import audit
 from services.access import Principal
 from services.db import read_connection
+from services.deadlines import to_confirm
 from services.journeys import AccessDenied
 from services.models import CHILDREN as C
 from services.models import DEADLINES as D
@@ -246,6 +247,65 @@ def load_caseload(
     # A caseload page shows each child's name, team and deadlines: one row names them all.
     audit.audit_read(engine, principal, "caseload", ids)
     return Caseload(rows, int(total), int(overdue), int(due_soon), page, pages)
+
+
+@dataclass(frozen=True)
+class DeadlineToConfirm:
+    """A deadline from before the service waiting for someone to record what happened."""
+
+    deadline_id: int
+    child_id: int
+    reference: str
+    kind: str
+    label: str
+    due_on: date
+
+
+@dataclass(frozen=True)
+class DeadlinesToConfirm:
+    """The caseload's deadlines from before the service: how many, of how many children,
+    and the oldest few (each with its child, for the link to its confirmation page)."""
+
+    total: int
+    children: int
+    oldest: list[DeadlineToConfirm]
+
+
+DEADLINES_TO_CONFIRM_SHOWN = 10
+
+
+def deadlines_to_confirm(
+    engine: Engine,
+    principal: Principal,
+    filters: Filters,
+    *,
+    limit: int = DEADLINES_TO_CONFIRM_SHOWN,
+) -> DeadlinesToConfirm:
+    """The deadlines from before the service of the caseload's children (the children
+    ``principal`` may see, narrowed by ``filters``, as :func:`load_caseload`): the one rule
+    is :func:`services.deadlines.to_confirm`. The read names the children shown (audited);
+    the counts name none."""
+    conditions = [*_conditions(principal, filters), to_confirm()]
+    source = D.join(C, C.c.id == D.c.child_id)
+    with read_connection(engine) as conn:
+        total, children = conn.execute(
+            select(func.count(), func.count(func.distinct(D.c.child_id)))
+            .select_from(source)
+            .where(*conditions)
+        ).one()
+        rows = conn.execute(
+            select(D.c.id, D.c.child_id, C.c.reference, D.c.kind, D.c.due_on)
+            .select_from(source)
+            .where(*conditions)
+            .order_by(D.c.due_on, D.c.id)
+            .limit(limit)
+        ).all()
+    oldest = [
+        DeadlineToConfirm(r.id, r.child_id, r.reference, r.kind, deadline_label(r.kind), r.due_on)
+        for r in rows
+    ]
+    audit.audit_read(engine, principal, "deadlines_to_confirm", [d.child_id for d in oldest])
+    return DeadlinesToConfirm(int(total), int(children), oldest)
 
 
 def team_social_workers(engine: Engine, team: str) -> list[Worker]:

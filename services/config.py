@@ -95,6 +95,11 @@ class Settings(BaseSettings):
     dispatch_interval_seconds: int = 30
     digest_hour: int = 7
     digest_minute: int = 30
+    # The care-record import queue (services.care_record.queue.recover_stale): a claim left
+    # "running" longer than this by a process that died goes back to the queue, and is
+    # marked failed once it has been claimed this many times.
+    import_claim_timeout_minutes: int = Field(default=15, ge=1)
+    import_max_attempts: int = Field(default=3, ge=1)
     # Reminder policy defaults (working days); per-kind overrides as JSON, e.g.
     # PERMANENCE_REMINDER_OVERRIDES='{"final_hearing": {"before": [10, 2], "escalate": [1, 2, 3]}}'
     # The list settings take JSON (`[5, 1]`) or the comma form (`5,1`).

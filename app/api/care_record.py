@@ -282,13 +282,21 @@ class ToConfirmOut(BaseModel):
     reason: str = Field(description="The reason's name, e.g. ico_without_proceedings")
     fact: str = Field(description="The fact in words, and what to record")
     since: date
+    journey_id: int | None = Field(
+        default=None, description="The journey to act on, where the row names one"
+    )
+    deadlines: int = Field(
+        default=0,
+        description="For deadlines from before the service: how many wait (each recorded "
+        "at /api/v1/deadlines/{id}/confirmation)",
+    )
 
 
 class ToConfirmListOut(BaseModel):
     """One page of the "to confirm" list on a date."""
 
     as_of: date
-    total: int = Field(description="Children on the list in all (every page)")
+    total: int = Field(description="Rows on the list in all (every page): a child once per fact")
     page: int
     page_size: int
     children: list[ToConfirmOut]
@@ -342,8 +350,10 @@ def to_confirm(
     as_of: QueryDate | None = None,
     page: Page = 1,
 ) -> Any:
-    """Children for whom the return cannot say enough (e.g. an interim care order with no
-    care proceedings journey), each with the fact that put them there: a social worker sees
+    """Children for whom the return cannot say enough (an interim care order with no care
+    proceedings journey; adopted on the record with the adoption journey still open; deadlines from
+    before the service, one row per child), each with the fact that put them
+    there: a social worker sees
     their team's, a service manager the authority's. Paged; the read is audited."""
     found = lists.to_confirm(services.engine, principal, as_of=as_of, page=page)
     return _page_of(
@@ -355,6 +365,8 @@ def to_confirm(
                 "reason": r.reason,
                 "fact": r.fact,
                 "since": r.since,
+                "journey_id": r.journey_id,
+                "deadlines": r.deadlines,
             }
             for r in found.rows
         ],

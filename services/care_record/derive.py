@@ -165,6 +165,22 @@ def current_period_of_care(record: ChildRecord, as_of: date) -> PeriodOfCare | N
     return None
 
 
+def latest_period_of_care(record: ChildRecord, as_of: date) -> PeriodOfCare | None:
+    """The child's latest period of care as it stood on ``as_of``: the current one, or the
+    one the child last left care from (None before the first episode)."""
+    periods = _periods(_as_of(record, as_of))
+    return periods[-1] if periods else None
+
+
+def placement_start_of(record: ChildRecord, episode: Episode) -> date:
+    """When the placement ``episode`` belongs to began (an episode of a legal status change
+    only continues the placement before it), open or ended."""
+    for placement in _placements(list(record.episodes)):
+        if episode in placement.episodes:
+            return placement.start
+    return episode.start
+
+
 def days_in_current_period(record: ChildRecord, as_of: date) -> int | None:
     """How many days the current period of care has lasted on ``as_of`` (0 on its first day)."""
     period = current_period_of_care(record, as_of)

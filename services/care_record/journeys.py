@@ -11,7 +11,17 @@ checks, history and deadlines as an event fired on the API:
   started on the day that placement began;
 * ``adoption`` at the state the facts show: a should-be-placed-for-adoption decision
   (``sbpfa_decided``), a placement order (legal status ``E1``: ``placement_order_granted``),
-  placed for adoption (``A3``-``A6``: ``placed``).
+  placed for adoption (``A3``-``A6``: ``placed``); and for a child whose period of care
+  ended with an adoption order (reason ceased ``E11``/``E12``), the same facts of that
+  period, then the order (``adopted``, dated the episode's end) once the journey stands at
+  ``application_lodged``. The return holds no application's date and the engine's guard on
+  ``lodge_application`` (ten weeks with the adopters) needs one, so the import never
+  records the application: the child goes on the "to confirm" list
+  (``services.care_record.lists``) until a person does. An application recorded while the
+  child is placed is followed by the order when the extract that shows it is imported (an
+  unchanged child is not looked at again, so one recorded after that asks the person for
+  the order too). That one step follows a journey a person moved, since it is the record's fact
+  that comes next: nothing is rewound or fired twice.
 
 The actor is the import's system user (:data:`IMPORT_USERNAME`, who cannot sign in); every
 event's data carries ``import_id``, ``source_file`` and ``source_row`` beside its fields.
@@ -42,6 +52,8 @@ from services.care_record.derive import (
     PeriodOfCare,
     current_period_of_care,
     current_placement_start,
+    latest_period_of_care,
+    placement_start_of,
 )
 from services.care_record.records import ChildRecord, Source
 from services.clock import now_utc
@@ -61,6 +73,7 @@ from states.ssda903 import (
     RETURNED_HOME,
     SPECIAL_GUARDIANSHIP,
 )
+from workflow.calendar import add_months
 
 IMPORT_USERNAME = "system:care-record-import"
 """The system user every imported event is recorded by (inactive: nobody signs in as it)."""
@@ -70,6 +83,11 @@ IMPORT_ROLES = frozenset({SOCIAL_WORKER, TEAM_MANAGER, SERVICE_MANAGER, ADM, IRO
 decisions already taken and on the return, it does not take them."""
 
 NOT_IN_RETURN = "not in the SSDA903 return"
+
+ADOPTED_WITHIN_MONTHS = 12
+"""A child first seen already adopted gets an adoption journey only for an order in the
+last 12 months (the return's year): a several-years import does not open journeys, and
+"to confirm" rows, for adoptions long past. A journey started earlier is always followed."""
 
 # The adoption journey's steps the record can show, in order, with the level each reaches.
 _ADOPTION_STEPS: tuple[tuple[str, int], ...] = (
@@ -164,13 +182,26 @@ def _existing(conn: Connection, child_pk: int, import_user: int) -> dict[str, _E
     }
 
 
-def adoption_facts(record: ChildRecord, day: date) -> tuple[int, dict[str, tuple[date, Source]]]:
+def adopted_period(record: ChildRecord, day: date) -> PeriodOfCare | None:
+    """The child's latest period of care when it ended, by ``day``, with an adoption order
+    (reason ceased ``E11``/``E12``): the order's date is the period's end."""
+    period = latest_period_of_care(record, day)
+    if period is None or period.end is None or period.end > day:
+        return None
+    return period if period.episodes[-1].reason_ceased in ADOPTED else None
+
+
+def adoption_facts(
+    record: ChildRecord, day: date, period: PeriodOfCare | None = None
+) -> tuple[int, dict[str, tuple[date, Source]]]:
     """How far the record shows the child's adoption (0 none, 1 should-be-placed decision,
-    2 placement order, 3 placed for adoption) in the current period of care, with the date
-    and source of each fact."""
-    period = current_period_of_care(record, day)
+    2 placement order, 3 placed for adoption) in the current period of care (or in
+    ``period``, the one an adoption ended: :func:`adopted_period`), with the date and source
+    of each fact; ``adopted`` is the adoption order's, where the period ended with one."""
+    period = period or current_period_of_care(record, day)
     if period is None:
         return 0, {}
+    ended = period.end is not None and period.end <= day
     facts: dict[str, tuple[date, Source]] = {}
     for decision in record.adoption_decisions:
         if period.start <= decision.decided_on <= day and (
@@ -183,12 +214,23 @@ def adoption_facts(record: ChildRecord, day: date) -> tuple[int, dict[str, tuple
         if episode.legal_status in PLACEMENT_ORDER:
             facts.setdefault("order", (episode.start, episode.source))
     current = period.episodes[-1]
-    if current.placement in PLACED_FOR_ADOPTION and (current.end is None or current.end > day):
-        start = current_placement_start(record, day) or current.start
+    # Placed with the adopters on the day, or until the adoption order ended the period.
+    if current.placement in PLACED_FOR_ADOPTION and (
+        ended or current.end is None or current.end > day
+    ):
+        # As it stood on the day while the child is placed; the ended placement's own start
+        # once the order ended it.
+        start = (
+            placement_start_of(record, current)
+            if ended
+            else current_placement_start(record, day) or current.start
+        )
         facts["placed"] = (start, current.source)
         for match in record.adoption_matches:
             if match.matched_on <= start:
                 facts["matched"] = (match.matched_on, match.source)
+    if ended and current.end is not None and current.reason_ceased in ADOPTED:
+        facts["adopted"] = (current.end, current.source)
     level = 3 if "placed" in facts else 2 if "order" in facts else 1 if "sbpfa" in facts else 0
     return level, facts
 
@@ -319,7 +361,56 @@ def derive_journeys(
             source,
             {"reason": f"The care record shows the placement with parents ended: {words}."},
         )
+
+    def adoption(within: PeriodOfCare, level: int, facts: dict[str, tuple[date, Source]]) -> None:
+        """The adoption journey up to what ``facts`` show: started at ``within``'s start,
+        then each step the record dates, in order; where the period ended with an adoption
+        order, that order on a journey standing at ``application_lodged``."""
+        ad = existing.get("adoption")
+        adopted = facts.get("adopted")
+        if ad is not None and ad.status != "active":
+            return
+        state = ad.state if ad is not None else None
+        handle = held(ad) if ad is not None else None
+        if (level or adopted) and (ad is None or not ad.by_person):
+            if ad is None:
+                first_fact = (
+                    facts.get("sbpfa") or facts.get("order") or facts.get("placed") or adopted
+                )
+                assert first_fact is not None  # level or adopted: one of them is there
+                handle = start("adoption", within.start, first_fact[1])
+                fired: dict[str, int] = {}
+                state = "plan_considered"
+            else:
+                fired = ad.events
+            last = within.start
+            for event, needs in _ADOPTION_STEPS:
+                if needs > level:
+                    break
+                if fired.get(event):
+                    continue
+                when, source = _step_fact(event, facts)
+                last = max(last, when)
+                fire(handle, event, last, source, _step_data(event))
+                state = _ADOPTION_REACHES[event]
+        # The return holds no application's date, so the import never lodges one (the
+        # engine's ten-week guard asks for it): until a person records the application the
+        # child is on the "to confirm" list (services.care_record.lists). Once it is on the
+        # journey, the adoption order the record dates is the next step, whoever moved the
+        # journey: nothing is rewound or fired twice (the state says it is the next step).
+        # Only a journey read from the database can stand there (the import never lodges).
+        if adopted is None or ad is None or state != "application_lodged":
+            return
+        lodged = _application_lodged_on(conn, ad.id)
+        if lodged is None or adopted[0] < lodged:
+            return  # the record and the journey disagree on the order: left to a person
+        fire(handle, "grant_adoption_order", adopted[0], adopted[1], {})
+
     if period is None:
+        gone = adopted_period(record, day)
+        recent = add_months(day, -ADOPTED_WITHIN_MONTHS)
+        if gone is not None and ("adoption" in existing or (gone.end or day) > recent):
+            adoption(gone, *adoption_facts(record, day, gone))
         pp = existing.get("permanence_planning")
         if ended.care and pp is not None and pp.status == "active" and not pp.by_person:
             on, source, code = ended.care
@@ -330,6 +421,8 @@ def derive_journeys(
                 source,
                 {"reason": _CEASED.get(code or "", "other")},
             )
+        if new is not None:
+            new.write(conn, day=day)
         return done
     first = period.episodes[0]
 
@@ -354,24 +447,7 @@ def derive_journeys(
 
     # Adoption at the state the facts show.
     level, facts = adoption_facts(record, day)
-    ad = existing.get("adoption")
-    if level and (ad is None or (ad.status == "active" and not ad.by_person)):
-        if ad is None:
-            sbpfa = facts.get("sbpfa") or facts.get("order") or facts["placed"]
-            handle = start("adoption", period.start, sbpfa[1])
-            fired: dict[str, int] = {}
-        else:
-            handle, fired = held(ad), ad.events
-        last = period.start
-        for event, needs in _ADOPTION_STEPS:
-            if needs > level:
-                break
-            if fired.get(event):
-                continue
-            when, source = _step_fact(event, facts)
-            last = max(last, when)
-            data = _step_data(event)
-            fire(handle, event, last, source, data)
+    adoption(period, level, facts)
     if new is not None:
         new.write(conn, day=day)
     return done
@@ -436,6 +512,25 @@ def _step_fact(event: str, facts: dict[str, tuple[date, Source]]) -> tuple[date,
         if key in facts:
             return facts[key]
     raise KeyError(event)  # pragma: no cover - the levels make one of them present
+
+
+# The state each step the import fires reaches.
+_ADOPTION_REACHES: dict[str, str] = {
+    "link_raa": "raa_linked",
+    "complete_cpr": "cpr_complete",
+    "decide_sbpfa": "sbpfa_decided",
+    "grant_placement_order": "placement_order_granted",
+    "propose_match": "match_proposed",
+    "approve_match": "match_approved",
+    "move_in": "placed",
+}
+
+
+def _application_lodged_on(conn: Connection, journey_id: int) -> date | None:
+    """The application's date recorded on an adoption journey (None if not recorded)."""
+    data = conn.execute(select(J.c.data).where(J.c.id == journey_id)).scalar_one()
+    value = (data or {}).get("application_lodged_on")
+    return date.fromisoformat(value) if value else None
 
 
 def _step_data(event: str) -> dict[str, Any]:

@@ -1,12 +1,25 @@
 """The care record's two work lists (issue 13 item 5), computed as of a day.
 
 * **To confirm** (:func:`to_confirm`): children for whom the return cannot say enough for
-  the service to start a journey, each with the fact that put the child there and what to
-  do. An interim care order (``C1``) on the record with no care proceedings journey: the
-  return holds no issue date, so a person must record the proceedings. A child leaves the
-  list when a person acts (starts the journey) or records, with a reason, that there is
-  nothing to confirm (:func:`dismiss`): that holds for that fact only (its reason and the
-  day it began), so a new order puts the child back.
+  the service to start or finish a journey, each with the fact that put the child there
+  and what to do:
+
+  - an interim care order (``C1``) on the record with no care proceedings journey: the
+    return holds no issue date, so a person must record the proceedings;
+  - adopted on the record (the latest period of care ended ``E11``/``E12``) while the
+    adoption journey is still open: the return holds no application's date, which the
+    journey's ``lodge_application`` needs (its ten-week guard), so the import stops before
+    it (``services.care_record.journeys``) and a person records the application and the
+    order;
+  - deadlines from before the service (``services.deadlines.to_confirm``: due before the
+    child's record was imported, and the return does not say whether they were met), one
+    row per child with how many, until someone records what happened to each (the child
+    page lists them, each with its confirmation page).
+
+  A child leaves the list when a person acts (starts or moves the journey, records the
+  deadline) or, for the first two, records with a reason that there is nothing to confirm
+  (:func:`dismiss`): that holds for that fact only (its reason and the day it began), so a
+  new order puts the child back.
 * **Record and journeys disagree** (:func:`disagreements`): the latest imported record and a
   journey a person moved say different things; both are shown side by side. The import
   never moves a journey a person moved (``services.care_record.journeys``), so these wait
@@ -31,6 +44,7 @@ from sqlalchemy.exc import IntegrityError
 
 import states
 from services import audit
+from services import deadlines as deadline_rules
 from services.access import Principal, child_refusal
 from services.care_record.journeys import IMPORT_USERNAME
 from services.care_record.models import CARE_EPISODES, CONFIRM_DISMISSALS
@@ -39,6 +53,7 @@ from services.cohorts import _current, in_words
 from services.db import read_connection, write_connection
 from services.journeys import AccessDenied, NotFound
 from services.models import CHILDREN as C
+from services.models import DEADLINES as Dl
 from services.models import JOURNEY_EVENTS as E
 from services.models import JOURNEYS as J
 from services.models import USERS as U
@@ -68,9 +83,14 @@ class Reason:
     sentence: str
     action: str
     journey_type: str | None = None
+    # False where a person answers the fact on its own page (a deadline's confirmation),
+    # not with "nothing to confirm".
+    dismissable: bool = True
 
 
 ICO_WITHOUT_PROCEEDINGS = "ico_without_proceedings"
+ADOPTED_WITHOUT_APPLICATION = "adopted_without_application"
+DEADLINE_BEFORE_SERVICE = "deadline_before_service"
 
 CONFIRM_REASONS: tuple[Reason, ...] = (
     Reason(
@@ -80,6 +100,24 @@ CONFIRM_REASONS: tuple[Reason, ...] = (
         "record the proceedings' issue date.",
         "Start the care proceedings journey",
         "care_proceedings",
+    ),
+    Reason(
+        ADOPTED_WITHOUT_APPLICATION,
+        "Adopted on the care record; adoption journey not finished",
+        "The care record ends the period of care on {since}: {reason_ceased}. The return "
+        "holds no adoption application date, so the adoption journey stands at "
+        "\u201c{state}\u201d: {todo}.",
+        "Record the application on the adoption journey",
+        "adoption",
+    ),
+    Reason(
+        DEADLINE_BEFORE_SERVICE,
+        "Deadlines from before the service",
+        "{deadlines} fell due before the child's care record was imported, the first on "
+        "{since}; the return does not say whether they were met: record what happened to "
+        "each.",
+        "Record what happened to each deadline",
+        dismissable=False,
     ),
 )
 CONFIRM_BY_NAME: Mapping[str, Reason] = {r.name: r for r in CONFIRM_REASONS}
@@ -141,6 +179,23 @@ class ToConfirm:
     since: date
     action: str
     journey_type: str | None
+    # The journey to act on, where there is one; how many deadlines, for their row.
+    journey_id: int | None = None
+    deadlines: int = 0
+    dismissable: bool = True
+
+
+@dataclass(frozen=True)
+class _Member:
+    """A row of the "to confirm" list before the reader's teams are applied: the child,
+    the reason, since when, the facts its sentence names, and what it points at."""
+
+    child_id: int
+    reason: str
+    since: date
+    facts: Mapping[str, str]
+    journey_id: int | None = None
+    deadlines: int = 0
 
 
 @dataclass(frozen=True)
@@ -287,8 +342,26 @@ def _journey_words(row: Any) -> str:
 # --- the lists ----------------------------------------------------------------------------
 
 
-def _confirm_members(conn: Connection, on: date) -> list[tuple[int, str, date]]:
-    """(child, reason, since) of every child on the "to confirm" list on ``on``."""
+def _confirm_members(
+    conn: Connection, on: date, teams: frozenset[str] | None = None, *, deadlines: bool = True
+) -> list[_Member]:
+    """Every row of the "to confirm" list on ``on`` (the deadlines' rows only of ``teams``'
+    children, None every team, and none without ``deadlines``; the other rows are cut to
+    the teams by the caller)."""
+    D = CONFIRM_DISMISSALS
+    dismissed = {
+        (r.child_pk, r.reason, r.since)
+        for r in conn.execute(select(D.c.child_pk, D.c.reason, D.c.since))
+    }
+    members = [
+        m
+        for m in (*_ico_members(conn, on), *_adopted_members(conn, on))
+        if (m.child_id, m.reason, m.since) not in dismissed
+    ]
+    return members + (_deadline_members(conn, teams) if deadlines else [])
+
+
+def _ico_members(conn: Connection, on: date) -> list[_Member]:
     current = _current(conn, on, None)
     ico = {
         c.child_id: c.ls_since
@@ -302,22 +375,91 @@ def _confirm_members(conn: Connection, on: date) -> list[tuple[int, str, date]]:
             select(J.c.child_id).where(J.c.type == "care_proceedings").distinct()
         ).scalars()
     )
-    D = CONFIRM_DISMISSALS
-    dismissed = {
-        (r.child_pk, r.reason, r.since)
-        for r in conn.execute(select(D.c.child_pk, D.c.reason, D.c.since))
-    }
     return [
-        (child, ICO_WITHOUT_PROCEEDINGS, since)
+        _Member(child, ICO_WITHOUT_PROCEEDINGS, since, {})
         for child, since in ico.items()
         if child not in with_proceedings
-        and (child, ICO_WITHOUT_PROCEEDINGS, since) not in dismissed
+    ]
+
+
+def _adopted_members(conn: Connection, on: date) -> list[_Member]:
+    """Children adopted on the record (their latest episode ended E11/E12 by ``on``) whose
+    adoption journey is still open: the import takes it no further than the return dates."""
+    # The open adoption journeys are few: read them first, and the record only if any.
+    journeys = conn.execute(
+        select(J.c.id, J.c.child_id, J.c.type, J.c.state)
+        .where(J.c.type == "adoption", J.c.status == "active")
+        .order_by(J.c.id)
+    ).all()
+    if not journeys:
+        return []
+    left = _left_care(conn, on)
+    out: list[_Member] = []
+    for row in journeys:
+        ended, reason = left.get(row.child_id, (None, None))
+        if ended is None or reason not in ssda903.ADOPTED:
+            continue
+        out.append(
+            _Member(
+                row.child_id,
+                ADOPTED_WITHOUT_APPLICATION,
+                ended,
+                {
+                    "reason_ceased": _label("REC", reason),
+                    "state": _STATE_LABELS.get((row.type, row.state), row.state),
+                    "todo": "record the adoption order"
+                    if row.state == "application_lodged"
+                    else "record the application and the adoption order",
+                },
+                journey_id=row.id,
+            )
+        )
+    return out
+
+
+def _deadline_members(conn: Connection, teams: frozenset[str] | None) -> list[_Member]:
+    """A row per child with deadlines from before the service (the one rule:
+    ``services.deadlines.to_confirm``), of ``teams``' children (None: every team's): how
+    many, since the first one's due date."""
+    query = (
+        select(Dl.c.child_id, func.count(), func.min(Dl.c.due_on))
+        .select_from(Dl.join(C, C.c.id == Dl.c.child_id))
+        .where(deadline_rules.to_confirm())
+        .group_by(Dl.c.child_id)
+    )
+    if teams is not None:
+        query = query.where(C.c.team.in_(sorted(teams)))
+    return [
+        _Member(
+            child,
+            DEADLINE_BEFORE_SERVICE,
+            first,
+            {"deadlines": f"{count} deadline" if count == 1 else f"{count} deadlines"},
+            deadlines=int(count),
+        )
+        for child, count, first in conn.execute(query)
     ]
 
 
 def _paged(rows: list[T], page: int) -> tuple[T, ...]:
     first = (max(page, 1) - 1) * PAGE_SIZE
     return tuple(rows[first : first + PAGE_SIZE])
+
+
+def _row(m: _Member, reference: str) -> ToConfirm:
+    reason = CONFIRM_BY_NAME[m.reason]
+    return ToConfirm(
+        child_id=m.child_id,
+        reference=reference,
+        reason=m.reason,
+        fact=reason.sentence.format(since=in_words(m.since), **m.facts),
+        since=m.since,
+        action=reason.action,
+        journey_type=reason.journey_type,
+        journey_id=m.journey_id,
+        deadlines=m.deadlines,
+        dismissable=reason.dismissable,
+    )
 
 
 def to_confirm(
@@ -328,22 +470,10 @@ def to_confirm(
     teams = _teams_or_refuse(principal)
     on = as_of or today()
     with read_connection(engine) as conn:
-        members = _confirm_members(conn, on)
-        refs = _references(conn, (m[0] for m in members), teams)
+        members = _confirm_members(conn, on, teams)
+        refs = _references(conn, (m.child_id for m in members), teams)
     rows = sorted(
-        (
-            ToConfirm(
-                child_id=child,
-                reference=refs[child],
-                reason=reason,
-                fact=CONFIRM_BY_NAME[reason].sentence.format(since=in_words(since)),
-                since=since,
-                action=CONFIRM_BY_NAME[reason].action,
-                journey_type=CONFIRM_BY_NAME[reason].journey_type,
-            )
-            for child, reason, since in members
-            if child in refs
-        ),
+        (_row(m, refs[m.child_id]) for m in members if m.child_id in refs),
         key=lambda r: (r.since, r.reference, r.reason),
     )
     shown = _paged(rows, page)
@@ -364,8 +494,8 @@ def to_confirm_count(engine: Engine, principal: Principal, *, as_of: date | None
     if teams is not None and not teams:
         return 0
     with read_connection(engine) as conn:
-        members = _confirm_members(conn, as_of or today())
-        return len(_references(conn, (m[0] for m in members), teams))
+        members = _confirm_members(conn, as_of or today(), teams)
+        return len(_references(conn, (m.child_id for m in members), teams))
 
 
 def _disagree_members(
@@ -520,6 +650,8 @@ def dismiss(
         raise InvalidData(message, errors=[message])
     if reason not in CONFIRM_BY_NAME:
         raise NotFound(f"There is no reason {reason!r} on the list.")
+    if not CONFIRM_BY_NAME[reason].dismissable:
+        raise NotFound("This is recorded on its own page, not as nothing to confirm.")
     on = as_of or today()
     D = CONFIRM_DISMISSALS
     try:
@@ -531,7 +663,11 @@ def dismiss(
             if refusal:
                 raise AccessDenied(refusal)
             member = next(
-                (m for m in _confirm_members(conn, on) if m[0] == child_id and m[1] == reason),
+                (
+                    m
+                    for m in _confirm_members(conn, on, deadlines=False)
+                    if m.child_id == child_id and m.reason == reason
+                ),
                 None,
             )
             if member is None:
@@ -541,7 +677,7 @@ def dismiss(
                 if done is not None:
                     raise AlreadyDismissed("Nothing to confirm is already recorded for this.")
                 raise NotFound("The child is not on the list to confirm for this reason.")
-            since = member[2]
+            since = member.since
             new_id = conn.execute(
                 D.insert().values(
                     child_pk=child_id,

@@ -7,7 +7,11 @@ One at a time: a queued import is claimed by one conditional UPDATE (``queued`` 
 ``running``), so two schedulers never both run it, and the import itself holds the import
 lock (``lock.py``: an advisory lock on PostgreSQL, a file lock on SQLite), so it never runs
 beside a command-line import either; when that lock is taken the import goes back to the
-queue for the next run. A failure records the error's words (an import refusal's message,
+queue for the next run. A claim left ``running`` by a process that died (the server
+restarted mid-import) is recovered by the job (:func:`recover_stale`): once the claim is
+older than the timeout (``import_claim_timeout_minutes``) and no import holds the lock, it
+goes back to the queue, or is marked failed after ``import_max_attempts`` claims. A failure
+records the error's words (an import refusal's message,
 else only the error's kind: a driver's message can quote values) and the import's own
 semantics hold: each child's rows apply whole or not at all. The files' bytes are deleted
 once the import has run.
@@ -19,17 +23,29 @@ import hashlib
 import shutil
 import tempfile
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
 import structlog
-from sqlalchemy import JSON, Column, Engine, LargeBinary, delete, insert, select, update
+from sqlalchemy import (
+    JSON,
+    Column,
+    Engine,
+    Integer,
+    LargeBinary,
+    and_,
+    delete,
+    insert,
+    select,
+    update,
+)
 from sqlmodel import Field, SQLModel
 
 from services.access import Principal
 from services.care_record.importer import ImportRefused, import_return
-from services.care_record.lock import ImportBusy
+from services.care_record.lock import ImportBusy, import_lock
 from services.care_record.models import PENDING_IMPORT_FILES
 from services.care_record.pending import (
     UploadChanged,
@@ -70,6 +86,10 @@ class QueuedImport(SQLModel, table=True):
     report: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     error: str | None = Field(default=None, max_length=1000)
     import_id: int | None = Field(default=None, foreign_key="care_import.id")
+    # How many times a scheduler claimed it (migration 0030): a claim whose process died is
+    # retried until the limit, then failed, so one import that kills its process cannot
+    # take the scheduler down again and again.
+    attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
 
 
 class QueuedImportFile(SQLModel, table=True):
@@ -137,6 +157,75 @@ def get_queued(engine: Engine, principal: Principal, queue_id: int) -> dict[str,
     return dict(row._mapping)
 
 
+@dataclass(frozen=True)
+class Recovery:
+    """How a stale claim is judged: older than ``after``, it is retried while it has had
+    fewer than ``max_attempts`` claims, then failed."""
+
+    after: timedelta = timedelta(minutes=15)
+    max_attempts: int = 3
+
+
+STALE_ERROR = (
+    "The import was interrupted {attempts} times (the process running it stopped); "
+    "it was not tried again. Upload the files again."
+)
+
+
+def recover_stale(engine: Engine, recovery: Recovery = Recovery()) -> tuple[int, int]:
+    """Put back in the queue the imports left ``running`` by a process that died, or mark
+    them failed after ``recovery.max_attempts`` claims: (requeued, failed).
+
+    A claim older than ``recovery.after`` is stale only while no import holds the import
+    lock: a running import holds it for its whole run (and a dead process's lock is
+    released by the server or the kernel), so a long import that is still alive is never
+    taken from under itself. Each change is one conditional update, so two schedulers
+    recovering at once change each claim once."""
+    cutoff = now_utc() - recovery.after
+    stale = and_(
+        QUEUE.c.status == "running",
+        QUEUE.c.started_at.is_not(None),
+        QUEUE.c.started_at < cutoff,
+    )
+    # Looked for first: the lock is taken only when there is a claim to judge, so the job's
+    # every run does not, for that moment, refuse a command-line import its lock.
+    with read_connection(engine) as conn:
+        if conn.execute(select(QUEUE.c.id).where(stale).limit(1)).first() is None:
+            return 0, 0
+    try:
+        with import_lock(engine), write_connection(engine) as conn:
+            ids = list(conn.execute(select(QUEUE.c.id).where(stale)).scalars())
+            requeued = conn.execute(
+                update(QUEUE)
+                .where(stale, QUEUE.c.attempts < recovery.max_attempts)
+                .values(status="queued", started_at=None)
+            ).rowcount
+            failed_ids = list(
+                conn.execute(
+                    select(QUEUE.c.id).where(stale, QUEUE.c.attempts >= recovery.max_attempts)
+                ).scalars()
+            )
+            for queue_id in failed_ids:
+                attempts = conn.execute(
+                    select(QUEUE.c.attempts).where(QUEUE.c.id == queue_id)
+                ).scalar_one()
+                conn.execute(
+                    update(QUEUE)
+                    .where(QUEUE.c.id == queue_id, stale)
+                    .values(
+                        status="failed",
+                        error=STALE_ERROR.format(attempts=attempts),
+                        finished_at=now_utc(),
+                    )
+                )
+                conn.execute(delete(QUEUE_FILES).where(QUEUE_FILES.c.queue_id == queue_id))
+    except ImportBusy:
+        return 0, 0  # an import is running: nothing is stale while it holds the lock
+    if ids:
+        log.warning("care_import_claims_recovered", requeued=requeued, failed=len(failed_ids))
+    return int(requeued), len(failed_ids)
+
+
 def _claim(conn: Any) -> Any:
     """The oldest queued import, now ``running``; None when the queue is empty (or another
     scheduler claimed it first)."""
@@ -148,11 +237,15 @@ def _claim(conn: Any) -> Any:
     claimed = conn.execute(
         update(QUEUE)
         .where(QUEUE.c.id == oldest, QUEUE.c.status == "queued")
-        .values(status="running", started_at=now_utc())
+        .values(status="running", started_at=now_utc(), attempts=QUEUE.c.attempts + 1)
     ).rowcount
     if claimed != 1:
         return None
     return conn.execute(select(QUEUE).where(QUEUE.c.id == oldest)).one()
+
+
+def _still_ours(job: Any) -> Any:
+    return and_(QUEUE.c.id == job.id, QUEUE.c.status == "running", QUEUE.c.attempts == job.attempts)
 
 
 def run_next_import(engine: Engine) -> int | None:
@@ -181,9 +274,12 @@ def run_next_import(engine: Engine) -> int | None:
         }
     except ImportBusy:
         # Another import holds the lock: back in the queue, for the next run.
+        # Not an attempt: the claim is given back as it was.
         with write_connection(engine) as conn:
             conn.execute(
-                update(QUEUE).where(QUEUE.c.id == job.id).values(status="queued", started_at=None)
+                update(QUEUE)
+                .where(_still_ours(job))
+                .values(status="queued", started_at=None, attempts=QUEUE.c.attempts - 1)
             )
         return None
     except ImportRefused as exc:
@@ -194,16 +290,22 @@ def run_next_import(engine: Engine) -> int | None:
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     with write_connection(engine) as conn:
-        conn.execute(
-            update(QUEUE).where(QUEUE.c.id == job.id).values(**outcome, finished_at=now_utc())
-        )
-        conn.execute(delete(QUEUE_FILES).where(QUEUE_FILES.c.queue_id == job.id))
+        # Only while the claim is still this run's: one recovered as stale and claimed
+        # again belongs to that run (the import itself is the same either way: a second
+        # run of the same files writes nothing).
+        ours = conn.execute(
+            update(QUEUE).where(_still_ours(job)).values(**outcome, finished_at=now_utc())
+        ).rowcount
+        if ours:
+            conn.execute(delete(QUEUE_FILES).where(QUEUE_FILES.c.queue_id == job.id))
     log.info("care_import_ran", queue_id=job.id, kind=outcome["status"])
     return int(job.id)
 
 
-def run_import_queue(engine: Engine) -> int:
-    """Run queued imports one after another until none is waiting; how many ran."""
+def run_import_queue(engine: Engine, recovery: Recovery = Recovery()) -> int:
+    """Recover stale claims (:func:`recover_stale`), then run queued imports one after
+    another until none is waiting; how many ran."""
+    recover_stale(engine, recovery)
     ran = 0
     while run_next_import(engine) is not None:
         ran += 1

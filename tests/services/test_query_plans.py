@@ -35,7 +35,7 @@ from panels.models import REFERRALS as R
 from panels.service import PanelService
 from services.access import Principal
 from services.care_record.lists import disagreement_count
-from services.caseload import Filters, load_caseload
+from services.caseload import Filters, deadlines_to_confirm, load_caseload
 from services.children import create_child
 from services.clock import now_utc, today
 from services.cohort_snapshot import refresh_cohort_snapshot
@@ -250,6 +250,14 @@ def test_my_works_disagreement_count_reads_only_imported_children_of_the_readers
         lambda: disagreement_count(data.engine, data.sw),
         "ix_care_episode_child_start",
         "ix_journey_child_type_status",
+    )
+
+
+def test_my_work_reads_a_social_workers_deadlines_to_confirm_by_child(data: Data) -> None:
+    check(
+        data.engine,
+        lambda: deadlines_to_confirm(data.engine, data.sw, Filters(worker_id=data.sw.user_id)),
+        DEADLINE_BY_CHILD,
     )
 
 

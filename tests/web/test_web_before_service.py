@@ -90,3 +90,29 @@ def test_another_team_cannot_see_or_record_it(
     assert south.get(url).status_code == 403
     assert south.post(url, {"outcome": "missed"}).status_code == 403
     assert deadlines(engine, "REF-OLD")["second_review"].before_service is True
+
+
+def test_my_work_shows_how_many_wait_with_a_link_to_each(
+    engine: Engine, staff: Staff, web_as: Callable[[Api], WebUser], tmp_path: Path
+) -> None:
+    child = _imported(engine, tmp_path)
+    waiting = sorted(
+        (r for r in deadlines(engine, "REF-OLD").values() if r.before_service),
+        key=lambda r: (r.due_on, r.id),
+    )
+    page = web_as(staff.sw).get("/my-work").text  # the social worker's own caseload
+    count = re.search(r'id="before-service-count">(.*?)</p>', page, re.S)
+    assert count, "no count of deadlines from before the service"
+    assert count.group(1).startswith(f"{len(waiting)} deadlines of 1 child fell due before")
+    links = re.findall(r'href="/children/(\d+)/deadlines/(\d+)/confirm"', page)
+    assert links == [(str(child), str(r.id)) for r in waiting]
+    assert "20 June 2025" in page and "2025-06-20" not in page
+    # Another team's manager sees none of them.
+    assert 'id="before-service"' not in web_as(staff.tm_south).get("/my-work").text
+    # Recorded: the count goes down, the link goes.
+    sw = web_as(staff.sw)
+    url = f"/children/{child}/deadlines/{waiting[0].id}/confirm"
+    assert sw.post(url, {"outcome": "missed"}).status_code == 303
+    after = sw.get("/my-work").text
+    assert f"/deadlines/{waiting[0].id}/confirm" not in after
+    assert f"{len(waiting) - 1} deadline" in after

@@ -8,12 +8,20 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from services.care_record.importer import import_return
+from services.models import JOURNEYS
 from tests.conftest import Api, UserFactory
 from tests.record_lists_support import AS_OF, child_ids, first_extract
+from tests.services.care_record.test_journeys import adopted_return
 from tests.web_support import WebUser
+
+
+def _listed(html: str, words: str) -> list[str]:
+    """The children of the "to confirm" rows whose fact has ``words``, in order."""
+    rows = html.split('<tr class="govuk-table__row">')[2:]
+    return [re.findall(r'href="/children/\d+">(\w+)</a>', row)[0] for row in rows if words in row]
 
 
 def test_the_lists_from_my_work_and_nothing_to_confirm(
@@ -28,18 +36,18 @@ def test_the_lists_from_my_work_and_nothing_to_confirm(
 
     my_work = sw.get("/my-work").text
     assert 'href="/care-record/to-confirm"' in my_work
-    # ICO, ICOP and ICOD in team north (ICOS is south's); CO's proceedings disagree.
-    assert "(3 children)" in my_work
     assert re.search(r"journeys disagree</a> \(1\)", my_work)
     assert "record-lists" not in sm.get("/my-work").text  # not a social worker's list
 
     listing = sw.get("/care-record/to-confirm")
     assert listing.status_code == 200, listing.text
-    assert re.findall(r'<a class="govuk-link" href="/children/\d+">(\w+)</a>', listing.text) == [
-        "ICO",
-        "ICOP",
-        "ICOD",
-    ]
+    # ICO, ICOP and ICOD in team north (ICOS is south's); CO's proceedings disagree.
+    assert _listed(listing.text, "Interim care order since") == ["ICO", "ICOP", "ICOD"]
+    # Every north child's journeys have deadlines due before the import's day.
+    north = sorted(c for c in ids if c != "ICOS")
+    assert sorted(_listed(listing.text, "fell due before the child")) == north
+    assert f"({len(north)} children)" in my_work  # the count: children, not rows
+    assert f'href="/children/{ids["ICO"]}#before-service-title"' in listing.text
     assert f'href="/children/{ids["ICO"]}/journeys/new?type=care_proceedings"' in listing.text
     assert "20 January 2026" in listing.text and "2026-01-20" not in listing.text
     path = f"/care-record/to-confirm/{ids['ICOD']}/ico_without_proceedings"
@@ -52,10 +60,31 @@ def test_the_lists_from_my_work_and_nothing_to_confirm(
     assert done.status_code == 303
     assert done.headers["location"] == "/care-record/to-confirm?done=dismissed"
     after = sw.get("/care-record/to-confirm?done=dismissed").text
-    assert "Recorded" in after and f'href="/children/{ids["ICOD"]}"' not in after
+    assert "Recorded" in after and "ICOD" not in _listed(after, "Interim care order")
     assert sw.get("/care-record/to-confirm/1/no_such_reason").status_code == 404
+    # A deadline is recorded on its own page, not as "nothing to confirm".
+    deadlines = f"/care-record/to-confirm/{ids['ICO']}/deadline_before_service"
+    assert sw.get(deadlines).status_code == 404
 
     disagree = sw.get("/care-record/disagreements")
     assert disagree.status_code == 200
     assert "Full care order since 1 January 2026." in disagree.text
     assert "/journeys/" in disagree.text
+
+
+def test_the_adopted_child_links_to_its_adoption_journey(
+    make_user: UserFactory, web_as: Callable[[Api], WebUser], engine: Engine, tmp_path: Path
+) -> None:
+    sm = web_as(make_user("sm", "service_manager"))
+    import_return(engine, adopted_return(tmp_path).write(), as_of=AS_OF)
+    with engine.connect() as conn:
+        journey = conn.execute(
+            select(JOURNEYS.c.id).where(JOURNEYS.c.type == "adoption")
+        ).scalar_one()
+    listing = sm.get("/care-record/to-confirm")
+    assert listing.status_code == 200, listing.text
+    [row] = [r for r in listing.text.split("<tr") if "ends the period of care" in r]
+    assert "1 September 2026: Adopted: application unopposed" in row
+    assert f'href="/journeys/{journey}"' in row
+    assert "Record the application on the adoption journey" in row
+    assert "Nothing to confirm" in row  # a person may find the adoption recorded elsewhere

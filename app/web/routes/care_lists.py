@@ -50,7 +50,7 @@ def to_confirm_page(
 
 def _reason_or_404(reason: str) -> lists.Reason:
     found = lists.CONFIRM_BY_NAME.get(reason)
-    if found is None:
+    if found is None or not found.dismissable:
         raise NotFound("There is no such reason on the list.")
     return found
 

@@ -18,9 +18,11 @@ from app.web.templating import render
 from notifications.meetings import pack_meetings
 from notifications.service import grouped_inbox
 from services import audit
+from services.access import CHILD_EDIT_ROLES
 from services.care_record import lists as care_lists
 from services.caseload import (
     Filters,
+    deadlines_to_confirm,
     load_caseload,
     team_social_workers,
     teams_with_children,
@@ -84,6 +86,8 @@ def my_work(
             today=today(),
             page=_page_number(page),
         )
+        # Deadlines from before the service, of the same children (issue 13).
+        before_service = deadlines_to_confirm(services.engine, principal, filters)
         notices = grouped_inbox(
             services.engine,
             principal,
@@ -156,6 +160,8 @@ def my_work(
             "page_href": page_href,
             "today": today(),
             "record_lists": record_lists,
+            "before_service": before_service,
+            "may_confirm": not principal.roles.isdisjoint(CHILD_EDIT_ROLES),
             "deadline_labels": deadline_labels,
         },
     )

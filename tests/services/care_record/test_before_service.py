@@ -15,12 +15,14 @@ from sqlalchemy import Engine, select
 from notifications.policy import Policies
 from notifications.service import breaches
 from notifications.sweep import sweep
+from services import caseload
 from services.access import Principal
+from services.care_record import lists
 from services.care_record.importer import import_return
 from services.db import read_connection
 from services.deadlines import AlreadyConfirmed, confirm_deadline, deadlines_to_confirm
 from services.drift import drift_figures
-from services.journeys import AccessDenied
+from services.journeys import AccessDenied, NotFound
 from services.models import AUDIT_LOG, CHILDREN, DEADLINES
 from tests.conftest import Api, Staff
 from tests.services.care_record.support import ALLOCATION, AS_OF, REVIEWS, SmallReturn, episode
@@ -176,3 +178,66 @@ def test_a_reimport_keeps_them_waiting(engine: Engine, imported: Staff, tmp_path
     again = import_return(engine, before_service_return(tmp_path / "again").write(), as_of=AS_OF)
     assert again.events_recorded == 0
     assert {k: r.before_service for k, r in deadlines(engine, "REF-OLD").items()} == before
+
+
+def test_my_work_counts_the_caseloads_deadlines_to_confirm_by_the_one_rule(
+    engine: Engine, imported: Staff
+) -> None:
+    sw = principal(imported.sw, "social_worker", "north")
+    old = deadlines(engine, "REF-OLD")
+    waiting = sorted(
+        (r for r in old.values() if r.status == "open" and r.before_service),
+        key=lambda r: (r.due_on, r.id),
+    )
+    mine = caseload.deadlines_to_confirm(engine, sw, caseload.Filters(worker_id=sw.user_id))
+    assert (mine.total, mine.children) == (len(waiting), 1)
+    assert [(d.deadline_id, d.reference, d.due_on) for d in mine.oldest] == [
+        (r.id, "REF-OLD", r.due_on) for r in waiting
+    ]
+    assert mine.oldest[0].label  # in words, from the deadline kinds
+    assert (
+        caseload.deadlines_to_confirm(engine, sw, caseload.Filters(), limit=1).oldest
+        == (mine.oldest[:1])
+    )
+    # Another social worker's caseload, and another team: none of them.
+    other = caseload.deadlines_to_confirm(engine, sw, caseload.Filters(worker_id=-1))
+    assert (other.total, other.oldest) == (0, [])
+    south = principal(imported.tm_south, "team_manager", "south")
+    assert caseload.deadlines_to_confirm(engine, south, caseload.Filters()).total == 0
+    # Recorded: off the count (the rule is deadlines.to_confirm, nothing restated).
+    confirm_deadline(engine, waiting[0].id, sw, met_on=None)
+    after = caseload.deadlines_to_confirm(engine, sw, caseload.Filters())
+    assert after.total == len(waiting) - 1
+    with read_connection(engine) as conn:
+        reads = conn.execute(
+            select(AUDIT_LOG.c.details).where(AUDIT_LOG.c.action == "read.deadlines_to_confirm")
+        ).all()
+    assert reads and reads[0].details["child_ids"] == [child_pk(engine, "REF-OLD")]
+
+
+def test_the_to_confirm_list_names_the_child_once_with_how_many(
+    engine: Engine, imported: Staff
+) -> None:
+    sw = principal(imported.sw, "social_worker", "north")
+    waiting = [r for r in deadlines(engine, "REF-OLD").values() if r.before_service]
+    found = lists.to_confirm(engine, sw, as_of=AS_OF)
+    rows = [r for r in found.rows if r.reason == lists.DEADLINE_BEFORE_SERVICE]
+    assert [(r.reference, r.deadlines, r.since) for r in rows] == [
+        ("REF-OLD", len(waiting), min(r.due_on for r in waiting))
+    ]
+    assert rows[0].fact.startswith(f"{len(waiting)} deadlines fell due before")
+    assert not rows[0].dismissable
+    assert lists.to_confirm_count(engine, sw, as_of=AS_OF) == 1
+    south = principal(imported.tm_south, "team_manager", "south")
+    assert lists.to_confirm(engine, south, as_of=AS_OF).rows == ()
+    with pytest.raises(NotFound):
+        lists.dismiss(
+            engine,
+            sw,
+            child_pk(engine, "REF-OLD"),
+            reason=lists.DEADLINE_BEFORE_SERVICE,
+            note="Not a dismissal.",
+        )
+    for r in waiting:
+        confirm_deadline(engine, r.id, sw, met_on=None)
+    assert lists.to_confirm(engine, sw, as_of=AS_OF).rows == ()

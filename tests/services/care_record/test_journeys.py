@@ -13,6 +13,7 @@ from sqlalchemy import Engine, func, select
 
 import states
 from services.access import Principal
+from services.care_record import lists
 from services.care_record.importer import import_return
 from services.care_record.journeys import IMPORT_USERNAME, NOT_IN_RETURN
 from services.care_record.models import CARE_CHILDREN
@@ -21,6 +22,7 @@ from services.journeys import JourneyService
 from services.models import JOURNEY_EVENTS, JOURNEYS, USERS
 from services.users import create_user
 from tests.services.care_record.support import (
+    AD1,
     AS_OF,
     PLACED_FOR_ADOPTION,
     REVIEWS,
@@ -245,3 +247,190 @@ class TestDerivedJourneys:
         assert report.events_recorded == event_count(engine)
         again = import_return(engine, files, as_of=AS_OF)
         assert again.events_recorded == 0
+
+
+def adopted_return(folder: Path, *, adopted: bool = True) -> SmallReturn:
+    """``ADO`` placed for adoption (A4, under a placement order) from 1 October 2025 and,
+    with ``adopted``, adopted on 1 September 2026 (reason ceased E11); ``OLD`` adopted in
+    June 2024, more than a year before the import's day."""
+    last = ("01/09/2026", "E11") if adopted else ("", "")
+    return (
+        SmallReturn(folder)
+        .headers(header("ADO", SEX="F"), header("OLD", SEX="M"))
+        .episodes(
+            episode("ADO", "01/01/2025", "01/06/2025"),
+            episode("ADO", "01/06/2025", "01/10/2025", RNE="L", LS="E1"),
+            episode("ADO", "01/10/2025", last[0], RNE="P", LS="E1", PLACE="A4", REC=last[1]),
+            episode("OLD", "01/01/2023", "01/06/2023"),
+            episode("OLD", "01/06/2023", "01/06/2024", RNE="P", LS="E1", PLACE="A4", REC="E12"),
+        )
+        .add(
+            "placed_for_adoption",
+            PLACED_FOR_ADOPTION,
+            {"CHILD": "ADO", "DOB": "01/06/2012", "DATE_PLACED": "01/03/2025"},
+        )
+        .add("ad1", AD1, {"CHILD": "ADO", "DATE_INT": "01/08/2025", "DATE_MATCH": "01/09/2025"})
+    )
+
+
+def adoption_events(engine: Engine, child: str) -> list[tuple[str, date, str]]:
+    """The child's adoption journey's events: (event, date, who)."""
+    with read_connection(engine) as conn:
+        rows = conn.execute(
+            select(JOURNEY_EVENTS.c.event, JOURNEY_EVENTS.c.occurred_on, USERS.c.username)
+            .join(JOURNEYS, JOURNEYS.c.id == JOURNEY_EVENTS.c.journey_id)
+            .join(CARE_CHILDREN, CARE_CHILDREN.c.child_pk == JOURNEYS.c.child_id)
+            .join(USERS, USERS.c.id == JOURNEY_EVENTS.c.actor_id)
+            .where(CARE_CHILDREN.c.return_child_id == child, JOURNEYS.c.type == "adoption")
+            .order_by(JOURNEY_EVENTS.c.id)
+        ).all()
+    return [(r.event, r.occurred_on, r.username) for r in rows]
+
+
+def lodge_application(engine: Engine, child: str, on: date) -> Any:
+    """A social worker records the adoption application on the child's adoption journey."""
+    user = create_user(
+        engine, username=f"sm.{child}", password="pw-long-enough-1", roles=["service_manager"]
+    )
+    principal = Principal(user, f"sm.{child}", frozenset({"service_manager"}), None)
+    service = JourneyService(engine, states.build_registry(), Policy())
+    with read_connection(engine) as conn:
+        jid, version = conn.execute(
+            select(JOURNEYS.c.id, JOURNEYS.c.version)
+            .join(CARE_CHILDREN, CARE_CHILDREN.c.child_pk == JOURNEYS.c.child_id)
+            .where(CARE_CHILDREN.c.return_child_id == child, JOURNEYS.c.type == "adoption")
+        ).one()
+    return service.fire(
+        jid,
+        event="lodge_application",
+        expected_version=version,
+        occurred_on=on,
+        data=None,
+        principal=principal,
+    )
+
+
+class TestAdoptedChild:
+    def test_the_journey_goes_as_far_as_the_return_dates_and_stops_before_the_application(
+        self, engine: Engine, tmp_path: Path
+    ) -> None:
+        report = import_return(engine, adopted_return(tmp_path).write(), as_of=AS_OF)
+        assert report.rejections == []
+        # No application's date in the return: the ten-week guard is never given one.
+        assert journeys_by_child(engine) == {"ADO": {"adoption": "placed"}}
+        events = adoption_events(engine, "ADO")
+        assert [e[0] for e in events] == [
+            "start",
+            "link_raa",
+            "complete_cpr",
+            "decide_sbpfa",
+            "grant_placement_order",
+            "propose_match",
+            "approve_match",
+            "move_in",
+        ]
+        assert events[0][1] == date(2025, 1, 1)  # the period of care's start
+        assert events[4][1] == date(2025, 6, 1)  # the placement order
+        assert events[6][1] == date(2025, 9, 1)  # matched
+        assert events[7][1] == date(2025, 10, 1)  # moved in: the A4 placement's start
+        assert {e[2] for e in events} == {IMPORT_USERNAME}
+        again = import_return(engine, adopted_return(tmp_path / "again").write(), as_of=AS_OF)
+        assert (again.journeys_started, again.events_recorded) == (0, 0)
+
+    def test_an_application_recorded_while_placed_then_the_order_on_the_record_is_adopted(
+        self, engine: Engine, tmp_path: Path
+    ) -> None:
+        placed = adopted_return(tmp_path / "one", adopted=False)
+        import_return(engine, placed.write(), as_of=date(2026, 8, 1))
+        lodged = lodge_application(engine, "ADO", date(2026, 1, 15))
+        assert lodged.state == "application_lodged"
+        later = import_return(engine, adopted_return(tmp_path / "two").write(), as_of=AS_OF)
+        # The order, and the planning journey's end (the import alone moved that one).
+        assert (later.journeys_started, later.events_recorded) == (0, 2)
+        assert journeys_by_child(engine)["ADO"] == {
+            "permanence_planning": "ceased",
+            "adoption": "adopted",
+        }
+        assert adoption_events(engine, "ADO")[-2:] == [
+            ("lodge_application", date(2026, 1, 15), "sm.ADO"),
+            ("grant_adoption_order", date(2026, 9, 1), IMPORT_USERNAME),
+        ]
+        again = import_return(engine, adopted_return(tmp_path / "three").write(), as_of=AS_OF)
+        assert again.events_recorded == 0
+
+    def test_an_application_dated_after_the_order_is_left_to_a_person(
+        self, engine: Engine, tmp_path: Path
+    ) -> None:
+        placed = adopted_return(tmp_path / "one", adopted=False)
+        import_return(engine, placed.write(), as_of=date(2026, 8, 1))
+        lodge_application(engine, "ADO", date(2026, 10, 1))  # after the order's date
+        later = import_return(engine, adopted_return(tmp_path / "two").write(), as_of=AS_OF)
+        assert later.events_recorded == 1  # planning ceases; the order is not recorded
+        assert journeys_by_child(engine)["ADO"]["adoption"] == "application_lodged"
+
+    def test_a_later_extract_that_shows_the_adoption_moves_nothing_back(
+        self, engine: Engine, tmp_path: Path
+    ) -> None:
+        placed = adopted_return(tmp_path / "one", adopted=False)
+        import_return(engine, placed.write(), as_of=date(2026, 8, 1))
+        assert journeys_by_child(engine)["ADO"] == {
+            "permanence_planning": "awaiting_first_review",
+            "adoption": "placed",
+        }
+        later = import_return(engine, adopted_return(tmp_path / "two").write(), as_of=AS_OF)
+        assert later.rejections == []
+        # The period of care ended: planning ceases (adopted); adoption waits at placed.
+        assert journeys_by_child(engine)["ADO"] == {
+            "permanence_planning": "ceased",
+            "adoption": "placed",
+        }
+        assert [e[0] for e in adoption_events(engine, "ADO")][-1] == "move_in"
+
+    def test_the_adopted_child_waits_on_the_to_confirm_list_with_the_fact(
+        self, engine: Engine, tmp_path: Path
+    ) -> None:
+        import_return(engine, adopted_return(tmp_path).write(), as_of=AS_OF)
+        user = create_user(
+            engine, username="sm.list", password="pw-long-enough-1", roles=["service_manager"]
+        )
+        manager = Principal(user, "sm.list", frozenset({"service_manager"}), None)
+        rows = [
+            r
+            for r in lists.to_confirm(engine, manager, as_of=AS_OF).rows
+            if r.reason == lists.ADOPTED_WITHOUT_APPLICATION
+        ]
+        with read_connection(engine) as conn:
+            journey = conn.execute(
+                select(JOURNEYS.c.id).where(JOURNEYS.c.type == "adoption")
+            ).scalar_one()
+        # OLD's adoption is more than a year past: no journey, not on the list.
+        assert [(r.since, r.journey_id, r.dismissable) for r in rows] == [
+            (date(2026, 9, 1), journey, True)
+        ]
+        assert rows[0].fact == (
+            "The care record ends the period of care on 1 September 2026: Adopted: "
+            "application unopposed. The return holds no adoption application date, so the "
+            "adoption journey stands at \u201cLiving with the adoptive family\u201d: record "
+            "the application and the adoption order."
+        )
+        lodge_application(engine, "ADO", date(2026, 1, 15))
+        still = lists.to_confirm(engine, manager, as_of=AS_OF).rows
+        [waiting] = [r for r in still if r.reason == lists.ADOPTED_WITHOUT_APPLICATION]
+        assert waiting.fact.endswith(
+            "stands at \u201cAdoption order applied for\u201d: record the adoption order."
+        )
+        service = JourneyService(engine, states.build_registry(), Policy())
+        with read_connection(engine) as conn:
+            version = conn.execute(
+                select(JOURNEYS.c.version).where(JOURNEYS.c.id == journey)
+            ).scalar_one()
+        service.fire(
+            journey,
+            event="grant_adoption_order",
+            expected_version=version,
+            occurred_on=date(2026, 9, 1),
+            data=None,
+            principal=manager,
+        )
+        after = lists.to_confirm(engine, manager, as_of=AS_OF).rows
+        assert lists.ADOPTED_WITHOUT_APPLICATION not in {r.reason for r in after}
