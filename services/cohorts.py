@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -1188,11 +1188,26 @@ class CohortChild:
 
 @dataclass(frozen=True)
 class CohortList:
-    """A cohort's children on a date, as the principal may see them."""
+    """A cohort's children on a date, as the principal may see them: ``children`` from
+    ``offset`` (a page of them, or all), ``total`` in all; ``computed_at`` when they were read
+    from the day's stored snapshot (``services.cohort_snapshot``), None when computed now."""
 
     cohort: Cohort
     as_of: date
     children: list[CohortChild]
+    total: int
+    offset: int = 0
+    computed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CohortCounts:
+    """How many children the principal may see are in each cohort on a date; ``computed_at``
+    when some were read from the day's stored snapshot (the rest computed now)."""
+
+    as_of: date
+    counts: dict[str, int]
+    computed_at: datetime | None
 
 
 def cohort(name: str) -> Cohort:
@@ -1225,21 +1240,49 @@ def _visible(
 
 
 def cohort_children(
-    engine: Engine, name: str, principal: Principal, *, as_of: date | None = None
+    engine: Engine,
+    name: str,
+    principal: Principal,
+    *,
+    as_of: date | None = None,
+    offset: int = 0,
+    limit: int | None = None,
 ) -> CohortList:
-    """The children of one cohort on ``as_of`` (default today) the principal may see; the
-    read is audited (``read.cohort``) naming them."""
+    """The children of one cohort on ``as_of`` (default today) the principal may see, from
+    ``offset`` (at most ``limit``; all by default), and how many in all; the read is audited
+    (``read.cohort``) naming the children returned.
+
+    Read from the day's stored snapshot when it holds that day and that cohort with its
+    sentences (at national size the largest cohort holds tens of thousands of children and
+    computing it takes seconds); computed now for another date or when no snapshot fits."""
+    # A cycle at import time: the snapshot module stores this module's members.
+    from services import cohort_snapshot
+
     found = cohort(name)
     teams = _teams_or_refuse(principal)
     on = as_of or today()
+    computed_at: datetime | None = None
     with read_connection(engine) as conn:
-        members = compute(conn, on, [name])[name]
-        refs = _visible(conn, (m.child_id for m in members), teams)
-    children = [
-        CohortChild(m.child_id, refs[m.child_id], m.since, m.why)
-        for m in members
-        if m.child_id in refs
-    ]
+        snap = cohort_snapshot.for_day(conn, on, sentences=True)
+        if snap is not None and name in cohort_snapshot.held(snap):
+            computed_at = snap.computed_at
+            total = cohort_snapshot.counts(conn, snap.id, teams).get(name, 0)
+            children = [
+                CohortChild(r.child_id, r.reference, r.since, r.why or "")
+                for r in cohort_snapshot.members(
+                    conn, snap.id, name, teams, offset=offset, limit=limit
+                )
+            ]
+        else:
+            members = compute(conn, on, [name])[name]
+            refs = _visible(conn, (m.child_id for m in members), teams)
+            seen = [
+                CohortChild(m.child_id, refs[m.child_id], m.since, m.why)
+                for m in members
+                if m.child_id in refs
+            ]
+            total = len(seen)
+            children = seen[offset : None if limit is None else offset + limit]
     audit.audit_read(
         engine,
         principal,
@@ -1247,20 +1290,34 @@ def cohort_children(
         [c.child_id for c in children],
         details={"cohort": name, "as_of": on.isoformat()},
     )
-    return CohortList(found, on, children)
+    return CohortList(found, on, children, total, offset, computed_at)
 
 
 def cohort_counts(
     engine: Engine, principal: Principal, *, as_of: date | None = None
-) -> dict[str, int]:
-    """How many children the principal may see are in each cohort on ``as_of``. Counts name
-    no child, so nothing is audited."""
+) -> CohortCounts:
+    """How many children the principal may see are in each cohort on ``as_of``: the cohorts
+    the day's stored snapshot holds counted from it, the others (or all, for another date)
+    computed now. Counts name no child, so nothing is audited."""
+    from services import cohort_snapshot  # see cohort_children
+
     teams = _teams_or_refuse(principal)
     on = as_of or today()
+    counts: dict[str, int] = {}
+    computed_at: datetime | None = None
     with read_connection(engine) as conn:
-        members = compute(conn, on)
-        refs = _visible(conn, {m.child_id for ms in members.values() for m in ms}, teams)
-    return {name: sum(1 for m in members[name] if m.child_id in refs) for name in BY_NAME}
+        snap = cohort_snapshot.for_day(conn, on, sentences=False)
+        if snap is not None:
+            computed_at = snap.computed_at
+            stored = cohort_snapshot.counts(conn, snap.id, teams)
+            counts = {name: stored.get(name, 0) for name in cohort_snapshot.held(snap)}
+        missing = [name for name in BY_NAME if name not in counts]
+        if missing:
+            members = compute(conn, on, missing)
+            refs = _visible(conn, {m.child_id for ms in members.values() for m in ms}, teams)
+            for name in missing:
+                counts[name] = sum(1 for m in members[name] if m.child_id in refs)
+    return CohortCounts(on, {name: counts[name] for name in BY_NAME}, computed_at)
 
 
 def child_cohorts(
@@ -1337,6 +1394,11 @@ def record_carer_approval(
             )
         ).inserted_primary_key
         assert new_id is not None
+        # The day's stored snapshot, which the pages and the tracker read, judges the child
+        # again (a cycle at import time: the snapshot module stores this module's members).
+        from services import cohort_snapshot
+
+        cohort_snapshot.refresh_child(conn, child_id, today())
         audit.record(
             conn,
             actor_id=principal.user_id,
