@@ -307,9 +307,9 @@ _ADOPTION_SETTLED = ("placed", "application_lodged")
 _CHUNK = 2000
 
 
-@dataclass(frozen=True)
-class Member:
-    """A child in a cohort on a date: since when, why, and the journey an agenda item hangs off."""
+class Member(NamedTuple):
+    """A child in a cohort on a date: since when, why, and the journey an agenda item hangs off
+    (a tuple: a national computing makes a few hundred thousand)."""
 
     cohort: str
     child_id: int
@@ -318,8 +318,7 @@ class Member:
     journey_id: int | None
 
 
-@dataclass(frozen=True)
-class _Current:
+class _Current(NamedTuple):
     """The episode a child was in on the day, with where its runs began (from SQL)."""
 
     child_id: int
