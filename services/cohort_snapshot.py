@@ -24,17 +24,18 @@ from datetime import date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Column,
     Connection,
     Engine,
     Index,
-    case,
     delete,
     false,
     func,
     insert,
     select,
+    update,
 )
 from sqlmodel import Field, SQLModel
 
@@ -60,13 +61,20 @@ class CohortSnapshot(SQLModel, table=True):
     sentences: bool = Field(
         default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
     )
+    # How many members each cohort holds, every team's (the cohort list page's counts for a
+    # reader who sees every team, without counting a few hundred thousand rows per view).
+    counts: dict[str, int] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class CohortMember(SQLModel, table=True):
     """A child in a cohort in a snapshot, with the journey an agenda item hangs off."""
 
     __tablename__: ClassVar[Any] = "cohort_member"
-    __table_args__ = (Index("ix_cohort_member_snapshot_cohort", "snapshot_id", "cohort"),)
+    # The tracker reads a panel's cohorts by (snapshot, cohort); a cohort page reads a page
+    # of one cohort in its order (by date, then child) from the same index (migration 0032).
+    __table_args__ = (
+        Index("ix_cohort_member_snapshot_cohort", "snapshot_id", "cohort", "since", "child_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     snapshot_id: int = Field(foreign_key="cohort_snapshot.id")
@@ -110,7 +118,11 @@ def refresh_cohort_snapshot(engine: Engine, as_of: date, names: Iterable[str] | 
         snapshot_id = insert_id(
             conn.execute(
                 insert(SNAPSHOTS).values(
-                    as_of=as_of, computed_at=computed_at, cohorts=" ".join(wanted), sentences=True
+                    as_of=as_of,
+                    computed_at=computed_at,
+                    cohorts=" ".join(wanted),
+                    sentences=True,
+                    counts={name: len(found[name]) for name in sorted(found)},
                 )
             )
         )
@@ -124,8 +136,8 @@ def refresh_cohort_snapshot(engine: Engine, as_of: date, names: Iterable[str] | 
 
 
 def newest(conn: Connection) -> Any | None:
-    """The newest snapshot (``id``, ``as_of``, ``computed_at``, ``cohorts``, ``sentences``),
-    or None."""
+    """The newest snapshot (``id``, ``as_of``, ``computed_at``, ``cohorts``, ``sentences``,
+    ``counts``), or None."""
     return conn.execute(
         select(
             SNAPSHOTS.c.id,
@@ -133,6 +145,7 @@ def newest(conn: Connection) -> Any | None:
             SNAPSHOTS.c.computed_at,
             SNAPSHOTS.c.cohorts,
             SNAPSHOTS.c.sentences,
+            SNAPSHOTS.c.counts,
         )
         .order_by(SNAPSHOTS.c.id.desc())
         .limit(1)
@@ -184,23 +197,30 @@ def held(snap: Any) -> set[str]:
     return set(snap.cohorts.split())
 
 
-def _seen(query: Any, teams: frozenset[str] | None) -> Any:
-    """Only the members the principal's teams may see (every team's when ``teams`` is None)."""
-    if teams is None:
-        return query
-    return query.where(MEMBERS.c.child_id == CHILDREN.c.id, CHILDREN.c.team.in_(sorted(teams)))
+def counts(conn: Connection, snap: Any, teams: frozenset[str] | None) -> dict[str, int]:
+    """How many members the principal's teams may see are in each cohort of the snapshot (a
+    cohort with none is absent): the counts stored with it for a reader of every team, else
+    one grouped count of the members joined to their children's teams."""
+    if teams is None and snap.counts is not None:
+        return {name: int(n) for name, n in snap.counts.items()}
+    query = select(MEMBERS.c.cohort, func.count()).where(MEMBERS.c.snapshot_id == snap.id)
+    if teams is not None:
+        query = query.join(CHILDREN, CHILDREN.c.id == MEMBERS.c.child_id).where(
+            CHILDREN.c.team.in_(sorted(teams))
+        )
+    return {name: int(n) for name, n in conn.execute(query.group_by(MEMBERS.c.cohort))}
 
 
-def counts(conn: Connection, snapshot_id: int, teams: frozenset[str] | None) -> dict[str, int]:
-    """How many members the principal's teams may see are in each cohort of the snapshot
-    (one grouped count on the member index; a cohort with none is absent)."""
-    query = _seen(
-        select(MEMBERS.c.cohort, func.count())
-        .where(MEMBERS.c.snapshot_id == snapshot_id)
-        .group_by(MEMBERS.c.cohort),
-        teams,
-    )
-    return {name: int(n) for name, n in conn.execute(query)}
+def total(conn: Connection, snap: Any, name: str, teams: frozenset[str] | None) -> int:
+    """How many members of one cohort of the snapshot the principal's teams may see."""
+    if teams is None and snap.counts is not None:
+        return int(snap.counts.get(name, 0))
+    query = select(func.count()).where(MEMBERS.c.snapshot_id == snap.id, MEMBERS.c.cohort == name)
+    if teams is not None:
+        query = query.join(CHILDREN, CHILDREN.c.id == MEMBERS.c.child_id).where(
+            CHILDREN.c.team.in_(sorted(teams))
+        )
+    return int(conn.execute(query).scalar_one())
 
 
 def members(
@@ -214,15 +234,13 @@ def members(
 ) -> list[Any]:
     """One cohort's members in the snapshot that the principal's teams may see, in the
     cohort's order, from ``offset`` (at most ``limit``): ``child_id``, ``reference``,
-    ``since``, ``why``."""
+    ``since``, ``why``. The order is ``services.cohorts.compute``'s (by the date the child
+    came in, none last, then by child), which the member index holds."""
     query = (
         select(MEMBERS.c.child_id, CHILDREN.c.reference, MEMBERS.c.since, MEMBERS.c.why)
         .join(CHILDREN, CHILDREN.c.id == MEMBERS.c.child_id)
         .where(MEMBERS.c.snapshot_id == snapshot_id, MEMBERS.c.cohort == name)
-        # compute()'s order: by the date the child came in (none last), then by child.
-        .order_by(
-            case((MEMBERS.c.since.is_(None), 1), else_=0), MEMBERS.c.since, MEMBERS.c.child_id
-        )
+        .order_by(MEMBERS.c.since.asc().nulls_last(), MEMBERS.c.child_id)
         .offset(offset)
         .limit(limit)
     )
@@ -240,6 +258,10 @@ def refresh_child(conn: Connection, child_id: int, as_of: date) -> None:
         return
     names = sorted(held(snap) & set(cohorts.BY_NAME))
     found = cohorts.compute(conn, as_of, names, child_ids=[child_id])
+    was = select(MEMBERS.c.cohort).where(
+        MEMBERS.c.snapshot_id == snap.id, MEMBERS.c.child_id == child_id
+    )
+    before = list(conn.execute(was).scalars())
     conn.execute(
         delete(MEMBERS).where(MEMBERS.c.snapshot_id == snap.id, MEMBERS.c.child_id == child_id)
     )
@@ -257,3 +279,10 @@ def refresh_child(conn: Connection, child_id: int, as_of: date) -> None:
     ]
     if rows:
         conn.execute(insert(MEMBERS), rows)
+    if snap.counts is not None:
+        stored = dict(snap.counts)
+        for name in before:
+            stored[name] = stored.get(name, 0) - 1
+        for row in rows:
+            stored[row["cohort"]] = stored.get(row["cohort"], 0) + 1
+        conn.execute(update(SNAPSHOTS).where(SNAPSHOTS.c.id == snap.id).values(counts=stored))

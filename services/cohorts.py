@@ -1265,7 +1265,7 @@ def cohort_children(
         snap = cohort_snapshot.for_day(conn, on, sentences=True)
         if snap is not None and name in cohort_snapshot.held(snap):
             computed_at = snap.computed_at
-            total = cohort_snapshot.counts(conn, snap.id, teams).get(name, 0)
+            total = cohort_snapshot.total(conn, snap, name, teams)
             children = [
                 CohortChild(r.child_id, r.reference, r.since, r.why or "")
                 for r in cohort_snapshot.members(
@@ -1308,7 +1308,7 @@ def cohort_counts(
         snap = cohort_snapshot.for_day(conn, on, sentences=False)
         if snap is not None:
             computed_at = snap.computed_at
-            stored = cohort_snapshot.counts(conn, snap.id, teams)
+            stored = cohort_snapshot.counts(conn, snap, teams)
             counts = {name: stored.get(name, 0) for name in cohort_snapshot.held(snap)}
         missing = [name for name in BY_NAME if name not in counts]
         if missing:

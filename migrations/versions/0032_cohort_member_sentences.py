@@ -2,7 +2,9 @@
 
 ``cohort_member`` gains ``since`` (the date the child came in) and ``why`` (the sentence the
 page shows), and
-``cohort_snapshot`` gains ``sentences``: whether its members carry them. A snapshot stored
+``cohort_snapshot`` gains ``sentences`` (whether its members carry them) and ``counts`` (how
+many members each cohort holds, every team's). The member index gains ``since`` and
+``child_id``: a cohort page reads one page of a cohort in its order from it. A snapshot stored
 before this migration does not; the cohort pages compute those cohorts live until the next
 daily snapshot or import stores one that does (issue 13 item 11: at national size, the
 cohort list page took over 60 s computing every cohort on each view).
@@ -29,16 +31,29 @@ def upgrade() -> None:
         "cohort_snapshot",
         sa.Column("sentences", sa.Boolean(), nullable=False, server_default=sa.false()),
     )
+    op.add_column("cohort_snapshot", sa.Column("counts", sa.JSON(), nullable=True))
     op.add_column("cohort_member", sa.Column("since", sa.Date(), nullable=True))
     op.add_column(
         "cohort_member",
         sa.Column("why", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     )
+    op.drop_index("ix_cohort_member_snapshot_cohort", table_name="cohort_member")
+    op.create_index(
+        "ix_cohort_member_snapshot_cohort",
+        "cohort_member",
+        ["snapshot_id", "cohort", "since", "child_id"],
+        unique=False,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_cohort_member_snapshot_cohort", table_name="cohort_member")
+    op.create_index(
+        "ix_cohort_member_snapshot_cohort", "cohort_member", ["snapshot_id", "cohort"], unique=False
+    )
     with op.batch_alter_table("cohort_member") as batch:
         batch.drop_column("why")
         batch.drop_column("since")
     with op.batch_alter_table("cohort_snapshot") as batch:
+        batch.drop_column("counts")
         batch.drop_column("sentences")

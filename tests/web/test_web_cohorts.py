@@ -67,6 +67,7 @@ def test_the_administrator_records_a_carer_approval_on_the_page(
     path = "/panel/cohorts/connected_person_16_weeks"
     before = page.get(path)
     assert "Record a carer approval" in before.text and "CONN17" in before.text
+    counted_before = _counts(page.get("/panel/cohorts").text)["connected_person_16_weeks"]
     form = {
         "child_id": str(ids["CONN17"]),
         "approved_on-day": "1",
@@ -82,6 +83,10 @@ def test_the_administrator_records_a_carer_approval_on_the_page(
     # Read from today's stored snapshot, which the approval judged the child in again.
     assert 'id="cohort-computed"' in after.text
     assert "CONN17" not in after.text
+    # The list's count, read from the snapshot's stored counts, follows.
+    assert _counts(page.get("/panel/cohorts").text)["connected_person_16_weeks"] == (
+        counted_before - 1
+    )
     again = page.post(f"{path}/carer-approval", form)
     assert again.status_code == 409
     assert "already recorded" in again.text
@@ -119,6 +124,12 @@ class _Counted:
         return self.compute(*args, **kwargs)
 
 
+def _counts(html: str) -> dict[str, int]:
+    """The list page's count of each cohort."""
+    found = re.findall(r'href="/panel/cohorts/(\w+)\?[^"]*">.*?numeric">(\d+)</td>', html, re.S)
+    return {name: int(n) for name, n in found}
+
+
 def _stored(engine: Engine, name: str, why: str) -> None:
     """Mark the stored snapshot's members of one cohort, so a page read from it shows so."""
     with write_connection(engine) as conn:
@@ -143,10 +154,7 @@ def test_the_pages_read_the_days_snapshot_and_compute_another_day(
     listing = page.get("/panel/cohorts")
     assert listing.status_code == 200
     assert 'id="cohorts-computed"' in listing.text
-    counts = dict(
-        re.findall(r'href="/panel/cohorts/(\w+)\?[^"]*">.*?numeric">(\d+)</td>', listing.text, re.S)
-    )
-    assert counts == {name: str(len(ms)) for name, ms in live.items()}
+    assert _counts(listing.text) == {name: len(ms) for name, ms in live.items()}
     one = page.get("/panel/cohorts/section_20")
     assert one.status_code == 200
     assert 'id="cohort-computed"' in one.text
@@ -212,3 +220,26 @@ def test_a_cohort_page_lists_its_children_a_page_at_a_time(
     assert seen == expected  # every child once, in the cohort's order
     beyond = page.get(f"/panel/cohorts/{name}?as_of={today()}&page={number + 5}")
     assert "There are no more children in this cohort" in beyond.text
+
+
+def test_a_team_managers_counts_from_the_snapshot_are_their_teams(
+    engine: Engine,
+    tmp_path: Path,
+    make_user: UserFactory,
+    web_as: Callable[..., WebUser],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    load(engine, tmp_path)  # every child of the return is in team north
+    with read_connection(engine) as conn:
+        live = cohorts.compute(conn, today())
+    counted = _Counted()
+    monkeypatch.setattr(cohorts, "compute", counted)
+    north = web_as(make_user("tm.north", "team_manager", team="north"))
+    south = web_as(make_user("tm.south", "team_manager", team="south"))
+    assert _counts(north.get("/panel/cohorts").text) == {n: len(ms) for n, ms in live.items()}
+    assert set(_counts(south.get("/panel/cohorts").text).values()) == {0}
+    name, members = max(live.items(), key=lambda kv: len(kv[1]))
+    shown = south.get(f"/panel/cohorts/{name}")
+    assert 'id="cohort-computed"' in shown.text and "No children you may see" in shown.text
+    assert f"{len(members)} children on" in north.get(f"/panel/cohorts/{name}").text
+    assert counted.calls == 0
