@@ -20,11 +20,15 @@ Where membership comes from
   guardianship plans, long-term matching, plan required by the second review, placed with
   parents). Journeys hold their state now, so for a past date only their dates move.
 
-Speed: a handful of set-based queries for the whole authority (the current episode of every
-child with the start of its period of care and of its legal status, by window functions; the
-stability pre-filter; the decisions and approvals on the day; the journeys), and the episode
-histories of only the children whose placement questions need them, judged by
-``services.care_record.derive`` (the DfE's placement rules live there, once).
+Speed: a handful of set-based reads for the whole authority: every episode to the day in one
+ordered scan, judged in one pass (the current episode of every child with the start of its
+period of care and of its legal status, the stability pre-filter; the window-function
+statements that say the same are kept as the reference, held to it by
+``tests/services/test_cohorts_scan.py``), the decisions and approvals on the day, the
+journeys, the adoption plans and earliest open deadlines picked in SQL. The placement rules
+(``services.care_record.derive``, where the DfE's rules live, once) judge the scanned rows of
+only the children whose placement questions need them. Pages of today read the stored
+snapshot instead (``services.cohort_snapshot``).
 """
 
 from __future__ import annotations
