@@ -23,13 +23,26 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import Connection, Engine, Index, delete, func, insert, select
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Connection,
+    Engine,
+    Index,
+    delete,
+    false,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlmodel import Field, SQLModel
 
 from services import cohorts
 from services.clock import now_utc
 from services.db import insert_id, read_connection, write_connection
-from services.models import core_table
+from services.models import CHILDREN, core_table
 
 
 class CohortSnapshot(SQLModel, table=True):
@@ -43,19 +56,35 @@ class CohortSnapshot(SQLModel, table=True):
     # The cohorts it holds, by name, space-separated: every cohort (the scheduler's and the
     # importer's), or a panel's own (a tracker view that found none to read).
     cohorts: str = Field(max_length=2000)
+    # Its members carry their place, date and sentence, so the cohort pages can read it
+    # (migration 0032; a snapshot stored before it has only the tracker's columns).
+    sentences: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
+    # How many members each cohort holds, every team's (the cohort list page's counts for a
+    # reader who sees every team, without counting a few hundred thousand rows per view).
+    counts: dict[str, int] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class CohortMember(SQLModel, table=True):
     """A child in a cohort in a snapshot, with the journey an agenda item hangs off."""
 
     __tablename__: ClassVar[Any] = "cohort_member"
-    __table_args__ = (Index("ix_cohort_member_snapshot_cohort", "snapshot_id", "cohort"),)
+    # The tracker reads a panel's cohorts by (snapshot, cohort); a cohort page reads a page
+    # of one cohort in its order (by date, then child) from the same index (migration 0032).
+    __table_args__ = (
+        Index("ix_cohort_member_snapshot_cohort", "snapshot_id", "cohort", "since", "child_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     snapshot_id: int = Field(foreign_key="cohort_snapshot.id")
     cohort: str = Field(max_length=50)
     child_id: int = Field(foreign_key="child.id")
     journey_id: int | None = Field(default=None, foreign_key="journey.id")
+    # The date the child came in and why the child is in (migration 0032): the cohort pages
+    # show them, in ``services.cohorts.compute``'s order (by that date, then by child).
+    since: date | None = None
+    why: str | None = None
 
 
 SNAPSHOTS = core_table(CohortSnapshot)
@@ -74,7 +103,13 @@ def refresh_cohort_snapshot(engine: Engine, as_of: date, names: Iterable[str] | 
     with read_connection(engine) as conn:
         found = cohorts.compute(conn, as_of, wanted)
     rows = [
-        {"cohort": name, "child_id": m.child_id, "journey_id": m.journey_id}
+        {
+            "cohort": name,
+            "child_id": m.child_id,
+            "journey_id": m.journey_id,
+            "since": m.since,
+            "why": m.why,
+        }
         for name in sorted(found)
         for m in found[name]
     ]
@@ -83,7 +118,11 @@ def refresh_cohort_snapshot(engine: Engine, as_of: date, names: Iterable[str] | 
         snapshot_id = insert_id(
             conn.execute(
                 insert(SNAPSHOTS).values(
-                    as_of=as_of, computed_at=computed_at, cohorts=" ".join(wanted)
+                    as_of=as_of,
+                    computed_at=computed_at,
+                    cohorts=" ".join(wanted),
+                    sentences=True,
+                    counts={name: len(found[name]) for name in sorted(found)},
                 )
             )
         )
@@ -97,9 +136,17 @@ def refresh_cohort_snapshot(engine: Engine, as_of: date, names: Iterable[str] | 
 
 
 def newest(conn: Connection) -> Any | None:
-    """The newest snapshot (``id``, ``as_of``, ``computed_at``, ``cohorts``), or None."""
+    """The newest snapshot (``id``, ``as_of``, ``computed_at``, ``cohorts``, ``sentences``,
+    ``counts``), or None."""
     return conn.execute(
-        select(SNAPSHOTS.c.id, SNAPSHOTS.c.as_of, SNAPSHOTS.c.computed_at, SNAPSHOTS.c.cohorts)
+        select(
+            SNAPSHOTS.c.id,
+            SNAPSHOTS.c.as_of,
+            SNAPSHOTS.c.computed_at,
+            SNAPSHOTS.c.cohorts,
+            SNAPSHOTS.c.sentences,
+            SNAPSHOTS.c.counts,
+        )
         .order_by(SNAPSHOTS.c.id.desc())
         .limit(1)
     ).first()
@@ -128,3 +175,114 @@ def current_snapshot(engine: Engine, as_of: date, names: Iterable[str]) -> Any:
             snap = newest(conn)
     assert snap is not None
     return snap
+
+
+# --- what the cohort pages and the API read ------------------------------------------------
+
+
+def for_day(conn: Connection, as_of: date, *, sentences: bool) -> Any | None:
+    """The newest snapshot if it was judged on ``as_of`` (and, with ``sentences``, its
+    members carry their dates and sentences), else None: a page of another day, or of a day
+    no snapshot was stored for yet, computes live. Unlike the tracker's
+    :func:`current_snapshot` it never stores one: a view of a past date must not replace the
+    day's snapshot the tracker reads."""
+    snap = newest(conn)
+    if snap is None or snap.as_of != as_of or (sentences and not snap.sentences):
+        return None
+    return snap
+
+
+def held(snap: Any) -> set[str]:
+    """The cohorts a snapshot holds."""
+    return set(snap.cohorts.split())
+
+
+def counts(conn: Connection, snap: Any, teams: frozenset[str] | None) -> dict[str, int]:
+    """How many members the principal's teams may see are in each cohort of the snapshot (a
+    cohort with none is absent): the counts stored with it for a reader of every team, else
+    one grouped count of the members joined to their children's teams."""
+    if teams is None and snap.counts is not None:
+        return {name: int(n) for name, n in snap.counts.items()}
+    query = select(MEMBERS.c.cohort, func.count()).where(MEMBERS.c.snapshot_id == snap.id)
+    if teams is not None:
+        query = query.join(CHILDREN, CHILDREN.c.id == MEMBERS.c.child_id).where(
+            CHILDREN.c.team.in_(sorted(teams))
+        )
+    return {name: int(n) for name, n in conn.execute(query.group_by(MEMBERS.c.cohort))}
+
+
+def total(conn: Connection, snap: Any, name: str, teams: frozenset[str] | None) -> int:
+    """How many members of one cohort of the snapshot the principal's teams may see."""
+    if teams is None and snap.counts is not None:
+        return int(snap.counts.get(name, 0))
+    query = select(func.count()).where(MEMBERS.c.snapshot_id == snap.id, MEMBERS.c.cohort == name)
+    if teams is not None:
+        query = query.join(CHILDREN, CHILDREN.c.id == MEMBERS.c.child_id).where(
+            CHILDREN.c.team.in_(sorted(teams))
+        )
+    return int(conn.execute(query).scalar_one())
+
+
+def members(
+    conn: Connection,
+    snapshot_id: int,
+    name: str,
+    teams: frozenset[str] | None,
+    *,
+    offset: int = 0,
+    limit: int | None = None,
+) -> list[Any]:
+    """One cohort's members in the snapshot that the principal's teams may see, in the
+    cohort's order, from ``offset`` (at most ``limit``): ``child_id``, ``reference``,
+    ``since``, ``why``. The order is ``services.cohorts.compute``'s (by the date the child
+    came in, none last, then by child), which the member index holds."""
+    query = (
+        select(MEMBERS.c.child_id, CHILDREN.c.reference, MEMBERS.c.since, MEMBERS.c.why)
+        .join(CHILDREN, CHILDREN.c.id == MEMBERS.c.child_id)
+        .where(MEMBERS.c.snapshot_id == snapshot_id, MEMBERS.c.cohort == name)
+        .order_by(MEMBERS.c.since.asc().nulls_last(), MEMBERS.c.child_id)
+        .offset(offset)
+        .limit(limit)
+    )
+    if teams is not None:
+        query = query.where(CHILDREN.c.team.in_(sorted(teams)))
+    return list(conn.execute(query))
+
+
+def refresh_child(conn: Connection, child_id: int, as_of: date) -> None:
+    """Judge one child again in the newest snapshot, when it holds ``as_of``: a write that
+    changes the child's membership today (a carer approval) shows on the pages and the
+    tracker at once, without computing every cohort again. In the caller's transaction."""
+    snap = newest(conn)
+    if snap is None or snap.as_of != as_of:
+        return
+    names = sorted(held(snap) & set(cohorts.BY_NAME))
+    found = cohorts.compute(conn, as_of, names, child_ids=[child_id])
+    was = select(MEMBERS.c.cohort).where(
+        MEMBERS.c.snapshot_id == snap.id, MEMBERS.c.child_id == child_id
+    )
+    before = list(conn.execute(was).scalars())
+    conn.execute(
+        delete(MEMBERS).where(MEMBERS.c.snapshot_id == snap.id, MEMBERS.c.child_id == child_id)
+    )
+    rows = [
+        {
+            "snapshot_id": snap.id,
+            "cohort": name,
+            "child_id": m.child_id,
+            "journey_id": m.journey_id,
+            "since": m.since,
+            "why": m.why,
+        }
+        for name in names
+        for m in found[name]
+    ]
+    if rows:
+        conn.execute(insert(MEMBERS), rows)
+    if snap.counts is not None:
+        stored = dict(snap.counts)
+        for name in before:
+            stored[name] = stored.get(name, 0) - 1
+        for row in rows:
+            stored[row["cohort"]] = stored.get(row["cohort"], 0) + 1
+        conn.execute(update(SNAPSHOTS).where(SNAPSHOTS.c.id == snap.id).values(counts=stored))

@@ -20,11 +20,15 @@ Where membership comes from
   guardianship plans, long-term matching, plan required by the second review, placed with
   parents). Journeys hold their state now, so for a past date only their dates move.
 
-Speed: a handful of set-based queries for the whole authority (the current episode of every
-child with the start of its period of care and of its legal status, by window functions; the
-stability pre-filter; the decisions and approvals on the day; the journeys), and the episode
-histories of only the children whose placement questions need them, judged by
-``services.care_record.derive`` (the DfE's placement rules live there, once).
+Speed: a handful of set-based reads for the whole authority: every episode to the day in one
+ordered scan, judged in one pass (the current episode of every child with the start of its
+period of care and of its legal status, the stability pre-filter; the window-function
+statements that say the same are kept as the reference, held to it by
+``tests/services/test_cohorts_scan.py``), the decisions and approvals on the day, the
+journeys, the adoption plans and earliest open deadlines picked in SQL. The placement rules
+(``services.care_record.derive``, where the DfE's rules live, once) judge the scanned rows of
+only the children whose placement questions need them. Pages of today read the stored
+snapshot instead (``services.cohort_snapshot``).
 """
 
 from __future__ import annotations
@@ -32,9 +36,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Date, Engine, and_, case, func, or_, select
 
@@ -307,9 +311,9 @@ _ADOPTION_SETTLED = ("placed", "application_lodged")
 _CHUNK = 2000
 
 
-@dataclass(frozen=True)
-class Member:
-    """A child in a cohort on a date: since when, why, and the journey an agenda item hangs off."""
+class Member(NamedTuple):
+    """A child in a cohort on a date: since when, why, and the journey an agenda item hangs off
+    (a tuple: a national computing makes a few hundred thousand)."""
 
     cohort: str
     child_id: int
@@ -318,8 +322,7 @@ class Member:
     journey_id: int | None
 
 
-@dataclass(frozen=True)
-class _Current:
+class _Current(NamedTuple):
     """The episode a child was in on the day, with where its runs began (from SQL)."""
 
     child_id: int
@@ -331,8 +334,9 @@ class _Current:
     date_of_birth: date
 
 
-@dataclass(frozen=True)
-class _Journey:
+class _Journey(NamedTuple):
+    """An active journey: a tuple (tens of thousands are read at national scale)."""
+
     id: int
     child_id: int
     type: str
@@ -372,7 +376,10 @@ def _weeks_and_days(days: int) -> str:
     return _plural(weeks, "week") + (f" and {_plural(rest, 'day')}" if rest else "")
 
 
+@lru_cache(maxsize=4096)
 def _label(field_name: str, code: str) -> str:
+    """A code's label, or the code where no year's list holds it (cached: a national cohort
+    names a few dozen codes tens of thousands of times)."""
     try:
         return ssda903.label(field_name, code)
     except KeyError:
@@ -549,15 +556,20 @@ def _histories(conn: Connection, on: date, child_ids: Iterable[int]) -> dict[int
 @dataclass(frozen=True)
 class _Scan:
     """What one read of every episode to the day gives the record's cohorts: each looked-after
-    child's current episode, the stability pre-filter and the histories asked for."""
+    child's current episode, the stability pre-filter, every child with a record, and the
+    rows the placement rules judge."""
 
+    on: date
     current: dict[int, _Current]
     stability: set[int]
+    recorded: set[int]
     rows: dict[int, Sequence[Any]]
 
-    def histories(self, child_ids: Iterable[int]) -> dict[int, ChildRecord]:
-        """The episodes of the children given, as records ``derive`` can judge."""
-        return {pk: _record_of(self.rows[pk]) for pk in child_ids if pk in self.rows}
+    def placements(self, child_ids: Iterable[int]) -> dict[int, tuple[date | None, int]]:
+        """The start of the current placement and the placements in the 12 months of each
+        child given (``derive.placement_facts``, judged on the scanned rows as they are)."""
+        rows, on, facts = self.rows, self.on, derive.placement_facts
+        return {pk: facts(rows[pk], on) for pk in child_ids if pk in rows}
 
 
 def _scan(conn: Connection, on: date, child_ids: Sequence[int] | None) -> _Scan:
@@ -620,45 +632,7 @@ def _scan(conn: Connection, on: date, child_ids: Sequence[int] | None) -> _Scan:
             if countable >= STABILITY_PLACEMENTS:
                 stability.add(pk)
         i = j
-    return _Scan(current, stability, by_child)
-
-
-def _record_of(rows: Sequence[Any]) -> ChildRecord:
-    """A record of episodes only, from rows of the scan (the placement rules need no more)."""
-    return ChildRecord(
-        child_id=str(rows[0][0]),
-        sex="",
-        ethnicity="",
-        date_of_birth=date.min,
-        upn=None,
-        mother=None,
-        mothers_child_born_on=None,
-        episodes=tuple(
-            Episode(
-                start=r[1],
-                end=r[2],
-                reason_new=r[3],
-                legal_status=r[4],
-                placement=r[5],
-                category_of_need=None,
-                provider=None,
-                reason_ceased=None,
-                reason_place_change=None,
-                urn=r[7],
-                home_postcode=None,
-                placement_postcode=r[6],
-                source=_NO_SOURCE,
-            )
-            for r in rows
-        ),
-        reviews=(),
-        adoption_decisions=(),
-        adoption_matches=(),
-        uasc=None,
-        previous_permanence=None,
-        allocation=None,
-        header_source=_NO_SOURCE,
-    )
+    return _Scan(on, current, stability, set(born), by_child)
 
 
 def _with_record(conn: Connection, child_ids: Sequence[int] | None) -> set[int]:
@@ -710,37 +684,35 @@ def _journeys(conn: Connection, child_ids: Sequence[int] | None) -> list[_Journe
             J.c.child_id,
             child_ids,
         )
-    )
-    return [_Journey(*r) for r in rows]
+    ).all()
+    return list(map(_Journey._make, rows))
 
 
 def _adoption_plans(
     conn: Connection, child_ids: Sequence[int] | None
 ) -> dict[int, tuple[str, date | None, int]]:
     """Children whose active permanence planning journey has adoption as its primary or
-    contingency plan: (which, recorded on, journey id)."""
+    contingency plan: (which, recorded on, journey id). The plan is read out of the
+    journey's data in SQL and only those with adoption come back (decoding every active
+    journey's JSON in Python was a tenth of the cohorts' time at national scale)."""
+    primary = J.c.data["primary_plan"].as_string()
+    contingency = J.c.data["contingency_plan"].as_string()
     out: dict[int, tuple[str, date | None, int]] = {}
     rows = conn.execute(
         _restrict(
-            select(J.c.id, J.c.child_id, J.c.data).where(
-                J.c.status == "active", J.c.type == "permanence_planning"
-            ),
+            select(J.c.id, J.c.child_id, primary, J.c.data["plan_recorded_on"].as_string())
+            .where(
+                J.c.status == "active",
+                J.c.type == "permanence_planning",
+                or_(primary == "adoption", contingency == "adoption"),
+            )
+            .order_by(J.c.id),
             J.c.child_id,
             child_ids,
         )
-    )
-    for journey_id, child_id, data in rows:
-        data = data or {}
-        which = (
-            "primary"
-            if data.get("primary_plan") == "adoption"
-            else "contingency"
-            if data.get("contingency_plan") == "adoption"
-            else None
-        )
-        if which is None:
-            continue
-        recorded = data.get("plan_recorded_on")
+    ).all()
+    for journey_id, child_id, first, recorded in rows:
+        which = "primary" if first == "adoption" else "contingency"
         out[child_id] = (which, date.fromisoformat(recorded) if recorded else None, journey_id)
     return out
 
@@ -763,20 +735,24 @@ def _approved_long_term(conn: Connection, child_ids: Sequence[int] | None) -> se
 def _breached(
     conn: Connection, on: date, child_ids: Sequence[int] | None
 ) -> dict[int, tuple[date, str]]:
-    """Each child's earliest open deadline, when it was due before ``on``."""
-    out: dict[int, tuple[date, str]] = {}
-    for child_id, due_on, kind in conn.execute(
-        _restrict(
-            select(D.c.child_id, D.c.due_on, D.c.kind).where(
-                D.c.status == "open", D.c.child_id.is_not(None), D.c.due_on < on, judged()
-            ),
+    """Each child's earliest open deadline, when it was due before ``on`` (the earliest
+    picked in SQL, the first by id on a tie: only one row per child comes back)."""
+    ranked = _restrict(
+        select(
             D.c.child_id,
-            child_ids,
-        )
-    ):
-        if child_id not in out or due_on < out[child_id][0]:
-            out[child_id] = (due_on, kind)
-    return out
+            D.c.due_on,
+            D.c.kind,
+            func.row_number()
+            .over(partition_by=D.c.child_id, order_by=(D.c.due_on, D.c.id))
+            .label("n"),
+        ).where(D.c.status == "open", D.c.child_id.is_not(None), D.c.due_on < on, judged()),
+        D.c.child_id,
+        child_ids,
+    ).subquery("ranked")
+    rows = conn.execute(
+        select(ranked.c.child_id, ranked.c.due_on, ranked.c.kind).where(ranked.c.n == 1)
+    ).all()
+    return {child_id: (due_on, kind) for child_id, due_on, kind in rows}
 
 
 def _hand_set(conn: Connection, child_ids: Sequence[int]) -> dict[int, tuple[date | None, str]]:
@@ -815,8 +791,7 @@ def compute(
         by_child[j.child_id].setdefault(j.type, j)
     found = _Found(wanted, by_child)
     if wanted & FROM_RECORD:
-        recorded = _with_record(conn, ids)
-        _record_members(conn, on, found, ids)
+        recorded = _record_members(conn, on, found, ids)
         _journey_fallback(conn, on, found, recorded, ids)
     _journey_only(conn, on, found, ids)
     for members in found.out.values():
@@ -862,8 +837,11 @@ class _Found:
             self.out[name] = [m for m in self.out[name] if m.child_id not in child_ids]
 
 
-def _record_members(conn: Connection, on: date, found: _Found, ids: Sequence[int] | None) -> None:
-    """The cohorts of children with a care record, from the record as it stood on ``on``."""
+def _record_members(
+    conn: Connection, on: date, found: _Found, ids: Sequence[int] | None
+) -> set[int]:
+    """The cohorts of children with a care record, from the record as it stood on ``on``;
+    returns the children with a record."""
     wanted, add, anchor = found.wanted, found.add, found.anchor
     scan = _scan(conn, on, ids)
     current = scan.current
@@ -888,14 +866,12 @@ def _record_members(conn: Connection, on: date, found: _Found, ids: Sequence[int
             and c.start > placed_after
         }
         need_history |= long_term
-    histories = scan.histories(need_history)
+    facts = scan.placements(need_history)
     approvals = _approvals(conn, on, ids) if "connected_person_16_weeks" in wanted else {}
     for pk, c in current.items():
         journey = anchor(pk)
-        history = histories.get(pk)
-        placement_start = (
-            derive.current_placement_start(history, on) if history is not None else None
-        ) or c.start
+        history = facts.get(pk)
+        placement_start = (history[0] if history is not None else None) or c.start
         place = _label("PLACE", c.placement)
         if c.placement in ssda903.SEMI_INDEPENDENT:
             add(
@@ -934,7 +910,7 @@ def _record_members(conn: Connection, on: date, found: _Found, ids: Sequence[int
                     journey,
                 )
         if pk in stability and history is not None:
-            count = derive.placements_in_last_12_months(history, on)
+            count = history[1]
             if count >= STABILITY_PLACEMENTS:
                 add(
                     "placement_stability",
@@ -1040,6 +1016,7 @@ def _record_members(conn: Connection, on: date, found: _Found, ids: Sequence[int
                     tracker.why("decision", since=in_words(decisions[pk])),
                     journey,
                 )
+    return scan.recorded
 
 
 def _journey_fallback(
@@ -1166,19 +1143,21 @@ def _journey_only(conn: Connection, on: date, found: _Found, ids: Sequence[int] 
             ),
             anchor(pk),
         )
-    simple = (
-        ("placed_with_parents", "placed_with_parents"),
-        ("care_proceedings", "care_proceedings"),
-        ("sgo_plans", "sgo"),
-        ("long_term_matching", "long_term_fostering"),
-        ("connected_person_approvals", "connected_person_approval"),
-        ("reunification", "reunification"),
-        ("child_arrangements_orders", "child_arrangements_order"),
-    )
+    # The cohort each journey type puts a child in; a child's journeys are few, so each is
+    # looked up here rather than every type looked up in each child's journeys.
+    simple = {
+        "placed_with_parents": "placed_with_parents",
+        "care_proceedings": "care_proceedings",
+        "sgo": "sgo_plans",
+        "long_term_fostering": "long_term_matching",
+        "connected_person_approval": "connected_person_approvals",
+        "reunification": "reunification",
+        "child_arrangements_order": "child_arrangements_orders",
+    }
     for pk, types in by_child.items():
-        for name, journey_type in simple:
-            j = types.get(journey_type)
-            if j is not None:
+        for journey_type, j in types.items():
+            name = simple.get(journey_type)
+            if name is not None and name in wanted:
                 add(
                     name,
                     pk,
@@ -1212,11 +1191,26 @@ class CohortChild:
 
 @dataclass(frozen=True)
 class CohortList:
-    """A cohort's children on a date, as the principal may see them."""
+    """A cohort's children on a date, as the principal may see them: ``children`` from
+    ``offset`` (a page of them, or all), ``total`` in all; ``computed_at`` when they were read
+    from the day's stored snapshot (``services.cohort_snapshot``), None when computed now."""
 
     cohort: Cohort
     as_of: date
     children: list[CohortChild]
+    total: int
+    offset: int = 0
+    computed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CohortCounts:
+    """How many children the principal may see are in each cohort on a date; ``computed_at``
+    when some were read from the day's stored snapshot (the rest computed now)."""
+
+    as_of: date
+    counts: dict[str, int]
+    computed_at: datetime | None
 
 
 def cohort(name: str) -> Cohort:
@@ -1249,21 +1243,49 @@ def _visible(
 
 
 def cohort_children(
-    engine: Engine, name: str, principal: Principal, *, as_of: date | None = None
+    engine: Engine,
+    name: str,
+    principal: Principal,
+    *,
+    as_of: date | None = None,
+    offset: int = 0,
+    limit: int | None = None,
 ) -> CohortList:
-    """The children of one cohort on ``as_of`` (default today) the principal may see; the
-    read is audited (``read.cohort``) naming them."""
+    """The children of one cohort on ``as_of`` (default today) the principal may see, from
+    ``offset`` (at most ``limit``; all by default), and how many in all; the read is audited
+    (``read.cohort``) naming the children returned.
+
+    Read from the day's stored snapshot when it holds that day and that cohort with its
+    sentences (at national size the largest cohort holds tens of thousands of children and
+    computing it takes seconds); computed now for another date or when no snapshot fits."""
+    # A cycle at import time: the snapshot module stores this module's members.
+    from services import cohort_snapshot
+
     found = cohort(name)
     teams = _teams_or_refuse(principal)
     on = as_of or today()
+    computed_at: datetime | None = None
     with read_connection(engine) as conn:
-        members = compute(conn, on, [name])[name]
-        refs = _visible(conn, (m.child_id for m in members), teams)
-    children = [
-        CohortChild(m.child_id, refs[m.child_id], m.since, m.why)
-        for m in members
-        if m.child_id in refs
-    ]
+        snap = cohort_snapshot.for_day(conn, on, sentences=True)
+        if snap is not None and name in cohort_snapshot.held(snap):
+            computed_at = snap.computed_at
+            total = cohort_snapshot.total(conn, snap, name, teams)
+            children = [
+                CohortChild(r.child_id, r.reference, r.since, r.why or "")
+                for r in cohort_snapshot.members(
+                    conn, snap.id, name, teams, offset=offset, limit=limit
+                )
+            ]
+        else:
+            members = compute(conn, on, [name])[name]
+            refs = _visible(conn, (m.child_id for m in members), teams)
+            seen = [
+                CohortChild(m.child_id, refs[m.child_id], m.since, m.why)
+                for m in members
+                if m.child_id in refs
+            ]
+            total = len(seen)
+            children = seen[offset : None if limit is None else offset + limit]
     audit.audit_read(
         engine,
         principal,
@@ -1271,20 +1293,34 @@ def cohort_children(
         [c.child_id for c in children],
         details={"cohort": name, "as_of": on.isoformat()},
     )
-    return CohortList(found, on, children)
+    return CohortList(found, on, children, total, offset, computed_at)
 
 
 def cohort_counts(
     engine: Engine, principal: Principal, *, as_of: date | None = None
-) -> dict[str, int]:
-    """How many children the principal may see are in each cohort on ``as_of``. Counts name
-    no child, so nothing is audited."""
+) -> CohortCounts:
+    """How many children the principal may see are in each cohort on ``as_of``: the cohorts
+    the day's stored snapshot holds counted from it, the others (or all, for another date)
+    computed now. Counts name no child, so nothing is audited."""
+    from services import cohort_snapshot  # see cohort_children
+
     teams = _teams_or_refuse(principal)
     on = as_of or today()
+    counts: dict[str, int] = {}
+    computed_at: datetime | None = None
     with read_connection(engine) as conn:
-        members = compute(conn, on)
-        refs = _visible(conn, {m.child_id for ms in members.values() for m in ms}, teams)
-    return {name: sum(1 for m in members[name] if m.child_id in refs) for name in BY_NAME}
+        snap = cohort_snapshot.for_day(conn, on, sentences=False)
+        if snap is not None:
+            computed_at = snap.computed_at
+            stored = cohort_snapshot.counts(conn, snap, teams)
+            counts = {name: stored.get(name, 0) for name in cohort_snapshot.held(snap)}
+        missing = [name for name in BY_NAME if name not in counts]
+        if missing:
+            members = compute(conn, on, missing)
+            refs = _visible(conn, {m.child_id for ms in members.values() for m in ms}, teams)
+            for name in missing:
+                counts[name] = sum(1 for m in members[name] if m.child_id in refs)
+    return CohortCounts(on, {name: counts[name] for name in BY_NAME}, computed_at)
 
 
 def child_cohorts(
@@ -1361,6 +1397,11 @@ def record_carer_approval(
             )
         ).inserted_primary_key
         assert new_id is not None
+        # The day's stored snapshot, which the pages and the tracker read, judges the child
+        # again (a cycle at import time: the snapshot module stores this module's members).
+        from services import cohort_snapshot
+
+        cohort_snapshot.refresh_child(conn, child_id, today())
         audit.record(
             conn,
             actor_id=principal.user_id,

@@ -32,8 +32,10 @@ placement held at the start of the window counts as one.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Protocol
 
 from services.care_record.records import ChildRecord, Episode
 from states.ssda903 import NEW_PLACEMENT, SHORT_BREAKS, STARTED_CARE, TEMPORARY
@@ -63,7 +65,7 @@ class Placement:
     end: date | None
     placement: str
     temporary: bool
-    episodes: tuple[Episode, ...]
+    episodes: tuple[EpisodeFacts, ...]
 
     def covers(self, day: date) -> bool:
         """True if the child was in this placement on ``day``."""
@@ -187,7 +189,27 @@ def days_in_current_period(record: ChildRecord, as_of: date) -> int | None:
     return None if period is None else (as_of - period.start).days
 
 
-def _same_place(a: Episode, b: Episode) -> bool:
+class EpisodeFacts(Protocol):
+    """What the placement rules read of an episode: an :class:`Episode`, or a row of the
+    cohorts' scan of every episode (``services.cohorts``), judged without building one."""
+
+    @property
+    def start(self) -> date: ...
+    @property
+    def end(self) -> date | None: ...
+    @property
+    def reason_new(self) -> str: ...
+    @property
+    def legal_status(self) -> str: ...
+    @property
+    def placement(self) -> str: ...
+    @property
+    def placement_postcode(self) -> str | None: ...
+    @property
+    def urn(self) -> str | None: ...
+
+
+def _same_place(a: EpisodeFacts, b: EpisodeFacts) -> bool:
     if a.placement != b.placement or a.placement_postcode != b.placement_postcode:
         return False
     return a.urn is None or b.urn is None or a.urn == b.urn
@@ -199,27 +221,43 @@ class _Building:
     end: date | None
     placement: str
     temporary: bool
-    episodes: list[Episode]
+    episodes: list[EpisodeFacts]
 
     def freeze(self) -> Placement:
         return Placement(self.start, self.end, self.placement, self.temporary, tuple(self.episodes))
 
 
-def _placements(episodes: list[Episode]) -> list[_Building]:
+def _placements(episodes: Iterable[EpisodeFacts], as_of: date | None = None) -> list[_Building]:
+    """The placements the episodes (in start order) make; with ``as_of``, as they stood that
+    day: episodes starting after it left out, an end after it read as still open (what
+    :func:`_as_of` does, here without copying an episode)."""
     built: list[_Building] = []
     current: _Building | None = None  # the last placement that was not temporary
-    previous: Episode | None = None
+    previous: EpisodeFacts | None = None
+    previous_end: date | None = None
     for episode in episodes:
+        start, end = episode.start, episode.end
+        if as_of is not None:
+            if start > as_of:
+                break
+            if end is not None and end > as_of:
+                end = None
         if episode.legal_status in SHORT_BREAKS:
-            previous, current = episode, None
+            previous, previous_end, current = episode, end, None
             continue
-        if _starts_period(previous, episode):
-            current = None  # nothing of an earlier period of care continues
+        # A new period of care (as _starts_period): nothing of an earlier one continues.
+        if (
+            previous is None
+            or episode.reason_new in STARTED_CARE
+            or previous_end is None
+            or start > previous_end
+        ):
+            current = None
         if episode.placement in TEMPORARY:
-            built.append(_Building(episode.start, episode.end, episode.placement, True, [episode]))
+            built.append(_Building(start, end, episode.placement, True, [episode]))
         elif current is not None and episode.reason_new not in NEW_PLACEMENT:
             current.episodes.append(episode)
-            current.end, current.placement = episode.end, episode.placement
+            current.end, current.placement = end, episode.placement
         elif (
             current is not None
             and previous is not None
@@ -227,27 +265,27 @@ def _placements(episodes: list[Episode]) -> list[_Building]:
             and _same_place(current.episodes[-1], episode)
         ):
             current.episodes.append(episode)  # back from a temporary placement
-            current.end = episode.end
+            current.end = end
         else:
-            current = _Building(episode.start, episode.end, episode.placement, False, [episode])
+            current = _Building(start, end, episode.placement, False, [episode])
             built.append(current)
-        previous = episode
+        previous, previous_end = episode, end
     return built
 
 
 def placements(record: ChildRecord) -> tuple[Placement, ...]:
     """The child's placements in the DfE's sense (see the module's docstring), in start order."""
-    return tuple(b.freeze() for b in _placements(list(record.episodes)))
+    return tuple(b.freeze() for b in _placements(record.episodes))
+
+
+def _count_in_12_months(built: list[_Building], as_of: date) -> int:
+    window_start = add_months(as_of, -12) + timedelta(days=1)
+    return sum(1 for p in built if not p.temporary and (p.end is None or p.end > window_start))
 
 
 def placements_in_last_12_months(record: ChildRecord, as_of: date) -> int:
     """How many placements the child was in on any day of the 12 months ending on ``as_of``."""
-    window_start = add_months(as_of, -12) + timedelta(days=1)
-    return sum(
-        1
-        for p in _placements(_as_of(record, as_of))
-        if not p.temporary and (p.end is None or p.end > window_start)
-    )
+    return _count_in_12_months(_placements(record.episodes, as_of), as_of)
 
 
 def three_or_more_placements(record: ChildRecord, as_of: date) -> bool:
@@ -255,14 +293,7 @@ def three_or_more_placements(record: ChildRecord, as_of: date) -> bool:
     return placements_in_last_12_months(record, as_of) >= STABILITY_THRESHOLD
 
 
-def current_placement_start(record: ChildRecord, as_of: date) -> date | None:
-    """When the placement the child was in on ``as_of`` began.
-
-    During a temporary placement the child is still counted in the placement they were in just
-    before it (a temporary placement is an absence from it); a temporary placement that opens a
-    period of care is its own start.
-    """
-    built = _placements(_as_of(record, as_of))
+def _placement_start(built: list[_Building], as_of: date) -> date | None:
     for i in range(len(built) - 1, -1, -1):
         placement = built[i]
         if placement.end is not None and placement.end <= as_of:
@@ -279,6 +310,25 @@ def current_placement_start(record: ChildRecord, as_of: date) -> date | None:
             break
         return run_start
     return None
+
+
+def current_placement_start(record: ChildRecord, as_of: date) -> date | None:
+    """When the placement the child was in on ``as_of`` began.
+
+    During a temporary placement the child is still counted in the placement they were in just
+    before it (a temporary placement is an absence from it); a temporary placement that opens a
+    period of care is its own start.
+    """
+    return _placement_start(_placements(record.episodes, as_of), as_of)
+
+
+def placement_facts(episodes: Sequence[EpisodeFacts], as_of: date) -> tuple[date | None, int]:
+    """:func:`current_placement_start` and :func:`placements_in_last_12_months` of a child's
+    episodes (in start order) in one pass: what the cohorts ask of every child placed with
+    parents, a connected person or semi-independently, or moved often (at national scale,
+    tens of thousands of children, whose episodes need not be :class:`Episode` records)."""
+    built = _placements(episodes, as_of)
+    return _placement_start(built, as_of), _count_in_12_months(built, as_of)
 
 
 def whole_months(start: date, end: date) -> int:

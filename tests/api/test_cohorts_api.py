@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 
 from services import cohorts
 from services.care_record.importer import import_return
+from services.clock import today
+from services.cohort_snapshot import MEMBERS
+from services.db import write_connection
 from tests.conftest import Api, UserFactory
 from tests.services.test_cohorts import AS_OF, EARLIER, the_return
 
@@ -43,6 +46,23 @@ def test_a_cohorts_children_as_of_a_date(
     assert set(first) == {"child_id", "reference", "since", "why"}
     assert first["since"] == "2025-11-01"
     assert first["why"] == "Accommodated under section 20 since 1 November 2025: 7 months."
+
+
+def test_todays_children_are_read_from_the_stored_snapshot(
+    engine: Engine, tmp_path: Path, make_user: UserFactory
+) -> None:
+    load(engine, tmp_path)  # the import stores today's snapshot of every cohort
+    with write_connection(engine) as conn:
+        conn.execute(update(MEMBERS).where(MEMBERS.c.cohort == "section_20").values(why="Stored."))
+    north = make_user("sw.n", "social_worker", team="north")
+    south = make_user("sw.s", "social_worker", team="south")
+    body = north.get("/cohorts/section_20").json()
+    assert body["as_of"] == today().isoformat()
+    assert [(c["reference"], c["why"]) for c in body["children"]] == [("S20", "Stored.")]
+    assert south.get("/cohorts/section_20").json()["children"] == []  # the team rule holds
+    # Another day is computed, not read from it.
+    earlier = north.get("/cohorts/section_20", params={"as_of": EARLIER.isoformat()}).json()
+    assert earlier["children"] and "Stored." not in {c["why"] for c in earlier["children"]}
 
 
 def test_a_social_worker_sees_only_their_teams_children(

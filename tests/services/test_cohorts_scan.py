@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import Connection, Engine, select
 
 from services import cohorts
+from services.care_record import derive
 from services.care_record.importer import import_return
 from services.care_record.models import CARE_CHILDREN
 from services.care_record.records import ChildRecord
@@ -45,8 +46,18 @@ def _same(conn: Connection, on: date, ids: list[int] | None) -> int:
     assert scan.current == current
     assert scan.stability == cohorts._stability_candidates(conn, on, ids) & current.keys()
     wanted = set(current)
-    assert scan.histories(wanted) == cohorts._histories(conn, on, wanted)
+    assert scan.recorded == cohorts._with_record(conn, ids)
+    # The placement rules judged on the scanned rows, and on the reference's Episode records.
+    histories = cohorts._histories(conn, on, wanted)
+    assert scan.placements(wanted) == {pk: _facts(h, on) for pk, h in histories.items()}
     return len(current)
+
+
+def _facts(history: ChildRecord, on: date) -> tuple[date | None, int]:
+    return (
+        derive.current_placement_start(history, on),
+        derive.placements_in_last_12_months(history, on),
+    )
 
 
 @pytest.mark.parametrize("source", ["small", "generated"])
@@ -78,19 +89,23 @@ def test_cohorts_are_the_same_through_either_read(engine: Engine, tmp_path: Path
 
     @dataclass(frozen=True)
     class _Reference:
+        on: date
         current: dict[int, cohorts._Current]
         stability: set[int]
+        recorded: set[int]
         all_histories: dict[int, ChildRecord]
 
-        def histories(self, child_ids: Iterable[int]) -> dict[int, ChildRecord]:
+        def placements(self, child_ids: Iterable[int]) -> dict[int, tuple[date | None, int]]:
             wanted = set(child_ids)
-            return {pk: h for pk, h in self.all_histories.items() if pk in wanted}
+            return {pk: _facts(h, self.on) for pk, h in self.all_histories.items() if pk in wanted}
 
     def reference(conn: Connection, on: date, ids: list[int] | None) -> _Reference:
         current = cohorts._current(conn, on, ids)
         return _Reference(
+            on,
             current,
             cohorts._stability_candidates(conn, on, ids) & current.keys(),
+            cohorts._with_record(conn, ids),
             cohorts._histories(conn, on, set(current)),
         )
 

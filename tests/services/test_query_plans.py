@@ -39,6 +39,7 @@ from services.caseload import Filters, deadlines_to_confirm, load_caseload
 from services.children import create_child
 from services.clock import now_utc, today
 from services.cohort_snapshot import refresh_cohort_snapshot
+from services.cohorts import cohort_children, cohort_counts
 from services.config import Settings
 from services.deadlines import list_deadlines
 from services.drift import DUE_SOON_DAYS, drift_figures
@@ -134,7 +135,7 @@ class Data:
         self.registry = states.build_registry()
         self.journeys = JourneyService(engine, self.registry, settings.policy())
         self.sw = self._user("qp.sw", "social_worker", "north")
-        self._user("qp.tm", "team_manager", "north")
+        self.tm = self._user("qp.tm", "team_manager", "north")
         self.director = self._user("qp.director", "service_director", None)
         self.admin = self._user("qp.admin", "panel_admin", None)
         self.child_ids: list[int] = []
@@ -283,6 +284,26 @@ def test_the_tracker_reads_its_childrens_open_deadlines_by_child(data: Data) -> 
         DEADLINE_BY_CHILD,
         "ix_cohort_member_snapshot_cohort",
     )
+
+
+def test_the_cohort_pages_read_the_snapshot_by_its_member_index(data: Data) -> None:
+    # Today's snapshot, as the daily job stores it; the pages of today read it, not compute.
+    refresh_cohort_snapshot(data.engine, today())
+    found = cohort_counts(data.engine, data.admin, as_of=today())
+    assert found.computed_at is not None
+    name = max(found.counts, key=lambda n: found.counts[n])
+    assert found.counts[name] > 0
+
+    def pages(reader: Principal) -> None:
+        cohort_counts(data.engine, reader, as_of=today())
+        page = cohort_children(data.engine, name, reader, as_of=today(), offset=0, limit=200)
+        assert page.computed_at is not None and page.children
+
+    # The panel administrator (every team): the counts stored with the snapshot, and one
+    # page of the cohort in its order from the member index.
+    check(data.engine, lambda: pages(data.admin), "ix_cohort_member_snapshot_cohort")
+    # A team manager: the counts and the page joined to the team's children, by index.
+    check(data.engine, lambda: pages(data.tm), "ix_cohort_member_snapshot_cohort")
 
 
 def test_the_directors_figures_and_lists_use_the_deadline_indexes(data: Data) -> None:

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import FormData
 
-from app.api.params import MAX_DATE, MIN_DATE
+from app.api.params import MAX_DATE, MAX_PAGE, MIN_DATE, whole_number
 from app.web.deps import CheckedForm, PageSession, require_page_roles
 from app.web.forms import FormErrors, echo_date, read_date, text
 from app.web.routes.panel_common import Panel
@@ -28,6 +28,9 @@ router = APIRouter(include_in_schema=False)
 PAGE_ROLES = (PANEL_ADMIN, PANEL_CHAIR, SERVICE_MANAGER, SERVICE_DIRECTOR, TEAM_MANAGER)
 APPROVAL_COHORT = "connected_person_16_weeks"
 DONE = {"carer_approved": "Carer approval recorded"}
+# A cohort page lists this many children at a time: at national size the largest cohort
+# holds tens of thousands (all of them made a 17 MB page).
+PER_PAGE = 200
 
 
 def _as_of(query: FormData, errors: FormErrors) -> date | None:
@@ -62,14 +65,15 @@ def cohort_list(request: Request, session: PageSession, panel: Panel) -> HTMLRes
     query = query_form(request)
     errors = FormErrors()
     on = _as_of(query, errors) or today()
-    counts = cohorts.cohort_counts(panel.engine, session.principal, as_of=on)
+    found = cohorts.cohort_counts(panel.engine, session.principal, as_of=on)
     tracked = {s for p in panel.config.parts for s in p.takes}
     return render(
         request,
         "panel/cohorts.html",
         {
             "cohorts": cohorts.COHORTS,
-            "counts": counts,
+            "counts": found.counts,
+            "computed_at": found.computed_at,
             "tracked": tracked,
             "on": on,
             "as_of": _shown_date(query, on if not errors else None),
@@ -93,7 +97,16 @@ def _cohort_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     on = _as_of(query, errors) or today()
-    found = cohorts.cohort_children(panel.engine, name, session.principal, as_of=on)
+    page = whole_number(text(query, "page"), 1, MAX_PAGE) or 1
+    found = cohorts.cohort_children(
+        panel.engine,
+        name,
+        session.principal,
+        as_of=on,
+        offset=(page - 1) * PER_PAGE,
+        limit=PER_PAGE,
+    )
+    first = found.offset + 1 if found.children else 0
     approves = name == APPROVAL_COHORT and not session.principal.roles.isdisjoint(
         cohorts.APPROVE_CARER_ROLES
     )
@@ -103,6 +116,12 @@ def _cohort_page(
         {
             "cohort": found.cohort,
             "children": found.children,
+            "total": found.total,
+            "first": first,
+            "last": found.offset + len(found.children),
+            "page": page,
+            "has_next": found.offset + len(found.children) < found.total,
+            "computed_at": found.computed_at,
             "on": found.as_of,
             "as_of": _shown_date(query, on),
             "panel_name": panel.config.panel.name,
