@@ -3,7 +3,7 @@ the form token, a one-off success message)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -156,7 +156,20 @@ def humanise(value: str | None) -> str:
     return text[:1].upper() + text[1:]
 
 
+def child_name(child: Any) -> str:
+    """A child's name as pages write it, or "" where the service holds none (a child
+    imported from the care record and not yet allocated: the return carries no names, so
+    pages show such a child by reference). ``child`` is a mapping or a record."""
+    parts = (
+        (child.get("given_name"), child.get("family_name"))
+        if isinstance(child, Mapping)
+        else (getattr(child, "given_name", None), getattr(child, "family_name", None))
+    )
+    return " ".join(str(p) for p in parts if p)
+
+
 templates.env.filters["govuk_date"] = govuk_date
+templates.env.filters["child_name"] = child_name
 templates.env.filters["govuk_datetime"] = govuk_datetime
 templates.env.filters["humanise"] = humanise
 templates.env.filters["deadline_label"] = deadline_kinds.label

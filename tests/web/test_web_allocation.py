@@ -174,3 +174,17 @@ def test_the_unallocated_list_is_paged(
     second = sm.get("/children/unallocated?page=2").text
     assert re.search(r"<td[^>]*>B2</td>", second) and not re.search(r"<td[^>]*>B1</td>", second)
     assert 'rel="next"' not in second
+
+
+def test_an_unallocated_child_is_headed_by_reference_on_its_page(
+    make_user: UserFactory, web_as: Callable[[Api], WebUser], engine: Engine, tmp_path: Path
+) -> None:
+    # The return carries no names: the page is headed "Child B1", not by an empty heading.
+    sm = web_as(make_user("sm", "service_manager"))
+    child = _import(engine, tmp_path)
+
+    page = sm.get(f"/children/{child}")
+
+    assert page.status_code == 200, page.text
+    assert re.search(r'<h1 class="govuk-heading-l">Child B1</h1>', page.text)
+    assert "Not recorded: the care record holds no names" in page.text
