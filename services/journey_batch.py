@@ -39,7 +39,7 @@ from sqlalchemy import Connection, bindparam, insert
 from services.access import Principal, child_refusal
 from services.clock import now_utc
 from services.deadlines import before_service
-from services.journey_store import Transition
+from services.journey_store import EVENT_COLUMNS, Transition
 from services.journeys import AccessDenied, DeadlineView, JourneyService, new_journey_values
 from services.models import DEADLINES as D
 from services.models import JOURNEY_EVENTS as E
@@ -68,21 +68,8 @@ _INSERT_JOURNEY = Prepared(
     .values({k: bindparam(k, type_=J.c[k].type) for k in _JOURNEY_FIELDS})
     .returning(J.c.id)
 )
-_EVENT_FIELDS = (
-    "journey_id",
-    "journey_version",
-    "event",
-    "from_state",
-    "to_state",
-    "occurred_on",
-    "recorded_at",
-    "actor_id",
-    "data",
-    "prev_hash",
-    "row_hash",
-)
 _INSERT_EVENT = Prepared(
-    insert(E).values({k: bindparam(k, type_=E.c[k].type) for k in _EVENT_FIELDS})
+    insert(E).values({k: bindparam(k, type_=E.c[k].type) for k in EVENT_COLUMNS})
 )
 _DEADLINE_FIELDS = (
     "journey_id",

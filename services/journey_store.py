@@ -125,7 +125,7 @@ _ADVANCE_AND_CLOSE = Prepared(
         outcome=_p("new_outcome", J.c.outcome),
     )
 )
-_EVENT_COLUMNS = (
+EVENT_COLUMNS = (
     "journey_id",
     "journey_version",
     "event",
@@ -138,7 +138,7 @@ _EVENT_COLUMNS = (
     "prev_hash",
     "row_hash",
 )
-_RECORD = Prepared(insert(E).values({k: _p("p_" + k, E.c[k]) for k in _EVENT_COLUMNS}))
+_RECORD = Prepared(insert(E).values({k: _p("p_" + k, E.c[k]) for k in EVENT_COLUMNS}))
 _DEADLINE_COLUMNS = (
     "journey_id",
     "child_id",

@@ -12,7 +12,9 @@ from sqlalchemy import Engine, update
 from notifications.channels import SmtpConfig
 from notifications.dispatcher import DispatchConfig
 from notifications.policy import Policies
-from notifications.sweep import sweep
+from notifications.scheduler import ReminderJobs
+from notifications.sweep import Channels, sweep
+from services.clock import today
 from services.models import USERS as U
 from tests.conftest import Api
 
@@ -65,4 +67,15 @@ def dispatch_config(port: int, **kw: Any) -> DispatchConfig:
         base_url="https://permanence.example.test",
         smtp=SmtpConfig(host="127.0.0.1", port=port, timeout=5),
         **kw,
+    )
+
+
+def reminder_jobs(engine: Engine, policies: Policies) -> ReminderJobs:
+    """The scheduler's jobs as a test runs them by hand: no channel, today's date."""
+    return ReminderJobs(
+        engine=engine,
+        policies=policies,
+        channels=Channels(),
+        dispatch_config=DispatchConfig(base_url="http://127.0.0.1:8000"),
+        today=today,
     )

@@ -16,10 +16,8 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 import states
-from notifications.dispatcher import DispatchConfig
 from notifications.policy import Policies
-from notifications.scheduler import ReminderJobs, build_scheduler
-from notifications.sweep import Channels
+from notifications.scheduler import build_scheduler
 from panels.config import load_panel
 from panels.service import PanelService
 from services.access import Principal
@@ -30,6 +28,7 @@ from services.config import Settings
 from services.models import CHILDREN as C
 from tests.conftest import UserFactory
 from tests.panel_support import Journeys, iso, ok, people
+from tests.reminder_support import reminder_jobs
 from tests.services.care_record.support import SmallReturn, episode, header
 
 
@@ -51,16 +50,6 @@ def _snapshots(engine: Engine) -> list[Any]:
         return list(
             conn.execute(select(SNAPSHOTS.c.id, SNAPSHOTS.c.as_of).order_by(SNAPSHOTS.c.id))
         )
-
-
-def _jobs(engine: Engine, policies: Policies) -> ReminderJobs:
-    return ReminderJobs(
-        engine=engine,
-        policies=policies,
-        channels=Channels(),
-        dispatch_config=DispatchConfig(base_url="http://127.0.0.1:8000"),
-        today=today,
-    )
 
 
 def _ids(rows: list[dict[str, Any]]) -> set[int]:
@@ -96,7 +85,7 @@ def test_a_child_who_joins_a_cohort_is_on_the_tracker_after_the_scheduler_refres
     cast = people(make_user)
     factory = Journeys(cast.sw)
     first = _interim_care_order(factory)
-    jobs = _jobs(engine, policies)
+    jobs = reminder_jobs(engine, policies)
     jobs.run_cohort_snapshot()
     before = ok(cast.admin.get("/panel/tracker"))
     assert first["id"] in _ids(before)
@@ -117,7 +106,7 @@ def test_a_child_who_joins_a_cohort_is_on_the_tracker_after_the_scheduler_refres
 def test_the_scheduler_runs_the_cohorts_daily_and_catches_up_at_start(
     engine: Engine, policies: Policies
 ) -> None:
-    jobs = _jobs(engine, policies)
+    jobs = reminder_jobs(engine, policies)
     assert jobs.cohort_snapshot_due()  # none yet
     ids = {j.id for j in build_scheduler(jobs).get_jobs()}
     assert {"cohort_snapshot", "cohort_snapshot_catch_up"} <= ids

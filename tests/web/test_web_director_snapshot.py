@@ -19,6 +19,7 @@ from services.clock import today
 from services.drift import drift_figures
 from services.drift_snapshot import current_figures, refresh_drift_snapshot, snapshot_figures
 from services.users import load_principal
+from tests.reminder_support import reminder_jobs
 from tests.web.test_web_director import (
     Drift,
     WebAs,
@@ -32,16 +33,6 @@ from tests.web.test_web_director import (
 )
 
 __all__ = ["drift"]  # the fixture, used by name
-
-
-def _jobs(engine: Engine, policies: Policies) -> ReminderJobs:
-    return ReminderJobs(
-        engine=engine,
-        policies=policies,
-        channels=Channels(),
-        dispatch_config=DispatchConfig(base_url="http://127.0.0.1:8000"),
-        today=today,
-    )
 
 
 def _keys(engine: Engine, principal: Principal, **kw: object) -> tuple[EscalationKeys, ...]:
@@ -136,7 +127,7 @@ def test_the_scheduler_counts_the_open_escalations_and_the_page_lists_them_live(
     refresh_drift_snapshot(engine, today())
     assert open_escalation_keys(engine, director, as_of=today()).counted_at is None
 
-    jobs = _jobs(engine, policies)
+    jobs = reminder_jobs(engine, policies)
     jobs.run_sweep()
     for principal in (director, manager):
         for filters in FILTERS:
