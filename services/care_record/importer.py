@@ -1234,8 +1234,11 @@ def _write_child(
             )
         )
         return
-    except SQLAlchemyError as exc:
-        # The driver's message can quote the row's values; only the error's kind is shown.
+    except (SQLAlchemyError, conn.dialect.loaded_dbapi.Error) as exc:
+        # The driver's own error too: a new child's journeys are written on the driver's
+        # cursor (services.journey_batch), which SQLAlchemy does not wrap. The savepoint has
+        # dropped the child's rows either way. The driver's message can quote the row's
+        # values; only the error's kind is shown.
         run.report.children_rejected += 1
         run.reject(
             Rejection.of(
