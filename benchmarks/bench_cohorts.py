@@ -31,7 +31,6 @@ Measured:
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import re
@@ -51,6 +50,7 @@ for _path in (ROOT, ROOT / "benchmarks"):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
+import bench_import  # noqa: E402
 import bench_transitions  # noqa: E402
 import httpx2  # noqa: E402
 from sqlalchemy import Engine, text  # noqa: E402
@@ -82,17 +82,6 @@ _POINTS_AT = {
 _SUFFIXED = {("child", "reference"), ("care_child", "return_child_id")}
 
 
-def _generator() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "ssda903_generate", ROOT / "benchmarks" / "ssda903_generate.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
 def _url(pg_url: str, schema: str) -> str:
     return (
         make_url(pg_url)
@@ -105,7 +94,7 @@ def _load(engine: Engine, base: int, copies: int, year: CollectionYear, seed: in
     """The base return imported through the service, then copied ``copies - 1`` times."""
     work = Path(tempfile.mkdtemp(prefix="bench-cohorts-"))
     t = time.perf_counter()
-    _generator().generate(work, children=base, seed=seed, year=year)
+    bench_import.generator().generate(work, children=base, seed=seed, year=year)
     report = import_return(engine, sorted(work.glob("*.csv")), as_of=year.last_day)
     print(
         f"imported {base:,} children in {time.perf_counter() - t:.1f} s "

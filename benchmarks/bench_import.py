@@ -54,7 +54,8 @@ from services.migrate import upgrade  # noqa: E402
 from states.ssda903 import CollectionYear  # noqa: E402
 
 
-def _generator() -> Any:
+def generator() -> Any:
+    """The return generator (benchmarks/ssda903_generate.py), loaded as a module."""
     spec = importlib.util.spec_from_file_location(
         "ssda903_generate", ROOT / "benchmarks" / "ssda903_generate.py"
     )
@@ -161,7 +162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error("--schema needs --pg-url")
         return _cohorts_only(args.pg_url, args.schema, year.last_day + timedelta(days=91))
 
-    generate = _generator().generate
+    generate = generator().generate
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-import-"))
     if not (work / "later").is_dir():
         started = time.perf_counter()
