@@ -36,7 +36,7 @@ from services.access import Principal
 from services.clock import now_utc, today
 from services.db import read_connection, write_connection
 from services.deadlines import breach_condition, met_late, missed_open
-from services.drift_snapshot import COUNTS, SNAPSHOTS, refresh_drift_snapshot
+from services.drift_snapshot import COUNTS, newest_snapshot, refresh_drift_snapshot
 from services.models import CHILDREN as C
 from services.models import DEADLINES as D
 from services.models import JOURNEYS as J
@@ -514,16 +514,7 @@ def _counted_groups(
     """When the newest snapshot was computed and its open escalation counts the reader's
     teams see (team, journey type, top rank, how many), if it counted them for ``as_of``;
     None otherwise."""
-    snap = conn.execute(
-        select(
-            SNAPSHOTS.c.id,
-            SNAPSHOTS.c.as_of,
-            SNAPSHOTS.c.computed_at,
-            SNAPSHOTS.c.escalations_counted,
-        )
-        .order_by(SNAPSHOTS.c.id.desc())
-        .limit(1)
-    ).first()
+    snap = newest_snapshot(conn)
     if snap is None or snap.as_of != as_of or not snap.escalations_counted:
         return None
     query = select(COUNTS.c.team, COUNTS.c.journey_type, COUNTS.c.m, COUNTS.c.n).where(

@@ -19,7 +19,7 @@ view that picked it a moment earlier still reads its members) and older ones del
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any, ClassVar
 
@@ -30,6 +30,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     Index,
+    Select,
     delete,
     false,
     func,
@@ -102,17 +103,7 @@ def refresh_cohort_snapshot(engine: Engine, as_of: date, names: Iterable[str] | 
     wanted = sorted({c.name for c in cohorts.COHORTS} if names is None else set(names))
     with read_connection(engine) as conn:
         found = cohorts.compute(conn, as_of, wanted)
-    rows = [
-        {
-            "cohort": name,
-            "child_id": m.child_id,
-            "journey_id": m.journey_id,
-            "since": m.since,
-            "why": m.why,
-        }
-        for name in sorted(found)
-        for m in found[name]
-    ]
+    rows = _member_rows(found, sorted(found))
     with write_connection(engine) as conn:
         before = conn.execute(select(func.max(SNAPSHOTS.c.id))).scalar()
         snapshot_id = insert_id(
@@ -133,6 +124,21 @@ def refresh_cohort_snapshot(engine: Engine, as_of: date, names: Iterable[str] | 
             conn.execute(delete(MEMBERS).where(MEMBERS.c.snapshot_id.in_(older)))
             conn.execute(delete(SNAPSHOTS).where(SNAPSHOTS.c.id < before))
     return snapshot_id
+
+
+def _member_rows(found: Mapping[str, Any], names: Iterable[str]) -> list[dict[str, Any]]:
+    """The member rows of ``names``' cohorts as :func:`services.cohorts.compute` found them."""
+    return [
+        {
+            "cohort": name,
+            "child_id": m.child_id,
+            "journey_id": m.journey_id,
+            "since": m.since,
+            "why": m.why,
+        }
+        for name in names
+        for m in found[name]
+    ]
 
 
 def newest(conn: Connection) -> Any | None:
@@ -197,6 +203,15 @@ def held(snap: Any) -> set[str]:
     return set(snap.cohorts.split())
 
 
+def _in_teams(query: Select[Any], teams: frozenset[str] | None) -> Select[Any]:
+    """``query`` over members narrowed to the children of ``teams`` (None: every team)."""
+    if teams is None:
+        return query
+    return query.join(CHILDREN, CHILDREN.c.id == MEMBERS.c.child_id).where(
+        CHILDREN.c.team.in_(sorted(teams))
+    )
+
+
 def counts(conn: Connection, snap: Any, teams: frozenset[str] | None) -> dict[str, int]:
     """How many members the principal's teams may see are in each cohort of the snapshot (a
     cohort with none is absent): the counts stored with it for a reader of every team, else
@@ -204,10 +219,7 @@ def counts(conn: Connection, snap: Any, teams: frozenset[str] | None) -> dict[st
     if teams is None and snap.counts is not None:
         return {name: int(n) for name, n in snap.counts.items()}
     query = select(MEMBERS.c.cohort, func.count()).where(MEMBERS.c.snapshot_id == snap.id)
-    if teams is not None:
-        query = query.join(CHILDREN, CHILDREN.c.id == MEMBERS.c.child_id).where(
-            CHILDREN.c.team.in_(sorted(teams))
-        )
+    query = _in_teams(query, teams)
     return {name: int(n) for name, n in conn.execute(query.group_by(MEMBERS.c.cohort))}
 
 
@@ -216,11 +228,7 @@ def total(conn: Connection, snap: Any, name: str, teams: frozenset[str] | None) 
     if teams is None and snap.counts is not None:
         return int(snap.counts.get(name, 0))
     query = select(func.count()).where(MEMBERS.c.snapshot_id == snap.id, MEMBERS.c.cohort == name)
-    if teams is not None:
-        query = query.join(CHILDREN, CHILDREN.c.id == MEMBERS.c.child_id).where(
-            CHILDREN.c.team.in_(sorted(teams))
-        )
-    return int(conn.execute(query).scalar_one())
+    return int(conn.execute(_in_teams(query, teams)).scalar_one())
 
 
 def members(
@@ -265,18 +273,7 @@ def refresh_child(conn: Connection, child_id: int, as_of: date) -> None:
     conn.execute(
         delete(MEMBERS).where(MEMBERS.c.snapshot_id == snap.id, MEMBERS.c.child_id == child_id)
     )
-    rows = [
-        {
-            "snapshot_id": snap.id,
-            "cohort": name,
-            "child_id": m.child_id,
-            "journey_id": m.journey_id,
-            "since": m.since,
-            "why": m.why,
-        }
-        for name in names
-        for m in found[name]
-    ]
+    rows = [{**row, "snapshot_id": snap.id} for row in _member_rows(found, names)]
     if rows:
         conn.execute(insert(MEMBERS), rows)
     if snap.counts is not None:

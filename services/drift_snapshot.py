@@ -200,16 +200,27 @@ def refresh_drift_snapshot(
     return snapshot_id
 
 
+def newest_snapshot(conn: Connection) -> Any | None:
+    """The newest snapshot (``id``, ``as_of``, ``computed_at``, ``escalations_counted``),
+    or None."""
+    return conn.execute(
+        select(
+            SNAPSHOTS.c.id,
+            SNAPSHOTS.c.as_of,
+            SNAPSHOTS.c.computed_at,
+            SNAPSHOTS.c.escalations_counted,
+        )
+        .order_by(SNAPSHOTS.c.id.desc())
+        .limit(1)
+    ).first()
+
+
 def snapshot_figures(engine: Engine, principal: Principal, *, as_of: date) -> DriftFigures | None:
     """The newest snapshot's figures, scoped to the principal's teams, if it was computed
     for ``as_of``; None otherwise."""
     teams = _teams(principal)
     with read_connection(engine) as conn:
-        snap = conn.execute(
-            select(SNAPSHOTS.c.id, SNAPSHOTS.c.as_of, SNAPSHOTS.c.computed_at)
-            .order_by(SNAPSHOTS.c.id.desc())
-            .limit(1)
-        ).first()
+        snap = newest_snapshot(conn)
         if snap is None or snap.as_of != as_of:
             return None
         scope = [COUNTS.c.snapshot_id == snap.id]
