@@ -34,7 +34,7 @@ snapshot instead (``services.cohort_snapshot``).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -1411,8 +1411,3 @@ def record_carer_approval(
             details={"approved_on": approved_on.isoformat()},
         )
     return CarerApprovalOut(int(new_id[0]), child_id, approved_on)
-
-
-def iter_cohorts() -> Iterator[Cohort]:
-    """Every cohort, in the order the API and the pages list them."""
-    return iter(COHORTS)

@@ -67,10 +67,6 @@ class Placement:
     temporary: bool
     episodes: tuple[EpisodeFacts, ...]
 
-    def covers(self, day: date) -> bool:
-        """True if the child was in this placement on ``day``."""
-        return self.start <= day and (self.end is None or day < self.end)
-
 
 def _as_of(record: ChildRecord, as_of: date) -> list[Episode]:
     """The episodes that had started by ``as_of``, any end after it removed."""
