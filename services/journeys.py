@@ -33,7 +33,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services import audit, journey_store
 from services.access import Principal, child_refusal
 from services.clock import now_utc, today
-from services.db import driver_connection, insert_id, read_connection, write_connection
+from services.db import (
+    driver_autocommit,
+    driver_connection,
+    driver_write,
+    insert_id,
+    is_sqlite,
+    read_connection,
+    write_connection,
+)
 from services.journey_store import DEADLINES as _DEADLINES
 from services.journey_store import JOURNEY_COLUMNS as _JOURNEY_COLUMNS
 from services.journey_store import LOAD as _LOAD
@@ -41,6 +49,7 @@ from services.journey_store import Transition
 from services.models import CHILDREN as C
 from services.models import JOURNEY_EVENTS as E
 from services.models import JOURNEYS as J
+from services.prepared import Conn
 from workflow.definition import ChildFacts, Event, Policy
 from workflow.engine import (
     EventOption,
@@ -160,9 +169,9 @@ class _Refused(Exception):
         self.attempt = attempt
 
 
-def _deadline_views(conn: Connection, journey_id: int) -> list[DeadlineView]:
+def _deadline_views(conn: Conn, journey_id: int) -> list[DeadlineView]:
     """The journey's deadlines, soonest first (ties by id)."""
-    return [DeadlineView(*r) for r in _DEADLINES.all(conn, {"journey_id": journey_id})]
+    return _DEADLINES.all(conn, {"journey_id": journey_id}, DeadlineView)
 
 
 def _deadlines_after(
@@ -484,9 +493,8 @@ class JourneyService:
         ``provenance`` (the care record's import only) is stored beside the event's data.
         """
         if conn is not None:
-            row, deadline_rows = journey_store.read(conn, journey_id)
+            row, deadlines = journey_store.read(conn, journey_id, DeadlineView)
             self._check_read(row, journey_id, principal, expected_version)
-            deadlines = [DeadlineView(*r) for r in deadline_rows]
             if provenance:
                 t = self.plan_transition(
                     row, deadlines, event, occurred_on, data, principal, provenance
@@ -496,10 +504,28 @@ class JourneyService:
                     raise _changed_just_now()
                 return self._answer(row, t, deadlines, new_ids, principal)
             return self._advance(conn, row, event, occurred_on, data, principal, deadlines)
+        args = (journey_id, event, expected_version, occurred_on, data, principal)
+        if is_sqlite(self.engine):
+            # The writer lock and BEGIN IMMEDIATE as write_connection, on the driver's own
+            # connection: SQLAlchemy's Connection and Transaction around the statements
+            # cost more than the statements (issue 12 item 5).
+            with driver_write(self.engine) as driver:
+                return self._fire(driver, *args)
+        # PostgreSQL: as fire_async, two round trips in autocommit (the reads pipelined, then
+        # one version-checked statement that is its own transaction), not BEGIN, the reads,
+        # the write and COMMIT.
+        with driver_autocommit(self.engine) as driver:
+            row, deadlines = journey_store.read(driver, journey_id, DeadlineView)
+            self._check_read(row, journey_id, principal, expected_version)
+            t = self.plan_transition(row, deadlines, event, occurred_on, data, principal)
+            if journey_store.one_statement(t.plan):
+                new_ids = journey_store.write(driver, t)
+                if new_ids is None:
+                    raise _changed_just_now()
+                return self._answer(row, t, deadlines, new_ids, principal)
+        # Rare (changes that interact): the statements one by one, in one transaction.
         with write_connection(self.engine) as own:
-            return self._fire(
-                own, journey_id, event, expected_version, occurred_on, data, principal
-            )
+            return self._fire(own, *args)
 
     async def fire_async(
         self,
@@ -533,9 +559,8 @@ class JourneyService:
             return await asyncio.to_thread(self.fire, *args, **kw)
         dialect = self.async_engine.dialect
         async with driver_connection(self.async_engine) as pg:
-            row, deadline_rows = await journey_store.read_async(pg, dialect, journey_id)
+            row, deadlines = await journey_store.read_async(pg, dialect, journey_id, DeadlineView)
             self._check_read(row, journey_id, principal, expected_version)
-            deadlines = [DeadlineView(*r) for r in deadline_rows]
             t = self.plan_transition(row, deadlines, event, occurred_on, data, principal)
             if not journey_store.one_statement(t.plan):
                 # Rare (changes that interact): the statements one by one, in a thread.
@@ -558,7 +583,7 @@ class JourneyService:
 
     def _fire(
         self,
-        conn: Connection,
+        conn: Conn,
         journey_id: int,
         event: str,
         expected_version: int,
@@ -566,14 +591,13 @@ class JourneyService:
         data: Mapping[str, Any] | None,
         principal: Principal,
     ) -> JourneyView:
-        row, deadline_rows = journey_store.read(conn, journey_id)
+        row, deadlines = journey_store.read(conn, journey_id, DeadlineView)
         self._check_read(row, journey_id, principal, expected_version)
-        deadlines = [DeadlineView(*r) for r in deadline_rows]
         return self._advance(conn, row, event, occurred_on, data, principal, deadlines)
 
     def _advance(
         self,
-        conn: Connection,
+        conn: Conn,
         row: Any,
         event: str,
         occurred_on: date,
