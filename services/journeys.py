@@ -23,8 +23,9 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import date
+from operator import attrgetter
 from typing import Any, NoReturn
 
 from sqlalchemy import Connection, Engine, and_, insert, select
@@ -100,6 +101,22 @@ class DeadlineView:
     owner_id: int | None
     owner_role: str
 
+    @classmethod
+    def of_row(cls, *values: Any) -> DeadlineView:
+        """The view of a deadline row's columns, in field order (as ``DEADLINES`` selects
+        them). Every transition builds one per deadline of its journey, read and answered:
+        filling the instance's ``__dict__`` costs half of the frozen dataclass's
+        ``__init__`` (one ``object.__setattr__`` per field), and the result is the same
+        object (equality, hashing and orjson read the attributes)."""
+        view = _new_object(cls)
+        view.__dict__.update(zip(_DEADLINE_FIELDS, values, strict=True))
+        return view
+
+
+_new_object = object.__new__
+_DEADLINE_FIELDS = tuple(f.name for f in fields(DeadlineView))
+_DUE_THEN_ID = attrgetter("due_on", "id")
+
 
 @dataclass(frozen=True)
 class JourneyView:
@@ -171,7 +188,7 @@ class _Refused(Exception):
 
 def _deadline_views(conn: Conn, journey_id: int) -> list[DeadlineView]:
     """The journey's deadlines, soonest first (ties by id)."""
-    return _DEADLINES.all(conn, {"journey_id": journey_id}, DeadlineView)
+    return _DEADLINES.all(conn, {"journey_id": journey_id}, DeadlineView.of_row)
 
 
 def _deadlines_after(
@@ -184,7 +201,7 @@ def _deadlines_after(
         if change.action == "open":
             assert change.due_on is not None
             rows.append(
-                DeadlineView(
+                DeadlineView.of_row(
                     next(opened),
                     change.kind,
                     change.ref,
@@ -197,16 +214,21 @@ def _deadlines_after(
             )
             continue
         for i, d in enumerate(rows):
-            if d.kind != change.kind or d.ref != change.ref or d.status != "open":
+            # Most of a journey's deadlines are met or cancelled: the status first.
+            if d.status != "open" or d.kind != change.kind or d.ref != change.ref:
                 continue
+            due_on, status, met_on = d.due_on, d.status, d.met_on
             if change.action == "move":
                 assert change.due_on is not None
-                rows[i] = replace(d, due_on=change.due_on)
+                due_on = change.due_on
             elif change.action == "meet":
-                rows[i] = replace(d, status="met", met_on=plan.occurred_on)
+                status, met_on = "met", plan.occurred_on
             else:
-                rows[i] = replace(d, status="cancelled")
-    rows.sort(key=lambda d: (d.due_on, d.id))
+                status = "cancelled"
+            rows[i] = DeadlineView.of_row(
+                d.id, d.kind, d.ref, due_on, status, met_on, d.owner_id, d.owner_role
+            )
+    rows.sort(key=_DUE_THEN_ID)
     return rows
 
 
@@ -493,7 +515,7 @@ class JourneyService:
         ``provenance`` (the care record's import only) is stored beside the event's data.
         """
         if conn is not None:
-            row, deadlines = journey_store.read(conn, journey_id, DeadlineView)
+            row, deadlines = journey_store.read(conn, journey_id, DeadlineView.of_row)
             self._check_read(row, journey_id, principal, expected_version)
             if provenance:
                 t = self.plan_transition(
@@ -515,7 +537,7 @@ class JourneyService:
         # one version-checked statement that is its own transaction), not BEGIN, the reads,
         # the write and COMMIT.
         with driver_autocommit(self.engine) as driver:
-            row, deadlines = journey_store.read(driver, journey_id, DeadlineView)
+            row, deadlines = journey_store.read(driver, journey_id, DeadlineView.of_row)
             self._check_read(row, journey_id, principal, expected_version)
             t = self.plan_transition(row, deadlines, event, occurred_on, data, principal)
             if journey_store.one_statement(t.plan):
@@ -559,7 +581,9 @@ class JourneyService:
             return await asyncio.to_thread(self.fire, *args, **kw)
         dialect = self.async_engine.dialect
         async with driver_connection(self.async_engine) as pg:
-            row, deadlines = await journey_store.read_async(pg, dialect, journey_id, DeadlineView)
+            row, deadlines = await journey_store.read_async(
+                pg, dialect, journey_id, DeadlineView.of_row
+            )
             self._check_read(row, journey_id, principal, expected_version)
             t = self.plan_transition(row, deadlines, event, occurred_on, data, principal)
             if not journey_store.one_statement(t.plan):
@@ -591,7 +615,7 @@ class JourneyService:
         data: Mapping[str, Any] | None,
         principal: Principal,
     ) -> JourneyView:
-        row, deadlines = journey_store.read(conn, journey_id, DeadlineView)
+        row, deadlines = journey_store.read(conn, journey_id, DeadlineView.of_row)
         self._check_read(row, journey_id, principal, expected_version)
         return self._advance(conn, row, event, occurred_on, data, principal, deadlines)
 

@@ -91,8 +91,10 @@ class Prepared:
         compiled = cast(SQLCompiler, self.statement.compile(dialect=dialect))
         binds = compiled.binds
         positional = tuple(compiled.positiontup or ()) if compiled.positional else None
+        # The names as the SQL renders them (``binds`` also holds anonymous binds' keys).
+        rendered = positional if positional is not None else tuple(compiled.bind_names.values())
         params: list[tuple[str, Processor | None, Any]] = []
-        for name in positional if positional is not None else tuple(binds):
+        for name in rendered:
             bp = binds[name]
             literal = not bp.required and bp.callable is None and bp.value is not None
             proc = bp.type.dialect_impl(dialect).bind_processor(dialect)
