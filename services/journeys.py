@@ -11,7 +11,9 @@ history entry and the deadline changes, in one write transaction. The statements
 answer is built from what the transaction read plus what it wrote, rather than read back:
 the transaction holds the write lock (SQLite) or has just moved the version (PostgreSQL),
 so a re-read shows the same rows. :meth:`JourneyService.fire_async` is the same for the
-API's event loop.
+API's event loop. When ``fire`` owns its transaction it runs it on the driver's connection
+(:func:`services.db.driver_write` on SQLite, :func:`services.db.driver_autocommit` on
+PostgreSQL, as ``fire_async`` does), not through SQLAlchemy's ``Connection``.
 
 A page's event goes through :meth:`JourneyService.record` instead: the same checks and writes
 in one transaction, in the order a form shows its refusals, with the refusals a form shows

@@ -110,7 +110,9 @@ def test_driver_autocommit_gives_the_connection_back_in_transaction_mode(engine:
 def _count_teams(engine: Engine, name: str) -> int:
     with engine.connect() as conn:
         return int(
-            conn.execute(text("SELECT count(*) FROM team WHERE name = :n"), {"n": name}).scalar()
+            conn.execute(
+                text("SELECT count(*) FROM team WHERE name = :n"), {"n": name}
+            ).scalar_one()
         )
 
 
@@ -197,7 +199,11 @@ _T = Table(
 )
 
 
-@pytest.mark.parametrize("dialect", [sqlite.dialect(), postgresql.dialect()], ids=str)
+@pytest.mark.parametrize(
+    "dialect",
+    [sqlite.dialect(), postgresql.psycopg.dialect()],  # type: ignore[no-untyped-call]
+    ids=["sqlite", "postgresql"],
+)
 def test_prepared_binds_as_sqlalchemy_does(dialect: Any) -> None:
     statement = insert(_T).values(
         id=bindparam("id", type_=Integer),
@@ -208,11 +214,10 @@ def test_prepared_binds_as_sqlalchemy_does(dialect: Any) -> None:
     prepared = Prepared(statement)
     params = {"id": 7, "day": date(2026, 3, 1), "note": None}
     sql, bound = prepared.bind(dialect, params)
-    compiled = statement.compile(dialect=dialect)
+    compiled: Any = statement.compile(dialect=dialect)
     assert sql == compiled.string
-    processors = compiled._bind_processors
     expected = compiled.construct_params(params)
-    for name, proc in processors.items():
+    for name, proc in compiled._bind_processors.items():  # what SQLAlchemy's execute applies
         expected[name] = proc(expected[name])
     if compiled.positional:
         assert bound == tuple(expected[n] for n in compiled.positiontup or ())
