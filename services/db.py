@@ -26,6 +26,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from services.prepared import Driver
+
 _IMMEDIATE = "sqlite_immediate"
 
 # Per SQLite engine: the engine bound to BEGIN IMMEDIATE (built once, not per transaction)
@@ -137,6 +139,56 @@ def write_connection(engine: Engine) -> Iterator[Connection]:
     bound, lock = _sqlite_writer(engine)
     with lock, bound.connect() as conn, conn.begin():
         yield conn
+
+
+@contextmanager
+def driver_write(engine: Engine) -> Iterator[Driver]:
+    """:func:`write_connection` on SQLite for statements run on the driver's connection
+    itself (:mod:`services.prepared`): the same writer lock, ``BEGIN IMMEDIATE``, commit on
+    success and rollback on error, on a pooled connection, without SQLAlchemy's
+    ``Connection`` and ``Transaction`` objects and their events around it. For the
+    transition's hot path, where those cost more CPU than the transaction's statements
+    (``BENCHMARKS.md``, issue 12 item 5). SQLite only."""
+    if not is_sqlite(engine):
+        raise ValueError("driver_write is SQLite's (PostgreSQL: driver_autocommit)")
+    _bound, lock = _sqlite_writer(engine)
+    with lock:
+        pooled = engine.raw_connection()
+        try:
+            dbapi = pooled.dbapi_connection
+            assert dbapi is not None
+            dbapi.execute("BEGIN IMMEDIATE")
+            try:
+                yield Driver(dbapi, engine.dialect)
+            except BaseException:
+                if dbapi.in_transaction:  # SQLite may have rolled it back itself
+                    dbapi.execute("ROLLBACK")
+                raise
+            dbapi.execute("COMMIT")
+        finally:
+            pooled.close()
+
+
+@contextmanager
+def driver_autocommit(engine: Engine) -> Iterator[Driver]:
+    """A pooled PostgreSQL connection of ``engine`` as the driver's own, in autocommit for
+    as long as it is held (each statement its own transaction, as on the async engine:
+    :func:`make_async_engine`), for a caller whose one write statement is its transaction
+    (the transition's hot path). No ``BEGIN`` and ``COMMIT`` round trips around it; the
+    pool's pre-ping on checkout still applies. Back in transaction mode when returned."""
+    if is_sqlite(engine):
+        raise ValueError("driver_autocommit is PostgreSQL's (SQLite: driver_write)")
+    pooled = engine.raw_connection()
+    try:
+        dbapi: Any = pooled.dbapi_connection
+        dbapi.autocommit = True
+        try:
+            yield Driver(dbapi, engine.dialect)
+        finally:
+            if not dbapi.closed:
+                dbapi.autocommit = False
+    finally:
+        pooled.close()
 
 
 @contextmanager

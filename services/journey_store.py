@@ -18,8 +18,10 @@ statements one by one write (``tests/services/test_journey_store.py`` compares t
 plan whose deadline changes could interact within one statement (two changes to one deadline,
 or a change to a deadline opened by the same plan) goes statement by statement instead.
 
-Every function here runs inside the caller's transaction; an async caller on an autocommit
-connection gets the single write statement as its transaction.
+Every function here runs inside the caller's transaction (a SQLAlchemy connection's, or one
+the caller runs on the driver's connection: :class:`services.prepared.Driver`); a caller on
+an autocommit connection (the async engine, or :func:`services.db.driver_autocommit`) gets
+the single write statement as its transaction.
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
-    Connection,
     Date,
     Integer,
     String,
@@ -48,7 +49,7 @@ from services.models import CHILDREN as C
 from services.models import DEADLINES as D
 from services.models import JOURNEY_EVENTS as E
 from services.models import JOURNEYS as J
-from services.prepared import Prepared
+from services.prepared import Conn, Driver, Prepared, RowMaker, dbapi_of
 from workflow.engine import TransitionPlan
 
 JOURNEY_COLUMNS = (
@@ -338,30 +339,32 @@ def one_statement(plan: TransitionPlan) -> bool:
 # -- reading ----------------------------------------------------------------------------------
 
 
-def _pipelined(conn: Connection) -> bool:
+def _pipelined(conn: Conn) -> bool:
     return conn.dialect.name == "postgresql"
 
 
-def read(conn: Connection, journey_id: int) -> tuple[Any, list[Any]]:
-    """The journey with its child (None if there is none) and its deadlines, soonest first."""
-    if not _pipelined(conn):
-        return LOAD.first(conn, {"journey_id": journey_id}), DEADLINES.all(
-            conn, {"journey_id": journey_id}
-        )
-    pg: Any = conn.connection.dbapi_connection
+def read(conn: Conn, journey_id: int, deadline: RowMaker | None = None) -> tuple[Any, list[Any]]:
+    """The journey with its child (None if there is none) and its deadlines, soonest first:
+    named tuples, or what ``deadline`` builds from each deadline's columns (``id, kind, ref,
+    due_on, status, met_on, owner_id, owner_role``)."""
     args = {"journey_id": journey_id}
+    if not _pipelined(conn):
+        return LOAD.first(conn, args), DEADLINES.all(conn, args, deadline)
+    pg: Any = dbapi_of(conn)
     with pg.pipeline():
         journey = LOAD.execute(conn, args, prepare=True)
         deadlines = DEADLINES.execute(conn, args, prepare=True)
     try:
         row = LOAD.convert(conn.dialect, journey.fetchone())
-        return row, [DEADLINES.convert(conn.dialect, r) for r in deadlines.fetchall()]
+        return row, [DEADLINES.convert(conn.dialect, r, deadline) for r in deadlines.fetchall()]
     finally:
         journey.close()
         deadlines.close()
 
 
-async def read_async(pg: Any, dialect: Dialect, journey_id: int) -> tuple[Any, list[Any]]:
+async def read_async(
+    pg: Any, dialect: Dialect, journey_id: int, deadline: RowMaker | None = None
+) -> tuple[Any, list[Any]]:
     """:func:`read` on a psycopg ``AsyncConnection``: one round trip."""
     args = {"journey_id": journey_id}
     journey_sql, journey_args = LOAD.bind(dialect, args)
@@ -373,7 +376,7 @@ async def read_async(pg: Any, dialect: Dialect, journey_id: int) -> tuple[Any, l
         await deadlines.execute(deadlines_sql, deadlines_args, prepare=True)
     try:
         row = LOAD.convert(dialect, await journey.fetchone())
-        return row, [DEADLINES.convert(dialect, r) for r in await deadlines.fetchall()]
+        return row, [DEADLINES.convert(dialect, r, deadline) for r in await deadlines.fetchall()]
     finally:
         await journey.close()
         await deadlines.close()
@@ -414,7 +417,7 @@ def _transition_args(t: Transition) -> tuple[Prepared, dict[str, Any]]:
     return _TRANSITION, args
 
 
-def write(conn: Connection, t: Transition) -> list[int] | None:
+def write(conn: Conn, t: Transition) -> list[int] | None:
     """Write the transition in the caller's transaction: the ids of the deadlines it opened,
     in the plan's order, or None if the journey's version is no longer the expected one (then
     nothing was written)."""
@@ -441,9 +444,13 @@ async def write_async(pg: Any, dialect: Dialect, t: Transition) -> list[int] | N
     return list(row.opened_ids) if row.advanced == 1 else None
 
 
-def write_one_by_one(conn: Connection, t: Transition) -> list[int] | None:
+def write_one_by_one(conn: Conn, t: Transition) -> list[int] | None:
     """:func:`write`, one statement per row (SQLite; PostgreSQL for the rare plan whose
-    changes interact)."""
+    changes interact, in a transaction)."""
+    if isinstance(conn, Driver) and conn.dialect.name == "postgresql":
+        # A driver connection on PostgreSQL is in autocommit (services.db.driver_autocommit):
+        # statements one by one there would not be one transaction.
+        raise ValueError("statements one by one need a transaction, not an autocommit driver")
     plan = t.plan
     values: dict[str, Any] = {
         "journey_id": t.journey_id,
@@ -462,7 +469,7 @@ def write_one_by_one(conn: Connection, t: Transition) -> list[int] | None:
     return apply_deadlines(conn, t)
 
 
-def record_event(conn: Connection, t: Transition) -> None:
+def record_event(conn: Conn, t: Transition) -> None:
     """Append the history entry of ``t`` (at the journey's new version), chained."""
     plan = t.plan
     data = t.event_data()
@@ -484,7 +491,7 @@ def record_event(conn: Connection, t: Transition) -> None:
     )
 
 
-def apply_deadlines(conn: Connection, t: Transition) -> list[int]:
+def apply_deadlines(conn: Conn, t: Transition) -> list[int]:
     """Write the plan's deadline changes one by one; the ids of the deadlines opened, in
     order."""
     plan = t.plan

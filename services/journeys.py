@@ -11,7 +11,9 @@ history entry and the deadline changes, in one write transaction. The statements
 answer is built from what the transaction read plus what it wrote, rather than read back:
 the transaction holds the write lock (SQLite) or has just moved the version (PostgreSQL),
 so a re-read shows the same rows. :meth:`JourneyService.fire_async` is the same for the
-API's event loop.
+API's event loop. When ``fire`` owns its transaction it runs it on the driver's connection
+(:func:`services.db.driver_write` on SQLite, :func:`services.db.driver_autocommit` on
+PostgreSQL, as ``fire_async`` does), not through SQLAlchemy's ``Connection``.
 
 A page's event goes through :meth:`JourneyService.record` instead: the same checks and writes
 in one transaction, in the order a form shows its refusals, with the refusals a form shows
@@ -23,8 +25,9 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import date
+from operator import attrgetter
 from typing import Any, NoReturn
 
 from sqlalchemy import Connection, Engine, and_, insert, select
@@ -33,7 +36,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services import audit, journey_store
 from services.access import Principal, child_refusal
 from services.clock import now_utc, today
-from services.db import driver_connection, insert_id, read_connection, write_connection
+from services.db import (
+    driver_autocommit,
+    driver_connection,
+    driver_write,
+    insert_id,
+    is_sqlite,
+    read_connection,
+    write_connection,
+)
 from services.journey_store import DEADLINES as _DEADLINES
 from services.journey_store import JOURNEY_COLUMNS as _JOURNEY_COLUMNS
 from services.journey_store import LOAD as _LOAD
@@ -41,6 +52,7 @@ from services.journey_store import Transition
 from services.models import CHILDREN as C
 from services.models import JOURNEY_EVENTS as E
 from services.models import JOURNEYS as J
+from services.prepared import Conn
 from workflow.definition import ChildFacts, Event, Policy
 from workflow.engine import (
     EventOption,
@@ -90,6 +102,22 @@ class DeadlineView:
     met_on: date | None
     owner_id: int | None
     owner_role: str
+
+    @classmethod
+    def of_row(cls, *values: Any) -> DeadlineView:
+        """The view of a deadline row's columns, in field order (as ``DEADLINES`` selects
+        them). Every transition builds one per deadline of its journey, read and answered:
+        filling the instance's ``__dict__`` costs half of the frozen dataclass's
+        ``__init__`` (one ``object.__setattr__`` per field), and the result is the same
+        object (equality, hashing and orjson read the attributes)."""
+        view = _new_object(cls)
+        view.__dict__.update(zip(_DEADLINE_FIELDS, values, strict=True))
+        return view
+
+
+_new_object = object.__new__
+_DEADLINE_FIELDS = tuple(f.name for f in fields(DeadlineView))
+_DUE_THEN_ID = attrgetter("due_on", "id")
 
 
 @dataclass(frozen=True)
@@ -160,9 +188,9 @@ class _Refused(Exception):
         self.attempt = attempt
 
 
-def _deadline_views(conn: Connection, journey_id: int) -> list[DeadlineView]:
+def _deadline_views(conn: Conn, journey_id: int) -> list[DeadlineView]:
     """The journey's deadlines, soonest first (ties by id)."""
-    return [DeadlineView(*r) for r in _DEADLINES.all(conn, {"journey_id": journey_id})]
+    return _DEADLINES.all(conn, {"journey_id": journey_id}, DeadlineView.of_row)
 
 
 def _deadlines_after(
@@ -175,7 +203,7 @@ def _deadlines_after(
         if change.action == "open":
             assert change.due_on is not None
             rows.append(
-                DeadlineView(
+                DeadlineView.of_row(
                     next(opened),
                     change.kind,
                     change.ref,
@@ -188,16 +216,21 @@ def _deadlines_after(
             )
             continue
         for i, d in enumerate(rows):
-            if d.kind != change.kind or d.ref != change.ref or d.status != "open":
+            # Most of a journey's deadlines are met or cancelled: the status first.
+            if d.status != "open" or d.kind != change.kind or d.ref != change.ref:
                 continue
+            due_on, status, met_on = d.due_on, d.status, d.met_on
             if change.action == "move":
                 assert change.due_on is not None
-                rows[i] = replace(d, due_on=change.due_on)
+                due_on = change.due_on
             elif change.action == "meet":
-                rows[i] = replace(d, status="met", met_on=plan.occurred_on)
+                status, met_on = "met", plan.occurred_on
             else:
-                rows[i] = replace(d, status="cancelled")
-    rows.sort(key=lambda d: (d.due_on, d.id))
+                status = "cancelled"
+            rows[i] = DeadlineView.of_row(
+                d.id, d.kind, d.ref, due_on, status, met_on, d.owner_id, d.owner_role
+            )
+    rows.sort(key=_DUE_THEN_ID)
     return rows
 
 
@@ -484,9 +517,8 @@ class JourneyService:
         ``provenance`` (the care record's import only) is stored beside the event's data.
         """
         if conn is not None:
-            row, deadline_rows = journey_store.read(conn, journey_id)
+            row, deadlines = journey_store.read(conn, journey_id, DeadlineView.of_row)
             self._check_read(row, journey_id, principal, expected_version)
-            deadlines = [DeadlineView(*r) for r in deadline_rows]
             if provenance:
                 t = self.plan_transition(
                     row, deadlines, event, occurred_on, data, principal, provenance
@@ -496,10 +528,28 @@ class JourneyService:
                     raise _changed_just_now()
                 return self._answer(row, t, deadlines, new_ids, principal)
             return self._advance(conn, row, event, occurred_on, data, principal, deadlines)
+        args = (journey_id, event, expected_version, occurred_on, data, principal)
+        if is_sqlite(self.engine):
+            # The writer lock and BEGIN IMMEDIATE as write_connection, on the driver's own
+            # connection: SQLAlchemy's Connection and Transaction around the statements
+            # cost more than the statements (issue 12 item 5).
+            with driver_write(self.engine) as driver:
+                return self._fire(driver, *args)
+        # PostgreSQL: as fire_async, two round trips in autocommit (the reads pipelined, then
+        # one version-checked statement that is its own transaction), not BEGIN, the reads,
+        # the write and COMMIT.
+        with driver_autocommit(self.engine) as driver:
+            row, deadlines = journey_store.read(driver, journey_id, DeadlineView.of_row)
+            self._check_read(row, journey_id, principal, expected_version)
+            t = self.plan_transition(row, deadlines, event, occurred_on, data, principal)
+            if journey_store.one_statement(t.plan):
+                new_ids = journey_store.write(driver, t)
+                if new_ids is None:
+                    raise _changed_just_now()
+                return self._answer(row, t, deadlines, new_ids, principal)
+        # Rare (changes that interact): the statements one by one, in one transaction.
         with write_connection(self.engine) as own:
-            return self._fire(
-                own, journey_id, event, expected_version, occurred_on, data, principal
-            )
+            return self._fire(own, *args)
 
     async def fire_async(
         self,
@@ -533,9 +583,10 @@ class JourneyService:
             return await asyncio.to_thread(self.fire, *args, **kw)
         dialect = self.async_engine.dialect
         async with driver_connection(self.async_engine) as pg:
-            row, deadline_rows = await journey_store.read_async(pg, dialect, journey_id)
+            row, deadlines = await journey_store.read_async(
+                pg, dialect, journey_id, DeadlineView.of_row
+            )
             self._check_read(row, journey_id, principal, expected_version)
-            deadlines = [DeadlineView(*r) for r in deadline_rows]
             t = self.plan_transition(row, deadlines, event, occurred_on, data, principal)
             if not journey_store.one_statement(t.plan):
                 # Rare (changes that interact): the statements one by one, in a thread.
@@ -558,7 +609,7 @@ class JourneyService:
 
     def _fire(
         self,
-        conn: Connection,
+        conn: Conn,
         journey_id: int,
         event: str,
         expected_version: int,
@@ -566,14 +617,13 @@ class JourneyService:
         data: Mapping[str, Any] | None,
         principal: Principal,
     ) -> JourneyView:
-        row, deadline_rows = journey_store.read(conn, journey_id)
+        row, deadlines = journey_store.read(conn, journey_id, DeadlineView.of_row)
         self._check_read(row, journey_id, principal, expected_version)
-        deadlines = [DeadlineView(*r) for r in deadline_rows]
         return self._advance(conn, row, event, occurred_on, data, principal, deadlines)
 
     def _advance(
         self,
-        conn: Connection,
+        conn: Conn,
         row: Any,
         event: str,
         occurred_on: date,

@@ -230,6 +230,9 @@ class JourneyDefinition:
     # (recorded facts, child, as-of date: today, or the day the journey closed) -> figures
     measures: Callable[[Mapping[str, Any], ChildFacts, date], dict[str, Any]] | None = None
     _by_name: dict[str, Event] = field(default_factory=dict, init=False, repr=False)
+    # Worked out once from the states and events, which a frozen definition never changes:
+    # every transition plans with them and lists the events of the journey's state.
+    _tables: _Tables = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         names = [s.name for s in self.states]
@@ -245,6 +248,25 @@ class JourneyDefinition:
             if ev.name in self._by_name:
                 raise ValueError(f"{self.type}: duplicate event {ev.name!r}")
             self._by_name[ev.name] = ev
+        open_states = tuple(s.name for s in self.states if not s.final)
+        sources = {
+            ev.name: open_states if ANY_OPEN_STATE in ev.sources else ev.sources
+            for ev in (self.start, *self.events)
+        }
+        object.__setattr__(
+            self,
+            "_tables",
+            _Tables(
+                state_names=tuple(names),
+                open_states=open_states,
+                final_states=frozenset(s.name for s in self.states if s.final),
+                sources=sources,
+                events_from={
+                    state: tuple(e for e in self.events if state in sources[e.name])
+                    for state in names
+                },
+            ),
+        )
 
     @property
     def initial(self) -> str:
@@ -254,17 +276,17 @@ class JourneyDefinition:
     @property
     def state_names(self) -> tuple[str, ...]:
         """All state names in definition order."""
-        return tuple(s.name for s in self.states)
+        return self._tables.state_names
 
     @property
     def final_states(self) -> frozenset[str]:
         """States that close the journey."""
-        return frozenset(s.name for s in self.states if s.final)
+        return self._tables.final_states
 
     @property
     def open_states(self) -> tuple[str, ...]:
         """States in which the journey is still running."""
-        return tuple(s.name for s in self.states if not s.final)
+        return self._tables.open_states
 
     def event(self, name: str) -> Event | None:
         """The event called ``name`` (``start`` included), or None."""
@@ -272,10 +294,24 @@ class JourneyDefinition:
 
     def sources_of(self, ev: Event) -> tuple[str, ...]:
         """The event's source states with ``*`` expanded to every open state."""
+        if self._by_name.get(ev.name) is ev:
+            return self._tables.sources[ev.name]
+        # An event from elsewhere (not one of this definition's): worked out as it stands.
         if ANY_OPEN_STATE in ev.sources:
             return self.open_states
         return ev.sources
 
     def events_from(self, state: str) -> tuple[Event, ...]:
         """The events that may start from ``state``."""
-        return tuple(e for e in self.events if state in self.sources_of(e))
+        return self._tables.events_from.get(state, ())
+
+
+@dataclass(frozen=True)
+class _Tables:
+    """What a :class:`JourneyDefinition` works out once from its states and events."""
+
+    state_names: tuple[str, ...]
+    open_states: tuple[str, ...]
+    final_states: frozenset[str]
+    sources: Mapping[str, tuple[str, ...]]  # by event name, ``*`` expanded
+    events_from: Mapping[str, tuple[Event, ...]]  # by state name, in definition order
