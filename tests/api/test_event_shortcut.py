@@ -239,7 +239,7 @@ def test_an_unhandled_error_in_a_shortcut_transition_is_the_routes_clean_500(
         raise RuntimeError("a child's name could be in here")
 
     monkeypatch.setattr(journeys, "fire_async", fails)
-    answers = []
+    answers: list[tuple[int, list[tuple[str, str]], Any]] = []
     for shortcut in (spy, None):
         gate.shortcut = shortcut
         journey = _journey(sw, f"SC-E{len(answers)}")
