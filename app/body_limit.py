@@ -13,7 +13,7 @@ from app.web.errors import error_page, is_page
 MIB = 1024 * 1024
 
 
-class _TooLarge(Exception):
+class TooLarge(Exception):
     """Raised into the app from ``receive`` once a streamed body passes the limit."""
 
 
@@ -30,18 +30,14 @@ class BodyLimitMiddleware:
 
     def limit_for(self, scope: Scope) -> int:
         """The limit for this request: uploads have their own."""
-        content_type = _header(scope, b"content-type") or b""
-        if content_type.lower().lstrip().startswith(b"multipart/form-data"):
-            return self.max_upload_bytes
-        return self.max_bytes
+        return limit_for(scope, self.max_bytes, self.max_upload_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         limit = self.limit_for(scope)
-        declared = _header(scope, b"content-length")
-        if declared is not None and declared.strip().isdigit() and int(declared) > limit:
+        if declared_over(scope, limit):
             await self.refuse(scope, send, limit)
             return
 
@@ -59,7 +55,7 @@ class BodyLimitMiddleware:
                 received += len(message.get("body", b""))
                 if received > limit:
                     too_large = True
-                    raise _TooLarge
+                    raise TooLarge
             return message
 
         async def guarded_send(message: Message) -> None:
@@ -82,31 +78,50 @@ class BodyLimitMiddleware:
 
     async def refuse(self, scope: Scope, send: Send, limit: int) -> None:
         """Answer 413 and close the connection (the rest of the body is never read)."""
-        text = f"The request is larger than the {_size(limit)} this service accepts."
-        request = Request(scope)
-        headers = [(b"connection", b"close")]
-        if is_page(request):
-            page = error_page(request, 413, text)
-            page.headers["connection"] = "close"
+        await refuse(scope, send, limit)
 
-            async def no_body() -> Message:
-                return {"type": "http.disconnect"}
 
-            await page(scope, no_body, send)
-            return
-        body = json.dumps({"error": "too_large", "message": text}).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    *headers,
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+def limit_for(scope: Scope, max_bytes: int, max_upload_bytes: int) -> int:
+    """The limit for this request's body: ``multipart/form-data`` (uploads) has its own."""
+    content_type = _header(scope, b"content-type") or b""
+    if content_type.lower().lstrip().startswith(b"multipart/form-data"):
+        return max_upload_bytes
+    return max_bytes
+
+
+def declared_over(scope: Scope, limit: int) -> bool:
+    """Whether the request's ``Content-Length`` already says its body is over ``limit``."""
+    declared = _header(scope, b"content-length")
+    return declared is not None and declared.strip().isdigit() and int(declared) > limit
+
+
+async def refuse(scope: Scope, send: Send, limit: int) -> None:
+    """Answer 413 and close the connection (the rest of the body is never read)."""
+    text = f"The request is larger than the {_size(limit)} this service accepts."
+    request = Request(scope)
+    headers = [(b"connection", b"close")]
+    if is_page(request):
+        page = error_page(request, 413, text)
+        page.headers["connection"] = "close"
+
+        async def no_body() -> Message:
+            return {"type": "http.disconnect"}
+
+        await page(scope, no_body, send)
+        return
+    body = json.dumps({"error": "too_large", "message": text}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 def _header(scope: Scope, name: bytes) -> bytes | None:

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote_to_bytes
 
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope
 
 NUL = "\x00"
 NUL_PROBLEM = "must not contain a NUL character"
@@ -60,42 +60,33 @@ def _json_fields(body: bytes) -> list[str]:
         return ["body"] if b"\x00" in body else []
 
 
-def _content_type(scope: Scope) -> bytes:
+JSON = b"application/json"
+# The bodies read whole for the check; multipart is left to its readers.
+READ_KINDS = (JSON, b"application/x-www-form-urlencoded")
+
+
+def head_fields(scope: Scope) -> list[str]:
+    """The query's fields, and ``path``, that hold a NUL."""
+    fields = _query_fields(scope.get("query_string", b""))
+    raw_path = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape")
+    if b"\x00" in unquote_to_bytes(raw_path):
+        fields.append("path")
+    return fields
+
+
+def body_fields(kind: bytes, body: bytes) -> list[str]:
+    """The fields of a body of ``kind`` (one of ``READ_KINDS``) that hold a NUL."""
+    return _json_fields(body) if kind == JSON else _query_fields(body)
+
+
+def content_type(scope: Scope) -> bytes:
     for key, value in scope.get("headers", []):
         if key == b"content-type":
             return bytes(value).split(b";", 1)[0].strip().lower()
     return b""
 
 
-class NulGuardMiddleware:
-    """Answers ``refuse(scope, fields)`` for a request holding a NUL; passes the rest on."""
-
-    def __init__(self, app: ASGIApp, refuse: Refusal) -> None:
-        self.app = app
-        self.refuse = refuse
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        fields = _query_fields(scope.get("query_string", b""))
-        raw_path = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape")
-        if b"\x00" in unquote_to_bytes(raw_path):
-            fields.append("path")
-        kind = _content_type(scope)
-        if not fields and kind in (b"application/json", b"application/x-www-form-urlencoded"):
-            body, receive = await _buffered(receive)
-            read = _json_fields if kind == b"application/json" else _query_fields
-            fields = read(body)
-        if not fields:
-            await self.app(scope, receive, send)
-            return
-        answer = self.refuse(scope, fields)
-        response = answer if isinstance(answer, Response) else await answer
-        await response(scope, receive, send)
-
-
-async def _buffered(receive: Receive) -> tuple[bytes, Receive]:
+async def buffered(receive: Receive) -> tuple[bytes, Receive]:
     """The whole body, and a ``receive`` that replays it to the application."""
     chunks: list[bytes] = []
     more = True

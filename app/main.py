@@ -21,10 +21,8 @@ from app.api import panel_invitations as panel_invitations_api
 from app.api.deps import AppServices
 from app.api.notifications import ROUTERS as notification_routers
 from app.api_docs import install_docs
-from app.body_limit import BodyLimitMiddleware
-from app.input_guard import NUL_PROBLEM, NulGuardMiddleware
-from app.request_log import RequestLogMiddleware
-from app.server_errors import UnhandledErrorMiddleware
+from app.input_guard import NUL_PROBLEM
+from app.request_gate import RequestGate
 from app.web import install as install_pages
 from app.web.deps import SignInRequired
 from app.web.errors import error_page, is_page, sign_in_redirect
@@ -76,7 +74,7 @@ def _invalid_request(errors: list[str]) -> Response:
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
-    """The answer to an unhandled error (logged by ``UnhandledErrorMiddleware``): an error
+    """The answer to an unhandled error (logged by ``app.request_gate``): an error
     page, or the API's JSON; neither says what went wrong."""
     del exc  # its text is for no one: it may quote a child's details
     if is_page(request):
@@ -153,18 +151,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     if settings.docs_enabled:
         install_docs(app)
-    # Innermost of the app's middleware: an unhandled error is answered here, inside the
-    # request log and the security headers (app/server_errors.py says why not by Starlette).
-    app.add_middleware(UnhandledErrorMiddleware, answer=server_error)
-    # Then the request guards, also inside the log and the headers. The body limit runs
-    # outside the NUL guard, which reads a body whole.
-    app.add_middleware(NulGuardMiddleware, refuse=_refuse_nul)
+    # The security headers, the request id and log line, the body limit, the NUL guard and
+    # the unhandled-error answer, in that order from the outside in, as one middleware (the
+    # innermost: inside it an unhandled error is answered, app/server_errors.py says why not
+    # by Starlette). A transition, the hot path, is answered by its shortcut.
     app.add_middleware(
-        BodyLimitMiddleware,
+        RequestGate,
         max_bytes=settings.request_max_bytes,
         max_upload_bytes=settings.upload_max_bytes,
+        refuse_nul=_refuse_nul,
+        answer_error=server_error,
+        shortcut=journeys.fire_event_shortcut,
     )
-    app.add_middleware(RequestLogMiddleware)
 
     for router in (
         auth.router,

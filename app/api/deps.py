@@ -82,6 +82,12 @@ async def get_principal(
     ``principal_cache_seconds`` per process (services/principal_cache.py)."""
     if not token:
         raise _unauthorised("Sign in first: send Authorization: Bearer <token>.")
+    return await principal_for_token(services, token)
+
+
+async def principal_for_token(services: AppServices, token: str) -> Principal:
+    """The user a bearer token names, or 401 (an invalid or expired token, an unknown or
+    disabled account)."""
     user_id = read_token(token, services.settings.secret_key)
     if user_id is None:
         raise _unauthorised("The token is invalid or has expired; sign in again.")

@@ -1,10 +1,12 @@
 """Response headers that keep pages safe in the browser: a strict content security policy
 (scripts, styles and fonts from this service only), no framing, no sniffing, no referrer
-leaking a child's page address to another site, and no caching of children's data."""
+leaking a child's page address to another site, and no caching of children's data.
+
+``app.request_gate`` adds them to every answer."""
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 CSP = "; ".join(
     [
@@ -34,28 +36,22 @@ _NO_STORE = (b"cache-control", b"no-store")
 _HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 
 
-class SecurityHeadersMiddleware:
-    """Adds the headers to every HTML page; static files may be cached, pages may not."""
+Header = tuple[bytes, bytes]
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        static = scope["path"].startswith(("/static/", "/assets/"))
-        # A response that sets its own policy keeps it (the minutes, the API docs).
-        policy = [*_HEADERS, _HSTS] if scope.get("scheme") == "https" else _HEADERS
+def policy_for(scope: Scope) -> tuple[bool, list[Header]]:
+    """Whether the request is for a static file (which may be cached), and the headers its
+    answer gets (HSTS only over HTTPS)."""
+    static = scope["path"].startswith(("/static/", "/assets/"))
+    return static, [*_HEADERS, _HSTS] if scope.get("scheme") == "https" else _HEADERS
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                names = {name for name, _ in headers}
-                headers.extend(h for h in policy if h[0] not in names)
-                if not static and b"cache-control" not in names:
-                    headers.append(_NO_STORE)
-                message["headers"] = headers
-            await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+def with_policy(headers: list[Header], static: bool, policy: list[Header]) -> list[Header]:
+    """``headers`` (a list of its own, extended in place) with ``policy`` added: a response
+    that sets its own policy keeps it (the minutes, the API docs), and anything but a
+    static file is not to be stored."""
+    names = {name for name, _ in headers}
+    headers.extend(h for h in policy if h[0] not in names)
+    if not static and b"cache-control" not in names:
+        headers.append(_NO_STORE)
+    return headers
