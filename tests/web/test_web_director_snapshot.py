@@ -219,12 +219,20 @@ def test_the_level_filter_keeps_the_groups_whose_highest_rung_is_the_level(
                         and filters.get("journey_type", g.journey_type) == g.journey_type
                     ),
                 )
+                team, journey_type = filters.get("team"), filters.get("journey_type")
                 found = open_escalation_keys(
-                    engine, principal, level=level, per_page=1000, **filters
+                    engine,
+                    principal,
+                    level=level,
+                    per_page=1000,
+                    team=team,
+                    journey_type=journey_type,
                 )
                 assert found.keys == [(d, due) for due, d in expected], (level, filters)
                 assert found.shown == len(expected)
-                one = open_escalation_keys(engine, principal, level=level, per_page=1, **filters)
+                one = open_escalation_keys(
+                    engine, principal, level=level, per_page=1, team=team, journey_type=journey_type
+                )
                 assert one.keys == found.keys[:1] and one.pages == max(1, len(expected))
 
 
