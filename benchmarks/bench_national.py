@@ -7,7 +7,8 @@ Not a test. One command:
     .venv/bin/python benchmarks/bench_national.py --children 2000 --requests 20   # a smoke run
     # options: --admin-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres
     #          --keep (do not drop the database) --reuse NAME (a kept database: skip loading)
-    #          --json out.json --no-transitions --panel wirral
+    #          --json out.json --no-transitions --no-sweep --panel wirral
+    #          --pages director,director-level,meeting (only these pages; default all)
 
 It creates ``bench_national_<pid>`` with ``CREATE DATABASE`` (never the tests' ``test``),
 migrates it, and loads:
@@ -29,8 +30,9 @@ migrates it, and loads:
 
 Then, through the real app over HTTP (uvicorn on loopback, users signed in through the
 sign-in page), it times My work for a social worker with 25 children, the child page, the
-tracker, the director's page and the cohort page (the built agenda's meeting page, or
-``/panel/cohorts`` when the app has one), each ``--requests`` times after 3 warm-ups:
+tracker, the director's page (also with its escalations' level filter, each level in turn)
+and the cohort page (the built agenda's meeting page, or ``/panel/cohorts`` when the app
+has one), each ``--requests`` times after 3 warm-ups:
 p50, p95 and max. In process: the first sweep after the load (a catch-up as of yesterday,
 reported, not a target) and the daily sweep as of today (target under 5 s). Last,
 transitions at that size with ``bench_transitions``' engine and HTTP phases (p99).
@@ -670,8 +672,18 @@ def _record(out: dict[str, Any], name: str, measure: Callable[[], dict[str, Any]
         print(f"  {name}: {r}", flush=True)
 
 
-def measure_pages(url: str, loaded: Loaded, requests: int, panel_name: str) -> dict[str, Any]:
-    """The five pages through uvicorn on loopback, each as its signed-in user."""
+PAGES = ("my-work", "child", "tracker", "director", "director-level", "cohorts", "meeting")
+
+
+def measure_pages(
+    url: str,
+    loaded: Loaded,
+    requests: int,
+    panel_name: str,
+    only: frozenset[str] = frozenset(PAGES),
+) -> dict[str, Any]:
+    """The pages through uvicorn on loopback, each as its signed-in user (``only``: these
+    of :data:`PAGES`)."""
     port = bench_transitions.free_port()
     log_path = Path(tempfile.gettempdir()) / f"bench-national-{port}.log"
     env = {
@@ -694,28 +706,44 @@ def measure_pages(url: str, loaded: Loaded, requests: int, panel_name: str) -> d
         director = sign_in(base, "bench.director")
         admin = sign_in(base, "bench.admin")
         kids = loaded.social_worker_children
-        _record(
-            out,
-            "My work (social worker, 25 children)",
-            lambda: time_page(sw, lambda i: "/my-work", requests),
-        )
-        _record(
-            out,
-            "child page",
-            lambda: time_page(sw, lambda i: f"/children/{kids[i % len(kids)]}", requests),
-        )
-        _record(
-            out,
-            "tracker (one panel, 500 children)",
-            lambda: time_page(admin, lambda i: "/panel/tracker", requests),
-        )
-        _record(
-            out,
-            "director (whole authority)",
-            lambda: time_page(director, lambda i: "/director", requests),
-        )
-        cohorts = admin.get("/panel/cohorts")
-        if cohorts.status_code == 200:
+        if "my-work" in only:
+            _record(
+                out,
+                "My work (social worker, 25 children)",
+                lambda: time_page(sw, lambda i: "/my-work", requests),
+            )
+        if "child" in only:
+            _record(
+                out,
+                "child page",
+                lambda: time_page(sw, lambda i: f"/children/{kids[i % len(kids)]}", requests),
+            )
+        if "tracker" in only:
+            _record(
+                out,
+                "tracker (one panel, 500 children)",
+                lambda: time_page(admin, lambda i: "/panel/tracker", requests),
+            )
+        if "director" in only:
+            _record(
+                out,
+                "director (whole authority)",
+                lambda: time_page(director, lambda i: "/director", requests),
+            )
+        if "director-level" in only:
+            # The escalations' level filter, each level in turn: the team manager's groups
+            # are the newest (the ladder climbs with the days overdue), so the list's walk
+            # in due-date order reaches them last.
+            levels = ("team_manager", "service_manager", "service_director")
+            _record(
+                out,
+                "director, level filter (each level in turn)",
+                lambda: time_page(
+                    director, lambda i: f"/director?level={levels[i % len(levels)]}", requests
+                ),
+            )
+        cohorts = admin.get("/panel/cohorts") if "cohorts" in only else None
+        if cohorts is not None and cohorts.status_code == 200:
             link = re.search(r'href="(/panel/cohorts/[^"?#]+)"', cohorts.text)
             _record(
                 out,
@@ -727,28 +755,30 @@ def measure_pages(url: str, loaded: Loaded, requests: int, panel_name: str) -> d
                 _record(
                     out, f"cohort page {first}", lambda: time_page(admin, lambda i: first, requests)
                 )
-        # The agenda from the cohorts comes after the tracker's figure: every child it
-        # lists or rolls joins the tracker, so after it the tracker follows the cohorts.
-        agenda = build_agenda(url, panel_name)
-        out["agenda built from the cohorts (in process)"] = agenda
-        # The meeting page lists the first 100 rolled children and counts the rest (it
-        # listed all 93,264 and outlasted the client's 60 s timeout before).
-        meeting = f"/panel/meetings/{agenda['meeting_id']}"
-        _record(
-            out,
-            "cohort agenda (meeting page)",
-            lambda: time_page(admin, lambda i: meeting, requests),
-        )
-        # Not a target: recorded as it answers (at national scale it may fail outright).
-        t0 = time.perf_counter()
-        try:
-            status = admin.get("/panel/tracker").status_code
-        except httpx2.TimeoutException:
-            status = 0
-        out["tracker after the agenda: one request"] = {
-            "status": status,
-            "ms": (time.perf_counter() - t0) * 1000,
-        }
+        if "meeting" in only:
+            # The agenda from the cohorts comes after the tracker's figure: every child it
+            # lists or rolls joins the tracker, so after it the tracker follows the cohorts.
+            agenda = build_agenda(url, panel_name)
+            out["agenda built from the cohorts (in process)"] = agenda
+            # The meeting page lists the first 100 rolled children and counts the rest (it
+            # listed all 93,264 and outlasted the client's 60 s timeout before).
+            meeting = f"/panel/meetings/{agenda['meeting_id']}"
+            _record(
+                out,
+                "cohort agenda (meeting page)",
+                lambda: time_page(admin, lambda i: meeting, requests),
+            )
+        if "meeting" in only and "tracker" in only:
+            # Not a target: recorded as it answers (at national scale it may fail outright).
+            t0 = time.perf_counter()
+            try:
+                status = admin.get("/panel/tracker").status_code
+            except httpx2.TimeoutException:
+                status = 0
+            out["tracker after the agenda: one request"] = {
+                "status": status,
+                "ms": (time.perf_counter() - t0) * 1000,
+            }
         for client in (sw, director, admin):
             client.close()
     finally:
@@ -872,7 +902,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=10.0, help="transitions: seconds")
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON here")
+    parser.add_argument(
+        "--pages",
+        default=",".join(PAGES),
+        help=f"the pages to time, comma-separated (default all: {','.join(PAGES)})",
+    )
     args = parser.parse_args(argv)
+    only = frozenset(p.strip() for p in args.pages.split(",") if p.strip())
+    if not only <= set(PAGES):
+        parser.error(f"unknown pages {sorted(only - set(PAGES))}; known: {', '.join(PAGES)}")
     if not args.admin_url.startswith("postgresql"):
         parser.error("this benchmark runs on PostgreSQL only")
 
@@ -937,8 +975,9 @@ def main(argv: list[str] | None = None) -> int:
             with psycopg.connect(floor.pg_conninfo(url), autocommit=True) as conn:
                 conn.execute("ANALYZE notice, outbox")
         results["loadavg_pages"] = os.getloadavg()
-        pages = measure_pages(url, loaded, args.requests, args.panel)
-        results["agenda"] = pages.pop("agenda built from the cohorts (in process)")
+        pages = measure_pages(url, loaded, args.requests, args.panel, only)
+        if "agenda built from the cohorts (in process)" in pages:
+            results["agenda"] = pages.pop("agenda built from the cohorts (in process)")
         results["pages"] = pages
         if not args.no_transitions:
             results["transitions"] = measure_transitions(url, args.duration)

@@ -33,11 +33,13 @@ class Notice(SQLModel, table=True):
         Index("ix_notice_category_ack", "category", "acknowledged_at"),
         # The director's open escalations in the page's order (due date, deadline): a page
         # of groups is an index walk that stops after its 25, however many are open
-        # (migration 0033; notifications.service.open_escalation_keys).
+        # (migration 0033; notifications.service.open_escalation_keys). With the step, the
+        # level filter finds each group's highest rung from the index alone (migration 0035).
         Index(
             "ix_notice_open_escalation",
             "due_on",
             "deadline_id",
+            "step",
             sqlite_where=text("category = 'escalation' AND acknowledged_at IS NULL"),
             postgresql_where=text("category = 'escalation' AND acknowledged_at IS NULL"),
         ),

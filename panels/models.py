@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, Column, Index, Integer, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Column, Index, Integer, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from services.models import core_table
@@ -92,7 +92,29 @@ class PanelItem(SQLModel, table=True):
     """One child on one meeting's agenda (or rolled from it, with the reason)."""
 
     __tablename__: ClassVar[Any] = "panel_item"
-    __table_args__ = (Index("ix_panel_item_meeting_part", "meeting_id", "part", "position"),)
+    __table_args__ = (
+        Index("ix_panel_item_meeting_part", "meeting_id", "part", "position"),
+        # A meeting's items rolled forward and the rest, each in agenda order: an agenda
+        # built from every cohort of a national-size authority rolls 150,000 items, and
+        # the meeting page lists its items and the first 100 rolled, and counts the rest
+        # (migration 0035; panels.service.common.item_rows and rolled_count).
+        Index(
+            "ix_panel_item_meeting_rolled",
+            "meeting_id",
+            "part",
+            "position",
+            sqlite_where=text("status = 'rolled'"),
+            postgresql_where=text("status = 'rolled'"),
+        ),
+        Index(
+            "ix_panel_item_meeting_not_rolled",
+            "meeting_id",
+            "part",
+            "position",
+            sqlite_where=text("status <> 'rolled'"),
+            postgresql_where=text("status <> 'rolled'"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     meeting_id: int = Field(foreign_key="panel_meeting.id")

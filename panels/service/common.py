@@ -10,7 +10,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, func, insert, select, update
 
 from notifications.notify import Notified
 from panels import RUNNING_NAMES
@@ -99,7 +99,7 @@ def item_rows(
     """A meeting's agenda items in order, with the child's reference, the journey's type and
     state, and whatever other child columns the caller needs.
 
-    ``rolled_limit``: only the first that many rolled items (in order) with the rest. An
+    ``rolled_limit``: only the first that many rolled items (in order) after the rest. An
     agenda built from every cohort of a national-size authority rolls tens of thousands,
     which a page cannot show (issue 12, item 4); :func:`rolled_count` says how many."""
     query = (
@@ -114,15 +114,17 @@ def item_rows(
         .where(I.c.meeting_id == meeting_id)
         .order_by(I.c.part, I.c.position)
     )
-    if rolled_limit is not None:
-        first_rolled = (
-            select(I.c.id)
-            .where(I.c.meeting_id == meeting_id, I.c.status == "rolled")
-            .order_by(I.c.part, I.c.position)
-            .limit(rolled_limit)
-        )
-        query = query.where(or_(I.c.status != "rolled", I.c.id.in_(first_rolled)))
-    return list(conn.execute(query).all())
+    if rolled_limit is None:
+        return list(conn.execute(query).all())
+    # Two reads, each a walk of its own partial index (migration 0035): the items not
+    # rolled, and the first rolled ones. One read with "not rolled, or among the first
+    # rolled" filtered all 150,000 rolled items of a national agenda (100 ms, twice a page).
+    # The items not rolled come first, then the rolled, each in agenda order (the callers
+    # take the two apart; the database's order of parts is kept, not re-sorted here).
+    return [
+        *conn.execute(query.where(I.c.status != "rolled")).all(),
+        *conn.execute(query.where(I.c.status == "rolled").limit(rolled_limit)).all(),
+    ]
 
 
 def rolled_count(conn: Connection, meeting_id: int, teams: frozenset[str] | None) -> int:

@@ -30,6 +30,7 @@ from notifications.service import (
 )
 from notifications.sweep import plan, sweep
 from panels.config import load_panel
+from panels.models import ITEMS as I
 from panels.models import MEETINGS as M
 from panels.models import REFERRALS as R
 from panels.service import PanelService
@@ -389,10 +390,62 @@ def test_the_escalations_api_reads_a_page_of_notices_by_index(data: Data) -> Non
 
 
 def test_the_meeting_page_reads_its_first_rolled_items_by_meeting(data: Data) -> None:
+    # The items not rolled, the first rolled and the rolled count: each read walks its own
+    # partial index (migration 0035). At national size an agenda rolls 150,000 items, and
+    # one read filtering them all for "not rolled, or among the first" took 100 ms, twice.
     meeting_id = data.panel.list_meetings(data.admin)[0].id
+    part = data.panel.config.parts[0].key
+    with data.engine.begin() as conn:
+        conn.execute(
+            insert(I),
+            [
+                {
+                    "meeting_id": meeting_id,
+                    "part": part,
+                    "position": n,
+                    "source": "referral",
+                    "cohorts": [],
+                    "child_id": child_id,
+                    "journey_id": journey_id,
+                    "minutes": 20,
+                    "pinned": False,
+                    "status": "listed" if n == 0 else "rolled",
+                    "created_at": now_utc(),
+                    "updated_at": now_utc(),
+                }
+                for n, (journey_id, child_id) in enumerate(
+                    zip(data.journey_ids, data.child_ids, strict=True)
+                )
+            ],
+        )
+        conn.execute(text("ANALYZE panel_item"))
 
     def meeting_page() -> None:
-        data.panel.get_meeting(meeting_id, data.admin, rolled_limit=100)
-        data.panel.agenda_names(meeting_id, data.admin, rolled_limit=100)
+        meeting = data.panel.get_meeting(meeting_id, data.admin, rolled_limit=2)
+        assert len(meeting.agenda.rolled) == 2 and meeting.agenda.rolled_more == 1
+        assert len(data.panel.agenda_names(meeting_id, data.admin, rolled_limit=2)) == 3
 
-    check(data.engine, meeting_page, "ix_panel_item_meeting_part")
+    check(
+        data.engine,
+        meeting_page,
+        "ix_panel_item_meeting_rolled",
+        "ix_panel_item_meeting_not_rolled",
+    )
+
+
+def test_the_directors_level_filter_groups_the_open_escalations_from_their_index(
+    data: Data,
+) -> None:
+    # The level filter ("level reached") keeps the groups whose highest rung is the level:
+    # found from the open escalations' partial index alone (due date, deadline, step:
+    # migration 0035), before any deadline, journey or child is joined. Filtered after
+    # the joins, it grouped every open escalation at national size (0.9 s).
+    refresh_director_snapshot(data.engine, today())
+    for level in ("team_manager", "service_director"):
+        with recorded(data.engine) as statements:
+            open_escalation_keys(data.engine, data.director, level=level, as_of=today())
+        nodes = plans(data.engine, statements)
+        walks = {n["Index Name"] for n in nodes if n["Node Type"] == "Index Only Scan"}
+        assert "ix_notice_open_escalation" in walks, level
+        seq = {n["Relation Name"] for n in nodes if n["Node Type"] == "Seq Scan"}
+        assert not seq & BIG_TABLES, level

@@ -10,9 +10,15 @@ from datetime import timedelta
 from sqlalchemy import Engine
 
 from notifications.dispatcher import DispatchConfig
-from notifications.policy import Policies
+from notifications.escalation_groups import group_escalations
+from notifications.policy import LADDER, Policies
 from notifications.scheduler import ReminderJobs
-from notifications.service import EscalationKeys, open_escalation_keys
+from notifications.service import (
+    EscalationKeys,
+    acknowledge,
+    list_escalations,
+    open_escalation_keys,
+)
 from notifications.sweep import Channels, sweep
 from services.access import Principal
 from services.clock import today
@@ -169,3 +175,72 @@ def test_the_scheduler_counts_the_open_escalations_and_the_page_lists_them_live(
     assert kept.pages == 2 and kept.keys == live.keys  # one more than the counts say
     live, kept = _keys(engine, director, per_page=1, page=2)
     assert kept.keys == live.keys and len(kept.keys) == 1
+
+
+def test_the_level_filter_keeps_the_groups_whose_highest_rung_is_the_level(
+    drift: Drift, engine: Engine, policies: Policies
+) -> None:
+    # The level filter groups the open escalations by their index before any join
+    # (notifications.service._top_rung_groups): the same groups, in the same order, as
+    # grouping every open escalation in Python and keeping those whose top rung is the
+    # level, under every team and journey type filter, for the director and a manager.
+    # First reviews missed 1 to 10 days ago: every rung of the ladder reached by some.
+    for days in range(26, 46):
+        _journey(drift.staff.sw, f"C-06{days}", "permanence_planning", _ago(days))
+    _journey(drift.sw_south, "C-1000", "permanence_planning", _ago(33))
+    for back in range(14, -1, -1):  # the daily sweeps of the last two weeks: the ladders
+        sweep(engine, policies, today() - timedelta(days=back))
+    director = load_principal(engine, drift.staff.sd.user_id)
+    manager = load_principal(engine, drift.staff.tm.user_id)
+    assert director is not None and manager is not None
+    every = group_escalations(
+        director, list_escalations(engine, director, status="open", as_of=today(), limit=1000)
+    )
+    assert {g.top_level for g in every} == set(LADDER), "a group at every rung"
+    # One group acknowledged (at its lowest rung): the whole group leaves every level.
+    answered = next(g for g in every if len(g.rungs) > 1)
+    acknowledge(engine, answered.rungs[0].notice_id, director, "Seen to.")
+    for principal in (director, manager):
+        groups = group_escalations(
+            principal,
+            list_escalations(engine, principal, status="open", as_of=today(), limit=1000),
+        )
+        assert (answered.deadline_id, answered.due_on) not in {
+            (g.deadline_id, g.due_on) for g in groups
+        }
+        for level in LADDER:
+            for filters in LEVEL_FILTERS:
+                expected = sorted(
+                    (
+                        (g.due_on, g.deadline_id)
+                        for g in groups
+                        if g.top_level == level
+                        and filters.get("team", g.team) == g.team
+                        and filters.get("journey_type", g.journey_type) == g.journey_type
+                    ),
+                )
+                team, journey_type = filters.get("team"), filters.get("journey_type")
+                found = open_escalation_keys(
+                    engine,
+                    principal,
+                    level=level,
+                    per_page=1000,
+                    team=team,
+                    journey_type=journey_type,
+                )
+                assert found.keys == [(d, due) for due, d in expected], (level, filters)
+                assert found.shown == len(expected)
+                one = open_escalation_keys(
+                    engine, principal, level=level, per_page=1, team=team, journey_type=journey_type
+                )
+                assert one.keys == found.keys[:1] and one.pages == max(1, len(expected))
+
+
+LEVEL_FILTERS: tuple[dict[str, str], ...] = (
+    {},
+    {"team": "north"},
+    {"team": "south"},
+    {"journey_type": "permanence_planning"},
+    {"journey_type": "care_proceedings"},
+    {"team": "north", "journey_type": "permanence_planning"},
+)
