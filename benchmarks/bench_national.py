@@ -40,6 +40,7 @@ Targets: each page p95 under 200 ms; the daily sweep under 5 s.
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import os
 import random
@@ -50,6 +51,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -72,10 +74,12 @@ from notifications.service import refresh_director_snapshot  # noqa: E402
 from notifications.sweep import sweep  # noqa: E402
 from panels.config import load_panel  # noqa: E402
 from panels.service import PanelService  # noqa: E402
+from services import cohort_snapshot  # noqa: E402
 from services.access import Principal  # noqa: E402
 from services.auth import hash_password  # noqa: E402
 from services.children import create_child  # noqa: E402
 from services.clock import today  # noqa: E402
+from services.cohorts import COHORTS  # noqa: E402
 from services.config import Settings  # noqa: E402
 from services.db import make_engine  # noqa: E402
 from services.journeys import JourneyService  # noqa: E402
@@ -89,6 +93,10 @@ WORKERS_PER_TEAM = 8
 SHIFT_DAYS = 90  # each clone's dates move by up to this many days either way
 TEMPLATE_TEAM = "template"
 PAGE_TARGET_MS = 200.0
+# The panel whose tracker follows only its 500 referred children (its parts take no cohort):
+# what issue 12's "the tracker for one panel's 500 children" measures. The main panel
+# (``--panel``, Wirral) takes cohorts, so at national size it follows nearly every child.
+REFERRALS_PANEL = "leicestershire"
 SWEEP_TARGET_S = 5.0
 
 # -- journey templates -----------------------------------------------------------------------
@@ -519,7 +527,25 @@ def load(url: str, n_children: int, rng: random.Random, panel_name: str) -> Load
     t = time.perf_counter()
     seed_panel(url, panel_name, rng)
     loaded.seconds["panel (planner, 500 referrals)"] = time.perf_counter() - t
+    t = time.perf_counter()
+    seed_referrals_panel(url, rng)
+    loaded.seconds[f"{REFERRALS_PANEL} panel (planner, 500 referrals)"] = time.perf_counter() - t
     return loaded
+
+
+def seed_referrals_panel(url: str, rng: random.Random) -> bool:
+    """The panel that tracks only its referred children (``REFERRALS_PANEL``: its parts
+    take referrals, no cohort), seeded like the main one unless a load did it already (a
+    database kept before this panel was added gets it on ``--reuse``). True if seeded."""
+    with psycopg.connect(floor.pg_conninfo(url), autocommit=True) as conn:
+        found = conn.execute(
+            "SELECT count(*) FROM panel_referral WHERE panel = %s",
+            (load_panel(REFERRALS_PANEL).panel.key,),
+        ).fetchone()
+    if found is not None and found[0]:
+        return False
+    seed_panel(url, REFERRALS_PANEL, rng)
+    return True
 
 
 def seed_panel(url: str, panel_name: str, rng: random.Random) -> None:
@@ -670,8 +696,12 @@ def _record(out: dict[str, Any], name: str, measure: Callable[[], dict[str, Any]
         print(f"  {name}: {r}", flush=True)
 
 
-def measure_pages(url: str, loaded: Loaded, requests: int, panel_name: str) -> dict[str, Any]:
-    """The five pages through uvicorn on loopback, each as its signed-in user."""
+PAGES = ("my-work", "child", "tracker", "director", "cohorts", "agenda")
+
+
+@contextmanager
+def serving(url: str, panel_name: str) -> Iterator[str]:
+    """The app on uvicorn on loopback with ``panel_name``'s panel: its base URL."""
     port = bench_transitions.free_port()
     log_path = Path(tempfile.gettempdir()) / f"bench-national-{port}.log"
     env = {
@@ -687,74 +717,144 @@ def measure_pages(url: str, loaded: Loaded, requests: int, panel_name: str) -> d
     proc = bench_transitions.start_server(
         bench_transitions.SERVICE_APP, env, port, log_path, server_args
     )
-    base = f"http://127.0.0.1:{port}"
-    out: dict[str, Any] = {}
     try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
+def time_trackers(out: dict[str, Any], admin: httpx2.Client, label: str, requests: int) -> None:
+    """The tracker's first page (the target), a later page and a filtered one (figures)."""
+    _record(out, label, lambda: time_page(admin, lambda i: "/panel/tracker", requests))
+    _record(
+        out,
+        f"{label}, page 50",
+        lambda: time_page(admin, lambda i: "/panel/tracker?page=50", requests),
+    )
+    _record(
+        out,
+        f"{label}, overdue only",
+        lambda: time_page(admin, lambda i: "/panel/tracker?rag=red", requests),
+    )
+
+
+def measure_referrals_tracker(url: str, requests: int) -> dict[str, Any]:
+    """The tracker of the panel that follows only its 500 referred children (its own app
+    process: the panel is the app's setting)."""
+    out: dict[str, Any] = {}
+    with serving(url, REFERRALS_PANEL) as base:
+        admin = sign_in(base, "bench.admin")
+        time_trackers(out, admin, f"tracker ({REFERRALS_PANEL}: 500 referred children)", requests)
+        admin.close()
+    return out
+
+
+def measure_pages(
+    url: str, loaded: Loaded, requests: int, panel_name: str, only: frozenset[str]
+) -> dict[str, Any]:
+    """The pages through uvicorn on loopback, each as its signed-in user (``only``: which
+    of ``PAGES``; the agenda is built in the database, so it comes last)."""
+    out: dict[str, Any] = {}
+    with serving(url, panel_name) as base:
         sw = sign_in(base, loaded.social_worker)
         director = sign_in(base, "bench.director")
         admin = sign_in(base, "bench.admin")
         kids = loaded.social_worker_children
-        _record(
-            out,
-            "My work (social worker, 25 children)",
-            lambda: time_page(sw, lambda i: "/my-work", requests),
-        )
-        _record(
-            out,
-            "child page",
-            lambda: time_page(sw, lambda i: f"/children/{kids[i % len(kids)]}", requests),
-        )
-        _record(
-            out,
-            "tracker (one panel, 500 children)",
-            lambda: time_page(admin, lambda i: "/panel/tracker", requests),
-        )
-        _record(
-            out,
-            "director (whole authority)",
-            lambda: time_page(director, lambda i: "/director", requests),
-        )
-        cohorts = admin.get("/panel/cohorts")
-        if cohorts.status_code == 200:
-            link = re.search(r'href="(/panel/cohorts/[^"?#]+)"', cohorts.text)
+        if "my-work" in only:
             _record(
                 out,
-                "/panel/cohorts",
-                lambda: time_page(admin, lambda i: "/panel/cohorts", requests),
+                "My work (social worker, 25 children)",
+                lambda: time_page(sw, lambda i: "/my-work", requests),
             )
-            if link:
-                first = link.group(1)
-                _record(
-                    out, f"cohort page {first}", lambda: time_page(admin, lambda i: first, requests)
-                )
-        # The agenda from the cohorts comes after the tracker's figure: every child it
-        # lists or rolls joins the tracker, so after it the tracker follows the cohorts.
-        agenda = build_agenda(url, panel_name)
-        out["agenda built from the cohorts (in process)"] = agenda
-        # The meeting page lists the first 100 rolled children and counts the rest (it
-        # listed all 93,264 and outlasted the client's 60 s timeout before).
-        meeting = f"/panel/meetings/{agenda['meeting_id']}"
-        _record(
-            out,
-            "cohort agenda (meeting page)",
-            lambda: time_page(admin, lambda i: meeting, requests),
-        )
-        # Not a target: recorded as it answers (at national scale it may fail outright).
-        t0 = time.perf_counter()
-        try:
-            status = admin.get("/panel/tracker").status_code
-        except httpx2.TimeoutException:
-            status = 0
-        out["tracker after the agenda: one request"] = {
-            "status": status,
-            "ms": (time.perf_counter() - t0) * 1000,
-        }
+        if "child" in only:
+            _record(
+                out,
+                "child page",
+                lambda: time_page(sw, lambda i: f"/children/{kids[i % len(kids)]}", requests),
+            )
+        if "tracker" in only:
+            time_trackers(
+                out, admin, f"tracker ({panel_name}: 500 referred and the cohorts)", requests
+            )
+        if "director" in only:
+            _record(
+                out,
+                "director (whole authority)",
+                lambda: time_page(director, lambda i: "/director", requests),
+            )
+        if "cohorts" in only:
+            measure_cohort_pages(out, admin, requests)
+        if "agenda" in only:
+            measure_agenda(out, url, admin, requests, panel_name)
         for client in (sw, director, admin):
             client.close()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
     return out
+
+
+def measure_cohort_pages(out: dict[str, Any], admin: httpx2.Client, requests: int) -> None:
+    """The cohorts list and the first cohort it links to."""
+    cohorts = admin.get("/panel/cohorts")
+    if cohorts.status_code != 200:
+        out["/panel/cohorts"] = {"error": f"HTTP {cohorts.status_code}", "ms": 0}
+        return
+    _record(out, "/panel/cohorts", lambda: time_page(admin, lambda i: "/panel/cohorts", requests))
+    # The list links each cohort with the day it is judged on (?as_of=...), so the link is
+    # matched to its closing quote (matching to the "?" found none).
+    link = re.search(r'href="(/panel/cohorts/[^"#]+)"', cohorts.text)
+    if link is None:
+        out["cohort page"] = {"error": "no /panel/cohorts/<name> link on the list", "ms": 0}
+        return
+    first = html.unescape(link.group(1))
+    _record(
+        out,
+        f"cohort page {first.split('?')[0]}",
+        lambda: time_page(admin, lambda i: first, requests),
+    )
+
+
+def measure_agenda(
+    out: dict[str, Any], url: str, admin: httpx2.Client, requests: int, panel_name: str
+) -> None:
+    """The agenda built from the cohorts, its meeting page and the tracker after it. It comes
+    after the trackers' figures: every child it lists or rolls joins the tracker."""
+    agenda = build_agenda(url, panel_name)
+    out["agenda built from the cohorts (in process)"] = agenda
+    # The meeting page lists the first 100 rolled children and counts the rest (it listed
+    # all 93,264 and outlasted the client's 60 s timeout before).
+    meeting = f"/panel/meetings/{agenda['meeting_id']}"
+    _record(
+        out, "cohort agenda (meeting page)", lambda: time_page(admin, lambda i: meeting, requests)
+    )
+    # Not a target: recorded as it answers (at national scale it may fail outright).
+    t0 = time.perf_counter()
+    try:
+        status = admin.get("/panel/tracker").status_code
+    except httpx2.TimeoutException:
+        status = 0
+    out["tracker after the agenda: one request"] = {
+        "status": status,
+        "ms": (time.perf_counter() - t0) * 1000,
+    }
+
+
+def refresh_cohorts(url: str) -> dict[str, Any]:
+    """What the scheduler's daily job does before the day's pages: today's snapshot of every
+    cohort (the cohort pages read it; without it they compute live). Skipped when today's
+    newest snapshot already holds every cohort."""
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        snap = cohort_snapshot.newest(conn)
+    every = {c.name for c in COHORTS}
+    if snap is not None and snap.as_of == today() and every <= set(snap.cohorts.split()):
+        engine.dispose()
+        return {"seconds": 0.0, "skipped": True}
+    t = time.perf_counter()
+    cohort_snapshot.refresh_cohort_snapshot(engine, today())
+    seconds = time.perf_counter() - t
+    engine.dispose()
+    print(f"  the day's cohort snapshot (every cohort, the daily job): {seconds:.1f} s", flush=True)
+    return {"seconds": seconds, "skipped": False}
 
 
 def measure_sweeps(url: str) -> dict[str, Any]:
@@ -872,9 +972,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=10.0, help="transitions: seconds")
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON here")
+    parser.add_argument(
+        "--pages",
+        default=",".join(PAGES),
+        help=f"which pages to time, comma-separated (default all: {','.join(PAGES)})",
+    )
     args = parser.parse_args(argv)
     if not args.admin_url.startswith("postgresql"):
         parser.error("this benchmark runs on PostgreSQL only")
+    only = frozenset(p.strip() for p in args.pages.split(",") if p.strip())
+    if not only <= set(PAGES):
+        parser.error(f"--pages: choose from {', '.join(PAGES)}")
 
     name = args.reuse or f"bench_national_{os.getpid()}"
     url = db_url(args.admin_url, name)
@@ -936,9 +1044,16 @@ def main(argv: list[str] | None = None) -> int:
             # director's escalation groups are planned on row counts of the notice table.
             with psycopg.connect(floor.pg_conninfo(url), autocommit=True) as conn:
                 conn.execute("ANALYZE notice, outbox")
+        if args.reuse and seed_referrals_panel(url, rng):
+            print(f"  seeded the {REFERRALS_PANEL} panel (500 referred children)", flush=True)
+        if "cohorts" in only:
+            results["cohort_snapshot"] = refresh_cohorts(url)
         results["loadavg_pages"] = os.getloadavg()
-        pages = measure_pages(url, loaded, args.requests, args.panel)
-        results["agenda"] = pages.pop("agenda built from the cohorts (in process)")
+        pages = measure_pages(url, loaded, args.requests, args.panel, only)
+        if "tracker" in only:
+            pages.update(measure_referrals_tracker(url, args.requests))
+        if "agenda built from the cohorts (in process)" in pages:
+            results["agenda"] = pages.pop("agenda built from the cohorts (in process)")
         results["pages"] = pages
         if not args.no_transitions:
             results["transitions"] = measure_transitions(url, args.duration)

@@ -584,6 +584,9 @@ class TrackerChoices:
     journey_types: list[str]
     outcomes: list[str]
     cohorts_computed_at: datetime | None = None
+    # How many children each (team, journey type) holds: the unfiltered count, and the
+    # count under the team and journey filters, without another pass over the tracker.
+    counts: dict[tuple[str, str | None], int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -595,6 +598,9 @@ class TrackerPage:
     total: int
     page: int
     more: bool
+    choices: TrackerChoices
+    # The filters naming a value the tracker does not hold, dropped (the page says so).
+    dropped: tuple[str, ...] = ()
 
 
 # -- reports ------------------------------------------------------------------------------

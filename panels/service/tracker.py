@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -51,6 +52,9 @@ from services.models import DEADLINES as D
 from services.models import JOURNEYS as J
 from services.models import USERS as U
 from states.roles import SOCIAL_WORKER, TEAM_MANAGER
+
+# The RAG statuses, in the order the page offers them (the rule: TrackerMixin._rag).
+RAGS = ("red", "amber", "green")
 
 
 def _children_discussed(n: int) -> str:
@@ -176,15 +180,15 @@ class TrackerMixin(PanelBase):
     def _choices(
         self, conn: Connection, tracked: Subquery, visible: Any, snap: Any
     ) -> TrackerChoices:
-        pairs = conn.execute(
-            select(C.c.team, J.c.type)
-            .distinct()
+        groups = conn.execute(
+            select(C.c.team, J.c.type, func.count().label("n"))
             .select_from(
                 tracked.join(C, C.c.id == tracked.c.child_id).outerjoin(
                     J, J.c.id == tracked.c.journey_id
                 )
             )
             .where(visible)
+            .group_by(C.c.team, J.c.type)
         ).all()
         shown = (
             select(tracked.c.child_id)
@@ -201,10 +205,42 @@ class TrackerMixin(PanelBase):
         ):
             last[r.child_id] = r.outcome
         return TrackerChoices(
-            teams=sorted({p.team for p in pairs}),
-            journey_types=sorted({p.type for p in pairs if p.type}),
+            teams=sorted({g.team for g in groups}),
+            journey_types=sorted({g.type for g in groups if g.type}),
             outcomes=sorted({o for o in last.values() if o}),
             cohorts_computed_at=snap.computed_at if snap is not None else None,
+            counts={(g.team, g.type): int(g.n) for g in groups},
+        )
+
+    @staticmethod
+    def _known(
+        filters: TrackerFilters, held: TrackerChoices
+    ) -> tuple[TrackerFilters, tuple[str, ...]]:
+        """``filters`` without the values the tracker does not hold (a team, journey,
+        status or decision not among its choices), and the names of those dropped."""
+        unknown = tuple(
+            name
+            for name, value, known in (
+                ("team", filters.team, held.teams),
+                ("journey_type", filters.journey_type, held.journey_types),
+                ("rag", filters.rag, RAGS),
+                ("outcome", filters.outcome, [NO_DECISION, *held.outcomes]),
+            )
+            if value and value not in known
+        )
+        return replace(filters, **{name: "" for name in unknown}), unknown  # type: ignore[arg-type]
+
+    @staticmethod
+    def _counted(filters: TrackerFilters, held: TrackerChoices) -> int | None:
+        """How many children ``filters`` keep, from the choices' group counts when they
+        filter on team and journey only (else None: counted in SQL)."""
+        if filters.rag or filters.outcome or filters.overdue or filters.q:
+            return None
+        return sum(
+            n
+            for (team, journey_type), n in held.counts.items()
+            if (not filters.team or team == filters.team)
+            and (not filters.journey_type or journey_type == filters.journey_type)
         )
 
     def tracker_page(
@@ -217,19 +253,24 @@ class TrackerMixin(PanelBase):
         page_size: int = 200,
     ) -> TrackerPage:
         """One page of the tracker (:meth:`tracker`) as ``filters`` keep it, in child
-        order: the filters, the order, the count and the page are SQL over the tracked
-        children, and only the page's rows have their deadlines, decisions and actions read
-        and built (a national panel following every cohort member tracks 83,000 children;
-        building them all to show 200 took seconds). ``page`` past the last is the last.
-        The read is audited with the children shown."""
+        order, with the filters' choices (:meth:`tracker_choices`; a filter naming a value
+        the tracker does not hold is dropped and named in ``dropped``). The filters, the
+        order, the count and the page are SQL over the tracked children, and only the
+        page's rows have their deadlines, decisions and actions read and built (a national
+        panel following every cohort member tracks 83,000 children; building them all to
+        show 200 took seconds). ``page`` past the last is the last. The read is audited
+        with the children shown."""
         as_of = as_of or today()
-        filters = filters or TrackerFilters()
         tracked, visible, snap = self._view(principal, as_of)
         with read_connection(self.engine) as conn:
+            held = self._choices(conn, tracked, visible, snap)
+            filters, dropped = self._known(filters or TrackerFilters(), held)
             keep = self._filtered(tracked, visible, as_of, filters)
-            total = int(
-                conn.execute(select(func.count()).select_from(keep.subquery())).scalar_one()
-            )
+            total = self._counted(filters, held)
+            if total is None:
+                total = int(
+                    conn.execute(select(func.count()).select_from(keep.subquery())).scalar_one()
+                )
             page = max(1, min(page, (total - 1) // page_size + 1))
             chosen = conn.execute(
                 keep.order_by(tracked.c.child_id).limit(page_size).offset((page - 1) * page_size)
@@ -244,7 +285,14 @@ class TrackerMixin(PanelBase):
             [r.child_id for r in rows],
             details={"panel": self.key, "format": "view", "page": page},
         )
-        return TrackerPage(rows=rows, total=total, page=page, more=page * page_size < total)
+        return TrackerPage(
+            rows=rows,
+            total=total,
+            page=page,
+            more=page * page_size < total,
+            choices=held,
+            dropped=dropped,
+        )
 
     def tracker(
         self,

@@ -32,6 +32,13 @@ router = APIRouter(include_in_schema=False)
 
 RAG = (("red", "Overdue"), ("amber", "Due soon"), ("green", "On track"))
 SEARCH_MAX = 50
+# What a filter naming a value the tracker does not hold is told to select.
+CHOICE_LABELS = {
+    "team": "a team",
+    "journey_type": "a journey",
+    "rag": "a status",
+    "outcome": "a decision",
+}
 # One page of the table: a national-size authority tracks tens of thousands of children,
 # and the page stays a page (the downloads hold every filtered row).
 PAGE_SIZE = 200
@@ -98,14 +105,8 @@ def check_choices(
     filters: Filters, choices: dict[str, list[tuple[str, str]]], errors: FormErrors
 ) -> Filters:
     """Filters naming a value the tracker does not hold are errors (and dropped)."""
-    labels = {
-        "team": "a team",
-        "journey_type": "a journey",
-        "rag": "a status",
-        "outcome": "a decision",
-    }
     dropped = {}
-    for name, label in labels.items():
+    for name, label in CHOICE_LABELS.items():
         value = getattr(filters, name)
         if value and value not in dict(choices[name]):
             errors.add(name, f"Select {label} from the list")
@@ -123,7 +124,7 @@ def checked_filters(
     query: FormData, panel: PanelService, principal: Principal, words: JourneyWords
 ) -> tuple[Filters, TrackerChoices, dict[str, list[tuple[str, str]]], FormErrors]:
     """The filters in the query string, checked against what the tracker holds, with
-    what it holds, the select choices and any filter errors."""
+    what it holds, the select choices and any filter errors (the downloads')."""
     errors = FormErrors()
     filters = read_filters(query, errors)
     held = panel.tracker_choices(principal, filters.as_of)
@@ -133,16 +134,23 @@ def checked_filters(
 
 @router.get("/panel/tracker")
 def tracker(request: Request, session: PageSession, panel: Panel) -> HTMLResponse:
-    """The tracker table with its filters: one page of it, read as one page."""
+    """The tracker table with its filters: one page of it, read as one page (the choices,
+    the count and the page in one service call)."""
     query = query_form(request)
     words = journey_words(panel.registry)
-    filters, held, choices, errors = checked_filters(query, panel, session.principal, words)
+    errors = FormErrors()
+    filters = read_filters(query, errors)
     raw_page = text(query, "page")
     asked = int(raw_page) if raw_page.isdigit() and 0 < len(raw_page) < 7 else 1
     found = panel.tracker_page(
         session.principal, filters.as_of, filters.service(), page=asked, page_size=PAGE_SIZE
     )
+    for name in found.dropped:
+        errors.add(name, f"Select {CHOICE_LABELS[name]} from the list")
+    filters = Filters(**{**filters.__dict__, **dict.fromkeys(found.dropped, "")})
+    choices = options(found.choices, words, {t.name: t.title for t in list_teams(panel.engine)})
     kept = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
+    cohorts_at = found.choices.cohorts_computed_at
     return render(
         request,
         "panel/tracker.html",
@@ -158,9 +166,7 @@ def tracker(request: Request, session: PageSession, panel: Panel) -> HTMLRespons
             "query": request.url.query,
             "panel_name": panel.config.panel.name,
             # When the cohorts' members were computed (the same on every row).
-            "cohorts_at": held.cohorts_computed_at.astimezone(LONDON)
-            if found.rows and held.cohorts_computed_at
-            else None,
+            "cohorts_at": cohorts_at.astimezone(LONDON) if found.rows and cohorts_at else None,
             "words": words,
             "errors": errors,
         },
