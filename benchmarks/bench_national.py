@@ -25,12 +25,17 @@ migrates it, and loads:
   by construction) and the tables' secondary indexes are built after it;
 * the panel (``--panel``, default Wirral, whose agenda takes the tracked cohorts): its
   forward planner, 500 children referred to its first meeting (the tracker), and that
-  meeting's agenda built from the cohorts through the service.
+  meeting's agenda built from the cohorts through the service;
+* a second panel whose parts take only referrals (``REFERRALS_PANEL``, Leicestershire):
+  its planner and 500 referred children, so its tracker follows those 500 (the issue's
+  "one panel's 500 children"); added on ``--reuse`` to a database kept without it.
 
 Then, through the real app over HTTP (uvicorn on loopback, users signed in through the
 sign-in page), it times My work for a social worker with 25 children, the child page, the
-tracker, the director's page and the cohort page (the built agenda's meeting page, or
-``/panel/cohorts`` when the app has one), each ``--requests`` times after 3 warm-ups:
+trackers of both panels (first page, page 50, the "Overdue" status), the director's
+page, the cohorts list and its first cohort's page (after the day's snapshot of every
+cohort, as the daily job stores it) and the built agenda's meeting page (``--pages``
+chooses among them), each ``--requests`` times after 3 warm-ups:
 p50, p95 and max. In process: the first sweep after the load (a catch-up as of yesterday,
 reported, not a target) and the daily sweep as of today (target under 5 s). Last,
 transitions at that size with ``bench_transitions``' engine and HTTP phases (p99).
