@@ -558,6 +558,51 @@ class TrackerRow:
     cohorts_computed_at: datetime | None = None
 
 
+# The tracker's "last decision" filter for a child with no decision yet.
+NO_DECISION = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class TrackerFilters:
+    """What the tracker's page filters on ('' = any): applied in SQL by
+    ``PanelService.tracker_page`` and ``PanelService.tracker`` (one implementation)."""
+
+    team: str = ""
+    journey_type: str = ""
+    rag: str = ""  # "red", "amber", "green"
+    outcome: str = ""  # a last decision's outcome, or NO_DECISION
+    overdue: bool = False  # only children with an overdue open deadline
+    q: str = ""  # the child's reference contains it (any case)
+
+
+@dataclass(frozen=True, slots=True)
+class TrackerChoices:
+    """What the unfiltered tracker holds, for the filters' choices: teams, journey types
+    and last decisions' outcomes, and when the cohorts' members were computed."""
+
+    teams: list[str]
+    journey_types: list[str]
+    outcomes: list[str]
+    cohorts_computed_at: datetime | None = None
+    # How many children each (team, journey type) holds: the unfiltered count, and the
+    # count under the team and journey filters, without another pass over the tracker.
+    counts: dict[tuple[str, str | None], int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class TrackerPage:
+    """One page of the filtered tracker: its rows, how many rows the filters keep, the
+    page (clamped to the last one) and whether another follows."""
+
+    rows: list[TrackerRow]
+    total: int
+    page: int
+    more: bool
+    choices: TrackerChoices
+    # The filters naming a value the tracker does not hold, dropped (the page says so).
+    dropped: tuple[str, ...] = ()
+
+
 # -- reports ------------------------------------------------------------------------------
 
 

@@ -33,6 +33,7 @@ from panels.config import load_panel
 from panels.models import ITEMS as I
 from panels.models import MEETINGS as M
 from panels.models import REFERRALS as R
+from panels.results import TrackerFilters
 from panels.service import PanelService
 from services.access import Principal
 from services.care_record.lists import disagreement_count
@@ -285,6 +286,22 @@ def test_the_tracker_reads_its_childrens_open_deadlines_by_child(data: Data) -> 
         DEADLINE_BY_CHILD,
         "ix_cohort_member_snapshot_cohort",
     )
+
+
+def test_the_tracker_page_reads_one_page_by_index(data: Data) -> None:
+    # The paged read (the page's filters, count and page in SQL; the page's children's
+    # deadlines by child, by the RAG filter's correlated lookups too) scans no big table.
+    refresh_cohort_snapshot(data.engine, today())
+
+    def pages() -> None:
+        page = data.panel.tracker_page(data.admin, None, TrackerFilters(), page=1, page_size=5)
+        assert page.rows and page.total >= len(page.rows)
+        data.panel.tracker_page(
+            data.admin, None, TrackerFilters(rag="red", q="a"), page=1, page_size=5
+        )
+        data.panel.tracker_page(data.admin, None, TrackerFilters(overdue=True), page=2)
+
+    check(data.engine, pages, DEADLINE_BY_CHILD, "ix_cohort_member_snapshot_cohort", "child_pkey")
 
 
 def test_the_cohort_pages_read_the_snapshot_by_its_member_index(data: Data) -> None:

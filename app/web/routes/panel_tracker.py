@@ -2,8 +2,9 @@
 RAG status, last decision, overdue deadlines and reference, with CSV and XLSX downloads of
 the same rows.
 
-Fast by construction: ``PanelService.tracker`` reads the whole tracker in a fixed handful of
-queries (no query per child), and the filters run over those rows in memory."""
+Fast at any size: the filters, the order, the count and the page of 200 are SQL
+(``PanelService.tracker_page``), and only the page's rows are built; the downloads hold every
+row the filters keep (``PanelService.tracker``, the same filters)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from app.web.routes.panel_common import JourneyWords, Panel, journey_words
 from app.web.session import WebSession
 from app.web.templating import render
 from panels import exports
-from panels.results import TrackerRow
+from panels.results import NO_DECISION, TrackerChoices, TrackerFilters, TrackerRow
 from panels.service import PanelService
 from services.access import Principal
 from services.teams import list_teams
@@ -30,8 +31,14 @@ from workflow.calendar import LONDON
 router = APIRouter(include_in_schema=False)
 
 RAG = (("red", "Overdue"), ("amber", "Due soon"), ("green", "On track"))
-NO_DECISION = "none"
 SEARCH_MAX = 50
+# What a filter naming a value the tracker does not hold is told to select.
+CHOICE_LABELS = {
+    "team": "a team",
+    "journey_type": "a journey",
+    "rag": "a status",
+    "outcome": "a decision",
+}
 # One page of the table: a national-size authority tracks tens of thousands of children,
 # and the page stays a page (the downloads hold every filtered row).
 PAGE_SIZE = 200
@@ -49,34 +56,30 @@ class Filters:
     q: str = ""
     as_of: date | None = None
 
-    def keep(self, row: TrackerRow) -> bool:
-        """Whether ``row`` passes every filter."""
-        outcome = row.last_decision or NO_DECISION
-        return (
-            (not self.team or row.team == self.team)
-            and (not self.journey_type or row.journey_type == self.journey_type)
-            and (not self.rag or row.rag == self.rag)
-            and (not self.outcome or outcome == self.outcome)
-            and (not self.overdue or row.overdue_deadlines > 0)
-            and (not self.q or self.q.lower() in row.child_reference.lower())
+    def service(self) -> TrackerFilters:
+        """The filters the service applies (in SQL)."""
+        return TrackerFilters(
+            team=self.team,
+            journey_type=self.journey_type,
+            rag=self.rag,
+            outcome=self.outcome,
+            overdue=self.overdue,
+            q=self.q,
         )
 
 
 def options(
-    rows: list[TrackerRow], words: JourneyWords, team_titles: dict[str, str] | None = None
+    held: TrackerChoices, words: JourneyWords, team_titles: dict[str, str] | None = None
 ) -> dict[str, list[tuple[str, str]]]:
     """The choices each select offers: what the unfiltered tracker holds, teams by the
     managed list's titles."""
     titles = team_titles or {}
-    teams = sorted({r.team for r in rows})
-    types = sorted({r.journey_type for r in rows if r.journey_type})
-    outcomes = sorted({r.last_decision for r in rows if r.last_decision})
     return {
-        "team": [(t, titles.get(t, t)) for t in teams],
-        "journey_type": [(t, words.title(t)) for t in types],
+        "team": [(t, titles.get(t, t)) for t in held.teams],
+        "journey_type": [(t, words.title(t)) for t in held.journey_types],
         "rag": list(RAG),
         "outcome": [(NO_DECISION, "No decision yet")]
-        + [(o, o.replace("_", " ").capitalize()) for o in outcomes],
+        + [(o, o.replace("_", " ").capitalize()) for o in held.outcomes],
     }
 
 
@@ -102,14 +105,8 @@ def check_choices(
     filters: Filters, choices: dict[str, list[tuple[str, str]]], errors: FormErrors
 ) -> Filters:
     """Filters naming a value the tracker does not hold are errors (and dropped)."""
-    labels = {
-        "team": "a team",
-        "journey_type": "a journey",
-        "rag": "a status",
-        "outcome": "a decision",
-    }
     dropped = {}
-    for name, label in labels.items():
+    for name, label in CHOICE_LABELS.items():
         value = getattr(filters, name)
         if value and value not in dict(choices[name]):
             errors.add(name, f"Select {label} from the list")
@@ -123,41 +120,45 @@ def query_form(request: Request) -> FormData:
     return FormData(items)
 
 
-def tracker_rows(
-    query: FormData,
-    panel: PanelService,
-    principal: Principal,
-    words: JourneyWords,
-    export: str | None = None,
-) -> tuple[list[TrackerRow], Filters, dict[str, list[tuple[str, str]]], FormErrors]:
-    """The tracker rows the filters in the query string keep, with the filters, the
-    select choices and any filter errors (``export``: the download's format, audited)."""
+def checked_filters(
+    query: FormData, panel: PanelService, principal: Principal, words: JourneyWords
+) -> tuple[Filters, TrackerChoices, dict[str, list[tuple[str, str]]], FormErrors]:
+    """The filters in the query string, checked against what the tracker holds, with
+    what it holds, the select choices and any filter errors (the downloads')."""
     errors = FormErrors()
     filters = read_filters(query, errors)
-    rows = panel.tracker(principal, filters.as_of, export=export)
-    choices = options(rows, words, {t.name: t.title for t in list_teams(panel.engine)})
-    filters = check_choices(filters, choices, errors)
-    return [r for r in rows if filters.keep(r)], filters, choices, errors
+    held = panel.tracker_choices(principal, filters.as_of)
+    choices = options(held, words, {t.name: t.title for t in list_teams(panel.engine)})
+    return check_choices(filters, choices, errors), held, choices, errors
 
 
 @router.get("/panel/tracker")
 def tracker(request: Request, session: PageSession, panel: Panel) -> HTMLResponse:
-    """The tracker table with its filters."""
+    """The tracker table with its filters: one page of it, read as one page (the choices,
+    the count and the page in one service call)."""
     query = query_form(request)
     words = journey_words(panel.registry)
-    rows, filters, choices, errors = tracker_rows(query, panel, session.principal, words)
+    errors = FormErrors()
+    filters = read_filters(query, errors)
     raw_page = text(query, "page")
-    page = int(raw_page) if raw_page.isdigit() and 0 < len(raw_page) < 7 else 1
-    page = max(1, min(page, (len(rows) - 1) // PAGE_SIZE + 1))
+    asked = int(raw_page) if raw_page.isdigit() and 0 < len(raw_page) < 7 else 1
+    found = panel.tracker_page(
+        session.principal, filters.as_of, filters.service(), page=asked, page_size=PAGE_SIZE
+    )
+    for name in found.dropped:
+        errors.add(name, f"Select {CHOICE_LABELS[name]} from the list")
+    filters = Filters(**{**filters.__dict__, **dict.fromkeys(found.dropped, "")})
+    choices = options(found.choices, words, {t.name: t.title for t in list_teams(panel.engine)})
     kept = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
+    cohorts_at = found.choices.cohorts_computed_at
     return render(
         request,
         "panel/tracker.html",
         {
-            "rows": rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
-            "total": len(rows),
-            "page": page,
-            "more": page * PAGE_SIZE < len(rows),
+            "rows": found.rows,
+            "total": found.total,
+            "page": found.page,
+            "more": found.more,
             "page_href": lambda n: "/panel/tracker?" + urlencode([*kept, ("page", str(n))]),
             "filters": filters,
             "choices": choices,
@@ -165,9 +166,7 @@ def tracker(request: Request, session: PageSession, panel: Panel) -> HTMLRespons
             "query": request.url.query,
             "panel_name": panel.config.panel.name,
             # When the cohorts' members were computed (the same on every row).
-            "cohorts_at": rows[0].cohorts_computed_at.astimezone(LONDON)
-            if rows and rows[0].cohorts_computed_at
-            else None,
+            "cohorts_at": cohorts_at.astimezone(LONDON) if found.rows and cohorts_at else None,
             "words": words,
             "errors": errors,
         },
@@ -178,15 +177,15 @@ def tracker(request: Request, session: PageSession, panel: Panel) -> HTMLRespons
 def _download(
     request: Request, session: WebSession, panel: PanelService, export: str
 ) -> list[TrackerRow]:
-    rows, _filters, _choices, errors = tracker_rows(
-        query_form(request), panel, session.principal, journey_words(panel.registry), export
+    filters, _held, _choices, errors = checked_filters(
+        query_form(request), panel, session.principal, journey_words(panel.registry)
     )
     if errors:
         raise HTTPException(
             status.HTTP_400_BAD_REQUEST,
             "The filters are not valid: " + "; ".join(m for _, m in errors.items),
         )
-    return rows
+    return panel.tracker(session.principal, filters.as_of, export=export, filters=filters.service())
 
 
 @router.get("/panel/tracker.csv")
