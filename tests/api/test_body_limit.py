@@ -15,8 +15,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func
 from sqlalchemy import select as sql_select
 
-from app.body_limit import MIB, BodyLimitMiddleware
+from app.body_limit import MIB
 from app.main import create_app
+from app.request_gate import RequestGate
 from services.config import Settings
 from services.models import CHILDREN
 from tests.conftest import Api, LiveServer
@@ -138,7 +139,7 @@ def test_uploads_have_their_own_limit(engine: Engine, settings: Settings) -> Non
 
 
 def test_a_streamed_body_is_read_no_further_than_the_limit() -> None:
-    # An endless chunked body: the app asks for more until the middleware stops it.
+    # An endless chunked body: the app asks for more until the gate's body limit stops it.
     pulled = 0
     app_saw = 0
     chunk = b"x" * 4096
@@ -163,7 +164,18 @@ def test_a_streamed_body_is_read_no_further_than_the_limit() -> None:
         await send({"type": "http.response.body", "body": b"read it all"})
 
     limit = 64 * 1024
-    middleware = BodyLimitMiddleware(app, max_bytes=limit, max_upload_bytes=MIB)
+
+    async def not_expected(*args: Any) -> Any:
+        raise AssertionError("the body limit answers first")
+
+    # The gate the service runs every request through (app.main), around this app.
+    middleware = RequestGate(
+        app,
+        max_bytes=limit,
+        max_upload_bytes=MIB,
+        refuse_nul=not_expected,
+        answer_error=not_expected,
+    )
     scope = {"type": "http", "method": "POST", "path": "/api/v1/children", "headers": []}
     asyncio.run(middleware(scope, client_receive, client_send))  # type: ignore[arg-type]
     assert pulled <= limit + len(chunk)
