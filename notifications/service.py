@@ -475,13 +475,21 @@ def _escalation_groups(
             .outerjoin(C, C.c.id == N.c.child_id)
         )
     ).group_by(N.c.due_on, N.c.deadline_id)
+    return _narrowed(groups, teams, team, journey_type)
+
+
+def _narrowed(
+    query: Any, teams: frozenset[str] | None, team: str | None, journey_type: str | None
+) -> Any:
+    """``query`` (joined to the child and the journey) kept to the reader's ``teams`` and
+    the page's ``team`` and ``journey_type`` filters."""
     if teams is not None:
-        groups = groups.where(C.c.team.in_(sorted(teams)))
+        query = query.where(C.c.team.in_(sorted(teams)))
     if team is not None:
-        groups = groups.where(C.c.team == team)
+        query = query.where(C.c.team == team)
     if journey_type is not None:
-        groups = groups.where(J.c.type == journey_type)
-    return groups
+        query = query.where(J.c.type == journey_type)
+    return query
 
 
 def _seniority() -> Any:
@@ -541,13 +549,9 @@ def _top_rung_groups(
             ),
         )
     )
-    if teams is not None:
-        query = query.where(C.c.team.in_(sorted(teams)))
-    if team is not None:
-        query = query.where(C.c.team == team)
-    if journey_type is not None:
-        query = query.where(J.c.type == journey_type)
-    return query.order_by(grouped.c.due_on, grouped.c.deadline_id)
+    return _narrowed(query, teams, team, journey_type).order_by(
+        grouped.c.due_on, grouped.c.deadline_id
+    )
 
 
 def escalation_group_counts(conn: Any) -> list[dict[str, Any]]:
