@@ -15,21 +15,15 @@ import structlog
 from fastapi.testclient import TestClient
 
 from app.request_log import log_request
+from tests.log_support import root_log_output
 
 
 @pytest.fixture
 def log_output(app_client: TestClient) -> Iterator[io.StringIO]:
     """Everything the root logger writes, formatted as the service formats it."""
     del app_client  # started: services.logging.configure has run
-    root = logging.getLogger()
-    buffer = io.StringIO()
-    handler = logging.StreamHandler(buffer)
-    handler.setFormatter(root.handlers[0].formatter)
-    root.addHandler(handler)
-    try:
+    with root_log_output() as buffer:
         yield buffer
-    finally:
-        root.removeHandler(handler)
 
 
 def test_the_line_is_the_bound_loggers_line(log_output: io.StringIO) -> None:

@@ -17,6 +17,7 @@ from services.clock import now_utc
 from services.logging import WITHHELD, allow_list
 from services.models import CHILDREN
 from tests.conftest import Api
+from tests.log_support import root_log_output
 
 GIVEN = "Zebedee"
 FAMILY = "Quillfeather"
@@ -26,16 +27,9 @@ DOB = "2017-09-13"
 @pytest.fixture
 def log_output(sw: Api) -> Iterator[io.StringIO]:
     """Everything the root logger writes, formatted exactly as the service formats it."""
-    root = logging.getLogger()
-    service_handler = root.handlers[0]  # installed by services.logging.configure at start-up
-    buffer = io.StringIO()
-    handler = logging.StreamHandler(buffer)
-    handler.setFormatter(service_handler.formatter)
-    root.addHandler(handler)
-    try:
+    del sw  # started: services.logging.configure has installed the root handler
+    with root_log_output() as buffer:
         yield buffer
-    finally:
-        root.removeHandler(handler)
 
 
 def test_full_journey_logs_carry_no_name_or_birth_date(

@@ -7,7 +7,6 @@ import csv
 import hashlib
 import io
 import json
-import logging
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -37,6 +36,7 @@ from services.care_record.stored import load_records
 from services.db import read_connection
 from services.models import AUDIT_LOG, CHILDREN
 from services.users import create_user
+from tests.log_support import root_log_output
 from tests.services.care_record.support import (
     ALLOCATION,
     AS_OF,
@@ -382,15 +382,8 @@ def log_output() -> Iterator[io.StringIO]:
     from services.logging import configure
 
     configure("INFO", "json")
-    root = logging.getLogger()
-    buffer = io.StringIO()
-    handler = logging.StreamHandler(buffer)
-    handler.setFormatter(root.handlers[0].formatter)
-    root.addHandler(handler)
-    try:
+    with root_log_output() as buffer:
         yield buffer
-    finally:
-        root.removeHandler(handler)
 
 
 def _column_values(folder: Path, columns: set[str]) -> tuple[set[str], set[str]]:
