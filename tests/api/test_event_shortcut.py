@@ -259,3 +259,42 @@ def test_an_unhandled_error_in_a_shortcut_transition_is_the_routes_clean_500(
     assert answers[0] == answers[1]
     assert answers[0][0] == 500
     assert answers[0][2] == {"error": "server_error", "message": "Sorry, something went wrong."}
+
+
+def test_the_route_depends_on_nothing_the_shortcut_does_not_do(app_client: TestClient) -> None:
+    # The shortcut answers in the route's place with the route's own functions. Were a
+    # dependency added to the route (a rate limit, a header check), the shortcut would skip
+    # it: this test fails first, so that the shortcut is taught it too (or drops the request).
+    from fastapi.routing import APIRoute
+
+    from app.api import journeys
+    from app.api.deps import get_principal, get_services
+
+    # The router as written (main includes it under /api/v1 with no dependencies of its
+    # own, and the app has none either).
+    assert not app_client.app.router.dependencies  # type: ignore[attr-defined]
+    route = next(
+        r
+        for r in journeys.router.routes
+        if isinstance(r, APIRoute)
+        and r.path == "/journeys/{journey_id}/events"
+        and "POST" in (r.methods or set())
+    )
+
+    def calls(dependant: Any) -> set[Any]:
+        found = set()
+        for dep in dependant.dependencies:
+            found.add(dep.call)
+            found |= calls(dep)
+        return found
+
+    called = calls(route.dependant)
+    # get_principal's own dependency is the bearer token scheme, which the shortcut reads
+    # as OAuth2PasswordBearer does (_bearer_token).
+    assert {c for c in called if c not in {get_principal, get_services}} == {
+        c for c in called if type(c).__name__ == "OAuth2PasswordBearer"
+    }
+    assert {get_principal, get_services} <= called
+    assert [p.name for p in route.dependant.path_params] == ["journey_id"]
+    assert [p.name for p in route.dependant.body_params] == ["body"]
+    assert not route.dependant.query_params and not route.dependant.header_params
