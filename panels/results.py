@@ -12,7 +12,7 @@ returned as it was stored.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -560,6 +560,9 @@ class TrackerRow:
 
 # The tracker's "last decision" filter for a child with no decision yet.
 NO_DECISION = "none"
+# The tracker's RAG statuses, in the order the page offers them (the rule that sets them:
+# PanelService's tracker, TrackerMixin._rag).
+RAGS = ("red", "amber", "green")
 
 
 @dataclass(frozen=True, slots=True)
@@ -587,6 +590,21 @@ class TrackerChoices:
     # How many children each (team, journey type) holds: the unfiltered count, and the
     # count under the team and journey filters, without another pass over the tracker.
     counts: dict[tuple[str, str | None], int] = field(default_factory=dict)
+
+    def known(self, filters: TrackerFilters) -> tuple[TrackerFilters, tuple[str, ...]]:
+        """``filters`` without the values the tracker does not hold (a team, journey,
+        status or decision not among its choices), and the names of those dropped."""
+        unknown = tuple(
+            name
+            for name, value, held in (
+                ("team", filters.team, self.teams),
+                ("journey_type", filters.journey_type, self.journey_types),
+                ("rag", filters.rag, RAGS),
+                ("outcome", filters.outcome, [NO_DECISION, *self.outcomes]),
+            )
+            if value and value not in held
+        )
+        return replace(filters, **{name: "" for name in unknown}), unknown  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)

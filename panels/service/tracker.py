@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -52,9 +51,6 @@ from services.models import DEADLINES as D
 from services.models import JOURNEYS as J
 from services.models import USERS as U
 from states.roles import SOCIAL_WORKER, TEAM_MANAGER
-
-# The RAG statuses, in the order the page offers them (the rule: TrackerMixin._rag).
-RAGS = ("red", "amber", "green")
 
 
 def _children_discussed(n: int) -> str:
@@ -213,24 +209,6 @@ class TrackerMixin(PanelBase):
         )
 
     @staticmethod
-    def _known(
-        filters: TrackerFilters, held: TrackerChoices
-    ) -> tuple[TrackerFilters, tuple[str, ...]]:
-        """``filters`` without the values the tracker does not hold (a team, journey,
-        status or decision not among its choices), and the names of those dropped."""
-        unknown = tuple(
-            name
-            for name, value, known in (
-                ("team", filters.team, held.teams),
-                ("journey_type", filters.journey_type, held.journey_types),
-                ("rag", filters.rag, RAGS),
-                ("outcome", filters.outcome, [NO_DECISION, *held.outcomes]),
-            )
-            if value and value not in known
-        )
-        return replace(filters, **{name: "" for name in unknown}), unknown  # type: ignore[arg-type]
-
-    @staticmethod
     def _counted(filters: TrackerFilters, held: TrackerChoices) -> int | None:
         """How many children ``filters`` keep, from the choices' group counts when they
         filter on team and journey only (else None: counted in SQL)."""
@@ -264,7 +242,7 @@ class TrackerMixin(PanelBase):
         tracked, visible, snap = self._view(principal, as_of)
         with read_connection(self.engine) as conn:
             held = self._choices(conn, tracked, visible, snap)
-            filters, dropped = self._known(filters or TrackerFilters(), held)
+            filters, dropped = held.known(filters or TrackerFilters())
             keep = self._filtered(tracked, visible, as_of, filters)
             total = self._counted(filters, held)
             if total is None:

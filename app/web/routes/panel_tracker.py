@@ -24,7 +24,6 @@ from app.web.templating import render
 from panels import exports
 from panels.results import NO_DECISION, TrackerChoices, TrackerFilters, TrackerRow
 from panels.service import PanelService
-from services.access import Principal
 from services.teams import list_teams
 from workflow.calendar import LONDON
 
@@ -101,35 +100,18 @@ def read_filters(query: FormData, errors: FormErrors) -> Filters:
     )
 
 
-def check_choices(
-    filters: Filters, choices: dict[str, list[tuple[str, str]]], errors: FormErrors
-) -> Filters:
-    """Filters naming a value the tracker does not hold are errors (and dropped)."""
-    dropped = {}
-    for name, label in CHOICE_LABELS.items():
-        value = getattr(filters, name)
-        if value and value not in dict(choices[name]):
-            errors.add(name, f"Select {label} from the list")
-            dropped[name] = ""
-    return Filters(**{**filters.__dict__, **dropped})
+def name_dropped(filters: Filters, dropped: tuple[str, ...], errors: FormErrors) -> Filters:
+    """``filters`` without those the service dropped (a value the tracker does not hold),
+    each an error on its field."""
+    for name in dropped:
+        errors.add(name, f"Select {CHOICE_LABELS[name]} from the list")
+    return Filters(**{**filters.__dict__, **dict.fromkeys(dropped, "")})
 
 
 def query_form(request: Request) -> FormData:
     """The query string read like a form (the filter form is a GET form)."""
     items: list[tuple[str, str | UploadFile]] = list(request.query_params.multi_items())
     return FormData(items)
-
-
-def checked_filters(
-    query: FormData, panel: PanelService, principal: Principal, words: JourneyWords
-) -> tuple[Filters, TrackerChoices, dict[str, list[tuple[str, str]]], FormErrors]:
-    """The filters in the query string, checked against what the tracker holds, with
-    what it holds, the select choices and any filter errors (the downloads')."""
-    errors = FormErrors()
-    filters = read_filters(query, errors)
-    held = panel.tracker_choices(principal, filters.as_of)
-    choices = options(held, words, {t.name: t.title for t in list_teams(panel.engine)})
-    return check_choices(filters, choices, errors), held, choices, errors
 
 
 @router.get("/panel/tracker")
@@ -145,9 +127,7 @@ def tracker(request: Request, session: PageSession, panel: Panel) -> HTMLRespons
     found = panel.tracker_page(
         session.principal, filters.as_of, filters.service(), page=asked, page_size=PAGE_SIZE
     )
-    for name in found.dropped:
-        errors.add(name, f"Select {CHOICE_LABELS[name]} from the list")
-    filters = Filters(**{**filters.__dict__, **dict.fromkeys(found.dropped, "")})
+    filters = name_dropped(filters, found.dropped, errors)
     choices = options(found.choices, words, {t.name: t.title for t in list_teams(panel.engine)})
     kept = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
     cohorts_at = found.choices.cohorts_computed_at
@@ -177,9 +157,10 @@ def tracker(request: Request, session: PageSession, panel: Panel) -> HTMLRespons
 def _download(
     request: Request, session: WebSession, panel: PanelService, export: str
 ) -> list[TrackerRow]:
-    filters, _held, _choices, errors = checked_filters(
-        query_form(request), panel, session.principal, journey_words(panel.registry)
-    )
+    errors = FormErrors()
+    filters = read_filters(query_form(request), errors)
+    held = panel.tracker_choices(session.principal, filters.as_of)
+    filters = name_dropped(filters, held.known(filters.service())[1], errors)
     if errors:
         raise HTTPException(
             status.HTTP_400_BAD_REQUEST,
